@@ -1,0 +1,42 @@
+//! Compiles the bundled C++ engine (cpp/engine) for `cargo test`.
+//!
+//! The archive is linked with `-bundle`: binaries that link the rlib (tests,
+//! benches) get the engine, but `libcorewire.a` does not contain it. The host
+//! binary links its own copy (the Makefile's build/libcwengine.a), so exactly
+//! one artifact owns the engine objects and there are no duplicate symbols.
+use std::path::Path;
+
+fn main() {
+    let mut sources: Vec<_> = std::fs::read_dir("cpp/engine")
+        .expect("cpp/engine exists")
+        .map(|entry| entry.expect("readable dir entry").path())
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.ends_with(".cc") && !name.ends_with("_test.cc")
+        })
+        .collect();
+    sources.sort();
+
+    println!("cargo:rerun-if-changed=cpp/engine");
+    println!("cargo:rerun-if-changed=include");
+    for path in &sources {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+
+    cc::Build::new()
+        .cpp(true)
+        .std("c++17")
+        .opt_level(2)
+        .include("include")
+        .include("cpp")
+        .files(&sources)
+        .warnings(false)
+        .cargo_metadata(false)
+        .compile("cwengine");
+
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    assert!(Path::new(&out_dir).join("libcwengine.a").exists());
+    println!("cargo:rustc-link-search=native={out_dir}");
+    println!("cargo:rustc-link-lib=static:-bundle=cwengine");
+    println!("cargo:rustc-link-lib=dylib=stdc++");
+}

@@ -1,0 +1,285 @@
+//! Server configuration: defaults, limits and command-line flags.
+//!
+//! Every limit has a default and a flag; `corewire --help` lists them.
+
+use std::net::IpAddr;
+
+/// Everything a server needs to start.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Worker threads; each owns one listener per protocol. 0 = one per core.
+    pub workers: usize,
+    /// Address every listener binds.
+    pub bind: IpAddr,
+    /// RESP (Redis protocol) port. 0 picks a free port (tests).
+    pub resp_port: u16,
+    /// Password for clients on non-loopback addresses (protected mode).
+    pub requirepass: Option<String>,
+    /// Connected clients across all workers.
+    pub max_clients: usize,
+    /// Largest RESP bulk string a client may send.
+    pub max_bulk_bytes: usize,
+    /// Unparsed input one client may have pending.
+    pub max_query_buffer_bytes: usize,
+    /// Unsent output one client may have pending; past it, it is dropped.
+    pub max_output_buffer_bytes: usize,
+    /// Elements in one RESP request array.
+    pub max_multibulk_count: usize,
+    /// Listen backlog of every listener.
+    pub listen_backlog: i32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            workers: 0,
+            bind: IpAddr::from([127, 0, 0, 1]),
+            resp_port: 6380,
+            requirepass: None,
+            max_clients: 10_000,
+            max_bulk_bytes: 512 * 1024 * 1024,
+            max_query_buffer_bytes: 1024 * 1024 * 1024,
+            max_output_buffer_bytes: 256 * 1024 * 1024,
+            max_multibulk_count: 1024 * 1024,
+            listen_backlog: 1024,
+        }
+    }
+}
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub enum Command {
+    Run(Config),
+    Help,
+}
+
+/// One flag: name, value placeholder and help text (the default is
+/// appended from `Config::default()`).
+struct Flag {
+    name: &'static str,
+    value: &'static str,
+    help: &'static str,
+}
+
+const FLAGS: &[Flag] = &[
+    Flag {
+        name: "threads",
+        value: "N",
+        help: "worker threads, each pinned to a core (0 = one per core)",
+    },
+    Flag {
+        name: "bind",
+        value: "ADDR",
+        help: "address every listener binds",
+    },
+    Flag {
+        name: "port",
+        value: "PORT",
+        help: "RESP (Redis protocol) port",
+    },
+    Flag {
+        name: "requirepass",
+        value: "PASSWORD",
+        help: "password required from clients (needed to bind a non-loopback address)",
+    },
+    Flag {
+        name: "maxclients",
+        value: "N",
+        help: "connected clients across all workers",
+    },
+    Flag {
+        name: "proto-max-bulk-len",
+        value: "BYTES",
+        help: "largest bulk string in a request",
+    },
+    Flag {
+        name: "client-query-buffer-limit",
+        value: "BYTES",
+        help: "unparsed input pending per client",
+    },
+    Flag {
+        name: "client-output-buffer-limit",
+        value: "BYTES",
+        help: "unsent output pending per client; past it the client is disconnected",
+    },
+    Flag {
+        name: "max-multibulk-count",
+        value: "N",
+        help: "elements in one request array",
+    },
+];
+
+fn default_of(name: &str, config: &Config) -> String {
+    match name {
+        "threads" => config.workers.to_string(),
+        "bind" => config.bind.to_string(),
+        "port" => config.resp_port.to_string(),
+        "requirepass" => "(none)".into(),
+        "maxclients" => config.max_clients.to_string(),
+        "proto-max-bulk-len" => config.max_bulk_bytes.to_string(),
+        "client-query-buffer-limit" => config.max_query_buffer_bytes.to_string(),
+        "client-output-buffer-limit" => config.max_output_buffer_bytes.to_string(),
+        "max-multibulk-count" => config.max_multibulk_count.to_string(),
+        _ => unreachable!("flag {name} has no default"),
+    }
+}
+
+/// The text of `--help`.
+pub fn help_text() -> String {
+    let defaults = Config::default();
+    let mut text = String::from(
+        "corewire: thread-per-core Redis-protocol server over a C++ transactional engine\n\n\
+         usage: corewire [--flag value]...\n\nflags:\n",
+    );
+    for flag in FLAGS {
+        let left = format!("--{} {}", flag.name, flag.value);
+        text.push_str(&format!(
+            "  {left:<36} {} (default: {})\n",
+            flag.help,
+            default_of(flag.name, &defaults)
+        ));
+    }
+    text.push_str("  --help                               print this text\n");
+    text
+}
+
+/// Parses flags (without argv[0]). Accepts `--flag value` and `--flag=value`.
+pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
+    let mut config = Config::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let Some(flag) = arg.strip_prefix("--") else {
+            return Err(format!("unexpected argument '{arg}' (flags start with --)"));
+        };
+        if flag == "help" {
+            return Ok(Command::Help);
+        }
+        let (name, value) = match flag.split_once('=') {
+            Some((name, value)) => (name.to_string(), value.to_string()),
+            None => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| format!("--{flag} needs a value"))?;
+                (flag.to_string(), value)
+            }
+        };
+        apply(&mut config, &name, &value)?;
+    }
+    validate(&config)?;
+    Ok(Command::Run(config))
+}
+
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("--{name}: '{value}' is not a valid number"))
+}
+
+fn apply(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
+    match name {
+        "threads" => config.workers = number(name, value)?,
+        "bind" => {
+            config.bind = value
+                .parse()
+                .map_err(|_| format!("--bind: '{value}' is not an IP address"))?
+        }
+        "port" => config.resp_port = number(name, value)?,
+        "requirepass" => config.requirepass = Some(value.to_string()).filter(|p| !p.is_empty()),
+        "maxclients" => config.max_clients = number(name, value)?,
+        "proto-max-bulk-len" => config.max_bulk_bytes = number(name, value)?,
+        "client-query-buffer-limit" => config.max_query_buffer_bytes = number(name, value)?,
+        "client-output-buffer-limit" => config.max_output_buffer_bytes = number(name, value)?,
+        "max-multibulk-count" => config.max_multibulk_count = number(name, value)?,
+        _ => return Err(format!("unknown flag --{name} (see --help)")),
+    }
+    Ok(())
+}
+
+/// Checks the values together; the server refuses to start otherwise.
+pub fn validate(config: &Config) -> Result<(), String> {
+    if config.workers > 256 {
+        return Err(format!(
+            "--threads {} is above the limit of 256",
+            config.workers
+        ));
+    }
+    if config.max_clients == 0 {
+        return Err("--maxclients must be at least 1".into());
+    }
+    if config.max_bulk_bytes == 0
+        || config.max_query_buffer_bytes == 0
+        || config.max_output_buffer_bytes == 0
+    {
+        return Err("buffer limits must be at least 1 byte".into());
+    }
+    if !config.bind.is_loopback() && config.requirepass.is_none() {
+        return Err(format!(
+            "refusing to bind {} without a password (protected mode): pass --requirepass, \
+             or bind a loopback address such as 127.0.0.1",
+            config.bind
+        ));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Worker count with 0 resolved to the number of cores.
+    pub fn worker_count(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let Command::Run(config) =
+            parse(&["--threads", "2", "--port=7000", "--maxclients", "5"]).unwrap()
+        else {
+            panic!("expected a run command");
+        };
+        assert_eq!(config.workers, 2);
+        assert_eq!(config.resp_port, 7000);
+        assert_eq!(config.max_clients, 5);
+        assert_eq!(config.max_bulk_bytes, 512 * 1024 * 1024);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        assert!(parse(&["--nope", "1"])
+            .unwrap_err()
+            .contains("unknown flag --nope"));
+        assert!(parse(&["--port", "http"])
+            .unwrap_err()
+            .contains("not a valid number"));
+        assert!(parse(&["--port"]).unwrap_err().contains("needs a value"));
+        assert!(parse(&["--bind", "0.0.0.0"])
+            .unwrap_err()
+            .contains("protected mode"));
+        assert!(matches!(
+            parse(&["--bind", "0.0.0.0", "--requirepass", "x"]),
+            Ok(Command::Run(_))
+        ));
+    }
+
+    #[test]
+    fn help_lists_every_flag_with_its_default() {
+        let help = help_text();
+        for flag in FLAGS {
+            assert!(help.contains(&format!("--{}", flag.name)), "{}", flag.name);
+        }
+        assert!(help.contains("(default: 6380)"));
+    }
+}

@@ -1,0 +1,122 @@
+//! Raw mirror of `include/corewire_engine.h`. Layouts are pinned by the
+//! asserts at the bottom; the header pins the same numbers.
+#![allow(non_camel_case_types)]
+
+use std::ffi::c_void;
+
+pub type cw_status = i32;
+pub const CW_OK: cw_status = 0;
+pub const CW_NOT_FOUND: cw_status = 1;
+pub const CW_CONFLICT: cw_status = 2;
+pub const CW_NOT_INTEGER: cw_status = 3;
+pub const CW_OVERFLOW: cw_status = 4;
+pub const CW_CONDITION_FAILED: cw_status = 5;
+pub const CW_INVALID_ARGUMENT: cw_status = 6;
+pub const CW_NO_MEMORY: cw_status = 7;
+pub const CW_INTERNAL: cw_status = 8;
+
+pub const CW_ENGINE_ABI_VERSION: u32 = 1;
+pub const CW_SEED_OP_GET: u32 = 1;
+pub const CW_SEED_OP_SET: u32 = 2;
+pub const CW_PUT_IF_ABSENT: u32 = 1;
+pub const CW_PUT_IF_PRESENT: u32 = 2;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct cw_slice {
+    pub ptr: *const u8,
+    pub len: usize,
+}
+
+impl cw_slice {
+    pub fn from(bytes: &[u8]) -> cw_slice {
+        cw_slice {
+            ptr: bytes.as_ptr(),
+            len: bytes.len(),
+        }
+    }
+}
+
+/// Opaque per-worker engine state.
+#[repr(C)]
+pub struct cw_worker {
+    _opaque: [u8; 0],
+}
+
+/// Opaque interactive transaction.
+#[repr(C)]
+pub struct cw_txn {
+    _opaque: [u8; 0],
+}
+
+pub type cw_value_sink = unsafe extern "C" fn(sink_ctx: *mut c_void, ptr: *const u8, len: usize);
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct cw_engine_ops {
+    pub abi_version: u32,
+    pub struct_size: u32,
+    pub engine: *mut c_void,
+    pub worker_open: unsafe extern "C" fn(*mut c_void, usize) -> *mut cw_worker,
+    pub worker_close: unsafe extern "C" fn(*mut cw_worker),
+    pub get:
+        unsafe extern "C" fn(*mut cw_worker, cw_slice, cw_value_sink, *mut c_void) -> cw_status,
+    pub put: unsafe extern "C" fn(
+        *mut cw_worker,
+        cw_slice,
+        cw_slice,
+        u32,
+        Option<cw_value_sink>,
+        *mut c_void,
+    ) -> cw_status,
+    pub del: unsafe extern "C" fn(*mut cw_worker, *const cw_slice, usize, *mut u64) -> cw_status,
+    pub exists: unsafe extern "C" fn(*mut cw_worker, *const cw_slice, usize, *mut u64) -> cw_status,
+    pub incr_by: unsafe extern "C" fn(*mut cw_worker, cw_slice, i64, *mut i64) -> cw_status,
+    pub multi_get: unsafe extern "C" fn(
+        *mut cw_worker,
+        *const cw_slice,
+        usize,
+        cw_value_sink,
+        *mut c_void,
+    ) -> cw_status,
+    pub multi_put:
+        unsafe extern "C" fn(*mut cw_worker, *const cw_slice, *const cw_slice, usize) -> cw_status,
+    pub count: unsafe extern "C" fn(*mut cw_worker, *mut u64) -> cw_status,
+    pub clear: unsafe extern "C" fn(*mut cw_worker) -> cw_status,
+    pub txn_begin: unsafe extern "C" fn(*mut cw_worker) -> *mut cw_txn,
+    pub txn_get: unsafe extern "C" fn(
+        *mut cw_txn,
+        cw_slice,
+        Option<cw_value_sink>,
+        *mut c_void,
+    ) -> cw_status,
+    pub txn_put: unsafe extern "C" fn(*mut cw_txn, cw_slice, cw_slice) -> cw_status,
+    pub txn_del: unsafe extern "C" fn(*mut cw_txn, cw_slice) -> cw_status,
+    pub txn_commit: unsafe extern "C" fn(*mut cw_txn) -> cw_status,
+    pub txn_abort: unsafe extern "C" fn(*mut cw_txn),
+}
+
+// Implemented by the host (seed ABI) or by the bundled engine (cpp/engine).
+extern "C" {
+    pub fn cpp_worker_thread_init(thread_id: usize);
+    pub fn cpp_execute_request_sync(
+        op: u32,
+        key_ptr: *const u8,
+        key_len: usize,
+        val_ptr: *const u8,
+        val_len: usize,
+        out_ptr: *mut *mut u8,
+        out_len: *mut usize,
+    ) -> bool;
+    pub fn cpp_free_buf(ptr: *mut u8, len: usize);
+}
+
+const _: () = {
+    assert!(std::mem::size_of::<cw_slice>() == 16);
+    assert!(std::mem::offset_of!(cw_slice, ptr) == 0);
+    assert!(std::mem::offset_of!(cw_slice, len) == 8);
+    assert!(std::mem::size_of::<cw_engine_ops>() == 16 + 17 * 8);
+    assert!(std::mem::offset_of!(cw_engine_ops, engine) == 8);
+    assert!(std::mem::offset_of!(cw_engine_ops, worker_open) == 16);
+    assert!(std::mem::offset_of!(cw_engine_ops, txn_abort) == 16 + 16 * 8);
+};

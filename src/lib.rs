@@ -1,0 +1,23 @@
+//! corewire: a thread-per-core Redis-protocol front end for a C++
+//! transactional storage engine.
+//!
+//! Map of the crate:
+//! - [`runtime`]: the workers. N pinned threads, each with its own
+//!   SO_REUSEPORT listener, epoll loop, connections and engine handle.
+//! - [`resp`]: the Redis protocol: framing, replies, sessions, commands.
+//! - [`engine`]: the C ABI to the engine (`include/corewire_engine.h`) and a
+//!   safe wrapper over it.
+//! - [`capi`]: what the host calls (`include/corewire.h`).
+//! - [`config`]: settings, limits and flags.
+//! - [`stats`]: per-worker counters.
+
+pub mod capi;
+pub mod config;
+pub mod engine;
+pub mod resp;
+pub mod runtime;
+pub mod stats;
+
+pub use config::Config;
+pub use engine::Engine;
+pub use runtime::Server;

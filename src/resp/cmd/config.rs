@@ -1,0 +1,58 @@
+//! CONFIG GET over the settings corewire really has.
+
+use super::{command_spec, CommandSpec};
+use crate::config::Config;
+use crate::resp::{glob::glob_match, Args, Ctx};
+
+pub static CONFIG: CommandSpec = command_spec!("config", -2, None, group: "server", since: "2.0.0",
+    summary: "A container for server configuration commands.", complexity: "Depends on subcommand.",
+    flags: [], acl: ["@slow"], subcommands: CONFIG_SUBCOMMANDS);
+
+static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
+    command_spec!("config|get", -3, Some(get), group: "server", since: "2.0.0",
+    summary: "Returns the effective values of configuration parameters.", complexity: "O(N) when N is the number of configuration parameters provided",
+    flags: ["admin", "noscript", "loading", "stale"], acl: ["@admin", "@slow", "@dangerous"]),
+];
+
+/// Every parameter CONFIG GET reports, under Redis's names, with its value.
+/// Nothing is persisted yet, hence `save ""` and `appendonly no`.
+fn parameters(config: &Config, resp_port: u16) -> Vec<(&'static str, String)> {
+    vec![
+        ("save", String::new()),
+        ("appendonly", "no".into()),
+        ("bind", config.bind.to_string()),
+        ("port", resp_port.to_string()),
+        ("databases", "1".into()),
+        ("maxclients", config.max_clients.to_string()),
+        ("proto-max-bulk-len", config.max_bulk_bytes.to_string()),
+        (
+            "client-query-buffer-limit",
+            config.max_query_buffer_bytes.to_string(),
+        ),
+        (
+            "client-output-buffer-limit",
+            format!("normal {} 0 0", config.max_output_buffer_bytes),
+        ),
+        ("tcp-backlog", config.listen_backlog.to_string()),
+        ("timeout", "0".into()),
+        ("protected-mode", "yes".into()),
+    ]
+}
+
+/// CONFIG GET pattern [pattern ...]: each matching parameter once.
+fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let all = parameters(&ctx.shared.config, ctx.shared.resp_port);
+    let matches: Vec<_> = all
+        .iter()
+        .filter(|(name, _)| {
+            args.iter_from(2)
+                .any(|pattern| glob_match(pattern, name.as_bytes(), true))
+        })
+        .collect();
+    let mut reply = ctx.reply();
+    reply.map_header(matches.len());
+    for (name, value) in matches {
+        reply.bulk(name.as_bytes());
+        reply.bulk(value.as_bytes());
+    }
+}

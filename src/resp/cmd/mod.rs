@@ -1,0 +1,197 @@
+//! The command table and dispatch, in Redis's order: look up, check arity,
+//! check authentication, run.
+
+mod client;
+mod command;
+mod config;
+mod connection;
+mod get;
+mod incr;
+mod info;
+mod keys;
+mod set;
+
+use super::{Args, Ctx};
+
+/// One command (or subcommand), with what COMMAND INFO / DOCS report.
+pub struct CommandSpec {
+    /// Lowercase name as Redis reports it (`config|get` for subcommands).
+    pub name: &'static str,
+    /// Exact argument count when positive, minimum when negative (Redis).
+    pub arity: i32,
+    pub flags: &'static [&'static str],
+    pub first_key: i32,
+    pub last_key: i32,
+    pub key_step: i32,
+    pub acl_categories: &'static [&'static str],
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    /// None for a container whose subcommands do the work.
+    pub run: Option<fn(&mut Ctx<'_>, &Args<'_>)>,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = self.arity as i64;
+        if arity > 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+
+    fn allowed_without_auth(&self) -> bool {
+        self.flags.contains(&"no_auth")
+    }
+}
+
+/// Shorthand for table entries; fields not given are those of a keyless
+/// command.
+macro_rules! command_spec {
+    ($name:literal, $arity:expr, $run:expr, group: $group:literal, since: $since:literal,
+     summary: $summary:literal, complexity: $complexity:literal,
+     flags: [$($flag:literal),*], acl: [$($acl:literal),*]
+     $(, keys: ($first:expr, $last:expr, $step:expr))?
+     $(, subcommands: $subcommands:expr)?) => {
+        $crate::resp::cmd::CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: &[$($flag),*],
+            first_key: command_spec!(@key 0 $(, $first)?),
+            last_key: command_spec!(@key 0 $(, $last)?),
+            key_step: command_spec!(@key 0 $(, $step)?),
+            acl_categories: &[$($acl),*],
+            group: $group,
+            since: $since,
+            summary: $summary,
+            complexity: $complexity,
+            run: $run,
+            subcommands: command_spec!(@subs $($subcommands)?),
+        }
+    };
+    (@key $default:expr) => { $default };
+    (@key $default:expr, $value:expr) => { $value };
+    (@subs) => { &[] };
+    (@subs $subs:expr) => { $subs };
+}
+pub(crate) use command_spec;
+
+/// Every command, hottest first (lookup is a short linear scan).
+pub static COMMANDS: &[&CommandSpec] = &[
+    &get::GET,
+    &set::SET,
+    &incr::INCR,
+    &connection::PING,
+    &get::MGET,
+    &set::MSET,
+    &keys::DEL,
+    &keys::EXISTS,
+    &incr::INCRBY,
+    &incr::DECR,
+    &incr::DECRBY,
+    &connection::ECHO,
+    &connection::HELLO,
+    &connection::AUTH,
+    &connection::QUIT,
+    &connection::SELECT,
+    &keys::DBSIZE,
+    &keys::FLUSHALL,
+    &keys::FLUSHDB,
+    &client::CLIENT,
+    &config::CONFIG,
+    &command::COMMAND,
+    &info::INFO,
+];
+
+/// Finds a top-level command, case-insensitively.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    COMMANDS
+        .iter()
+        .copied()
+        .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Finds a subcommand of a container (`config`, `get` -> `config|get`).
+fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static CommandSpec> {
+    parent.subcommands.iter().find(|spec| {
+        let short = &spec.name[parent.name.len() + 1..];
+        short.as_bytes().eq_ignore_ascii_case(name)
+    })
+}
+
+pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(mut spec) = lookup(args.get(0)) else {
+        return unknown_command(ctx, args);
+    };
+    if !spec.subcommands.is_empty() && args.len() >= 2 {
+        match lookup_sub(spec, args.get(1)) {
+            Some(sub) => spec = sub,
+            None => return unknown_subcommand(ctx, args),
+        }
+    }
+    if !spec.arity_ok(args.len()) {
+        let text = format!("ERR wrong number of arguments for '{}' command", spec.name);
+        return ctx.reply().error(text.as_bytes());
+    }
+    if !ctx.session.authenticated && !spec.allowed_without_auth() {
+        return ctx.reply().error(b"NOAUTH Authentication required.");
+    }
+    let run = spec.run.expect("a command without subcommands runs itself");
+    run(ctx, args);
+}
+
+/// `%.Ns` of a C string: stops at a NUL byte and after `max_bytes`.
+fn c_string_prefix(bytes: &[u8], max_bytes: usize) -> &[u8] {
+    let end = bytes
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(bytes.len())
+        .min(max_bytes);
+    &bytes[..end]
+}
+
+/// Redis: "unknown command '%.128s', with args beginning with: " followed
+/// by "'%.*s' " per argument until 128 bytes of them are written.
+fn unknown_command(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend_from_slice(c_string_prefix(args.get(0), 128));
+    text.extend_from_slice(b"', with args beginning with: ");
+    let mut listed = Vec::new();
+    for arg in args.iter_from(1) {
+        if listed.len() >= 128 {
+            break;
+        }
+        listed.push(b'\'');
+        listed.extend_from_slice(c_string_prefix(arg, 128 - listed.len() + 1));
+        listed.extend_from_slice(b"' ");
+    }
+    text.extend_from_slice(&listed);
+    ctx.reply().error(&text);
+}
+
+fn unknown_subcommand(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let mut text = b"ERR unknown subcommand '".to_vec();
+    text.extend_from_slice(c_string_prefix(args.get(1), 128));
+    text.extend_from_slice(b"'. Try ");
+    text.extend(args.get(0).to_ascii_uppercase());
+    text.extend_from_slice(b" HELP.");
+    ctx.reply().error(&text);
+}
+
+/// Parses an integer argument as Redis's getLongLongFromObject does,
+/// answering the standard error when it is not one.
+pub fn integer_arg(ctx: &mut Ctx<'_>, arg: &[u8]) -> Option<i64> {
+    let value = super::parse::parse_strict_i64(arg);
+    if value.is_none() {
+        ctx.reply()
+            .error(b"ERR value is not an integer or out of range");
+    }
+    value
+}
+
+pub const SYNTAX_ERROR: &[u8] = b"ERR syntax error";

@@ -1,0 +1,124 @@
+//! The Redis protocol: framing (`parse`), replies (`reply`), per-connection
+//! state (`Session`) and commands (`cmd`, one family per file).
+
+pub mod cmd;
+pub mod glob;
+pub mod parse;
+pub mod reply;
+
+use std::ops::Range;
+
+use crate::engine::{EngineError, EngineWorker};
+use crate::runtime::Shared;
+use crate::stats::WorkerStats;
+use reply::ReplyWriter;
+
+/// Redis version corewire answers as (HELLO, INFO): the one whose replies
+/// it matches byte for byte.
+pub const REDIS_COMPAT_VERSION: &str = "7.0.15";
+
+/// The arguments of one request; `get(0)` is the command name.
+pub struct Args<'a> {
+    base: &'a [u8],
+    ranges: &'a [Range<usize>],
+}
+
+impl<'a> Args<'a> {
+    pub fn new(base: &'a [u8], ranges: &'a [Range<usize>]) -> Args<'a> {
+        Args { base, ranges }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    pub fn get(&self, index: usize) -> &'a [u8] {
+        &self.base[self.ranges[index].clone()]
+    }
+
+    /// Arguments from `start` on.
+    pub fn iter_from(&self, start: usize) -> impl Iterator<Item = &'a [u8]> + '_ {
+        self.ranges[start..]
+            .iter()
+            .map(|range| &self.base[range.clone()])
+    }
+}
+
+/// Per-connection RESP state.
+pub struct Session {
+    /// Unique in the process (CLIENT ID, HELLO).
+    pub client_id: u64,
+    /// CLIENT SETNAME / HELLO SETNAME.
+    pub name: Option<Vec<u8>>,
+    /// CLIENT SETINFO lib-name / lib-ver.
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_version: Option<Vec<u8>>,
+    /// HELLO 3 switched the connection to RESP3.
+    pub resp3: bool,
+    /// AUTH succeeded, or no password is configured.
+    pub authenticated: bool,
+    /// QUIT: close once the reply is written.
+    pub close_after_reply: bool,
+}
+
+impl Session {
+    pub fn new(client_id: u64, password_required: bool) -> Session {
+        Session {
+            client_id,
+            name: None,
+            lib_name: None,
+            lib_version: None,
+            resp3: false,
+            authenticated: !password_required,
+            close_after_reply: false,
+        }
+    }
+}
+
+/// What a command runs with: its connection, the worker's engine handle and
+/// counters, and the process-wide shared state.
+pub struct Ctx<'a> {
+    pub session: &'a mut Session,
+    pub engine: &'a mut EngineWorker,
+    pub stats: &'a WorkerStats,
+    pub shared: &'a Shared,
+    pub out: &'a mut Vec<u8>,
+}
+
+impl Ctx<'_> {
+    pub fn reply(&mut self) -> ReplyWriter<'_> {
+        ReplyWriter {
+            out: self.out,
+            resp3: self.session.resp3,
+        }
+    }
+
+    /// Answers an engine failure in Redis's words where Redis has them.
+    pub fn engine_error(&mut self, error: EngineError) {
+        let text: &[u8] = match error {
+            EngineError::NotInteger => b"ERR value is not an integer or out of range",
+            EngineError::Overflow => b"ERR increment or decrement would overflow",
+            EngineError::NoMemory => b"OOM command not allowed when used memory > 'maxmemory'.",
+            EngineError::Unsupported => b"ERR command not supported by this engine (it implements only the seed ABI: GET and SET)",
+            EngineError::Conflict => b"ERR transaction conflict, retry",
+            EngineError::InvalidArgument => b"ERR invalid argument (over an engine limit)",
+            EngineError::Internal => b"ERR internal engine error",
+        };
+        self.reply().error(text);
+    }
+}
+
+/// Runs one request and appends its reply.
+pub fn execute(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    debug_assert!(!args.is_empty());
+    ctx.stats.commands_processed.add(1);
+    let reply_start = ctx.out.len();
+    cmd::dispatch(ctx, args);
+    if ctx.out.get(reply_start) == Some(&b'-') {
+        ctx.stats.error_replies.add(1);
+    }
+}

@@ -1,0 +1,189 @@
+//! The worker runtime: N pinned threads, each with its own SO_REUSEPORT
+//! listener, connections, buffers and engine handle. Workers share nothing
+//! on the request path; the server talks to them over a control channel
+//! (shutdown) and an eventfd that wakes their wait.
+
+mod listener;
+mod poller;
+mod worker;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use parking_lot::Mutex;
+
+use crate::config::{self, Config};
+use crate::engine::Engine;
+use crate::stats::{OpsRate, WorkerStats};
+use poller::Waker;
+use worker::{Control, Worker};
+
+/// How long start() waits for every worker to report in.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Process-wide state every worker can read. Only connection-level events
+/// (accept, close) write to the shared atomics here.
+pub struct Shared {
+    pub config: Config,
+    pub worker_count: usize,
+    /// The RESP port actually bound (differs from the config for port 0).
+    pub resp_port: u16,
+    /// One entry per worker, written only by its worker.
+    pub stats: Box<[WorkerStats]>,
+    pub started: Instant,
+    /// 40 hex characters, new per start (INFO run_id).
+    pub run_id: String,
+    pub next_client_id: AtomicU64,
+    /// Across all workers, for maxclients.
+    pub connected_clients: AtomicUsize,
+    /// Sampled by worker 0.
+    pub ops_rate: Mutex<OpsRate>,
+}
+
+struct WorkerHandle {
+    thread: JoinHandle<()>,
+    control: Sender<Control>,
+    waker: Arc<Waker>,
+}
+
+/// A running server. Dropping it without `shutdown` leaves it running.
+pub struct Server {
+    shared: Arc<Shared>,
+    workers: Vec<WorkerHandle>,
+}
+
+impl Server {
+    /// Binds every worker's listener and starts the loops. Returns once all
+    /// workers serve, or an error after stopping those that started.
+    pub fn start(config: Config, engine: Engine) -> Result<Server, String> {
+        config::validate(&config)?;
+        let worker_count = config.worker_count();
+        let addr = SocketAddr::new(config.bind, config.resp_port);
+        let (resp_port, reservation) =
+            listener::reserve_port(addr).map_err(|e| format!("cannot bind {addr}: {e}"))?;
+        let shared = Arc::new(Shared {
+            worker_count,
+            resp_port,
+            stats: (0..worker_count).map(|_| WorkerStats::default()).collect(),
+            started: Instant::now(),
+            run_id: random_hex_id(),
+            next_client_id: AtomicU64::new(1),
+            connected_clients: AtomicUsize::new(0),
+            ops_rate: Mutex::new(OpsRate::new()),
+            config,
+        });
+
+        let cores = core_affinity::get_core_ids().unwrap_or_default();
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded::<Result<(), String>>(worker_count);
+        let mut server = Server {
+            shared: Arc::clone(&shared),
+            workers: Vec::with_capacity(worker_count),
+        };
+        let mut errors = Vec::new();
+        for id in 0..worker_count {
+            let waker = match Waker::new() {
+                Ok(waker) => Arc::new(waker),
+                Err(error) => {
+                    errors.push(format!("worker {id}: eventfd: {error}"));
+                    break;
+                }
+            };
+            let (control_tx, control_rx) = crossbeam_channel::bounded(16);
+            let core = (!cores.is_empty()).then(|| cores[id % cores.len()]);
+            let (shared, ready_tx, thread_waker) =
+                (Arc::clone(&shared), ready_tx.clone(), Arc::clone(&waker));
+            let spawned = std::thread::Builder::new()
+                .name(format!("corewire-w{id}"))
+                .spawn(move || {
+                    if let Some(core) = core {
+                        core_affinity::set_for_current(core);
+                    }
+                    let setup = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        Worker::setup(id, shared, &engine, thread_waker, control_rx)
+                    }));
+                    let worker = match setup {
+                        Ok(Ok(worker)) => worker,
+                        Ok(Err(error)) => return drop(ready_tx.send(Err(error))),
+                        Err(_) => {
+                            return drop(
+                                ready_tx.send(Err(format!("worker {id}: panicked during setup"))),
+                            )
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()))
+                        .is_err()
+                    {
+                        eprintln!("corewire: worker {id} panicked and stopped");
+                    }
+                });
+            match spawned {
+                Ok(thread) => server.workers.push(WorkerHandle {
+                    thread,
+                    control: control_tx,
+                    waker,
+                }),
+                Err(error) => {
+                    errors.push(format!("worker {id}: cannot spawn: {error}"));
+                    break;
+                }
+            }
+        }
+        drop(ready_tx);
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        for _ in 0..server.workers.len() {
+            match ready_rx.recv_deadline(deadline) {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => errors.push(error),
+                Err(_) => {
+                    errors.push("a worker did not start in time".into());
+                    break;
+                }
+            }
+        }
+        drop(reservation);
+        if !errors.is_empty() {
+            server.shutdown();
+            return Err(errors.join("; "));
+        }
+        Ok(server)
+    }
+
+    /// The RESP port the workers listen on.
+    pub fn resp_port(&self) -> u16 {
+        self.shared.resp_port
+    }
+
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Stops every worker and waits for them to exit.
+    pub fn shutdown(self) {
+        for worker in &self.workers {
+            // A worker that already exited has dropped its receiver: fine.
+            let _ = worker.control.try_send(Control::Shutdown);
+            worker.waker.wake();
+        }
+        for worker in self.workers {
+            let _ = worker.thread.join();
+        }
+    }
+}
+
+/// A run id in Redis's format, from the kernel's random source.
+fn random_hex_id() -> String {
+    let mut bytes = [0u8; 20];
+    // SAFETY: bytes is a valid buffer of bytes.len() bytes.
+    let got = unsafe { libc::getrandom(bytes.as_mut_ptr() as *mut libc::c_void, bytes.len(), 0) };
+    if got != bytes.len() as isize {
+        // Unique enough for an id that only tells restarts apart.
+        let nanos = Instant::now().elapsed().as_nanos() ^ std::process::id() as u128;
+        bytes[..16].copy_from_slice(&nanos.to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

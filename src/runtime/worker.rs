@@ -1,0 +1,568 @@
+//! One worker: a pinned thread running a single readiness loop over its own
+//! listener and connections (after Redis's ae.c).
+//!
+//! Each iteration: wait in epoll, accept what is pending, read what is
+//! ready, run every complete request to completion (engine call included),
+//! write the replies, wait again. A client that does not read its replies
+//! only grows its own output buffer, and is disconnected past the cap; it
+//! never blocks the loop.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::ops::Range;
+use std::os::fd::AsRawFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::Receiver;
+
+use super::listener::bind_reuseport;
+use super::poller::{Event, Interest, Poller, Waker};
+use super::Shared;
+use crate::engine::{Engine, EngineWorker};
+use crate::resp::parse::{ArgSource, ParseLimits, Parsed, RequestParser};
+use crate::resp::{self, Args, Ctx, Session};
+use crate::stats::WorkerStats;
+
+/// Messages from the server to a worker (control only, never requests).
+pub enum Control {
+    Shutdown,
+}
+
+const TOKEN_WAKER: u64 = u64::MAX;
+const TOKEN_RESP_LISTENER: u64 = u64::MAX - 1;
+
+/// Ready registrations handled per wait.
+const MAX_EVENTS: usize = 256;
+/// Connections accepted per listener wake-up, so a connection storm cannot
+/// starve the connected clients.
+const MAX_ACCEPTS_PER_WAKE: usize = 64;
+/// Per-worker read buffer: most reads land here and never touch a
+/// connection's own buffer.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+/// Reads per readiness event while a large request is streaming in.
+const MAX_READS_PER_EVENT: usize = 16;
+/// Buffers above this are released once empty, so idle clients stay small.
+const KEEP_BUFFER_BYTES: usize = 16 * 1024;
+/// Housekeeping tick (ops/sec sampling).
+const CRON_INTERVAL_MS: i32 = 100;
+
+/// One client connection.
+struct Conn {
+    /// The socket (non-blocking, TCP_NODELAY).
+    stream: TcpStream,
+    /// Bumped each time the slot is reused, so stale events miss.
+    generation: u32,
+    /// Unparsed bytes of a request that spans reads; usually empty.
+    input: Vec<u8>,
+    /// Full size of the pending request, once the parser knows it.
+    input_needed_bytes: Option<usize>,
+    /// Replies not yet written; `output[output_sent..]` is pending.
+    output: Vec<u8>,
+    output_sent: usize,
+    /// Whether EPOLLOUT is registered (only while output is pending).
+    write_interest: bool,
+    /// Close once the pending output is written (QUIT, protocol error).
+    closing: bool,
+    parser: RequestParser,
+    session: Session,
+}
+
+impl Conn {
+    fn pending_output_bytes(&self) -> usize {
+        self.output.len() - self.output_sent
+    }
+}
+
+/// Everything one worker owns.
+pub struct Worker {
+    id: usize,
+    shared: Arc<Shared>,
+    poller: Poller,
+    waker: Arc<Waker>,
+    control: Receiver<Control>,
+    listener: TcpListener,
+    /// Slab of connections; the token is (generation << 32) | slot.
+    conns: Vec<Option<Conn>>,
+    free_slots: Vec<usize>,
+    engine: EngineWorker,
+    read_buffer: Vec<u8>,
+    /// Argument ranges of the request being run (reused).
+    args: Vec<Range<usize>>,
+    limits: ParseLimits,
+    next_cron: Instant,
+}
+
+enum ReadOutcome {
+    Open,
+    Close,
+}
+
+impl Worker {
+    /// Binds this worker's listener and opens its engine state, on the
+    /// worker's own thread.
+    pub fn setup(
+        id: usize,
+        shared: Arc<Shared>,
+        engine: &Engine,
+        waker: Arc<Waker>,
+        control: Receiver<Control>,
+    ) -> Result<Worker, String> {
+        let addr = SocketAddr::new(shared.config.bind, shared.resp_port);
+        let listener = bind_reuseport(addr, shared.config.listen_backlog)
+            .map_err(|e| format!("worker {id}: cannot listen on {addr}: {e}"))?;
+        let engine = engine
+            .open_worker(id)
+            .map_err(|e| format!("worker {id}: engine: {e}"))?;
+        let poller = Poller::new(MAX_EVENTS).map_err(|e| format!("worker {id}: epoll: {e}"))?;
+        poller
+            .add(waker.fd(), TOKEN_WAKER, Interest::Read)
+            .and_then(|()| poller.add(listener.as_raw_fd(), TOKEN_RESP_LISTENER, Interest::Read))
+            .map_err(|e| format!("worker {id}: epoll_ctl: {e}"))?;
+        let limits = ParseLimits {
+            max_bulk_bytes: shared.config.max_bulk_bytes,
+            max_multibulk_count: shared.config.max_multibulk_count,
+        };
+        Ok(Worker {
+            id,
+            shared,
+            poller,
+            waker,
+            control,
+            listener,
+            conns: Vec::new(),
+            free_slots: Vec::new(),
+            engine,
+            read_buffer: vec![0; READ_BUFFER_BYTES],
+            args: Vec::new(),
+            limits,
+            next_cron: Instant::now(),
+        })
+    }
+
+    /// The loop. Returns on Control::Shutdown, closing every connection.
+    pub fn run(mut self) {
+        let mut ready = Vec::with_capacity(MAX_EVENTS);
+        loop {
+            if let Err(error) = self.poller.wait(&mut ready, CRON_INTERVAL_MS) {
+                eprintln!(
+                    "corewire: worker {}: epoll_wait failed: {error}; stopping",
+                    self.id
+                );
+                break;
+            }
+            let mut stop = false;
+            for event in &ready {
+                match event.token {
+                    TOKEN_WAKER => stop |= self.handle_control(),
+                    TOKEN_RESP_LISTENER => self.accept(),
+                    token => self.handle_conn(*event, token),
+                }
+            }
+            if stop {
+                break;
+            }
+            self.cron();
+        }
+        for slot in 0..self.conns.len() {
+            if self.conns[slot].is_some() {
+                self.close(slot);
+            }
+        }
+    }
+
+    fn stats(&self) -> &WorkerStats {
+        &self.shared.stats[self.id]
+    }
+
+    /// Returns true when the worker must stop.
+    fn handle_control(&mut self) -> bool {
+        self.waker.drain();
+        let mut stop = false;
+        while let Ok(message) = self.control.try_recv() {
+            match message {
+                Control::Shutdown => stop = true,
+            }
+        }
+        stop
+    }
+
+    fn cron(&mut self) {
+        let now = Instant::now();
+        if now < self.next_cron {
+            return;
+        }
+        self.next_cron = now + std::time::Duration::from_millis(CRON_INTERVAL_MS as u64);
+        if self.id == 0 {
+            let commands = crate::stats::total(&self.shared.stats, |w| &w.commands_processed);
+            let now_ms = self.shared.started.elapsed().as_millis() as u64;
+            self.shared.ops_rate.lock().sample(now_ms, commands);
+        }
+    }
+
+    fn accept(&mut self) {
+        for _ in 0..MAX_ACCEPTS_PER_WAKE {
+            let stream = match self.listener.accept() {
+                Ok((stream, _peer)) => stream,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    // EMFILE and friends: try again on the next wake-up.
+                    eprintln!("corewire: worker {}: accept failed: {error}", self.id);
+                    return;
+                }
+            };
+            self.stats().connections_received.add(1);
+            let max_clients = self.shared.config.max_clients;
+            if self.shared.connected_clients.fetch_add(1, Relaxed) >= max_clients {
+                self.shared.connected_clients.fetch_sub(1, Relaxed);
+                self.stats().connections_rejected.add(1);
+                // Best effort, as Redis: the socket is fresh, so this fits.
+                let _ = (&stream).write(b"-ERR max number of clients reached\r\n");
+                continue;
+            }
+            if let Err(error) = self.register(stream) {
+                self.shared.connected_clients.fetch_sub(1, Relaxed);
+                eprintln!(
+                    "corewire: worker {}: cannot register a connection: {error}",
+                    self.id
+                );
+            }
+        }
+    }
+
+    fn register(&mut self, stream: TcpStream) -> io::Result<()> {
+        stream.set_nonblocking(true)?;
+        stream.set_nodelay(true)?;
+        let slot = self.free_slots.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        debug_assert!(self.conns[slot].is_none());
+        let generation = self.next_generation(slot);
+        let token = (generation as u64) << 32 | slot as u64;
+        if let Err(error) = self.poller.add(stream.as_raw_fd(), token, Interest::Read) {
+            self.free_slots.push(slot);
+            return Err(error);
+        }
+        let client_id = self.shared.next_client_id.fetch_add(1, Relaxed);
+        let password_required = self.shared.config.requirepass.is_some();
+        self.conns[slot] = Some(Conn {
+            stream,
+            generation,
+            input: Vec::new(),
+            input_needed_bytes: None,
+            output: Vec::new(),
+            output_sent: 0,
+            write_interest: false,
+            closing: false,
+            parser: RequestParser::default(),
+            session: Session::new(client_id, password_required),
+        });
+        self.stats().connected_clients.add(1);
+        Ok(())
+    }
+
+    /// Generations live in the token's high half; an empty slot remembers
+    /// nothing, so derive a fresh one from a per-worker counter.
+    fn next_generation(&mut self, slot: usize) -> u32 {
+        let counter = self.shared.stats[self.id].connections_received.get() as u32;
+        counter.wrapping_mul(2654435761).wrapping_add(slot as u32)
+    }
+
+    fn handle_conn(&mut self, event: Event, token: u64) {
+        let slot = (token & 0xffff_ffff) as usize;
+        let generation = (token >> 32) as u32;
+        match self.conns.get(slot) {
+            Some(Some(conn)) if conn.generation == generation => {}
+            _ => return, // closed earlier in this batch
+        }
+        if event.readable {
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.read_and_run(slot)));
+            match outcome {
+                Ok(ReadOutcome::Open) => {}
+                Ok(ReadOutcome::Close) => return self.close(slot),
+                Err(_) => {
+                    eprintln!(
+                        "corewire: worker {}: a request panicked; closing its connection",
+                        self.id
+                    );
+                    return self.close(slot);
+                }
+            }
+        }
+        // Write whatever the requests produced (or what EPOLLOUT now allows).
+        self.flush_and_settle(slot);
+    }
+
+    /// Reads what is ready and runs every complete request.
+    fn read_and_run(&mut self, slot: usize) -> ReadOutcome {
+        let max_query_bytes = self.shared.config.max_query_buffer_bytes;
+        for _ in 0..MAX_READS_PER_EVENT {
+            let conn = self.conns[slot].as_mut().expect("live slot");
+            if conn.closing {
+                return ReadOutcome::Open; // ignore input after QUIT or an error
+            }
+            let stats = &self.shared.stats[self.id];
+            if conn.input.is_empty() {
+                // Common case: read into the worker's buffer, run what is
+                // complete, keep only a trailing partial request.
+                let read = match read_into(&conn.stream, &mut self.read_buffer) {
+                    Ok(0) => return ReadOutcome::Close,
+                    Ok(n) => n,
+                    Err(error) if would_block(&error) => return ReadOutcome::Open,
+                    Err(_) => return ReadOutcome::Close,
+                };
+                stats.net_input_bytes.add(read as u64);
+                let input = &self.read_buffer[..read];
+                let consumed = run_requests(
+                    conn,
+                    input,
+                    &mut self.engine,
+                    &self.shared,
+                    stats,
+                    &mut self.args,
+                    &self.limits,
+                );
+                conn.input.extend_from_slice(&input[consumed..]);
+                // A short read means the socket is drained.
+                if read < self.read_buffer.len() {
+                    break;
+                }
+            } else {
+                // A request spans reads: append to the connection's buffer,
+                // sized for the whole request when its size is known.
+                let wanted = conn
+                    .input_needed_bytes
+                    .unwrap_or(0)
+                    .min(max_query_bytes.saturating_add(1));
+                let spare = wanted
+                    .saturating_sub(conn.input.len())
+                    .max(KEEP_BUFFER_BYTES);
+                conn.input.reserve(spare);
+                let read = match read_append(&conn.stream, &mut conn.input) {
+                    Ok(0) => return ReadOutcome::Close,
+                    Ok(n) => n,
+                    Err(error) if would_block(&error) => return ReadOutcome::Open,
+                    Err(_) => return ReadOutcome::Close,
+                };
+                stats.net_input_bytes.add(read as u64);
+                let input = std::mem::take(&mut conn.input);
+                let consumed = run_requests(
+                    conn,
+                    &input,
+                    &mut self.engine,
+                    &self.shared,
+                    stats,
+                    &mut self.args,
+                    &self.limits,
+                );
+                conn.input = input;
+                conn.input.drain(..consumed);
+                if conn.input.is_empty() && conn.input.capacity() > KEEP_BUFFER_BYTES {
+                    conn.input = Vec::new();
+                }
+            }
+            let conn = self.conns[slot].as_mut().expect("live slot");
+            if conn.input.len() > max_query_bytes {
+                self.shared.stats[self.id].query_limit_disconnects.add(1);
+                eprintln!(
+                    "corewire: closing client {} that reached the query buffer limit ({max_query_bytes} bytes)",
+                    conn.session.client_id
+                );
+                return ReadOutcome::Close;
+            }
+            if conn.pending_output_bytes() > self.shared.config.max_output_buffer_bytes {
+                break; // flush_and_settle disconnects it
+            }
+        }
+        ReadOutcome::Open
+    }
+
+    /// Writes pending output, then closes the connection if it asked to be
+    /// closed or overran its output cap, else keeps EPOLLOUT in step.
+    fn flush_and_settle(&mut self, slot: usize) {
+        let stats = &self.shared.stats[self.id];
+        let conn = self.conns[slot].as_mut().expect("live slot");
+        if flush(conn, stats).is_err() {
+            return self.close(slot);
+        }
+        let pending = conn.pending_output_bytes();
+        if pending > self.shared.config.max_output_buffer_bytes {
+            stats.output_limit_disconnects.add(1);
+            eprintln!(
+                "corewire: closing client {} over the output buffer limit ({pending} bytes pending)",
+                conn.session.client_id
+            );
+            return self.close(slot);
+        }
+        if conn.closing && pending == 0 {
+            return self.close(slot);
+        }
+        let want_write = pending > 0;
+        if want_write != conn.write_interest {
+            let token = (conn.generation as u64) << 32 | slot as u64;
+            let interest = if want_write {
+                Interest::ReadWrite
+            } else {
+                Interest::Read
+            };
+            if self
+                .poller
+                .modify(conn.stream.as_raw_fd(), token, interest)
+                .is_err()
+            {
+                return self.close(slot);
+            }
+            conn.write_interest = want_write;
+        }
+    }
+
+    fn close(&mut self, slot: usize) {
+        let Some(conn) = self.conns[slot].take() else {
+            return;
+        };
+        // Closing the fd removes it from epoll too; be explicit anyway.
+        let _ = self.poller.remove(conn.stream.as_raw_fd());
+        drop(conn);
+        self.free_slots.push(slot);
+        self.stats().connected_clients.sub(1);
+        self.shared.connected_clients.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Frames and runs every complete request at the start of `input`; returns
+/// the bytes consumed. Stops early once the connection is closing or its
+/// output is over the cap.
+fn run_requests(
+    conn: &mut Conn,
+    input: &[u8],
+    engine: &mut EngineWorker,
+    shared: &Shared,
+    stats: &WorkerStats,
+    args: &mut Vec<Range<usize>>,
+    limits: &ParseLimits,
+) -> usize {
+    let max_output_bytes = shared.config.max_output_buffer_bytes;
+    let mut pos = 0;
+    while !conn.closing && conn.pending_output_bytes() <= max_output_bytes {
+        match conn.parser.parse(&input[pos..], args, limits) {
+            Ok(Parsed::Request { consumed, source }) => {
+                let base = match source {
+                    ArgSource::Input => &input[pos..],
+                    ArgSource::Inline => &conn.parser.inline_bytes[..],
+                };
+                let mut ctx = Ctx {
+                    session: &mut conn.session,
+                    engine,
+                    stats,
+                    shared,
+                    out: &mut conn.output,
+                };
+                resp::execute(&mut ctx, &Args::new(base, args));
+                conn.closing |= conn.session.close_after_reply;
+                conn.input_needed_bytes = None;
+                pos += consumed;
+            }
+            Ok(Parsed::Nothing { consumed }) => pos += consumed,
+            Ok(Parsed::Incomplete { needed_bytes }) => {
+                conn.input_needed_bytes = needed_bytes;
+                break;
+            }
+            Err(error) => {
+                stats.protocol_errors.add(1);
+                let mut reply = resp::reply::ReplyWriter {
+                    out: &mut conn.output,
+                    resp3: conn.session.resp3,
+                };
+                reply.error(&error.reply_text());
+                conn.closing = true;
+                return input.len(); // the rest is discarded, as Redis does
+            }
+        }
+    }
+    pos
+}
+
+/// Writes as much pending output as the socket takes.
+fn flush(conn: &mut Conn, stats: &WorkerStats) -> io::Result<()> {
+    while conn.output_sent < conn.output.len() {
+        match send(&conn.stream, &conn.output[conn.output_sent..]) {
+            Ok(n) => {
+                conn.output_sent += n;
+                stats.net_output_bytes.add(n as u64);
+            }
+            Err(error) if would_block(&error) => break,
+            Err(error) => return Err(error),
+        }
+    }
+    if conn.output_sent == conn.output.len() {
+        conn.output.clear();
+        conn.output_sent = 0;
+        if conn.output.capacity() > KEEP_BUFFER_BYTES {
+            conn.output = Vec::new();
+        }
+    }
+    Ok(())
+}
+
+fn would_block(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}
+
+fn read_into(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: buffer is valid for buffer.len() writable bytes.
+    let n = unsafe {
+        libc::read(
+            stream.as_raw_fd(),
+            buffer.as_mut_ptr() as *mut libc::c_void,
+            buffer.len(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// Reads into the spare capacity of `buffer` without zeroing it first.
+fn read_append(stream: &TcpStream, buffer: &mut Vec<u8>) -> io::Result<usize> {
+    let spare = buffer.spare_capacity_mut();
+    // SAFETY: spare is valid for spare.len() writable bytes; read writes at
+    // most that many, and only those it reports are marked initialized.
+    let n = unsafe {
+        libc::read(
+            stream.as_raw_fd(),
+            spare.as_mut_ptr() as *mut libc::c_void,
+            spare.len(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel initialized n bytes past the old length.
+    unsafe { buffer.set_len(buffer.len() + n as usize) };
+    Ok(n as usize)
+}
+
+fn send(stream: &TcpStream, bytes: &[u8]) -> io::Result<usize> {
+    // SAFETY: bytes is valid for bytes.len() readable bytes. MSG_NOSIGNAL:
+    // a peer that went away must not SIGPIPE the host process.
+    let n = unsafe {
+        libc::send(
+            stream.as_raw_fd(),
+            bytes.as_ptr() as *const libc::c_void,
+            bytes.len(),
+            libc::MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}

@@ -1,0 +1,138 @@
+//! Test servers: the real corewire runtime over the real bundled C++ engine
+//! (cpp/engine, linked by build.rs), on an ephemeral loopback port.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::mem::MaybeUninit;
+use std::net::TcpStream;
+use std::time::Duration;
+
+use corewire::engine::ffi::cw_engine_ops;
+use corewire::{Config, Engine, Server};
+
+extern "C" {
+    fn cw_bundled_engine_open(ops: *mut cw_engine_ops) -> bool;
+    fn cw_bundled_engine_close(ops: *mut cw_engine_ops);
+}
+
+/// A running server and the engine it owns; shut down on drop.
+pub struct TestServer {
+    server: Option<Server>,
+    ops: Box<cw_engine_ops>,
+    pub port: u16,
+}
+
+impl TestServer {
+    /// Two workers (as on the 2-core CI machine) and default limits.
+    pub fn start() -> TestServer {
+        TestServer::start_with(|_| {})
+    }
+
+    pub fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::try_start_with(adjust).expect("server starts")
+    }
+
+    pub fn try_start_with(adjust: impl FnOnce(&mut Config)) -> Result<TestServer, String> {
+        let mut config = Config {
+            workers: 2,
+            resp_port: 0,
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let mut slot = Box::new(MaybeUninit::<cw_engine_ops>::uninit());
+        // SAFETY: slot is writable storage for one table.
+        assert!(
+            unsafe { cw_bundled_engine_open(slot.as_mut_ptr()) },
+            "engine opens"
+        );
+        // SAFETY: cw_bundled_engine_open filled every field.
+        let mut ops: Box<cw_engine_ops> =
+            unsafe { Box::from_raw(Box::into_raw(slot) as *mut cw_engine_ops) };
+        // SAFETY: the table lives in a Box that outlives the server (it is
+        // closed only after shutdown).
+        let engine = unsafe { Engine::from_ops(&*ops) }.expect("valid ops table");
+        match Server::start(config, engine) {
+            Ok(server) => {
+                let port = server.resp_port();
+                Ok(TestServer {
+                    server: Some(server),
+                    ops,
+                    port,
+                })
+            }
+            Err(error) => {
+                // SAFETY: no worker holds an engine handle any more.
+                unsafe { cw_bundled_engine_close(&mut *ops) };
+                Err(error)
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn client(&self) -> redis::Connection {
+        let client = redis::Client::open(self.url()).expect("valid url");
+        client
+            .get_connection_with_timeout(Duration::from_secs(30))
+            .expect("connects")
+    }
+
+    /// A raw socket with a generous read timeout (a failure guard, not a
+    /// speed check).
+    pub fn raw(&self) -> TcpStream {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream
+    }
+
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("running")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown();
+        }
+        // SAFETY: every worker (and so every engine handle) is gone.
+        unsafe { cw_bundled_engine_close(&mut *self.ops) };
+    }
+}
+
+/// Sends `request` and reads until exactly `expected.len()` bytes arrived,
+/// then compares byte for byte.
+pub fn exchange(stream: &mut TcpStream, request: &[u8], expected: &[u8]) {
+    stream.write_all(request).unwrap();
+    let mut reply = vec![0u8; expected.len()];
+    stream.read_exact(&mut reply).unwrap_or_else(|e| {
+        panic!(
+            "reading reply to {:?}: {e}",
+            String::from_utf8_lossy(request)
+        )
+    });
+    assert_eq!(
+        String::from_utf8_lossy(&reply),
+        String::from_utf8_lossy(expected),
+        "reply to {:?}",
+        String::from_utf8_lossy(request)
+    );
+}
+
+/// Asserts the peer closes the connection (EOF or reset) without sending
+/// anything more.
+pub fn expect_closed(stream: &mut TcpStream) {
+    let mut rest = Vec::new();
+    match stream.read_to_end(&mut rest) {
+        Ok(_) => assert!(
+            rest.is_empty(),
+            "unexpected bytes before close: {:?}",
+            String::from_utf8_lossy(&rest)
+        ),
+        Err(error) => assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset, "{error}"),
+    }
+}

@@ -1,0 +1,345 @@
+//! The server under real clients: the `redis` crate and raw sockets,
+//! against the real runtime and the real C++ engine.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use common::{exchange, TestServer};
+use redis::Commands;
+
+#[test]
+fn set_get_and_the_difference_between_missing_and_empty() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    let _: () = con.set("k", "v").unwrap();
+    assert_eq!(con.get::<_, Option<String>>("k").unwrap(), Some("v".into()));
+    assert_eq!(con.get::<_, Option<Vec<u8>>>("missing").unwrap(), None);
+    let _: () = con.set("empty", b"").unwrap();
+    assert_eq!(
+        con.get::<_, Option<Vec<u8>>>("empty").unwrap(),
+        Some(vec![])
+    );
+    let binary: Vec<u8> = (0..=255u8).chain([b'\r', b'\n', 0]).collect();
+    let _: () = con.set(&binary[..], &binary[..]).unwrap();
+    assert_eq!(con.get::<_, Vec<u8>>(&binary[..]).unwrap(), binary);
+}
+
+#[test]
+fn sixteen_mib_values_round_trip() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    let value: Vec<u8> = (0..16 * 1024 * 1024)
+        .map(|i: u32| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    let _: () = con.set("big", &value[..]).unwrap();
+    let back: Vec<u8> = con.get("big").unwrap();
+    assert_eq!(back.len(), value.len());
+    assert!(back == value, "16 MiB value corrupted");
+    let _: () = con.set("after", "small").unwrap();
+    assert_eq!(con.get::<_, String>("after").unwrap(), "small");
+}
+
+/// More clients than redis-benchmark's 50 on 2 workers, all at once: every
+/// INCR is counted exactly once and every client is served.
+#[test]
+fn sixty_four_concurrent_clients_on_two_workers() {
+    let server = TestServer::start();
+    const CLIENTS: usize = 64;
+    const ROUNDS: usize = 200;
+    let start = Arc::new(Barrier::new(CLIENTS));
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|id| {
+            let mut con = server.client();
+            let start = Arc::clone(&start);
+            thread::spawn(move || {
+                start.wait();
+                for round in 0..ROUNDS {
+                    let _: i64 = con.incr("shared", 1).unwrap();
+                    let key = format!("client:{id}");
+                    let _: () = con.set(&key, round).unwrap();
+                    assert_eq!(con.get::<_, usize>(&key).unwrap(), round);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let mut con = server.client();
+    assert_eq!(con.get::<_, usize>("shared").unwrap(), CLIENTS * ROUNDS);
+    assert_eq!(
+        redis::cmd("DBSIZE").query::<usize>(&mut con).unwrap(),
+        CLIENTS + 1
+    );
+}
+
+#[test]
+fn pipelines_answer_in_order() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    let mut pipe = redis::pipe();
+    for i in 0..5_000 {
+        pipe.set(format!("p{i}"), i).ignore();
+        pipe.incr("pipelined", 1);
+        pipe.get(format!("p{i}"));
+    }
+    let replies: Vec<i64> = pipe.query(&mut con).unwrap();
+    assert_eq!(replies.len(), 10_000);
+    for (i, pair) in replies.chunks(2).enumerate() {
+        assert_eq!(pair, [i as i64 + 1, i as i64]);
+    }
+}
+
+/// MSET is atomic: readers using MGET never see a batch half-applied.
+#[test]
+fn mset_batches_are_never_torn() {
+    let server = TestServer::start();
+    let mut writer = server.client();
+    let _: () = redis::cmd("MSET")
+        .arg(&["a", "0", "b", "0", "c", "0"])
+        .query(&mut writer)
+        .unwrap();
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut con = server.client();
+            thread::spawn(move || {
+                for _ in 0..2_000 {
+                    let values: Vec<i64> = redis::cmd("MGET")
+                        .arg(&["a", "b", "c"])
+                        .query(&mut con)
+                        .unwrap();
+                    assert!(
+                        values[0] == values[1] && values[1] == values[2],
+                        "torn batch {values:?}"
+                    );
+                }
+            })
+        })
+        .collect();
+    for i in 1..=2_000 {
+        let v = i.to_string();
+        let _: () = redis::cmd("MSET")
+            .arg(&["a", &v, "b", &v, "c", &v])
+            .query(&mut writer)
+            .unwrap();
+    }
+    for reader in readers {
+        reader.join().unwrap();
+    }
+}
+
+#[test]
+fn malformed_input_closes_only_the_sender() {
+    let server = TestServer::start();
+    let mut good = server.client();
+    let mut bad = server.raw();
+    bad.write_all(b"*2\r\n$3\r\nGET\r\n$-9\r\n").unwrap();
+    let mut reply = String::new();
+    bad.read_to_string(&mut reply).unwrap();
+    assert_eq!(reply, "-ERR Protocol error: invalid bulk length\r\n");
+    let _: () = good.set("still", "fine").unwrap();
+    assert_eq!(good.get::<_, String>("still").unwrap(), "fine");
+}
+
+/// A client that pipelines requests and never reads must not stall the
+/// other clients on its worker, and is dropped once its unsent replies pass
+/// the output cap.
+#[test]
+fn stalled_reader_is_capped_and_others_keep_going() {
+    const CAP_BYTES: usize = 1024 * 1024;
+    let server = TestServer::start_with(|config| {
+        config.workers = 1; // everyone shares one loop
+        config.max_output_buffer_bytes = CAP_BYTES;
+    });
+    let mut con = server.client();
+    let value = vec![b'x'; 64 * 1024];
+    let _: () = con.set("fat", &value[..]).unwrap();
+
+    let mut stalled = server.raw();
+    stalled
+        .set_write_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let request = b"*2\r\n$3\r\nGET\r\n$3\r\nfat\r\n";
+    // 4096 replies of 64 KiB = 256 MiB owed: far over the cap and over any
+    // socket buffer, so the server must give up on this client.
+    let mut sent_all = true;
+    for _ in 0..4096 {
+        if stalled.write_all(request).is_err() {
+            sent_all = false; // already disconnected
+            break;
+        }
+        // The neighbour is served while the stalled client piles up.
+        let _: () = con.set("alive", "yes").unwrap();
+    }
+    assert_eq!(con.get::<_, String>("alive").unwrap(), "yes");
+    // Drain what was sent before the cut; the connection must end.
+    let mut sink = vec![0u8; 1 << 20];
+    let mut received = 0usize;
+    loop {
+        match stalled.read(&mut sink) {
+            Ok(0) => break,
+            Ok(n) => received += n,
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(error) => panic!("stalled client was never disconnected: {error}"),
+        }
+    }
+    assert!(
+        received < 4096 * value.len(),
+        "all replies arrived: no cap was applied"
+    );
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut con).unwrap();
+    assert!(
+        info.contains("client_output_buffer_limit_disconnections:1"),
+        "{info}"
+    );
+    let _ = sent_all;
+}
+
+#[test]
+fn max_clients_is_enforced_with_redis_error() {
+    let server = TestServer::start_with(|config| config.max_clients = 3);
+    let mut held: Vec<_> = (0..3).map(|_| server.raw()).collect();
+    for stream in &mut held {
+        exchange(stream, b"PING\r\n", b"+PONG\r\n");
+    }
+    let mut refused = server.raw();
+    let mut reply = String::new();
+    refused.read_to_string(&mut reply).unwrap();
+    assert_eq!(reply, "-ERR max number of clients reached\r\n");
+    drop(held.pop());
+    // The freed slot is reusable (the close is seen asynchronously).
+    let mut reused = None;
+    for _ in 0..200 {
+        let mut stream = server.raw();
+        stream.write_all(b"PING\r\n").unwrap();
+        let mut first = [0u8; 1];
+        stream.read_exact(&mut first).unwrap();
+        if first[0] == b'+' {
+            reused = Some(stream);
+            break;
+        }
+        thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(reused.is_some(), "a slot was never freed");
+}
+
+#[test]
+fn query_buffer_limit_disconnects_oversized_requests() {
+    let server = TestServer::start_with(|config| config.max_query_buffer_bytes = 64 * 1024);
+    let mut stream = server.raw();
+    // Announces a 1 MiB argument (allowed by proto-max-bulk-len) but the
+    // unparsed input may not exceed 64 KiB.
+    stream
+        .write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048576\r\n")
+        .unwrap();
+    let chunk = vec![b'x'; 16 * 1024];
+    for _ in 0..64 {
+        if stream.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    common::expect_closed(&mut stream);
+}
+
+#[test]
+fn big_bulk_length_over_the_limit_is_a_protocol_error() {
+    let server = TestServer::start_with(|config| config.max_bulk_bytes = 1024);
+    let mut stream = server.raw();
+    exchange(
+        &mut stream,
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1025\r\n",
+        b"-ERR Protocol error: invalid bulk length\r\n",
+    );
+    common::expect_closed(&mut stream);
+}
+
+/// A large request trickling in small writes is reassembled correctly (the
+/// resumable parser keeps its place instead of starting over).
+#[test]
+fn request_arriving_in_small_pieces() {
+    let server = TestServer::start();
+    let mut stream = server.raw();
+    stream.set_nodelay(true).unwrap();
+    let value: Vec<u8> = (0..256 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut request =
+        format!("*3\r\n$3\r\nSET\r\n$5\r\nslowk\r\n${}\r\n", value.len()).into_bytes();
+    request.extend_from_slice(&value);
+    request.extend_from_slice(b"\r\n");
+    for piece in request.chunks(997) {
+        stream.write_all(piece).unwrap();
+    }
+    exchange(&mut stream, b"", b"+OK\r\n");
+    let mut con = server.client();
+    assert_eq!(con.get::<_, Vec<u8>>("slowk").unwrap(), value);
+}
+
+#[test]
+fn info_reports_real_numbers() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    for i in 0..10 {
+        let _: () = con.set(format!("k{i}"), i).unwrap();
+    }
+    let _: Option<String> = con.get("k1").unwrap();
+    let _: Option<String> = con.get("nope").unwrap();
+    let info: String = redis::cmd("INFO").query(&mut con).unwrap();
+    let field = |name: &str| -> u64 {
+        let line = info
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("{name} in {info}"));
+        line[name.len() + 1..].parse().unwrap()
+    };
+    assert!(field("total_commands_processed") >= 12);
+    assert!(field("keyspace_hits") >= 1);
+    assert!(field("keyspace_misses") >= 1);
+    assert!(field("connected_clients") >= 1);
+    assert_eq!(field("tcp_port"), server.port as u64);
+    assert!(
+        info.contains("# Keyspace\r\ndb0:keys=10,expires=0,avg_ttl=0\r\n"),
+        "{info}"
+    );
+    assert!(
+        info.contains("# Server\r\n")
+            && info.contains("# Clients\r\n")
+            && info.contains("# Stats\r\n")
+    );
+    let keyspace: String = redis::cmd("INFO").arg("keyspace").query(&mut con).unwrap();
+    assert_eq!(
+        keyspace,
+        "# Keyspace\r\ndb0:keys=10,expires=0,avg_ttl=0\r\n"
+    );
+}
+
+#[test]
+fn resp3_through_the_redis_crate() {
+    let server = TestServer::start();
+    let client = redis::Client::open(format!("{}?protocol=resp3", server.url())).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let _: () = con.set("r3", "v").unwrap();
+    assert_eq!(
+        con.get::<_, Option<String>>("r3").unwrap(),
+        Some("v".into())
+    );
+    assert_eq!(con.get::<_, Option<String>>("nope").unwrap(), None);
+    let config: std::collections::HashMap<String, String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("maxclients")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(config.get("maxclients").map(String::as_str), Some("10000"));
+}
+
+#[test]
+fn a_second_server_on_a_taken_port_fails_cleanly() {
+    let first = TestServer::start();
+    let port = first.port;
+    let error = TestServer::try_start_with(|config| config.resp_port = port).err();
+    let error = error.expect("a second server bound a port that was in use");
+    assert!(error.contains("Address already in use"), "{error}");
+    let mut con = first.client();
+    let _: () = con.set("first", "ok").unwrap();
+}
