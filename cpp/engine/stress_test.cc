@@ -1,0 +1,392 @@
+// stress_test.cc: many threads against one engine. Bounded iterations so it
+// finishes in seconds even under ThreadSanitizer on two cores. Every check
+// asserts a real invariant: exact sums, no torn batch, conserved money,
+// well-formed values while memory is being reclaimed.
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/test_util.h"
+
+using namespace corewire;
+using namespace corewire::test;
+using std::string;
+
+namespace {
+
+Slice K(std::string_view s) { return ToSlice(s); }
+
+struct Rng {
+  uint64_t state;
+  explicit Rng(uint64_t seed) : state(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  uint64_t Next() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  }
+  uint64_t Below(uint64_t n) { return Next() % n; }
+};
+
+// Runs fn(worker, thread_index) on n threads, each with its own Worker.
+template <typename Fn>
+void RunThreads(Engine* engine, int n, Fn fn) {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([engine, i, &fn] {
+      Worker* w = nullptr;
+      CHECK(engine->OpenWorker(i, &w).ok());
+      fn(w, i);
+      engine->CloseWorker(w);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+std::unique_ptr<Engine> NewEngine(const EngineOptions& options = EngineOptions()) {
+  std::unique_ptr<Engine> engine;
+  CHECK(Engine::Open(options, &engine).ok());
+  return engine;
+}
+
+void TestConcurrentIncrSumsExactly() {
+  auto engine = NewEngine();
+  constexpr int kThreads = 8;
+  constexpr int kIncrements = 2000;
+  std::vector<std::vector<int64_t>> seen(kThreads);
+  RunThreads(engine.get(), kThreads, [&](Worker* w, int t) {
+    for (int i = 0; i < kIncrements; ++i) {
+      int64_t r = 0;
+      CHECK(engine->IncrBy(w, K("counter"), 1, &r).ok());
+      seen[t].push_back(r);
+    }
+  });
+  std::vector<int64_t> all;
+  for (auto& s : seen) all.insert(all.end(), s.begin(), s.end());
+  std::sort(all.begin(), all.end());
+  bool exact = all.size() == size_t(kThreads * kIncrements);
+  for (size_t i = 0; exact && i < all.size(); ++i) exact = all[i] == int64_t(i + 1);
+  CHECK(exact);  // every intermediate result handed out exactly once
+  Worker* w = nullptr;
+  CHECK(engine->OpenWorker(0, &w).ok());
+  string v;
+  CHECK(engine->Get(w, K("counter"), &v).ok());
+  CHECK_EQ(v, std::to_string(kThreads * kIncrements));
+  engine->CloseWorker(w);
+}
+
+struct BatchView {
+  std::vector<std::optional<string>> values;
+};
+void BatchSink(void* ctx, const uint8_t* p, size_t n) {
+  auto* view = static_cast<BatchView*>(ctx);
+  if (p == nullptr) {
+    view->values.emplace_back(std::nullopt);
+  } else {
+    view->values.emplace_back(string(reinterpret_cast<const char*>(p), n));
+  }
+}
+
+void NoTornBatches(uint32_t snapshot_attempts) {
+  EngineOptions options;
+  options.max_snapshot_attempts = snapshot_attempts;
+  auto engine = NewEngine(options);
+  constexpr int kWriters = 2;
+  constexpr int kReaders = 2;
+  constexpr int kReads = 3000;         // per reader
+  constexpr int kMaxWrites = 1000000;  // per writer; readers end the run
+  std::atomic<int> readers_left{kReaders};
+  std::atomic<int> torn{0};
+  std::atomic<int> reads{0};
+  std::atomic<int> writes{0};
+  RunThreads(engine.get(), kWriters + kReaders + 1, [&](Worker* w, int t) {
+    Slice keys[] = {K("a"), K("b"), K("c")};
+    if (t < kWriters) {
+      for (int i = 0; i < kMaxWrites && readers_left.load() > 0; ++i) {
+        string v = std::to_string(t) + ":" + std::to_string(i) + string(i % 50, 'p');
+        Slice values[] = {K(v), K(v), K(v)};
+        CHECK(engine->MultiPut(w, keys, values, 3).ok());
+        writes.fetch_add(1);
+      }
+    } else if (t == kWriters) {
+      // Deleter: the whole batch disappears at once, then comes back.
+      for (int i = 0; i < kMaxWrites && readers_left.load() > 0; ++i) {
+        uint64_t deleted = 0;
+        CHECK(engine->Delete(w, keys, 3, &deleted).ok());
+        if (deleted != 0 && deleted != 3) torn.fetch_add(1);
+        if (i % 8 != 0) std::this_thread::yield();
+      }
+    } else {
+      for (int i = 0; i < kReads; ++i) {
+        BatchView view;
+        CHECK(engine->MultiGet(w, keys, 3, BatchSink, &view).ok());
+        if (view.values.size() != 3 || view.values[0] != view.values[1] ||
+            view.values[1] != view.values[2]) {
+          torn.fetch_add(1);
+        }
+        uint64_t n = 0;
+        CHECK(engine->Exists(w, keys, 3, &n).ok());
+        if (n != 0 && n != 3) torn.fetch_add(1);
+        reads.fetch_add(1);
+      }
+      readers_left.fetch_sub(1);
+    }
+  });
+  CHECK(writes.load() > 0);
+  CHECK_EQ(torn.load(), 0);
+  CHECK_EQ(reads.load(), kReaders * kReads);
+}
+
+void TestNoTornBatchesOptimistic() { NoTornBatches(4); }
+void TestNoTornBatchesLocking() { NoTornBatches(0); }
+
+void TestTransfersConserveTotal() {
+  auto engine = NewEngine();
+  constexpr int kAccounts = 8;
+  constexpr int64_t kInitial = 1000;
+  constexpr int kThreads = 4;
+  constexpr int kTransfers = 400;
+  constexpr int kMaxRetries = 100000;
+  auto account = [](int i) { return "acct:" + std::to_string(i); };
+  {
+    Worker* w = nullptr;
+    CHECK(engine->OpenWorker(0, &w).ok());
+    for (int i = 0; i < kAccounts; ++i) {
+      CHECK(engine->Put(w, K(account(i)), K(std::to_string(kInitial))).ok());
+    }
+    engine->CloseWorker(w);
+  }
+  std::atomic<int> committed{0};
+  std::atomic<int> conflicts{0};
+  std::atomic<int> bad_audits{0};
+  std::atomic<int> audits{0};
+  std::atomic<int> movers_left{kThreads};
+  RunThreads(engine.get(), kThreads + 1, [&](Worker* w, int t) {
+    Rng rng(t + 1);
+    auto read_int = [&](Txn* txn, const string& key, int64_t* out) {
+      BatchView view;
+      CHECK(engine->TxnGet(txn, K(key), BatchSink, &view).ok());
+      CHECK(view.values.size() == 1 && view.values[0].has_value());
+      *out = view.values[0] ? std::atoll(view.values[0]->c_str()) : 0;
+    };
+    if (t == kThreads) {
+      // Auditor: a committed read-only txn must see the exact total, and so
+      // must every multi_get snapshot.
+      std::vector<string> names;
+      for (int i = 0; i < kAccounts; ++i) names.push_back(account(i));
+      std::vector<Slice> keys;
+      for (const string& n : names) keys.push_back(K(n));
+      for (int round = 0; round < 300; ++round) {
+        Txn* txn = nullptr;
+        CHECK(engine->TxnBegin(w, &txn).ok());
+        int64_t sum = 0;
+        for (int i = 0; i < kAccounts; ++i) {
+          int64_t v = 0;
+          read_int(txn, names[i], &v);
+          sum += v;
+        }
+        Status s = engine->TxnCommit(txn);
+        CHECK(s.ok() || s.IsConflict());
+        if (s.ok() && sum != kAccounts * kInitial) bad_audits.fetch_add(1);
+        BatchView view;
+        CHECK(engine->MultiGet(w, keys.data(), keys.size(), BatchSink, &view).ok());
+        int64_t snap_sum = 0;
+        for (auto& v : view.values) snap_sum += v ? std::atoll(v->c_str()) : 0;
+        if (snap_sum != kAccounts * kInitial) bad_audits.fetch_add(1);
+        audits.fetch_add(1);
+      }
+      return;
+    }
+    for (int i = 0; i < kTransfers; ++i) {
+      int from = int(rng.Below(kAccounts));
+      int to = int((from + 1 + rng.Below(kAccounts - 1)) % kAccounts);
+      int64_t amount = int64_t(rng.Below(50));
+      bool done = false;
+      for (int attempt = 0; attempt < kMaxRetries && !done; ++attempt) {
+        Txn* txn = nullptr;
+        CHECK(engine->TxnBegin(w, &txn).ok());
+        int64_t a = 0, b = 0;
+        read_int(txn, account(from), &a);
+        if (attempt % 2 == 1) std::this_thread::yield();  // widen the window
+        read_int(txn, account(to), &b);
+        CHECK(engine->TxnPut(txn, K(account(from)), K(std::to_string(a - amount))).ok());
+        CHECK(engine->TxnPut(txn, K(account(to)), K(std::to_string(b + amount))).ok());
+        Status s = engine->TxnCommit(txn);
+        if (s.ok()) {
+          done = true;
+          committed.fetch_add(1);
+        } else {
+          CHECK(s.IsConflict());
+          conflicts.fetch_add(1);
+        }
+      }
+      CHECK(done);
+    }
+    movers_left.fetch_sub(1);
+  });
+  CHECK_EQ(committed.load(), kThreads * kTransfers);
+  CHECK_EQ(bad_audits.load(), 0);
+  CHECK_EQ(audits.load(), 300);
+  Worker* w = nullptr;
+  CHECK(engine->OpenWorker(0, &w).ok());
+  int64_t total = 0;
+  for (int i = 0; i < kAccounts; ++i) {
+    string v;
+    CHECK(engine->Get(w, K(account(i)), &v).ok());
+    total += std::atoll(v.c_str());
+  }
+  CHECK_EQ(total, kAccounts * kInitial);
+  engine->CloseWorker(w);
+  std::printf("     transfers: %d committed, %d conflicts retried\n",
+              committed.load(), conflicts.load());
+}
+
+// A value names its key and repeats one fill byte, so a reader can tell a
+// well-formed value from freed or torn memory.
+string ChurnValue(const string& key, Rng* rng) {
+  size_t fill = rng->Below(300);
+  return key + "=" + string(fill, char('a' + rng->Below(26)));
+}
+bool ChurnValueOk(const string& key, const string& v) {
+  if (v.compare(0, key.size() + 1, key + "=") != 0) return false;
+  for (size_t i = key.size() + 1; i < v.size(); ++i) {
+    if (v[i] != v[key.size() + 1]) return false;
+  }
+  return true;
+}
+
+void TestChurnWithReclamation() {
+  auto engine = NewEngine();
+  constexpr int kThreads = 4;
+  constexpr int kKeys = 16;
+  constexpr int kOps = 15000;
+  std::atomic<int> malformed{0};
+  RunThreads(engine.get(), kThreads, [&](Worker* w, int t) {
+    Rng rng(100 + t);
+    std::vector<string> keys;
+    for (int i = 0; i < kKeys; ++i) keys.push_back("churn:" + std::to_string(i));
+    for (int i = 0; i < kOps; ++i) {
+      const string& key = keys[rng.Below(kKeys)];
+      switch (rng.Below(6)) {
+        case 0:
+        case 1: {
+          string v = ChurnValue(key, &rng);
+          CHECK(engine->Put(w, K(key), K(v)).ok());
+          break;
+        }
+        case 2: {
+          uint64_t d = 0;
+          Slice k[] = {K(key)};
+          CHECK(engine->Delete(w, k, 1, &d).ok());
+          CHECK(d <= 1);
+          break;
+        }
+        case 3: {
+          BatchView view;
+          CHECK(engine->Get(w, K(key), BatchSink, &view).ok());
+          if (view.values.size() != 1 ||
+              (view.values[0] && !ChurnValueOk(key, *view.values[0]))) {
+            malformed.fetch_add(1);
+          }
+          break;
+        }
+        case 4: {
+          const string& other = keys[rng.Below(kKeys)];
+          Slice k[] = {K(key), K(other)};
+          BatchView view;
+          CHECK(engine->MultiGet(w, k, 2, BatchSink, &view).ok());
+          if (view.values.size() != 2 ||
+              (view.values[0] && !ChurnValueOk(key, *view.values[0])) ||
+              (view.values[1] && !ChurnValueOk(other, *view.values[1]))) {
+            malformed.fetch_add(1);
+          }
+          break;
+        }
+        default: {
+          Captured old;
+          string v = ChurnValue(key, &rng);
+          Status s = engine->Put(w, K(key), K(v), kPutIfAbsent, CaptureSink, &old);
+          CHECK(s.ok() || s == Status::ConditionFailed());
+          CHECK_EQ(old.values.size(), 1u);
+          if (s.ok() == old.values[0].has_value()) malformed.fetch_add(1);
+          if (old.values[0] && !ChurnValueOk(key, *old.values[0])) malformed.fetch_add(1);
+          break;
+        }
+      }
+    }
+  });
+  CHECK_EQ(malformed.load(), 0);
+  // The live counter agrees with what is really there.
+  Worker* w = nullptr;
+  CHECK(engine->OpenWorker(0, &w).ok());
+  uint64_t present = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    string v;
+    Status s = engine->Get(w, K("churn:" + std::to_string(i)), &v);
+    CHECK(s.ok() || s.IsNotFound());
+    present += s.ok();
+  }
+  uint64_t count = 0;
+  CHECK(engine->Count(w, &count).ok());
+  CHECK_EQ(count, present);
+  engine->CloseWorker(w);
+}
+
+void TestClearDuringWrites() {
+  auto engine = NewEngine();
+  std::atomic<int> writers_left{2};
+  RunThreads(engine.get(), 3, [&](Worker* w, int t) {
+    if (t < 2) {
+      for (int i = 0; i < 4000; ++i) {
+        string k = "c" + std::to_string(t) + ":" + std::to_string(i % 500);
+        CHECK(engine->Put(w, K(k), K(k)).ok());
+        if (i % 7 == 0) {
+          BatchView view;
+          CHECK(engine->Get(w, K(k), BatchSink, &view).ok());
+          CHECK(!view.values[0] || *view.values[0] == k);
+        }
+      }
+      writers_left.fetch_sub(1);
+    } else {
+      for (int i = 0; i < 1000 && (i < 20 || writers_left.load() > 0); ++i) {
+        CHECK(engine->Clear(w).ok());
+      }
+    }
+  });
+  Worker* w = nullptr;
+  CHECK(engine->OpenWorker(0, &w).ok());
+  uint64_t count = 0;
+  uint64_t present = 0;
+  for (int t = 0; t < 2; ++t) {
+    for (int i = 0; i < 500; ++i) {
+      string v;
+      present += engine->Get(w, K("c" + std::to_string(t) + ":" + std::to_string(i)), &v).ok();
+    }
+  }
+  CHECK(engine->Count(w, &count).ok());
+  CHECK_EQ(count, present);
+  CHECK(engine->Clear(w).ok());
+  CHECK(engine->Count(w, &count).ok());
+  CHECK_EQ(count, 0u);
+  engine->CloseWorker(w);
+}
+
+}  // namespace
+
+int main() {
+  return RunAll("stress_test",
+                {
+                    {"concurrent_incr_sums_exactly", TestConcurrentIncrSumsExactly},
+                    {"no_torn_batches_optimistic", TestNoTornBatchesOptimistic},
+                    {"no_torn_batches_locking", TestNoTornBatchesLocking},
+                    {"transfers_conserve_total", TestTransfersConserveTotal},
+                    {"churn_with_reclamation", TestChurnWithReclamation},
+                    {"clear_during_writes", TestClearDuringWrites},
+                });
+}

@@ -1,0 +1,135 @@
+// worker.h: engine state, per-worker state and the locked write path
+// shared by every writing operation (internal).
+#ifndef COREWIRE_ENGINE_WORKER_H_
+#define COREWIRE_ENGINE_WORKER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/epoch.h"
+#include "engine/record.h"
+#include "engine/table.h"
+
+namespace corewire {
+
+static_assert(Engine::kMaxWorkers <= kTidMaxWorkers, "worker id bits");
+static_assert(Engine::kMaxWorkers <= EpochManager::kMaxParticipants, "slots");
+
+struct EngineRep {
+  EngineRep(const EngineOptions& options, uint64_t seed) noexcept
+      : options(options), table(seed) {}
+  EngineRep(const EngineRep&) = delete;
+  EngineRep& operator=(const EngineRep&) = delete;
+
+  const EngineOptions options;
+  // Declared before table so the table (and its records) goes first.
+  EpochManager epochs;
+  Table table;
+  std::mutex workers_mu;
+  bool worker_in_use[Engine::kMaxWorkers] = {};  // guarded by workers_mu
+  // Last TID sequence per slot; survives close so a reopened slot never
+  // repeats a TID. Guarded by workers_mu.
+  uint64_t worker_last_seq[Engine::kMaxWorkers] = {};
+  size_t open_workers = 0;  // guarded by workers_mu
+};
+
+// One record touched by a locked operation.
+struct WriteItem {
+  enum Kind : uint8_t { kLockOnly, kPut, kDelete };
+
+  const uint8_t* key;
+  size_t key_bytes;
+  uint64_t hash;
+  size_t input_index;   // position in the caller's arrays
+  const uint8_t* source;  // kPut: bytes to store
+  size_t source_bytes;
+  Kind kind;
+  bool inserted;        // LockAll inserted this record as a placeholder
+  Value* new_value;     // kPut: owned until installed
+  Record* record;       // set by LockAll
+  uint64_t locked_tid;  // TID word while locked (lock bit set)
+  Value* old_value;     // value when locked
+};
+
+// One key of a multi-key snapshot read.
+struct SnapItem {
+  uint64_t hash;
+  uint64_t observed;  // record TID word, or shard insert version if missing
+  Record* record;     // nullptr if missing
+  Value* value;
+};
+
+class Worker {
+ public:
+  Worker(Engine* engine, EngineRep* rep, uint32_t id,
+         uint64_t last_seq) noexcept
+      : engine(engine), rep(rep), id(id), last_seq(last_seq) {}
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // A fresh commit TID above max_seen_version and every TID this worker
+  // made before. Unique: the worker id is part of it.
+  uint64_t NextTid(uint64_t max_seen_version) noexcept;
+
+  // Retires an object already unlinked from every shared structure.
+  void Retire(Retirable* object) noexcept {
+    limbo.Push(object, rep->epochs.epoch());
+  }
+
+  Engine* const engine;  // lets the C adapter go from a handle to its engine
+  EngineRep* const rep;
+  const uint32_t id;    // slot: epoch announcement index and TID bits
+  uint64_t last_seq;    // TID clock
+  Limbo limbo;          // retired by this worker, not yet freed
+  bool in_operation = false;  // catches reentry from a sink
+  Txn* txns = nullptr;  // open transactions (intrusive list)
+  size_t open_txns = 0;
+  // Scratch reused across calls so steady-state batches do not allocate.
+  std::vector<WriteItem> items;
+  std::vector<Record*> locked;
+  std::vector<SnapItem> snap;
+};
+
+// One operation's epoch announcement; reclaims a little on the way out.
+class EpochGuard {
+ public:
+  explicit EpochGuard(Worker* worker) noexcept;
+  EpochGuard(const EpochGuard&) = delete;
+  EpochGuard& operator=(const EpochGuard&) = delete;
+  ~EpochGuard();
+
+ private:
+  Worker* const worker_;
+};
+
+// (hash, key, input_index) order; the lock order of every operation.
+bool WriteItemLess(const WriteItem& a, const WriteItem& b) noexcept;
+bool SameKey(const WriteItem& a, const WriteItem& b) noexcept;
+
+// Sorts into lock order and keeps the last item of each key.
+void SortAndDedupe(std::vector<WriteItem>* items);
+
+// Locks every item's record in array order (which must be lock order),
+// inserting locked placeholders for missing keys. All or nothing: on
+// NoMemory nothing stays locked. Inside an epoch.
+Status LockAll(Worker* worker, WriteItem* items, size_t n) noexcept;
+
+// Unlocks without writing; placeholders are unlinked and retired.
+void ReleaseAll(Worker* worker, WriteItem* items, size_t n) noexcept;
+
+// Highest version among the locked records.
+uint64_t MaxLockedVersion(const WriteItem* items, size_t n) noexcept;
+
+// Installs puts and deletes with TID tid, then unlocks everything.
+void InstallAndRelease(Worker* worker, WriteItem* items, size_t n,
+                       uint64_t tid) noexcept;
+
+// Frees new values still owned by items (after a failed operation).
+void FreeNewValues(WriteItem* items, size_t n) noexcept;
+
+}  // namespace corewire
+
+#endif  // COREWIRE_ENGINE_WORKER_H_
