@@ -13,8 +13,8 @@
                                      minlen maxlen" (sum is "-" if a value is not
                                      an integer)
   tools.py hold PORT N SECONDS       open N connections, send PING on each, check
-                                     +PONG, keep them open SECONDS (or until stdin
-                                     closes), print "held N"
+                                     +PONG, keep them open SECONDS (or until a line
+                                     or EOF arrives on stdin), print "held N"
   tools.py stall PORT KEY N          pipeline N x GET KEY without reading any reply;
                                      then report whether the server closed the
                                      connection, and how many bytes were readable
@@ -44,6 +44,9 @@ def port_free(port):
     except OSError:
         pass
     s = socket.socket()
+    # SO_REUSEADDR, as servers bind: a port whose old connections sit in TIME_WAIT
+    # is free; a port with a listener (SO_REUSEPORT or not) is not.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", port))
         return True
@@ -131,8 +134,8 @@ def hold(port, n, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         r, _, _ = select.select([sys.stdin], [], [], max(0.0, deadline - time.monotonic()))
-        if r and not sys.stdin.buffer.read1(4096):
-            break
+        if r:
+            break  # a line or EOF: the caller is done with us
     for s in conns:
         s.close()
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Turns benches/bench.sh raw results into the tables it prints (medians over reps).
+
+Usage: summarize.py runs.csv rss.csv
+"""
+
+import csv
+import statistics
+import sys
+from collections import defaultdict
+
+SERVERS = ["redis", "cw1", "cw2"]
+TEST_NAMES = {"ping_inline": "PING_INLINE", "ping_mbulk": "PING_MBULK", "set": "SET",
+              "get": "GET", "incr": "INCR", "mset": "MSET(10)"}
+
+
+def main():
+    runs = defaultdict(list)
+    order = []
+    with open(sys.argv[1]) as f:
+        for r in csv.DictReader(f):
+            key = (r["test"], int(r["pipeline"]))
+            if key not in order:
+                order.append(key)
+            runs[key + (r["server"],)].append(r)
+
+    def med(key, field):
+        rows = runs.get(key, [])
+        if not rows:
+            return float("nan")
+        if field == "cpu":
+            return statistics.median(int(r["cpu_us"]) / int(r["requests"]) for r in rows)
+        return statistics.median(float(r[field]) for r in rows)
+
+    reps = max((len(v) for v in runs.values()), default=0)
+    print()
+    print("Throughput and server CPU: medians of %d runs each, 50 clients; "
+          "redis and cw1 (corewire --threads 1) get one core each," % reps)
+    print("cw2 = corewire --threads 2 sharing both cores with the load generator. "
+          "CPU = server utime+stime per request.")
+    hdr = ("%-11s %3s | %10s %10s %6s | %10s %6s | %8s %8s %6s | %8s"
+           % ("test", "P", "redis rps", "cw1 rps", "cw1/r", "cw2 rps", "cw2/r",
+              "redis us", "cw1 us", "cw1/r", "cw2 us"))
+    print(hdr)
+    print("-" * len(hdr))
+    for test, p in order:
+        k = lambda s: (test, p, s)
+        r_rps, c1_rps, c2_rps = (med(k(s), "rps") for s in SERVERS)
+        r_cpu, c1_cpu, c2_cpu = (med(k(s), "cpu") for s in SERVERS)
+        print("%-11s %3d | %10.0f %10.0f %6.2f | %10.0f %6.2f | %8.3f %8.3f %6.2f | %8.3f"
+              % (TEST_NAMES.get(test, test), p, r_rps, c1_rps, c1_rps / r_rps, c2_rps,
+                 c2_rps / r_rps, r_cpu, c1_cpu, c1_cpu / r_cpu if r_cpu else float("nan"),
+                 c2_cpu))
+
+    print()
+    print("Latency (ms, redis-benchmark): medians of p50 and p99")
+    hdr = ("%-11s %3s | %8s %8s %8s | %8s %8s %8s"
+           % ("test", "P", "redis p50", "cw1 p50", "cw2 p50", "redis p99", "cw1 p99", "cw2 p99"))
+    print(hdr)
+    print("-" * len(hdr))
+    for test, p in order:
+        k = lambda s: (test, p, s)
+        print("%-11s %3d | %9.3f %8.3f %8.3f | %9.3f %8.3f %8.3f"
+              % ((TEST_NAMES.get(test, test), p) + tuple(med(k(s), "p50_ms") for s in SERVERS)
+                 + tuple(med(k(s), "p99_ms") for s in SERVERS)))
+
+    print()
+    print("RSS per idle connection (each sent one PING):")
+    with open(sys.argv[2]) as f:
+        for r in csv.DictReader(f):
+            before, after, n = int(r["rss_before_kb"]), int(r["rss_after_kb"]), int(r["conns"])
+            print("  %-5s %6d conns: VmRSS %8d KB -> %8d KB = %6.2f KB/conn"
+                  % (r["server"], n, before, after, (after - before) / n))
+
+
+if __name__ == "__main__":
+    main()
