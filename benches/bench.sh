@@ -147,10 +147,15 @@ echo "server,conns,rss_before_kb,rss_after_kb" >"$RSS"
 for s in "${SERVERS[@]}"; do
   sleep 0.5
   before=$(rss_kb "${PID[$s]}")
-  coproc HOLD { timeout 120 python3 "$TOOLS" hold "${PORT[$s]}" "$IDLE_CONNS" 100 2>&1; }
-  hold_pid=$HOLD_PID
+  # The holder's stdin/stdout are FIFOs: we read "held N", measure, then tell it to go.
+  fifo=$(mktemp -d "$OUT/hold.XXXXXX")
+  mkfifo "$fifo/in" "$fifo/out"
+  timeout 120 python3 "$TOOLS" hold "${PORT[$s]}" "$IDLE_CONNS" 100 <"$fifo/in" >"$fifo/out" 2>&1 &
+  hold_pid=$!
+  exec {h_in}>"$fifo/in" {h_out}<"$fifo/out"
+  rm -rf "$fifo"
   line=""
-  read -r -t 100 line <&"${HOLD[0]}" || true
+  read -r -t 100 line <&"$h_out" || true
   if [[ $line != "held $IDLE_CONNS" ]]; then
     echo "bench: could not hold $IDLE_CONNS connections to $s: $line" >&2
     kill "$hold_pid" 2>/dev/null || true
@@ -159,7 +164,8 @@ for s in "${SERVERS[@]}"; do
   sleep 1
   after=$(rss_kb "${PID[$s]}")
   echo "$s,$IDLE_CONNS,$before,$after" >>"$RSS"
-  echo "done" >&"${HOLD[1]}" 2>/dev/null || true
+  ( echo done >&"$h_in" ) 2>/dev/null || true
+  exec {h_in}>&- {h_out}<&-
   wait "$hold_pid" 2>/dev/null || true
   echo "idle connections: $s RSS $before KB -> $after KB with $IDLE_CONNS connections" >&2
 done

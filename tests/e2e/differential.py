@@ -16,6 +16,8 @@ the server to see partial frames) and one comparison mode per expected reply:
             COMMAND DOCS tables, COMMAND COUNT, CONFIG values that depend on the host)
   hello     HELLO's map: same type, same keys in the same order, same values except
             server/version/id (which name the implementation and the connection)
+  map       a map (RESP3) or flat key/value array (RESP2), compared as a set of pairs
+            (CONFIG GET with several parameters: Redis answers in hash order)
   keyspace  INFO keyspace: only the db0 key count is compared
 
 Scripts flagged expect_close must leave the connection closed by the server after the
@@ -323,7 +325,8 @@ def build_scripts():
     # --- unknown commands
     add("unknown", [C("foo", "a", "b"), C("foo"), C("FOO", "a b", "c"),
                     C("foo", "x" * 200, "y"), C("foo", "1", "2", "3", "4", "5"),
-                    C("", "a"), C("GETT", "k")])
+                    C("", "a"), C("GETT", "k"), C("fo\r\no", "a\nb", "c\rd"),
+                    C("GeT"), C("mGeT"), C("Foo", "'quoted'")])
 
     # --- CONFIG GET / CLIENT / COMMAND / INFO
     add("config", [C("CONFIG", "GET", "save"), C("CONFIG", "GET", "appendonly"),
@@ -335,12 +338,20 @@ def build_scripts():
                    C("CONFIG", "GET", "maxclients", mode="type"),
                    C("CONFIG", "GET", "client-output-buffer-limit", mode="type"),
                    C("CONFIG", "GET", "no-such-parameter"),
+                   # Several parameters: Redis answers in its dict's order.
+                   C("CONFIG", "GET", "save", "appendonly", mode="map"),
+                   C("CONFIG", "GET", "appendonly", "save", "appendonly", mode="map"),
+                   # A glob that matches one parameter corewire has (append* would
+                   # match four in Redis and one in corewire: not compared).
+                   C("CONFIG", "GET", "sav?"),
                    C("CONFIG", "GET"), C("CONFIG"), C("CONFIG", "FOO")])
     add("client", [C("CLIENT", "GETNAME"), C("CLIENT", "SETNAME", "app"),
                    C("CLIENT", "GETNAME"), C("CLIENT", "SETNAME", "a b"),
                    C("CLIENT", "SETNAME", "a\nb"), C("CLIENT", "GETNAME"),
                    C("CLIENT", "SETNAME", ""), C("CLIENT", "GETNAME"),
                    C("CLIENT", "SETNAME"), C("CLIENT", "ID", mode="type"),
+                   C("CLIENT", "GETNAME", "x"), C("CLIENT", "ID", "x"),
+                   C("client", "getname", "x"),
                    C("CLIENT"), C("CLIENT", "FOO")])
     # CLIENT SETINFO appeared in Redis 7.2; the 7.0 reference answers "unknown
     # subcommand", so it is covered by run.sh and the redis-py test, not here.
@@ -368,6 +379,9 @@ def build_scripts():
         C("HELLO", "4"), C("SELECT", "1"), C("INFO", "keyspace", mode="keyspace"),
         C("HELLO", "2", mode="hello"), C("GET", "missing"),
         C("CONFIG", "GET", "save")])
+    add("resp3-inline", [RAW(b"HELLO 3\r\n", mode="hello"), RAW(b"GET nope\r\n"),
+                         RAW(b"HELLO\r\n", mode="hello"), RAW(b"MGET a b\r\n"),
+                         RAW(b"PING\r\nGET x\r\nfoo\r\n", n=3)])
     add("hello-setname", [C("HELLO", "3", "SETNAME", "conn1", mode="hello"),
                           C("CLIENT", "GETNAME"), C("HELLO", "2", "SETNAME", "a b"),
                           C("CLIENT", "GETNAME")])
@@ -383,10 +397,13 @@ def build_scripts():
         RAW(b"\r\n" + b"PING\r\n"), RAW(b"\n\n\nPING\r\n"),
         RAW(b"get\r\n"), RAW(b"foo bar baz\r\n"), RAW(b"ping hello\r\n"),
         RAW(b"MSET x 1 y 2\r\nMGET x y\r\n", n=2), RAW(b"INCR x\r\n"),
-        RAW(b"SET t \"tab\\there\"\r\nGET t\r\n", n=2)])
+        RAW(b"SET t \"tab\\there\"\r\nGET t\r\n", n=2),
+        RAW(b"ECHO \"\\x4g\\q\\x41\"\r\n"), RAW(b"   \r\nPING\r\n"),
+        RAW(b"ECHO a\"b\r\n"), RAW(b"ECHO ''\r\n"), RAW(b"hello 3\r\nhello 2\r\n", n=2, mode="hello")])
 
     # --- empty multibulk, null multibulk: no reply at all
-    add("empty-multibulk", [RAW(b"*0\r\n*-1\r\nPING\r\n"), RAW(b"*0\r\n" + enc("PING"))])
+    add("empty-multibulk", [RAW(b"*0\r\n*-1\r\nPING\r\n"), RAW(b"*0\r\n" + enc("PING")),
+                            RAW(b"*-5\r\nPING\r\n")])
 
     # --- pipelines
     add("pipeline-100", [PIPE(*([C("SET", "k%d" % i, "v%d" % i) for i in range(100)] +
@@ -396,6 +413,14 @@ def build_scripts():
     add("pipeline-mixed", [RAW(b"PING\r\n" + enc("SET", "a", "1") + b"GET a\r\n" +
                                enc("INCR", "a") + b"foo\r\n" + enc("GET") +
                                enc("MGET", "a", "b") + b"ECHO 'x y'\r\n", n=8)])
+    kb = b"x" * 1024
+    add("pipeline-10000-gets", [C("SET", "v", kb),
+                                RAW(enc("GET", "v") * 10000, n=10000),
+                                RAW(b"GET v\r\n" * 2000 + enc("DBSIZE"), n=2001)])
+    add("inline-many-args", [RAW(b"MSET " + b" ".join(b"k%d v%d" % (i, i) for i in range(500))
+                                 + b"\r\n"),
+                             RAW(b"MGET " + b" ".join(b"k%d" % i for i in range(0, 1000, 3))
+                                 + b"\r\n"), C("DBSIZE")])
     add("pipeline-errors", [PIPE(C("SET", "a", "x"), C("INCR", "a"), C("GET", "a"),
                                  C("SET", "a"), C("SELECT", "1"), C("PING"))])
 
@@ -440,12 +465,22 @@ def build_scripts():
     pe("expected-dollar-colon", b"*2\r\n$3\r\nGET\r\n:1\r\n")
     pe("bulk-len-negative", b"*1\r\n$-5\r\n")
     pe("bulk-len-abc", b"*1\r\n$abc\r\n")
+    pe("multibulk-len-space", b"* 1\r\n$4\r\nPING\r\n")
+    pe("multibulk-len-leading-zero", b"*01\r\n$4\r\nPING\r\n")
+    pe("bulk-len-space", b"*1\r\n$ 4\r\nPING\r\n")
+    pe("bulk-len-leading-zero", b"*1\r\n$04\r\nPING\r\n")
+    pe("bulk-len-plus", b"*1\r\n$+4\r\nPING\r\n")
     pe("bulk-len-over-max", b"*2\r\n$3\r\nGET\r\n$536870913\r\n")
     pe("unbalanced-quotes", b"SET \"a b\r\n")
     pe("unbalanced-single", b"SET 'a b\r\n")
     pe("quote-not-followed-by-space", b"SET \"a\"b c\r\n")
     pe("after-good-command", b"PING\r\n*abc\r\n", n=2)
     pe("after-good-multibulk", enc("SET", "a", "1") + b"*1\r\n$x\r\n", n=2)
+    pe("inline-too-big", b"a" * 70000)  # 64 KiB inline limit, no newline yet
+    pe("mbulk-count-too-big", b"*" + b"1" * 70000)
+    pe("bulk-count-too-big", b"*1\r\n$" + b"1" * 70000)
+    add("quit-then-more", [RAW(b"QUIT\r\nPING\r\n" + enc("SET", "a", "1"))],
+        expect_close=True)
     # $3 at top level is an inline command named "$3" in Redis, not a protocol error.
     add("toplevel-bulk-is-inline", [RAW(b"$3\r\nfoo\r\n", n=2), C("PING")])
 
@@ -493,6 +528,13 @@ def compare(mode, ref, test):
         return None if rraw == traw else "bytes differ"
     if mode == "type":
         return None if rraw[:1] == traw[:1] else "RESP type differs"
+    if mode == "map":
+        if rraw[:1] != traw[:1]:
+            return "RESP type differs"
+        rp, tp = as_pairs(rval), as_pairs(tval)
+        if rp is None or tp is None:
+            return None if rraw == traw else "bytes differ"
+        return None if sorted(rp) == sorted(tp) else "maps differ (order ignored)"
     if mode == "keyspace":
         a, b = keyspace_keys(rval), keyspace_keys(tval)
         if rraw[:1] != traw[:1]:
@@ -616,8 +658,10 @@ def main():
         if failures:
             failed_scripts += 1
             print("MISMATCH %s (%d replies compared)" % (s.name, compared))
-            for f in failures:
+            for f in failures[:10]:
                 print("  " + f)
+            if len(failures) > 10:
+                print("  ... and %d more mismatches in this script" % (len(failures) - 10))
         elif args.verbose:
             print("ok       %s (%d replies compared)" % (s.name, compared))
 

@@ -22,7 +22,7 @@ SEED=${SEED_HOST_BIN:-$ROOT/build/seed_host}
 LOGS=$ROOT/build/e2e
 TOOLS=$E2E/tools.py
 SERVER=${E2E_SERVER:-corewire}
-ONLY=${E2E_ONLY:-a b c d e f g h}
+ONLY=${E2E_ONLY:-a b c d i h e f g}
 mkdir -p "$LOGS"
 
 PASSED=0
@@ -118,6 +118,34 @@ stop_pid() {
   kill -TERM "$pid" 2>/dev/null || true
   wait_exit "$pid" 50
   if [[ $EXIT_RC == 124 ]]; then kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+}
+
+# helper_start CMD...: runs a helper with its stdin and stdout on FIFOs, so that we
+# can read its progress lines and tell it when to finish. Sets H_PID, H_IN, H_OUT.
+# (Not coproc: bash unsets a coproc's fd array as soon as it exits, which under
+# set -u would abort the suite exactly when a helper fails.)
+helper_start() {
+  local dir
+  dir=$(mktemp -d "$LOGS/helper.XXXXXX")
+  mkfifo "$dir/in" "$dir/out"
+  "$@" <"$dir/in" >"$dir/out" 2>&1 &
+  H_PID=$!
+  PIDS+=("$H_PID")
+  exec {H_IN}>"$dir/in" {H_OUT}<"$dir/out"
+  rm -rf "$dir"
+}
+# helper_read VAR... : one line from the helper (30 s at most); "<no output>" if none.
+helper_read() {
+  if ! read -r -t 30 "$@" <&"$H_OUT"; then printf -v "$1" '%s' "<no output>"; fi
+}
+helper_stop() {
+  ( echo done >&"$H_IN" ) 2>/dev/null || true
+  local rest
+  rest=$(timeout 30 cat <&"$H_OUT" || true)
+  [[ -n $rest ]] && HELPER_REST=$rest || HELPER_REST=""
+  exec {H_IN}>&- {H_OUT}<&-
+  wait_exit "$H_PID" 100
+  [[ $EXIT_RC == 124 ]] && kill -KILL "$H_PID" 2>/dev/null || true
 }
 
 # expect NAME EXPECTED ACTUAL
@@ -261,7 +289,11 @@ if want b; then
   expect "every key:* value is 100 bytes (-d 100)" "100 100" "${kmin:-} ${kmax:-}"
   # 200000 MSETs of 10 random keys each over 100000 names leave none unset (p ~ e^-20).
   expect "key:* names written" "100000" "${kkeys:-}"
-  expect "dbsize == key:* + counter:*" "$((${kkeys:-0} + ${ckeys:-0}))" "$(cli $PORT dbsize)"
+  if [[ ${kkeys:-x} =~ ^[0-9]+$ && ${ckeys:-x} =~ ^[0-9]+$ ]]; then
+    expect "dbsize == key:* + counter:*" "$((kkeys + ckeys))" "$(cli $PORT dbsize)"
+  else
+    fail "dbsize == key:* + counter:*: key scan failed: key:* '${kkeys:-}' counter:* '${ckeys:-}'"
+  fi
 fi
 
 # ---------------------------------------------------------------------------- c
@@ -284,6 +316,24 @@ if want d; then
   if [[ $rc == 0 ]]; then pass "redis-py smoke: $(tail -1 <<<"$out")"; else fail "redis-py smoke (exit $rc): $(tail -1 <<<"$out")"; fi
 fi
 
+# ---------------------------------------------------------------------------- i
+# A 64 MiB SET written in 4 KiB pieces: the server sees thousands of partial frames.
+# A parser that re-scans its whole buffer on every read is quadratic here.
+if want i; then
+  section "i. 64 MiB request in 4 KiB writes (no quadratic re-parsing)"
+  read -r ref_s ref_state <<<"$(timeout 120 python3 "$TOOLS" bigset "$REF_PORT" 64 4096 2>&1 || echo "error timeout")"
+  read -r cw_s cw_state <<<"$(timeout 120 python3 "$TOOLS" bigset "$PORT" 64 4096 2>&1 || echo "error timeout")"
+  if [[ $ref_state != intact ]]; then
+    fail "64 MiB SET/GET on the reference redis-server: $ref_s $ref_state (test bug?)"
+  elif [[ $cw_state != intact ]]; then
+    fail "64 MiB SET/GET: value $cw_state ($cw_s)"
+  elif awk -v c="$cw_s" -v r="$ref_s" 'BEGIN { exit !(c <= 3 + 5 * r) }'; then
+    pass "64 MiB SET in 4 KiB writes: ${cw_s} s (redis-server ${ref_s} s; limit 3 s + 5x), GET intact"
+  else
+    fail "64 MiB SET in 4 KiB writes took ${cw_s} s vs redis-server ${ref_s} s (limit 3 s + 5x)"
+  fi
+fi
+
 # ---------------------------------------------------------------------------- h
 # Limits: a stalled reader is cut off at the output limit and does not stall others;
 # maxclients; proto-max-bulk-len.
@@ -297,30 +347,27 @@ if want h && [[ $SERVER == corewire ]]; then
     # never reads. One worker serves everybody, so this is the worst case.
     val=$(head -c 4000 /dev/zero | tr '\0' 'v')
     expect "limits: set 4000-byte value" "OK" "$(cli $LPORT set big "$val")"
-    coproc STALL { timeout 60 python3 "$TOOLS" stall "$LPORT" big 20000 2>&1; }
-
-    read -r -t 30 line <&"${STALL[0]}" || line="<no output>"
+    helper_start timeout 60 python3 "$TOOLS" stall "$LPORT" big 20000
+    helper_read line
     start=$(date +%s%N)
     out=$(timeout 5 redis-cli -p "$LPORT" ping 2>&1 || echo "<timeout>")
     ms=$((($(date +%s%N) - start) / 1000000))
     expect "limits: other client served while one stalls ($line; ping took ${ms} ms)" "PONG" "$out"
-    echo "done" >&"${STALL[1]}" 2>/dev/null || true
-    read -r -t 30 state got <&"${STALL[0]}" || state="<no output>"
-    wait "$STALL_PID" 2>/dev/null || true
+    sleep 1  # the server has had time to process the stalled client's input
+    helper_stop
+    read -r state got <<<"${HELPER_REST:-<no output>}"
     # Output limit 1 MiB + socket buffers: far less than the 80 MB requested.
-    if [[ $state == closed && ${got:-0} -lt 40000000 ]]; then
+    if [[ $state == closed && ${got:-x} =~ ^[0-9]+$ && $got -lt 40000000 ]]; then
       pass "limits: stalled client disconnected at output limit (read $got bytes before close)"
     else
       fail "limits: stalled client not disconnected: state=$state read=${got:-?} bytes of 80 MB"
     fi
     # maxclients 8: the 9th connection gets the Redis error.
-    coproc HOLD { timeout 60 python3 "$TOOLS" hold "$LPORT" 8 30 2>&1; }
-
-    read -r -t 20 line <&"${HOLD[0]}" || line="<no output>"
+    helper_start timeout 60 python3 "$TOOLS" hold "$LPORT" 8 30
+    helper_read line
     expect "limits: 8 connections held" "held 8" "$line"
     expect "limits: 9th connection refused" "ERR max number of clients reached" "$(cli $LPORT ping)"
-    echo "done" >&"${HOLD[1]}" 2>/dev/null || true
-    wait "$HOLD_PID" 2>/dev/null || true
+    helper_stop
     sleep 0.3
     expect "limits: served again after clients left" "PONG" "$(cli $LPORT ping)"
     # proto-max-bulk-len 4096.
@@ -380,9 +427,8 @@ if want f && [[ $SERVER == corewire ]]; then
     if start_corewire "$SPORT" "$LOGS/corewire-sig$sig.log" --threads 2; then
       SPID=$STARTED_PID
       # Idle clients must not hold the shutdown up.
-      coproc IDLE { timeout 30 python3 "$TOOLS" hold "$SPORT" 20 25 2>&1; }
-
-      read -r -t 20 line <&"${IDLE[0]}" || line="<no output>"
+      helper_start timeout 30 python3 "$TOOLS" hold "$SPORT" 20 25
+      helper_read line
       expect "SIG$sig: 20 idle clients connected" "held 20" "$line"
       kill -"$sig" "$SPID"
       wait_exit "$SPID" 100
@@ -393,8 +439,7 @@ if want f && [[ $SERVER == corewire ]]; then
       else
         fail "SIG$sig: exit code $EXIT_RC (expected 0); log: $(tail -3 "$LOGS/corewire-sig$sig.log" | tr '\n' ' ')"
       fi
-      echo "done" >&"${IDLE[1]}" 2>/dev/null || true
-      wait "$IDLE_PID" 2>/dev/null || true
+      helper_stop
       if python3 "$TOOLS" port-free "$SPORT"; then pass "SIG$sig: port $SPORT released"; else fail "SIG$sig: port $SPORT still in use"; fi
     else
       fail "SIG$sig: corewire did not start on $SPORT"

@@ -15,6 +15,8 @@
   tools.py hold PORT N SECONDS       open N connections, send PING on each, check
                                      +PONG, keep them open SECONDS (or until a line
                                      or EOF arrives on stdin), print "held N"
+  tools.py bigset PORT MIB CHUNK     SET an MIB-MiB value in CHUNK-byte writes, GET
+                                     it back; prints "seconds intact|corrupt"
   tools.py stall PORT KEY N          pipeline N x GET KEY without reading any reply;
                                      then report whether the server closed the
                                      connection, and how many bytes were readable
@@ -142,7 +144,6 @@ def hold(port, n, seconds):
 
 def stall(port, key, n):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     req = enc(b"GET", key.encode()) * n
     s.setblocking(False)
     sent = 0
@@ -165,9 +166,10 @@ def stall(port, key, n):
     got = 0
     closed = False
     s.setblocking(True)
-    s.settimeout(5)
+    s.settimeout(2)
+    deadline = time.monotonic() + 10
     try:
-        while True:
+        while time.monotonic() < deadline:
             d = s.recv(1 << 20)
             if not d:
                 closed = True
@@ -178,6 +180,35 @@ def stall(port, key, n):
     except OSError:
         closed = True
     print("closed" if closed else "open", got, flush=True)
+
+
+def bigset(port, mib, chunk_bytes):
+    """SET of an mib-MiB value written in chunk_bytes pieces (a server that re-parses
+    its whole input buffer on every read goes quadratic here), then GET it back."""
+    value = b"".join(b"%015d\n" % i for i in range(mib * 65536))
+    req = enc(b"SET", b"big", value)
+    s = socket.create_connection(("127.0.0.1", port), timeout=120)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    start = time.monotonic()
+    for i in range(0, len(req), chunk_bytes):
+        s.sendall(req[i:i + chunk_bytes])
+    reply = s.recv(64)
+    set_s = time.monotonic() - start
+    if reply != b"+OK\r\n":
+        print("error SET replied %r" % reply[:100])
+        return
+    s.sendall(enc(b"GET", b"big"))
+    want = b"$%d\r\n" % len(value) + value + b"\r\n"
+    got = bytearray()
+    while len(got) < len(want):
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        got += d
+    s.sendall(enc(b"DEL", b"big"))
+    s.recv(64)
+    s.close()
+    print("%.3f %s" % (set_s, "intact" if bytes(got) == want else "corrupt"))
 
 
 def main():
@@ -192,6 +223,8 @@ def main():
         counters(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
     elif cmd == "hold":
         hold(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    elif cmd == "bigset":
+        bigset(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "stall":
         stall(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
     else:
