@@ -308,6 +308,9 @@ void cw_bundled_engine_close(cw_engine_ops* ops) {
     Engine* expected = engine;
     g_seed_engine.compare_exchange_strong(expected, nullptr,
                                           std::memory_order_acq_rel);
+    // The calling thread's own seed handle can be closed here; other
+    // threads' handles close when those threads exit.
+    if (t_seed_worker.engine == engine) t_seed_worker.Reset();
     // Freeing under an open handle would be a use-after-free later; a
     // leak is the lesser harm (and shows up in ASan runs).
     if (engine->open_workers() != 0) {

@@ -681,6 +681,9 @@ void TestSeedAbi() {
   CHECK_EQ(ops.get(w, CS("x"), CaptureSink, &c), CW_OK);
   CHECK(c.values.back() == string("1"));
   ops.worker_close(w);
+  // The closing thread's own seed handle is closed by engine close.
+  const uint8_t key[] = {'m'};
+  CHECK(cpp_execute_request_sync(CW_SEED_OP_SET, key, 1, key, 1, nullptr, nullptr));
   cw_bundled_engine_serve_seed_abi(nullptr);
   cw_bundled_engine_close(&ops);
   CHECK(ops.engine == nullptr);

@@ -58,7 +58,7 @@ std::unique_ptr<Engine> NewEngine(const EngineOptions& options = EngineOptions()
 void TestConcurrentIncrSumsExactly() {
   auto engine = NewEngine();
   constexpr int kThreads = 8;
-  constexpr int kIncrements = 2000;
+  constexpr int kIncrements = 5000;
   std::vector<std::vector<int64_t>> seen(kThreads);
   RunThreads(engine.get(), kThreads, [&](Worker* w, int t) {
     for (int i = 0; i < kIncrements; ++i) {
@@ -99,7 +99,7 @@ void NoTornBatches(uint32_t snapshot_attempts) {
   auto engine = NewEngine(options);
   constexpr int kWriters = 2;
   constexpr int kReaders = 2;
-  constexpr int kReads = 3000;         // per reader
+  constexpr int kReads = 10000;        // per reader
   constexpr int kMaxWrites = 1000000;  // per writer; readers end the run
   std::atomic<int> readers_left{kReaders};
   std::atomic<int> torn{0};
@@ -151,7 +151,7 @@ void TestTransfersConserveTotal() {
   constexpr int kAccounts = 8;
   constexpr int64_t kInitial = 1000;
   constexpr int kThreads = 4;
-  constexpr int kTransfers = 400;
+  constexpr int kTransfers = 1500;
   constexpr int kMaxRetries = 100000;
   auto account = [](int i) { return "acct:" + std::to_string(i); };
   {
@@ -166,7 +166,6 @@ void TestTransfersConserveTotal() {
   std::atomic<int> conflicts{0};
   std::atomic<int> bad_audits{0};
   std::atomic<int> audits{0};
-  std::atomic<int> movers_left{kThreads};
   RunThreads(engine.get(), kThreads + 1, [&](Worker* w, int t) {
     Rng rng(t + 1);
     auto read_int = [&](Txn* txn, const string& key, int64_t* out) {
@@ -182,7 +181,7 @@ void TestTransfersConserveTotal() {
       for (int i = 0; i < kAccounts; ++i) names.push_back(account(i));
       std::vector<Slice> keys;
       for (const string& n : names) keys.push_back(K(n));
-      for (int round = 0; round < 300; ++round) {
+      for (int round = 0; round < 1000; ++round) {
         Txn* txn = nullptr;
         CHECK(engine->TxnBegin(w, &txn).ok());
         int64_t sum = 0;
@@ -228,11 +227,10 @@ void TestTransfersConserveTotal() {
       }
       CHECK(done);
     }
-    movers_left.fetch_sub(1);
   });
   CHECK_EQ(committed.load(), kThreads * kTransfers);
   CHECK_EQ(bad_audits.load(), 0);
-  CHECK_EQ(audits.load(), 300);
+  CHECK_EQ(audits.load(), 1000);
   Worker* w = nullptr;
   CHECK(engine->OpenWorker(0, &w).ok());
   int64_t total = 0;
@@ -265,7 +263,7 @@ void TestChurnWithReclamation() {
   auto engine = NewEngine();
   constexpr int kThreads = 4;
   constexpr int kKeys = 16;
-  constexpr int kOps = 15000;
+  constexpr int kOps = 50000;
   std::atomic<int> malformed{0};
   RunThreads(engine.get(), kThreads, [&](Worker* w, int t) {
     Rng rng(100 + t);
@@ -343,7 +341,7 @@ void TestClearDuringWrites() {
   std::atomic<int> writers_left{2};
   RunThreads(engine.get(), 3, [&](Worker* w, int t) {
     if (t < 2) {
-      for (int i = 0; i < 4000; ++i) {
+      for (int i = 0; i < 10000; ++i) {
         string k = "c" + std::to_string(t) + ":" + std::to_string(i % 500);
         CHECK(engine->Put(w, K(k), K(k)).ok());
         if (i % 7 == 0) {
