@@ -42,20 +42,27 @@ fn start(config: Config, engine: Engine) -> Result<(), String> {
 /// Seed entry point: default configuration, seed engine ABI.
 #[no_mangle]
 pub extern "C" fn rust_init(n_threads: usize) -> bool {
-    let result = catch_unwind(|| {
+    succeeded(catch_unwind(|| {
         let config = Config {
             workers: n_threads,
             ..Config::default()
         };
         start(config, Engine::Seed)
-    });
+    }))
+}
+
+/// Reports a failed start on stderr; a panic counts as a failure.
+fn succeeded(result: std::thread::Result<Result<(), String>>) -> bool {
     match result {
         Ok(Ok(())) => true,
         Ok(Err(error)) => {
             eprintln!("corewire: {error}");
             false
         }
-        Err(_) => false,
+        Err(_) => {
+            eprintln!("corewire: panicked while starting");
+            false
+        }
     }
 }
 
@@ -112,7 +119,7 @@ pub unsafe extern "C" fn corewire_start(
     argv: *const *const c_char,
     ops: *const cw_engine_ops,
 ) -> bool {
-    let result = catch_unwind(AssertUnwindSafe(|| {
+    succeeded(catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: forwarded contract.
         match unsafe { parse(argc, argv, ops) }? {
             Parsed::Help => {
@@ -121,15 +128,7 @@ pub unsafe extern "C" fn corewire_start(
             }
             Parsed::Run(config, engine) => start(config, engine),
         }
-    }));
-    match result {
-        Ok(Ok(())) => true,
-        Ok(Err(error)) => {
-            eprintln!("corewire: {error}");
-            false
-        }
-        Err(_) => false,
-    }
+    })))
 }
 
 #[no_mangle]

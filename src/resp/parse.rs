@@ -56,6 +56,14 @@ impl ProtocolError {
         ProtocolError(reason.as_bytes().to_vec())
     }
 
+    /// An array element that is not a bulk string; `kind` is its type byte.
+    fn expected_bulk(kind: u8) -> ProtocolError {
+        let mut reason = b"expected '$', got '".to_vec();
+        reason.push(kind);
+        reason.push(b'\'');
+        ProtocolError(reason)
+    }
+
     /// The full error reply text.
     pub fn reply_text(&self) -> Vec<u8> {
         let mut text = b"ERR Protocol error: ".to_vec();
@@ -159,10 +167,7 @@ impl RequestParser {
                     };
                     let kind = buf[partial.pos];
                     if kind != b'$' {
-                        let mut reason = b"expected '$', got '".to_vec();
-                        reason.push(kind);
-                        reason.push(b'\'');
-                        return Err(ProtocolError(reason));
+                        return Err(ProtocolError::expected_bulk(kind));
                     }
                     let len = match parse_strict_i64(&buf[partial.pos + 1..line_end]) {
                         Some(n) if n >= 0 && n as u64 <= limits.max_bulk_bytes as u64 => n as usize,
@@ -256,10 +261,7 @@ fn whole_frame(
             RangeFrame::Integer(_) => b':',
             RangeFrame::Array(_) => b'*',
         };
-        let mut reason = b"expected '$', got '".to_vec();
-        reason.push(kind);
-        reason.push(b'\'');
-        return Err(ProtocolError(reason));
+        return Err(ProtocolError::expected_bulk(kind));
     }
     Ok(Parsed::Request {
         consumed,

@@ -2,6 +2,17 @@
 
 use super::{command_spec, CommandSpec};
 use crate::resp::{reply::ReplyWriter, Args, Ctx};
+use crate::stats::WorkerStats;
+
+/// INFO's keyspace_hits / keyspace_misses.
+fn count_lookup(stats: &WorkerStats, value: Option<&[u8]>) {
+    let counter = if value.is_some() {
+        &stats.keyspace_hits
+    } else {
+        &stats.keyspace_misses
+    };
+    counter.add(1);
+}
 
 pub static GET: CommandSpec = command_spec!("get", 2, Some(get), group: "string", since: "1.0.0",
     summary: "Returns the string value of a key.", complexity: "O(1)",
@@ -14,11 +25,7 @@ fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         resp3: ctx.session.resp3,
     };
     let result = ctx.engine.get(args.get(1), |value| {
-        if value.is_some() {
-            stats.keyspace_hits.add(1);
-        } else {
-            stats.keyspace_misses.add(1);
-        }
+        count_lookup(stats, value);
         reply.bulk_or_null(value);
     });
     if let Err(error) = result {
@@ -40,11 +47,7 @@ fn mget(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     };
     reply.array_header(args.len() - 1);
     let result = ctx.engine.multi_get(args.iter_from(1), |value| {
-        if value.is_some() {
-            stats.keyspace_hits.add(1);
-        } else {
-            stats.keyspace_misses.add(1);
-        }
+        count_lookup(stats, value);
         reply.bulk_or_null(value);
     });
     if let Err(error) = result {
