@@ -58,6 +58,7 @@ cleanup() {
   done
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # so that cleanup runs when we are interrupted
 
 free_port() {
   local p

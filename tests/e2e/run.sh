@@ -45,6 +45,7 @@ cleanup() {
   done
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # so that cleanup runs when we are interrupted
 
 # A free loopback port at or above $1 (bounded scan).
 free_port() {
