@@ -363,6 +363,20 @@ if want h && [[ $SERVER == corewire ]]; then
     else
       fail "limits: stalled client not disconnected: state=$state read=${got:-?} bytes of 80 MB"
     fi
+    # A client that pipelines 80 MB of replies but reads them at full speed: the
+    # server may serve them all or cut the client off at the limit; it must never
+    # leave the connection open and silent. Five tries: this used to hang at random.
+    hung=0; states=""
+    for _ in 1 2 3 4 5; do
+      read -r pstate pgot <<<"$(timeout 60 python3 "$TOOLS" pipeline-read "$LPORT" big 20000 4000 2>&1 || echo "error ?")"
+      states+="$pstate/${pgot:-?} "
+      [[ $pstate == complete || $pstate == closed ]] || hung=$((hung + 1))
+    done
+    if [[ $hung == 0 ]]; then
+      pass "limits: fast reader of 80 MB pipelined replies completes or is cut off, never hangs ($states)"
+    else
+      fail "limits: fast reader of 80 MB pipelined replies: $hung of 5 connections went silent while open for 10 s (state/bytes: $states)"
+    fi
     # maxclients 8: the 9th connection gets the Redis error.
     helper_start timeout 60 python3 "$TOOLS" hold "$LPORT" 8 30
     helper_read line

@@ -17,6 +17,10 @@
                                      or EOF arrives on stdin), print "held N"
   tools.py bigset PORT MIB CHUNK     SET an MIB-MiB value in CHUNK-byte writes, GET
                                      it back; prints "seconds intact|corrupt"
+  tools.py pipeline-read PORT KEY N VALUE_BYTES
+                                     pipeline N x GET KEY while reading at full
+                                     speed; prints "complete|closed|hung BYTES"
+                                     (hung: 10 s without a byte, still connected)
   tools.py stall PORT KEY N          pipeline N x GET KEY without reading any reply;
                                      then report whether the server closed the
                                      connection, and how many bytes were readable
@@ -211,6 +215,40 @@ def bigset(port, mib, chunk_bytes):
     print("%.3f %s" % (set_s, "intact" if bytes(got) == want else "corrupt"))
 
 
+def pipeline_read(port, key, n, value_bytes):
+    """Pipelines n x GET key (key holds value_bytes bytes) while reading replies as
+    fast as possible. Prints "complete|closed|hung BYTES": a server may finish or
+    cut us off at its output limit, but must not go silent with the connection open."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    req = enc(b"GET", key.encode()) * n
+    want = n * (len(b"$%d\r\n" % value_bytes) + value_bytes + 2)
+    s.setblocking(False)
+    sent = got = 0
+    idle_deadline = time.monotonic() + 10  # pushed back whenever bytes arrive
+    state = "hung"
+    try:
+        while time.monotonic() < idle_deadline:
+            r, w, _ = select.select([s], [s] if sent < len(req) else [], [], 1.0)
+            if w:
+                try:
+                    sent += s.send(req[sent:sent + 65536])
+                except BlockingIOError:
+                    pass
+            if r:
+                d = s.recv(1 << 20)
+                if not d:
+                    state = "closed"
+                    break
+                got += len(d)
+                idle_deadline = time.monotonic() + 10
+                if got >= want:
+                    state = "complete"
+                    break
+    except OSError:
+        state = "closed"
+    print(state, got, flush=True)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "port-free":
@@ -225,6 +263,8 @@ def main():
         hold(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
     elif cmd == "bigset":
         bigset(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif cmd == "pipeline-read":
+        pipeline_read(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "stall":
         stall(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
     else:
