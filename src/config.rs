@@ -154,6 +154,10 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
         if flag == "help" {
             return Ok(Command::Help);
         }
+        let name = flag.split_once('=').map_or(flag, |(name, _)| name);
+        if !FLAGS.iter().any(|known| known.name == name) {
+            return Err(format!("unknown flag --{name} (see --help)"));
+        }
         let (name, value) = match flag.split_once('=') {
             Some((name, value)) => (name.to_string(), value.to_string()),
             None => {
@@ -183,7 +187,12 @@ fn apply(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
                 .parse()
                 .map_err(|_| format!("--bind: '{value}' is not an IP address"))?
         }
-        "port" => config.resp_port = number(name, value)?,
+        "port" => {
+            config.resp_port = number(name, value)?;
+            if config.resp_port == 0 {
+                return Err("--port must be between 1 and 65535".into());
+            }
+        }
         "requirepass" => config.requirepass = Some(value.to_string()).filter(|p| !p.is_empty()),
         "maxclients" => config.max_clients = number(name, value)?,
         "proto-max-bulk-len" => config.max_bulk_bytes = number(name, value)?,
@@ -265,6 +274,12 @@ mod tests {
             .unwrap_err()
             .contains("not a valid number"));
         assert!(parse(&["--port"]).unwrap_err().contains("needs a value"));
+        assert!(parse(&["--no-such-flag"])
+            .unwrap_err()
+            .contains("unknown flag --no-such-flag"));
+        assert!(parse(&["--port", "0"])
+            .unwrap_err()
+            .contains("between 1 and 65535"));
         assert!(parse(&["--bind", "0.0.0.0"])
             .unwrap_err()
             .contains("protected mode"));

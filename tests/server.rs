@@ -198,6 +198,43 @@ fn stalled_reader_is_capped_and_others_keep_going() {
     let _ = sent_all;
 }
 
+/// A client that pipelines far more output than the cap but reads as fast
+/// as it can: running stops at the cap, and the requests left in its input
+/// must resume once the output drains, with no new input arriving. It gets
+/// every reply or a close, never silence.
+#[test]
+fn pipelined_output_past_the_cap_resumes_when_drained() {
+    const REQUESTS: usize = 20_000;
+    let server = TestServer::start_with(|config| {
+        config.workers = 1;
+        config.max_output_buffer_bytes = 1024 * 1024;
+    });
+    let mut con = server.client();
+    let value = vec![b'v'; 4000];
+    let _: () = con.set("big", &value[..]).unwrap();
+
+    let mut stream = server.raw();
+    let mut writer = stream.try_clone().unwrap();
+    let sender = thread::spawn(move || {
+        let batch = b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n".repeat(REQUESTS);
+        let _ = writer.write_all(&batch); // may fail if the server cut us off
+    });
+    let reply_bytes = REQUESTS * (b"$4000\r\n".len() + value.len() + 2);
+    let mut received = 0usize;
+    let mut buffer = vec![0u8; 1 << 20];
+    while received < reply_bytes {
+        match stream.read(&mut buffer) {
+            Ok(0) => break, // cut off at the cap: allowed
+            Ok(n) => received += n,
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(error) => panic!("stuck after {received} of {reply_bytes} bytes: {error}"),
+        }
+    }
+    sender.join().unwrap();
+    assert!(received <= reply_bytes);
+    let _: () = con.set("after", "ok").unwrap();
+}
+
 #[test]
 fn max_clients_is_enforced_with_redis_error() {
     let server = TestServer::start_with(|config| config.max_clients = 3);

@@ -110,7 +110,14 @@ impl RequestParser {
             }
             args.clear();
             match decode_range(buf) {
-                Ok(Some((frame, consumed))) => return whole_frame(frame, consumed, args, limits),
+                Ok(Some((frame, consumed))) => {
+                    let parsed = whole_frame(frame, consumed, args, limits)?;
+                    // redis-protocol reads lengths with str::parse, which takes
+                    // "+4" and "04"; Redis does not. The scanner words the error.
+                    if headers_are_strict(buf, args) {
+                        return Ok(parsed);
+                    }
+                }
                 // Incomplete: the scanner takes over and remembers progress.
                 Ok(None) => {}
                 // The scanner finds the error again and words it as Redis.
@@ -267,6 +274,27 @@ fn whole_frame(
         consumed,
         source: ArgSource::Input,
     })
+}
+
+/// Whether every length line of a framed request (`*N`, then `$len` before
+/// each argument) is a canonical integer, as Redis's string2ll demands.
+fn headers_are_strict(buf: &[u8], args: &[Range<usize>]) -> bool {
+    let Some(count_end) = find_line_end(buf, 0) else {
+        return false;
+    };
+    if parse_strict_i64(&buf[1..count_end]).is_none() {
+        return false;
+    }
+    // Each `$len\r\n` line runs from the end of the previous item to its
+    // argument.
+    let mut line_start = count_end + 2;
+    for arg in args {
+        if parse_strict_i64(&buf[line_start + 1..arg.start - 2]) != Some(arg.len() as i64) {
+            return false;
+        }
+        line_start = arg.end + 2;
+    }
+    true
 }
 
 /// An incomplete header line: fine while short, an error once longer than

@@ -66,6 +66,9 @@ struct Conn {
     write_interest: bool,
     /// Close once the pending output is written (QUIT, protocol error).
     closing: bool,
+    /// `input` may hold complete requests not run yet: running stopped at
+    /// the output cap. They run once output drains, without new input.
+    deferred: bool,
     parser: RequestParser,
     session: Session,
 }
@@ -258,6 +261,7 @@ impl Worker {
             output_sent: 0,
             write_interest: false,
             closing: false,
+            deferred: false,
             parser: RequestParser::default(),
             session: Session::new(client_id, password_required),
         });
@@ -279,18 +283,26 @@ impl Worker {
             Some(Some(conn)) if conn.generation == generation => {}
             _ => return, // closed earlier in this batch
         }
-        if event.readable {
-            let outcome = catch_unwind(AssertUnwindSafe(|| self.read_and_run(slot)));
-            match outcome {
-                Ok(ReadOutcome::Open) => {}
-                Ok(ReadOutcome::Close) => return self.close(slot),
-                Err(_) => {
-                    eprintln!(
-                        "corewire: worker {}: a request panicked; closing its connection",
-                        self.id
-                    );
-                    return self.close(slot);
-                }
+        let max_output_bytes = self.shared.config.max_output_buffer_bytes;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            if event.readable {
+                return self.read_and_run(slot);
+            }
+            let conn = self.conns[slot].as_mut().expect("live slot");
+            if conn.deferred && conn.pending_output_bytes() <= max_output_bytes {
+                self.run_buffered(slot);
+            }
+            ReadOutcome::Open
+        }));
+        match outcome {
+            Ok(ReadOutcome::Open) => {}
+            Ok(ReadOutcome::Close) => return self.close(slot),
+            Err(_) => {
+                eprintln!(
+                    "corewire: worker {}: a request panicked; closing its connection",
+                    self.id
+                );
+                return self.close(slot);
             }
         }
         // Write whatever the requests produced (or what EPOLLOUT now allows).
@@ -349,21 +361,7 @@ impl Worker {
                     Err(_) => return ReadOutcome::Close,
                 };
                 stats.net_input_bytes.add(read as u64);
-                let input = std::mem::take(&mut conn.input);
-                let consumed = run_requests(
-                    conn,
-                    &input,
-                    &mut self.engine,
-                    &self.shared,
-                    stats,
-                    &mut self.args,
-                    &self.limits,
-                );
-                conn.input = input;
-                conn.input.drain(..consumed);
-                if conn.input.is_empty() && conn.input.capacity() > KEEP_BUFFER_BYTES {
-                    conn.input = Vec::new();
-                }
+                self.run_buffered(slot);
             }
             let conn = self.conns[slot].as_mut().expect("live slot");
             if conn.input.len() > max_query_bytes {
@@ -379,6 +377,27 @@ impl Worker {
             }
         }
         ReadOutcome::Open
+    }
+
+    /// Runs the requests waiting in the connection's own input buffer.
+    fn run_buffered(&mut self, slot: usize) {
+        let stats = &self.shared.stats[self.id];
+        let conn = self.conns[slot].as_mut().expect("live slot");
+        let input = std::mem::take(&mut conn.input);
+        let consumed = run_requests(
+            conn,
+            &input,
+            &mut self.engine,
+            &self.shared,
+            stats,
+            &mut self.args,
+            &self.limits,
+        );
+        conn.input = input;
+        conn.input.drain(..consumed);
+        if conn.input.is_empty() && conn.input.capacity() > KEEP_BUFFER_BYTES {
+            conn.input = Vec::new();
+        }
     }
 
     /// Writes pending output, then closes the connection if it asked to be
@@ -401,7 +420,9 @@ impl Worker {
         if conn.closing && pending == 0 {
             return self.close(slot);
         }
-        let want_write = pending > 0;
+        // Deferred input needs a wake-up even with nothing left to write:
+        // a writable socket reports at once.
+        let want_write = pending > 0 || conn.deferred;
         if want_write != conn.write_interest {
             let token = (conn.generation as u64) << 32 | slot as u64;
             let interest = if want_write {
@@ -447,7 +468,12 @@ fn run_requests(
 ) -> usize {
     let max_output_bytes = shared.config.max_output_buffer_bytes;
     let mut pos = 0;
-    while !conn.closing && conn.pending_output_bytes() <= max_output_bytes {
+    conn.deferred = false;
+    while !conn.closing {
+        if conn.pending_output_bytes() > max_output_bytes {
+            conn.deferred = pos < input.len();
+            break;
+        }
         match conn.parser.parse(&input[pos..], args, limits) {
             Ok(Parsed::Request { consumed, source }) => {
                 let base = match source {

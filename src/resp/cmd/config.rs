@@ -39,20 +39,33 @@ fn parameters(config: &Config, resp_port: u16) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// CONFIG GET pattern [pattern ...]: each matching parameter once.
+/// CONFIG GET pattern [pattern ...]: each matching parameter once. A
+/// pattern without glob characters names one parameter and is echoed as
+/// given (Redis 7.0 answers `CONFIG GET SAVE` with "SAVE").
 fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let all = parameters(&ctx.shared.config, ctx.shared.resp_port);
-    let matches: Vec<_> = all
-        .iter()
-        .filter(|(name, _)| {
-            args.iter_from(2)
-                .any(|pattern| glob_match(pattern, name.as_bytes(), true))
-        })
-        .collect();
+    let mut matches: Vec<(&[u8], &str)> = Vec::new();
+    for pattern in args.iter_from(2) {
+        let is_glob = pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
+        for (name, value) in &all {
+            let hit = if is_glob {
+                glob_match(pattern, name.as_bytes(), true)
+            } else {
+                pattern.eq_ignore_ascii_case(name.as_bytes())
+            };
+            let seen = matches
+                .iter()
+                .any(|(m, _)| m.eq_ignore_ascii_case(name.as_bytes()));
+            if hit && !seen {
+                let shown = if is_glob { name.as_bytes() } else { pattern };
+                matches.push((shown, value));
+            }
+        }
+    }
     let mut reply = ctx.reply();
     reply.map_header(matches.len());
     for (name, value) in matches {
-        reply.bulk(name.as_bytes());
+        reply.bulk(name);
         reply.bulk(value.as_bytes());
     }
 }

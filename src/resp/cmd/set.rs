@@ -13,34 +13,70 @@ pub static SET: CommandSpec = command_spec!("set", -3, Some(set), group: "string
 struct SetOptions {
     condition: PutCondition,
     return_old: bool,
+    /// EX/PX/EXAT/PXAT: the validated expiry argument, in milliseconds
+    /// (relative for EX/PX, absolute for EXAT/PXAT).
+    expiry_ms: Option<i64>,
 }
 
-/// SET key value [NX | XX] [GET] [KEEPTTL], parsed as Redis's
-/// parseExtendedStringArgumentsOrReply does (same errors, same order).
+/// How an expiry option counts time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExpiryUnit {
+    Seconds,
+    Milliseconds,
+}
+
+/// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT ts | PXAT ts | KEEPTTL],
+/// parsed as Redis's parseExtendedStringArgumentsOrReply and
+/// getExpireMillisecondsOrReply do: same errors, same order.
 fn parse_options(args: &Args<'_>) -> Result<SetOptions, &'static [u8]> {
     let mut options = SetOptions {
         condition: PutCondition::Always,
         return_old: false,
+        expiry_ms: None,
     };
-    for index in 3..args.len() {
+    let mut keep_ttl = false;
+    let mut expiry: Option<(&[u8], &[u8])> = None; // (option, argument)
+    let mut index = 3;
+    while index < args.len() {
         let option = args.get(index);
-        if option.eq_ignore_ascii_case(b"NX") && options.condition != PutCondition::IfPresent {
+        let has_next = index + 1 < args.len();
+        let is = |name: &[u8]| option.eq_ignore_ascii_case(name);
+        if is(b"NX") && options.condition != PutCondition::IfPresent {
             options.condition = PutCondition::IfAbsent;
-        } else if option.eq_ignore_ascii_case(b"XX") && options.condition != PutCondition::IfAbsent
-        {
+        } else if is(b"XX") && options.condition != PutCondition::IfAbsent {
             options.condition = PutCondition::IfPresent;
-        } else if option.eq_ignore_ascii_case(b"GET") {
+        } else if is(b"GET") {
             options.return_old = true;
-        } else if option.eq_ignore_ascii_case(b"KEEPTTL") {
-            // Keys carry no TTL yet, so keeping it changes nothing.
+        } else if is(b"KEEPTTL") && expiry.is_none() {
+            keep_ttl = true;
         } else if [&b"EX"[..], b"PX", b"EXAT", b"PXAT"]
             .iter()
-            .any(|o| option.eq_ignore_ascii_case(o))
+            .any(|name| is(name))
+            && !keep_ttl
+            && expiry.is_none_or(|(previous, _)| previous.eq_ignore_ascii_case(option))
+            && has_next
         {
-            return Err(b"ERR SET with an expiry is not supported yet");
+            expiry = Some((option, args.get(index + 1)));
+            index += 1;
         } else {
             return Err(SYNTAX_ERROR);
         }
+        index += 1;
+    }
+    if let Some((option, argument)) = expiry {
+        let unit = if option.eq_ignore_ascii_case(b"EX") || option.eq_ignore_ascii_case(b"EXAT") {
+            ExpiryUnit::Seconds
+        } else {
+            ExpiryUnit::Milliseconds
+        };
+        let Some(amount) = crate::resp::parse::parse_strict_i64(argument) else {
+            return Err(b"ERR value is not an integer or out of range");
+        };
+        if amount <= 0 || (unit == ExpiryUnit::Seconds && amount > i64::MAX / 1000) {
+            return Err(b"ERR invalid expire time in 'set' command");
+        }
+        let scale = if unit == ExpiryUnit::Seconds { 1000 } else { 1 };
+        options.expiry_ms = Some(amount * scale);
     }
     Ok(options)
 }
@@ -50,6 +86,12 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         Ok(options) => options,
         Err(text) => return ctx.reply().error(text),
     };
+    if options.expiry_ms.is_some() {
+        // Keys carry no deadline yet; refuse rather than keep a key forever.
+        return ctx
+            .reply()
+            .error(b"ERR SET with an expiry (EX/PX/EXAT/PXAT) is not supported yet");
+    }
     let (key, value) = (args.get(1), args.get(2));
     if !options.return_old {
         return match ctx.engine.put(key, value, options.condition, None) {
