@@ -135,7 +135,7 @@ fn connection_commands() {
         (b"*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$4\r\nSAVE\r\n", b"*2\r\n$4\r\nSAVE\r\n$0\r\n\r\n"),
         (b"*4\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsav*\r\n$4\r\nsave\r\n", b"*2\r\n$4\r\nsave\r\n$0\r\n\r\n"),
         (b"*2\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n", b"-ERR wrong number of arguments for 'config|get' command\r\n"),
-        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":23\r\n"),
+        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":28\r\n"),
     ]);
 }
 
@@ -292,4 +292,102 @@ fn requirepass_gates_commands_until_auth() {
         b"+OK\r\n",
     );
     exchange(&mut stream, b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn multi_exec_discard_and_their_errors() {
+    let server = TestServer::start();
+    script(&server, &[
+        (b"*1\r\n$4\r\nEXEC\r\n", b"-ERR EXEC without MULTI\r\n"),
+        (b"*1\r\n$7\r\nDISCARD\r\n", b"-ERR DISCARD without MULTI\r\n"),
+        (b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n"),
+        (b"*1\r\n$5\r\nMULTI\r\n", b"-ERR MULTI calls can not be nested\r\n"),
+        (b"*2\r\n$5\r\nWATCH\r\n$1\r\na\r\n", b"-ERR WATCH inside MULTI is not allowed\r\n"),
+        (b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n", b"+QUEUED\r\n"),
+        (b"*2\r\n$4\r\nINCR\r\n$1\r\na\r\n", b"+QUEUED\r\n"),
+        (b"*3\r\n$3\r\nSET\r\n$1\r\ns\r\n$1\r\nx\r\n", b"+QUEUED\r\n"),
+        (b"*2\r\n$4\r\nINCR\r\n$1\r\ns\r\n", b"+QUEUED\r\n"),
+        (b"*4\r\n$4\r\nMGET\r\n$1\r\na\r\n$1\r\ns\r\n$1\r\nz\r\n", b"+QUEUED\r\n"),
+        (b"*1\r\n$4\r\nEXEC\r\n", b"*5\r\n+OK\r\n:2\r\n+OK\r\n-ERR value is not an integer or out of range\r\n*3\r\n$1\r\n2\r\n$1\r\nx\r\n$-1\r\n"),
+        (b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n"),
+        (b"*1\r\n$4\r\nEXEC\r\n", b"*0\r\n"),
+        (b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n"),
+        (b"*2\r\n$3\r\nDEL\r\n$1\r\na\r\n", b"+QUEUED\r\n"),
+        (b"*1\r\n$7\r\nDISCARD\r\n", b"+OK\r\n"),
+        (b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n", b"$1\r\n2\r\n"),
+        // A refused command while queueing discards the whole transaction.
+        (b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n"),
+        (b"*2\r\n$3\r\nDEL\r\n$1\r\na\r\n", b"+QUEUED\r\n"),
+        (b"*1\r\n$3\r\nGET\r\n", b"-ERR wrong number of arguments for 'get' command\r\n"),
+        (b"*1\r\n$4\r\nEXEC\r\n", b"-EXECABORT Transaction discarded because of previous errors.\r\n"),
+        (b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n"),
+        (b"*1\r\n$3\r\nfoo\r\n", b"-ERR unknown command 'foo', with args beginning with: \r\n"),
+        (b"*1\r\n$4\r\nEXEC\r\n", b"-EXECABORT Transaction discarded because of previous errors.\r\n"),
+        (b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n", b"$1\r\n2\r\n"),
+    ]);
+}
+
+#[test]
+fn watch_fails_exec_when_another_client_writes() {
+    let server = TestServer::start();
+    let mut watcher = server.raw();
+    let mut other = server.raw();
+    exchange(
+        &mut watcher,
+        b"*2\r\n$5\r\nWATCH\r\n$1\r\nw\r\n",
+        b"+OK\r\n",
+    );
+    exchange(
+        &mut other,
+        b"*3\r\n$3\r\nSET\r\n$1\r\nw\r\n$1\r\n1\r\n",
+        b"+OK\r\n",
+    );
+    exchange(&mut watcher, b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
+    exchange(
+        &mut watcher,
+        b"*3\r\n$3\r\nSET\r\n$1\r\nw\r\n$1\r\n2\r\n",
+        b"+QUEUED\r\n",
+    );
+    exchange(&mut watcher, b"*1\r\n$4\r\nEXEC\r\n", b"*-1\r\n");
+    exchange(
+        &mut watcher,
+        b"*2\r\n$3\r\nGET\r\n$1\r\nw\r\n",
+        b"$1\r\n1\r\n",
+    );
+    // EXEC unwatched everything: the same sequence now succeeds.
+    exchange(
+        &mut watcher,
+        b"*2\r\n$5\r\nWATCH\r\n$1\r\nw\r\n",
+        b"+OK\r\n",
+    );
+    exchange(&mut watcher, b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
+    exchange(
+        &mut watcher,
+        b"*3\r\n$3\r\nSET\r\n$1\r\nw\r\n$1\r\n2\r\n",
+        b"+QUEUED\r\n",
+    );
+    exchange(&mut watcher, b"*1\r\n$4\r\nEXEC\r\n", b"*1\r\n+OK\r\n");
+    // A watched missing key that someone creates also fails EXEC; UNWATCH
+    // forgets it.
+    exchange(
+        &mut watcher,
+        b"*2\r\n$5\r\nWATCH\r\n$5\r\nfresh\r\n",
+        b"+OK\r\n",
+    );
+    exchange(
+        &mut other,
+        b"*3\r\n$3\r\nSET\r\n$5\r\nfresh\r\n$1\r\n1\r\n",
+        b"+OK\r\n",
+    );
+    exchange(&mut watcher, b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
+    exchange(&mut watcher, b"*1\r\n$4\r\nEXEC\r\n", b"*-1\r\n");
+    exchange(
+        &mut watcher,
+        b"*2\r\n$5\r\nWATCH\r\n$5\r\nfresh\r\n",
+        b"+OK\r\n",
+    );
+    exchange(&mut other, b"*2\r\n$3\r\nDEL\r\n$5\r\nfresh\r\n", b":1\r\n");
+    exchange(&mut watcher, b"*1\r\n$7\r\nUNWATCH\r\n", b"+OK\r\n");
+    exchange(&mut watcher, b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
+    exchange(&mut watcher, b"*1\r\n$4\r\nEXEC\r\n", b"*0\r\n");
 }

@@ -380,3 +380,93 @@ fn a_second_server_on_a_taken_port_fails_cleanly() {
     let mut con = first.client();
     let _: () = con.set("first", "ok").unwrap();
 }
+
+/// The classic optimistic counter: WATCH, GET, MULTI, SET, EXEC, retry on
+/// nil. Clients on both workers race; not one increment may be lost.
+#[test]
+fn watch_exec_counter_is_exact_across_workers() {
+    let server = TestServer::start();
+    const CLIENTS: usize = 8;
+    const INCREMENTS: usize = 100;
+    let start = Arc::new(Barrier::new(CLIENTS));
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let mut con = server.client();
+            let start = Arc::clone(&start);
+            thread::spawn(move || {
+                start.wait();
+                let mut retries = 0usize;
+                for _ in 0..INCREMENTS {
+                    loop {
+                        let _: () = redis::cmd("WATCH").arg("counter").query(&mut con).unwrap();
+                        let current: Option<i64> = con.get("counter").unwrap();
+                        let next = current.unwrap_or(0) + 1;
+                        let result: Option<(String,)> = redis::pipe()
+                            .atomic()
+                            .set("counter", next)
+                            .query(&mut con)
+                            .unwrap();
+                        if result.is_some() {
+                            break;
+                        }
+                        retries += 1;
+                        assert!(retries < 1_000_000, "livelock");
+                    }
+                }
+                retries
+            })
+        })
+        .collect();
+    let retries: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let mut con = server.client();
+    assert_eq!(
+        con.get::<_, usize>("counter").unwrap(),
+        CLIENTS * INCREMENTS,
+        "after {retries} retries"
+    );
+}
+
+/// A reader never sees half of a MULTI/EXEC, whether it reads with MGET or
+/// with its own MULTI/EXEC.
+#[test]
+fn multi_exec_is_atomic_under_concurrent_readers() {
+    let server = TestServer::start();
+    let mut writer = server.client();
+    let _: () = redis::cmd("MSET")
+        .arg(&["x", "0", "y", "0"])
+        .query(&mut writer)
+        .unwrap();
+    let readers: Vec<_> = (0..3)
+        .map(|reader| {
+            let mut con = server.client();
+            thread::spawn(move || {
+                for _ in 0..1_500 {
+                    let (x, y): (i64, i64) = if reader % 2 == 0 {
+                        redis::cmd("MGET").arg(&["x", "y"]).query(&mut con).unwrap()
+                    } else {
+                        redis::pipe()
+                            .atomic()
+                            .get("x")
+                            .get("y")
+                            .query(&mut con)
+                            .unwrap()
+                    };
+                    assert_eq!(x, -y, "half a transaction: x={x} y={y}");
+                }
+            })
+        })
+        .collect();
+    for i in 1..=1_500i64 {
+        let _: () = redis::pipe()
+            .atomic()
+            .set("x", i)
+            .ignore()
+            .set("y", -i)
+            .ignore()
+            .query(&mut writer)
+            .unwrap();
+    }
+    for reader in readers {
+        reader.join().unwrap();
+    }
+}

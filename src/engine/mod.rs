@@ -8,6 +8,7 @@
 //! the connection's output buffer), so a GET allocates nothing.
 
 pub mod ffi;
+pub mod txn;
 
 use std::ffi::c_void;
 use std::fmt;
@@ -58,7 +59,7 @@ impl fmt::Display for EngineError {
 
 pub type EngineResult<T> = Result<T, EngineError>;
 
-fn check(status: cw_status) -> EngineResult<()> {
+pub(crate) fn check(status: cw_status) -> EngineResult<()> {
     if status == CW_OK {
         Ok(())
     } else {
@@ -176,12 +177,12 @@ impl Drop for EngineWorker {
 
 /// Context behind a sink: the closure plus a note of whether it panicked,
 /// because a panic must not unwind through the engine.
-struct SinkCtx<F> {
-    on_value: F,
-    panicked: bool,
+pub(crate) struct SinkCtx<F> {
+    pub(crate) on_value: F,
+    pub(crate) panicked: bool,
 }
 
-unsafe extern "C" fn sink_trampoline<F: FnMut(Option<&[u8]>)>(
+pub(crate) unsafe extern "C" fn sink_trampoline<F: FnMut(Option<&[u8]>)>(
     ctx: *mut c_void,
     ptr: *const u8,
     len: usize,
@@ -205,6 +206,17 @@ unsafe extern "C" fn sink_trampoline<F: FnMut(Option<&[u8]>)>(
 }
 
 impl EngineWorker {
+    /// Starts an interactive transaction on this worker's engine state.
+    pub fn begin(&mut self) -> EngineResult<txn::Txn> {
+        let ops = *self.rich()?;
+        // SAFETY: valid handle on its own thread.
+        let handle = unsafe { (ops.txn_begin)(self.handle) };
+        if handle.is_null() {
+            return Err(EngineError::NoMemory);
+        }
+        Ok(txn::Txn::new(ops, handle))
+    }
+
     fn rich(&self) -> EngineResult<&cw_engine_ops> {
         self.ops.as_ref().ok_or(EngineError::Unsupported)
     }

@@ -5,6 +5,7 @@ pub mod cmd;
 pub mod glob;
 pub mod parse;
 pub mod reply;
+pub mod store;
 
 use std::ops::Range;
 
@@ -12,6 +13,7 @@ use crate::engine::{EngineError, EngineWorker};
 use crate::runtime::Shared;
 use crate::stats::WorkerStats;
 use reply::ReplyWriter;
+use store::{Store, TxnStore};
 
 /// Redis version corewire answers as (HELLO, INFO): the one whose replies
 /// it matches byte for byte.
@@ -63,6 +65,10 @@ pub struct Session {
     pub authenticated: bool,
     /// QUIT: close once the reply is written.
     pub close_after_reply: bool,
+    /// Between MULTI and EXEC: the queued commands.
+    pub multi: Option<cmd::multi::MultiQueue>,
+    /// WATCHed keys and the transaction that read them.
+    pub watch: Option<cmd::multi::Watch>,
 }
 
 impl Session {
@@ -75,15 +81,34 @@ impl Session {
             resp3: false,
             authenticated: !password_required,
             close_after_reply: false,
+            multi: None,
+            watch: None,
         }
     }
 }
 
-/// What a command runs with: its connection, the worker's engine handle and
-/// counters, and the process-wide shared state.
+/// Where a command's reads and writes go.
+pub enum Backend<'a> {
+    /// Straight to the engine (outside EXEC).
+    Engine(&'a mut EngineWorker),
+    /// Into EXEC's transaction.
+    Txn(TxnStore<'a>),
+}
+
+impl Backend<'_> {
+    pub fn store(&mut self) -> &mut dyn Store {
+        match self {
+            Backend::Engine(worker) => *worker,
+            Backend::Txn(txn) => txn,
+        }
+    }
+}
+
+/// What a command runs with: its connection, the worker's engine (or EXEC's
+/// transaction) and counters, and the process-wide shared state.
 pub struct Ctx<'a> {
     pub session: &'a mut Session,
-    pub engine: &'a mut EngineWorker,
+    pub backend: Backend<'a>,
     pub stats: &'a WorkerStats,
     pub shared: &'a Shared,
     pub out: &'a mut Vec<u8>,

@@ -482,7 +482,7 @@ fn run_requests(
                 };
                 let mut ctx = Ctx {
                     session: &mut conn.session,
-                    engine,
+                    backend: resp::Backend::Engine(engine),
                     stats,
                     shared,
                     out: &mut conn.output,

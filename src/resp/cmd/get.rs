@@ -24,7 +24,7 @@ fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         out: ctx.out,
         resp3: ctx.session.resp3,
     };
-    let result = ctx.engine.get(args.get(1), |value| {
+    let result = ctx.backend.store().get(args.get(1), &mut |value| {
         count_lookup(stats, value);
         reply.bulk_or_null(value);
     });
@@ -46,10 +46,13 @@ fn mget(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         resp3: ctx.session.resp3,
     };
     reply.array_header(args.len() - 1);
-    let result = ctx.engine.multi_get(args.iter_from(1), |value| {
-        count_lookup(stats, value);
-        reply.bulk_or_null(value);
-    });
+    let result = ctx
+        .backend
+        .store()
+        .multi_get(&mut args.iter_from(1), &mut |value| {
+            count_lookup(stats, value);
+            reply.bulk_or_null(value);
+        });
     if let Err(error) = result {
         ctx.out.truncate(reply_start);
         ctx.engine_error(error);

@@ -49,7 +49,7 @@ fn decrby(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 }
 
 fn add(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) {
-    match ctx.engine.incr_by(key, delta) {
+    match ctx.backend.store().incr_by(key, delta) {
         Ok(value) => ctx.reply().integer(value),
         Err(error) => ctx.engine_error(error),
     }

@@ -126,7 +126,7 @@ fn write_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
         }
         "keyspace" => {
             // Redis lists only non-empty databases.
-            let keys = ctx.engine.count().unwrap_or(0);
+            let keys = ctx.backend.store().count().unwrap_or(0);
             let db0 = (keys > 0).then(|| ("db0", format!("keys={keys},expires=0,avg_ttl=0")));
             ("Keyspace", db0.into_iter().collect())
         }

@@ -1,7 +1,7 @@
 //! Keyspace commands: DEL, EXISTS, DBSIZE, FLUSHALL, FLUSHDB.
 
 use super::{command_spec, CommandSpec, SYNTAX_ERROR};
-use crate::resp::{Args, Ctx};
+use crate::resp::{Args, Backend, Ctx};
 
 pub static DEL: CommandSpec = command_spec!("del", -2, Some(del), group: "generic", since: "1.0.0",
     summary: "Deletes one or more keys.",
@@ -9,7 +9,7 @@ pub static DEL: CommandSpec = command_spec!("del", -2, Some(del), group: "generi
     flags: ["write"], acl: ["@keyspace", "@write", "@slow"], keys: (1, -1, 1));
 
 fn del(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    match ctx.engine.del(args.iter_from(1)) {
+    match ctx.backend.store().del(&mut args.iter_from(1)) {
         Ok(deleted) => ctx.reply().integer(deleted as i64),
         Err(error) => ctx.engine_error(error),
     }
@@ -21,7 +21,7 @@ pub static EXISTS: CommandSpec = command_spec!("exists", -2, Some(exists), group
     flags: ["readonly", "fast"], acl: ["@keyspace", "@read", "@fast"], keys: (1, -1, 1));
 
 fn exists(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    match ctx.engine.exists(args.iter_from(1)) {
+    match ctx.backend.store().exists(&mut args.iter_from(1)) {
         Ok(count) => ctx.reply().integer(count as i64),
         Err(error) => ctx.engine_error(error),
     }
@@ -32,7 +32,7 @@ pub static DBSIZE: CommandSpec = command_spec!("dbsize", 1, Some(dbsize), group:
     flags: ["readonly", "fast"], acl: ["@keyspace", "@read", "@fast"]);
 
 fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
-    match ctx.engine.count() {
+    match ctx.backend.store().count() {
         Ok(count) => ctx.reply().integer(count as i64),
         Err(error) => ctx.engine_error(error),
     }
@@ -61,7 +61,13 @@ fn flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if !mode_ok {
         return ctx.reply().error(SYNTAX_ERROR);
     }
-    match ctx.engine.clear() {
+    if matches!(ctx.backend, Backend::Txn(_)) {
+        // The engine clears outside transactions only.
+        return ctx
+            .reply()
+            .error(b"ERR FLUSHALL and FLUSHDB inside MULTI are not supported yet");
+    }
+    match ctx.backend.store().clear() {
         Ok(()) => ctx.reply().ok(),
         Err(error) => ctx.engine_error(error),
     }

@@ -9,6 +9,7 @@ mod get;
 mod incr;
 mod info;
 mod keys;
+pub mod multi;
 mod set;
 
 use super::{Args, Ctx};
@@ -106,6 +107,11 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &config::CONFIG,
     &command::COMMAND,
     &info::INFO,
+    &multi::MULTI,
+    &multi::EXEC,
+    &multi::DISCARD,
+    &multi::WATCH,
+    &multi::UNWATCH,
 ];
 
 /// Finds a top-level command, case-insensitively.
@@ -125,24 +131,60 @@ fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static Comm
 }
 
 pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let spec = match resolve(ctx, args) {
+        Ok(spec) => spec,
+        Err(text) => {
+            // Redis flags the transaction on any refusal while queueing.
+            if let Some(queue) = ctx.session.multi.as_mut() {
+                queue.failed = true;
+            }
+            return ctx.reply().error(&text);
+        }
+    };
+    if ctx.session.multi.is_some() && !multi::runs_inside_multi(spec) {
+        return queue(ctx, args);
+    }
+    let run = spec.run.expect("a command without subcommands runs itself");
+    run(ctx, args);
+}
+
+/// Looks the command up and checks arity and authentication, in Redis's
+/// order; the error text if any check fails.
+fn resolve(ctx: &Ctx<'_>, args: &Args<'_>) -> Result<&'static CommandSpec, Vec<u8>> {
     let Some(mut spec) = lookup(args.get(0)) else {
-        return unknown_command(ctx, args);
+        return Err(unknown_command(args));
     };
     if !spec.subcommands.is_empty() && args.len() >= 2 {
         match lookup_sub(spec, args.get(1)) {
             Some(sub) => spec = sub,
-            None => return unknown_subcommand(ctx, args),
+            None => return Err(unknown_subcommand(args)),
         }
     }
     if !spec.arity_ok(args.len()) {
-        let text = format!("ERR wrong number of arguments for '{}' command", spec.name);
-        return ctx.reply().error(text.as_bytes());
+        return Err(
+            format!("ERR wrong number of arguments for '{}' command", spec.name).into_bytes(),
+        );
     }
     if !ctx.session.authenticated && !spec.allowed_without_auth() {
-        return ctx.reply().error(b"NOAUTH Authentication required.");
+        return Err(b"NOAUTH Authentication required.".to_vec());
     }
-    let run = spec.run.expect("a command without subcommands runs itself");
-    run(ctx, args);
+    Ok(spec)
+}
+
+/// Queues a command between MULTI and EXEC. The queue is bounded by the
+/// client query buffer limit.
+fn queue(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let limit = ctx.shared.config.max_query_buffer_bytes;
+    let queue = ctx.session.multi.as_mut().expect("in MULTI");
+    let request_bytes: usize = args.iter_from(0).map(<[u8]>::len).sum();
+    if queue.queued_bytes() + request_bytes > limit {
+        queue.failed = true;
+        return ctx.reply().error(
+            b"ERR MULTI queue over the client query buffer limit; transaction discarded at EXEC",
+        );
+    }
+    queue.push(args);
+    ctx.reply().simple(b"QUEUED");
 }
 
 /// `%.Ns` of a C string: stops at a NUL byte and after `max_bytes`.
@@ -157,7 +199,7 @@ fn c_string_prefix(bytes: &[u8], max_bytes: usize) -> &[u8] {
 
 /// Redis: "unknown command '%.128s', with args beginning with: " followed
 /// by "'%.*s' " per argument until 128 bytes of them are written.
-fn unknown_command(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+fn unknown_command(args: &Args<'_>) -> Vec<u8> {
     let mut text = b"ERR unknown command '".to_vec();
     text.extend_from_slice(c_string_prefix(args.get(0), 128));
     text.extend_from_slice(b"', with args beginning with: ");
@@ -171,16 +213,16 @@ fn unknown_command(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         listed.extend_from_slice(b"' ");
     }
     text.extend_from_slice(&listed);
-    ctx.reply().error(&text);
+    text
 }
 
-fn unknown_subcommand(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+fn unknown_subcommand(args: &Args<'_>) -> Vec<u8> {
     let mut text = b"ERR unknown subcommand '".to_vec();
     text.extend_from_slice(c_string_prefix(args.get(1), 128));
     text.extend_from_slice(b"'. Try ");
     text.extend(args.get(0).to_ascii_uppercase());
     text.extend_from_slice(b" HELP.");
-    ctx.reply().error(&text);
+    text
 }
 
 /// Parses an integer argument as Redis's getLongLongFromObject does,

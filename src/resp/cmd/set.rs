@@ -94,7 +94,7 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     let (key, value) = (args.get(1), args.get(2));
     if !options.return_old {
-        return match ctx.engine.put(key, value, options.condition, None) {
+        return match ctx.backend.store().put(key, value, options.condition, None) {
             Ok(true) => ctx.reply().ok(),
             Ok(false) => ctx.reply().null(),
             Err(error) => ctx.engine_error(error),
@@ -107,10 +107,11 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         resp3: ctx.session.resp3,
     };
     let mut on_old = |old: Option<&[u8]>| reply.bulk_or_null(old);
-    if let Err(error) = ctx
-        .engine
-        .put(key, value, options.condition, Some(&mut on_old))
-    {
+    let result = ctx
+        .backend
+        .store()
+        .put(key, value, options.condition, Some(&mut on_old));
+    if let Err(error) = result {
         ctx.out.truncate(reply_start);
         ctx.engine_error(error);
     }
@@ -128,7 +129,7 @@ fn mset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             .reply()
             .error(b"ERR wrong number of arguments for 'mset' command");
     }
-    match ctx.engine.multi_put(args.iter_from(1)) {
+    match ctx.backend.store().multi_put(&mut args.iter_from(1)) {
         Ok(()) => ctx.reply().ok(),
         Err(error) => ctx.engine_error(error),
     }
