@@ -135,7 +135,7 @@ fn connection_commands() {
         (b"*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$4\r\nSAVE\r\n", b"*2\r\n$4\r\nSAVE\r\n$0\r\n\r\n"),
         (b"*4\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsav*\r\n$4\r\nsave\r\n", b"*2\r\n$4\r\nsave\r\n$0\r\n\r\n"),
         (b"*2\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n", b"-ERR wrong number of arguments for 'config|get' command\r\n"),
-        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":28\r\n"),
+        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":40\r\n"),
     ]);
 }
 
@@ -390,4 +390,124 @@ fn watch_fails_exec_when_another_client_writes() {
     exchange(&mut watcher, b"*1\r\n$7\r\nUNWATCH\r\n", b"+OK\r\n");
     exchange(&mut watcher, b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
     exchange(&mut watcher, b"*1\r\n$4\r\nEXEC\r\n", b"*0\r\n");
+}
+
+#[test]
+fn string_family() {
+    let server = TestServer::start();
+    script(
+        &server,
+        &[
+            (
+                b"*3\r\n$6\r\nAPPEND\r\n$1\r\na\r\n$5\r\nHello\r\n",
+                b":5\r\n",
+            ),
+            (
+                b"*3\r\n$6\r\nAPPEND\r\n$1\r\na\r\n$6\r\n World\r\n",
+                b":11\r\n",
+            ),
+            (b"*2\r\n$6\r\nSTRLEN\r\n$1\r\na\r\n", b":11\r\n"),
+            (b"*2\r\n$6\r\nSTRLEN\r\n$4\r\nnone\r\n", b":0\r\n"),
+            (
+                b"*4\r\n$8\r\nGETRANGE\r\n$1\r\na\r\n$1\r\n0\r\n$1\r\n4\r\n",
+                b"$5\r\nHello\r\n",
+            ),
+            (
+                b"*4\r\n$8\r\nGETRANGE\r\n$1\r\na\r\n$2\r\n-5\r\n$2\r\n-1\r\n",
+                b"$5\r\nWorld\r\n",
+            ),
+            (
+                b"*4\r\n$8\r\nGETRANGE\r\n$1\r\na\r\n$1\r\n5\r\n$1\r\n1\r\n",
+                b"$0\r\n\r\n",
+            ),
+            (
+                b"*4\r\n$8\r\nGETRANGE\r\n$4\r\nnone\r\n$1\r\n0\r\n$2\r\n10\r\n",
+                b"$0\r\n\r\n",
+            ),
+            (
+                b"*4\r\n$8\r\nGETRANGE\r\n$1\r\na\r\n$1\r\nx\r\n$1\r\n1\r\n",
+                b"-ERR value is not an integer or out of range\r\n",
+            ),
+            (
+                b"*4\r\n$8\r\nSETRANGE\r\n$1\r\na\r\n$1\r\n6\r\n$5\r\nRedis\r\n",
+                b":11\r\n",
+            ),
+            (b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n", b"$11\r\nHello Redis\r\n"),
+            (
+                b"*4\r\n$8\r\nSETRANGE\r\n$1\r\nz\r\n$1\r\n3\r\n$2\r\nab\r\n",
+                b":5\r\n",
+            ),
+            (b"*2\r\n$3\r\nGET\r\n$1\r\nz\r\n", b"$5\r\n\0\0\0ab\r\n"),
+            (
+                b"*4\r\n$8\r\nSETRANGE\r\n$1\r\ny\r\n$1\r\n3\r\n$0\r\n\r\n",
+                b":0\r\n",
+            ),
+            (b"*2\r\n$6\r\nEXISTS\r\n$1\r\ny\r\n", b":0\r\n"),
+            (
+                b"*4\r\n$8\r\nSETRANGE\r\n$1\r\na\r\n$2\r\n-1\r\n$1\r\nx\r\n",
+                b"-ERR offset is out of range\r\n",
+            ),
+            (
+                b"*4\r\n$8\r\nSETRANGE\r\n$1\r\na\r\n$9\r\n536870911\r\n$2\r\nxx\r\n",
+                b"-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n",
+            ),
+            (
+                b"*3\r\n$6\r\nGETSET\r\n$1\r\na\r\n$1\r\n1\r\n",
+                b"$11\r\nHello Redis\r\n",
+            ),
+            (
+                b"*3\r\n$6\r\nGETSET\r\n$3\r\nnew\r\n$1\r\n1\r\n",
+                b"$-1\r\n",
+            ),
+            (b"*3\r\n$5\r\nSETNX\r\n$3\r\nnew\r\n$1\r\n2\r\n", b":0\r\n"),
+            (b"*3\r\n$5\r\nSETNX\r\n$4\r\nnew2\r\n$1\r\n2\r\n", b":1\r\n"),
+            (
+                b"*5\r\n$6\r\nMSETNX\r\n$2\r\nm1\r\n$1\r\n1\r\n$3\r\nnew\r\n$1\r\n9\r\n",
+                b":0\r\n",
+            ),
+            (b"*2\r\n$6\r\nEXISTS\r\n$2\r\nm1\r\n", b":0\r\n"),
+            (
+                b"*5\r\n$6\r\nMSETNX\r\n$2\r\nm1\r\n$1\r\n1\r\n$2\r\nm2\r\n$1\r\n2\r\n",
+                b":1\r\n",
+            ),
+            (
+                b"*4\r\n$6\r\nMSETNX\r\n$2\r\nm1\r\n$1\r\n1\r\n$2\r\nm2\r\n",
+                b"-ERR wrong number of arguments for 'msetnx' command\r\n",
+            ),
+            (b"*2\r\n$4\r\nTYPE\r\n$2\r\nm1\r\n", b"+string\r\n"),
+            (b"*2\r\n$4\r\nTYPE\r\n$2\r\nm9\r\n", b"+none\r\n"),
+            (
+                b"*4\r\n$5\r\nTOUCH\r\n$2\r\nm1\r\n$2\r\nm1\r\n$2\r\nm9\r\n",
+                b":2\r\n",
+            ),
+            (
+                b"*4\r\n$6\r\nUNLINK\r\n$2\r\nm1\r\n$2\r\nm2\r\n$2\r\nm9\r\n",
+                b":2\r\n",
+            ),
+            (b"*1\r\n$5\r\nRESET\r\n", b"+RESET\r\n"),
+            (b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n"),
+            (
+                b"*3\r\n$6\r\nAPPEND\r\n$2\r\ntx\r\n$2\r\nab\r\n",
+                b"+QUEUED\r\n",
+            ),
+            (
+                b"*4\r\n$8\r\nSETRANGE\r\n$2\r\ntx\r\n$1\r\n1\r\n$1\r\nZ\r\n",
+                b"+QUEUED\r\n",
+            ),
+            (b"*2\r\n$3\r\nGET\r\n$2\r\ntx\r\n", b"+QUEUED\r\n"),
+            (b"*1\r\n$5\r\nRESET\r\n", b"+RESET\r\n"),
+            (b"*2\r\n$3\r\nGET\r\n$2\r\ntx\r\n", b"$-1\r\n"),
+            (b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n"),
+            (
+                b"*3\r\n$6\r\nAPPEND\r\n$2\r\ntx\r\n$2\r\nab\r\n",
+                b"+QUEUED\r\n",
+            ),
+            (
+                b"*4\r\n$8\r\nSETRANGE\r\n$2\r\ntx\r\n$1\r\n1\r\n$1\r\nZ\r\n",
+                b"+QUEUED\r\n",
+            ),
+            (b"*2\r\n$3\r\nGET\r\n$2\r\ntx\r\n", b"+QUEUED\r\n"),
+            (b"*1\r\n$4\r\nEXEC\r\n", b"*3\r\n:2\r\n:2\r\n$2\r\naZ\r\n"),
+        ],
+    );
 }

@@ -104,6 +104,37 @@ impl Backend<'_> {
     }
 }
 
+/// Attempts of a single command's own transaction before it reports the
+/// conflict (another worker kept changing the same keys).
+const MAX_TXN_ATTEMPTS: usize = 64;
+
+impl Backend<'_> {
+    /// Runs `body` atomically: on EXEC's transaction when inside one, else
+    /// in a transaction of its own, retried from scratch on conflict.
+    pub fn atomically<T>(
+        &mut self,
+        mut body: impl FnMut(&mut dyn Store) -> crate::engine::EngineResult<T>,
+    ) -> crate::engine::EngineResult<T> {
+        let worker = match self {
+            Backend::Txn(store) => return body(store),
+            Backend::Engine(worker) => worker,
+        };
+        for _ in 0..MAX_TXN_ATTEMPTS {
+            let mut txn = worker.begin()?;
+            let result = body(&mut TxnStore {
+                txn: &mut txn,
+                worker,
+            })?;
+            match txn.commit() {
+                Ok(()) => return Ok(result),
+                Err(EngineError::Conflict) => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        Err(EngineError::Conflict)
+    }
+}
+
 /// What a command runs with: its connection, the worker's engine (or EXEC's
 /// transaction) and counters, and the process-wide shared state.
 pub struct Ctx<'a> {

@@ -178,3 +178,34 @@ fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     reply.bulk(b"modules");
     reply.array_header(0);
 }
+
+pub static TIME: CommandSpec = command_spec!("time", 1, Some(time), group: "server", since: "2.6.0",
+    summary: "Returns the server time.", complexity: "O(1)",
+    flags: ["loading", "stale", "fast"], acl: ["@fast"]);
+
+/// [unix seconds, microseconds], both as bulk strings.
+fn time(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut reply = ctx.reply();
+    reply.array_header(2);
+    reply.bulk(itoa::Buffer::new().format(now.as_secs()).as_bytes());
+    reply.bulk(itoa::Buffer::new().format(now.subsec_micros()).as_bytes());
+}
+
+pub static RESET: CommandSpec = command_spec!("reset", 1, Some(reset), group: "connection", since: "6.2.0",
+    summary: "Resets the connection.", complexity: "O(1)",
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], acl: ["@fast", "@connection"]);
+
+/// Back to a fresh connection's state: no MULTI, no WATCH, RESP2, no name,
+/// and unauthenticated again if a password is required.
+fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    let session = &mut *ctx.session;
+    session.multi = None;
+    session.watch = None;
+    session.resp3 = false;
+    session.name = None;
+    session.authenticated = ctx.shared.config.requirepass.is_none();
+    ctx.reply().simple(b"RESET");
+}

@@ -72,3 +72,26 @@ fn flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         Err(error) => ctx.engine_error(error),
     }
 }
+
+pub static UNLINK: CommandSpec = command_spec!("unlink", -2, Some(del), group: "generic", since: "4.0.0",
+    summary: "Asynchronously deletes one or more keys.",
+    complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+    flags: ["write", "fast"], acl: ["@keyspace", "@write", "@fast"], keys: (1, -1, 1));
+
+pub static TOUCH: CommandSpec = command_spec!("touch", -2, Some(exists), group: "generic", since: "3.2.1",
+    summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+    complexity: "O(N) where N is the number of keys that will be touched.",
+    flags: ["readonly", "fast"], acl: ["@keyspace", "@read", "@fast"], keys: (1, -1, 1));
+
+pub static TYPE: CommandSpec = command_spec!("type", 2, Some(key_type), group: "generic", since: "1.0.0",
+    summary: "Determines the type of value stored at a key.", complexity: "O(1)",
+    flags: ["readonly", "fast"], acl: ["@keyspace", "@read", "@fast"], keys: (1, 1, 1));
+
+/// Every value is a string: the engine stores no other type.
+fn key_type(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    match ctx.backend.store().exists(&mut args.iter_from(1)) {
+        Ok(1) => ctx.reply().simple(b"string"),
+        Ok(_) => ctx.reply().simple(b"none"),
+        Err(error) => ctx.engine_error(error),
+    }
+}

@@ -11,6 +11,7 @@ mod info;
 mod keys;
 pub mod multi;
 mod set;
+mod strings;
 
 use super::{Args, Ctx};
 
@@ -112,6 +113,18 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &multi::DISCARD,
     &multi::WATCH,
     &multi::UNWATCH,
+    &strings::APPEND,
+    &strings::STRLEN,
+    &strings::GETRANGE,
+    &strings::SETRANGE,
+    &strings::GETSET,
+    &strings::SETNX,
+    &strings::MSETNX,
+    &keys::UNLINK,
+    &keys::TOUCH,
+    &keys::TYPE,
+    &connection::TIME,
+    &connection::RESET,
 ];
 
 /// Finds a top-level command, case-insensitively.

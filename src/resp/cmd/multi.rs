@@ -79,7 +79,10 @@ pub static UNWATCH: CommandSpec = command_spec!("unwatch", 1, Some(unwatch), gro
 
 /// Whether a command runs at once inside MULTI instead of being queued.
 pub fn runs_inside_multi(spec: &CommandSpec) -> bool {
-    matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit")
+    matches!(
+        spec.name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 fn multi(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
