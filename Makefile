@@ -16,7 +16,7 @@ RUST_SYS_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 ENGINE_SRCS := $(filter-out %_test.cc,$(wildcard cpp/engine/*.cc))
 ENGINE_HDRS := $(wildcard cpp/engine/*.h) $(wildcard include/*.h)
 ENGINE_TESTS := $(patsubst cpp/engine/%.cc,$(BUILD)/%,$(wildcard cpp/engine/*_test.cc))
-RUST_SRCS := $(shell find src -name '*.rs') Cargo.toml build.rs
+RUST_SRCS := $(shell find src -name '*.rs' -o -name '*.c') Cargo.toml build.rs
 
 .PHONY: all run test cargo-test cpp-test sanitize e2e bench seed-host clean
 all: $(BUILD)/corewire

@@ -1,4 +1,5 @@
-//! Compiles the bundled C++ engine (cpp/engine) for `cargo test`.
+//! Compiles the bundled C++ engine (cpp/engine) for `cargo test`, and the
+//! one C file of corewire itself (src/resp/long_double.c).
 //!
 //! The archive is linked with `-bundle`: binaries that link the rlib (tests,
 //! benches) get the engine, but `libcorewire.a` does not contain it. The host
@@ -33,6 +34,14 @@ fn main() {
         .warnings(false)
         .cargo_metadata(false)
         .compile("cwengine");
+
+    // Redis-exact long double arithmetic for INCRBYFLOAT. Part of corewire
+    // itself, so it is bundled into libcorewire.a like the Rust code.
+    println!("cargo:rerun-if-changed=src/resp/long_double.c");
+    cc::Build::new()
+        .file("src/resp/long_double.c")
+        .opt_level(2)
+        .compile("cwlongdouble");
 
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     assert!(Path::new(&out_dir).join("libcwengine.a").exists());

@@ -135,7 +135,7 @@ fn connection_commands() {
         (b"*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$4\r\nSAVE\r\n", b"*2\r\n$4\r\nSAVE\r\n$0\r\n\r\n"),
         (b"*4\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsav*\r\n$4\r\nsave\r\n", b"*2\r\n$4\r\nsave\r\n$0\r\n\r\n"),
         (b"*2\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n", b"-ERR wrong number of arguments for 'config|get' command\r\n"),
-        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":40\r\n"),
+        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":41\r\n"),
     ]);
 }
 
@@ -508,6 +508,60 @@ fn string_family() {
             ),
             (b"*2\r\n$3\r\nGET\r\n$2\r\ntx\r\n", b"+QUEUED\r\n"),
             (b"*1\r\n$4\r\nEXEC\r\n", b"*3\r\n:2\r\n:2\r\n$2\r\naZ\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn incrbyfloat_uses_redis_long_double_arithmetic() {
+    let server = TestServer::start();
+    script(
+        &server,
+        &[
+            (b"*3\r\n$3\r\nSET\r\n$1\r\nf\r\n$3\r\n0.1\r\n", b"+OK\r\n"),
+            (
+                b"*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\nf\r\n$3\r\n0.2\r\n",
+                b"$3\r\n0.3\r\n",
+            ),
+            (b"*3\r\n$3\r\nSET\r\n$1\r\ng\r\n$5\r\n10.50\r\n", b"+OK\r\n"),
+            (
+                b"*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\ng\r\n$3\r\n0.1\r\n",
+                b"$4\r\n10.6\r\n",
+            ),
+            (
+                b"*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\ng\r\n$6\r\n-5.0e3\r\n",
+                b"$23\r\n-4989.39999999999999991\r\n",
+            ),
+            (
+                b"*3\r\n$11\r\nINCRBYFLOAT\r\n$2\r\nnf\r\n$3\r\n1.5\r\n",
+                b"$3\r\n1.5\r\n",
+            ),
+            (
+                b"*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\ng\r\n$3\r\nabc\r\n",
+                b"-ERR value is not a valid float\r\n",
+            ),
+            (
+                b"*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\ng\r\n$2\r\n 1\r\n",
+                b"-ERR value is not a valid float\r\n",
+            ),
+            (
+                b"*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\ng\r\n$3\r\ninf\r\n",
+                b"-ERR increment would produce NaN or Infinity\r\n",
+            ),
+            (b"*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$4\r\n-0.0\r\n", b"+OK\r\n"),
+            (
+                b"*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\nz\r\n$1\r\n0\r\n",
+                b"$1\r\n0\r\n",
+            ),
+            (b"*3\r\n$3\r\nSET\r\n$1\r\ns\r\n$3\r\nabc\r\n", b"+OK\r\n"),
+            (
+                b"*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\ns\r\n$1\r\n1\r\n",
+                b"-ERR value is not a valid float\r\n",
+            ),
+            (
+                b"*2\r\n$3\r\nGET\r\n$1\r\ng\r\n",
+                b"$23\r\n-4989.39999999999999991\r\n",
+            ),
         ],
     );
 }

@@ -125,6 +125,7 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &keys::TYPE,
     &connection::TIME,
     &connection::RESET,
+    &incr::INCRBYFLOAT,
 ];
 
 /// Finds a top-level command, case-insensitively.
