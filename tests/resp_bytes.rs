@@ -565,3 +565,28 @@ fn incrbyfloat_uses_redis_long_double_arithmetic() {
         ],
     );
 }
+
+#[test]
+fn other_types_commands_get_wrongtype_on_strings_else_unknown() {
+    let server = TestServer::start();
+    let wrongtype: &[u8] =
+        b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+    script(
+        &server,
+        &[
+            (b"*3\r\n$3\r\nSET\r\n$1\r\ns\r\n$1\r\nv\r\n", b"+OK\r\n"),
+            (b"*3\r\n$5\r\nLPUSH\r\n$1\r\ns\r\n$1\r\na\r\n", wrongtype),
+            (b"*3\r\n$4\r\nhget\r\n$1\r\ns\r\n$1\r\nf\r\n", wrongtype),
+            (b"*2\r\n$8\r\nSMEMBERS\r\n$1\r\ns\r\n", wrongtype),
+            (
+                b"*4\r\n$4\r\nZADD\r\n$1\r\ns\r\n$1\r\n1\r\n$1\r\nm\r\n",
+                wrongtype,
+            ),
+            (b"*2\r\n$4\r\nXLEN\r\n$1\r\ns\r\n", wrongtype),
+            (
+                b"*3\r\n$5\r\nLPUSH\r\n$7\r\nmissing\r\n$1\r\na\r\n",
+                b"-ERR unknown command 'LPUSH', with args beginning with: 'missing' 'a' \r\n",
+            ),
+        ],
+    );
+}

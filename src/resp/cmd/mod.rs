@@ -147,6 +147,11 @@ fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static Comm
 pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let spec = match resolve(ctx, args) {
         Ok(spec) => spec,
+        Err(_) if lookup(args.get(0)).is_none() && other_type_on_string_key(ctx, args) => {
+            return ctx
+                .reply()
+                .error(b"WRONGTYPE Operation against a key holding the wrong kind of value");
+        }
         Err(text) => {
             // Redis flags the transaction on any refusal while queueing.
             if let Some(queue) = ctx.session.multi.as_mut() {
@@ -199,6 +204,120 @@ fn queue(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     queue.push(args);
     ctx.reply().simple(b"QUEUED");
+}
+
+/// Commands of the data types corewire does not store (lists, hashes, sets,
+/// sorted sets, streams) whose first key is argument 1. On an existing key,
+/// which can only be a string, Redis answers WRONGTYPE; elsewhere they get
+/// the unknown-command error. (Inside MULTI they are refused at queueing.)
+const OTHER_TYPE_COMMANDS: &[&str] = &[
+    "lpush",
+    "rpush",
+    "lpushx",
+    "rpushx",
+    "lpop",
+    "rpop",
+    "llen",
+    "lrange",
+    "lindex",
+    "lset",
+    "lrem",
+    "ltrim",
+    "linsert",
+    "lpos",
+    "lmove",
+    "rpoplpush",
+    "blpop",
+    "brpop",
+    "blmove",
+    "hset",
+    "hsetnx",
+    "hget",
+    "hmset",
+    "hmget",
+    "hgetall",
+    "hdel",
+    "hlen",
+    "hexists",
+    "hkeys",
+    "hvals",
+    "hincrby",
+    "hincrbyfloat",
+    "hstrlen",
+    "hrandfield",
+    "hscan",
+    "sadd",
+    "srem",
+    "smembers",
+    "sismember",
+    "smismember",
+    "scard",
+    "spop",
+    "srandmember",
+    "smove",
+    "sinter",
+    "sunion",
+    "sdiff",
+    "sinterstore",
+    "sunionstore",
+    "sdiffstore",
+    "sintercard",
+    "sscan",
+    "zadd",
+    "zrem",
+    "zrange",
+    "zrangebyscore",
+    "zrangebylex",
+    "zrevrange",
+    "zrevrangebyscore",
+    "zrevrangebylex",
+    "zscore",
+    "zmscore",
+    "zcard",
+    "zcount",
+    "zlexcount",
+    "zincrby",
+    "zrank",
+    "zrevrank",
+    "zpopmin",
+    "zpopmax",
+    "bzpopmin",
+    "bzpopmax",
+    "zrangestore",
+    "zremrangebyrank",
+    "zremrangebyscore",
+    "zremrangebylex",
+    "zrandmember",
+    "zscan",
+    "xadd",
+    "xlen",
+    "xrange",
+    "xrevrange",
+    "xdel",
+    "xtrim",
+    "xinfo",
+];
+
+/// Whether this is another data type's command aimed at an existing key.
+fn other_type_on_string_key(ctx: &mut Ctx<'_>, args: &Args<'_>) -> bool {
+    let name = args.get(0);
+    if args.len() < 2
+        || ctx.session.multi.is_some()
+        || !ctx.session.authenticated
+        || !OTHER_TYPE_COMMANDS
+            .iter()
+            .any(|c| c.as_bytes().eq_ignore_ascii_case(name))
+    {
+        return false;
+    }
+    let key = args.get(1);
+    // "xinfo STREAM key": the key is argument 2.
+    let key = if name.eq_ignore_ascii_case(b"xinfo") && args.len() >= 3 {
+        args.get(2)
+    } else {
+        key
+    };
+    matches!(ctx.backend.store().exists(&mut std::iter::once(key)), Ok(1))
 }
 
 /// `%.Ns` of a C string: stops at a NUL byte and after `max_bytes`.
