@@ -470,3 +470,170 @@ fn multi_exec_is_atomic_under_concurrent_readers() {
         reader.join().unwrap();
     }
 }
+
+fn client_id(con: &mut redis::Connection) -> u64 {
+    redis::cmd("CLIENT").arg("ID").query(con).unwrap()
+}
+
+#[test]
+fn client_list_info_and_kill_span_workers() {
+    let server = TestServer::start();
+    // Twenty named clients: SO_REUSEPORT spreads them over both workers.
+    let mut clients: Vec<_> = (0..20)
+        .map(|i| {
+            let mut con = server.client();
+            let _: () = redis::cmd("CLIENT")
+                .arg("SETNAME")
+                .arg(format!("c{i}"))
+                .query(&mut con)
+                .unwrap();
+            con
+        })
+        .collect();
+    let mut admin = server.client();
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut admin).unwrap();
+    for i in 0..20 {
+        assert!(
+            list.contains(&format!(" name=c{i} ")),
+            "c{i} missing from\n{list}"
+        );
+    }
+    assert_eq!(list.lines().count(), 21, "{list}");
+    let ids: Vec<u64> = list
+        .lines()
+        .map(|l| l[3..l.find(' ').unwrap()].parse().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted by id: {ids:?}");
+
+    let info: String = redis::cmd("CLIENT").arg("INFO").query(&mut admin).unwrap();
+    let admin_id = client_id(&mut admin);
+    assert!(
+        info.starts_with(&format!("id={admin_id} addr=127.0.0.1:")),
+        "{info}"
+    );
+    assert!(
+        info.contains(" cmd=client|info ") && info.contains(" resp=2 ") && info.ends_with('\n'),
+        "{info}"
+    );
+
+    let target = client_id(&mut clients[7]);
+    let only: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("ID")
+        .arg(target)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(only.lines().count(), 1);
+    assert!(only.contains(" name=c7 "), "{only}");
+    let pubsub: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(pubsub, "");
+
+    let killed: u64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(target)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(killed, 1);
+    assert!(
+        redis::cmd("PING").query::<String>(&mut clients[7]).is_err(),
+        "killed client still served"
+    );
+    let again: u64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(target)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(again, 0);
+    // SKIPME defaults to yes: killing by our own id spares us.
+    let spared: u64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(admin_id)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(spared, 0);
+    let survivor = client_id(&mut clients[3]);
+    assert_eq!(client_id(&mut clients[3]), survivor);
+}
+
+#[test]
+fn client_kill_forms_and_errors() {
+    let server = TestServer::start();
+    let mut victim = server.raw();
+    exchange(&mut victim, b"PING\r\n", b"+PONG\r\n");
+    let victim_addr = victim.local_addr().unwrap().to_string();
+    let mut admin = server.raw();
+    exchange(
+        &mut admin,
+        b"CLIENT KILL 1.2.3.4:5\r\n",
+        b"-ERR No such client\r\n",
+    );
+    exchange(
+        &mut admin,
+        b"CLIENT KILL ID abc\r\n",
+        b"-ERR client-id should be greater than 0\r\n",
+    );
+    exchange(
+        &mut admin,
+        b"CLIENT KILL FOO bar\r\n",
+        b"-ERR syntax error\r\n",
+    );
+    exchange(
+        &mut admin,
+        b"CLIENT KILL TYPE bogus\r\n",
+        b"-ERR Unknown client type 'bogus'\r\n",
+    );
+    exchange(
+        &mut admin,
+        b"CLIENT NO-EVICT maybe\r\n",
+        b"-ERR syntax error\r\n",
+    );
+    exchange(&mut admin, b"CLIENT NO-EVICT on\r\n", b"+OK\r\n");
+    exchange(
+        &mut admin,
+        format!("CLIENT KILL {victim_addr}\r\n").as_bytes(),
+        b"+OK\r\n",
+    );
+    common::expect_closed(&mut victim);
+    // An admin request is answered in order within a pipeline.
+    exchange(
+        &mut admin,
+        b"CLIENT KILL 9.9.9.9:9\r\nPING\r\n",
+        b"-ERR No such client\r\n+PONG\r\n",
+    );
+    // SKIPME no: a client may kill itself; it still gets its reply.
+    exchange(
+        &mut admin,
+        b"CLIENT KILL USER default SKIPME no\r\n",
+        b":1\r\n",
+    );
+    common::expect_closed(&mut admin);
+}
+
+/// Workers asking each other for their clients at the same time answer
+/// each other while they wait: no deadlock, every list complete.
+#[test]
+fn concurrent_client_lists_from_all_workers() {
+    let server = TestServer::start();
+    let connections: Vec<_> = (0..6).map(|_| server.client()).collect();
+    let threads: Vec<_> = connections
+        .into_iter()
+        .map(|mut con| {
+            thread::spawn(move || {
+                for _ in 0..50 {
+                    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
+                    assert_eq!(list.lines().count(), 6, "{list}");
+                }
+                con // stays open until every thread is done
+            })
+        })
+        .collect();
+    let _still_open: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+}

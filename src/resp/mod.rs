@@ -69,11 +69,39 @@ pub struct Session {
     pub multi: Option<cmd::multi::MultiQueue>,
     /// WATCHed keys and the transaction that read them.
     pub watch: Option<cmd::multi::Watch>,
+    /// Peer and local addresses, as CLIENT LIST shows them.
+    pub peer_addr: String,
+    pub local_addr: String,
+    pub created: std::time::Instant,
+    /// Last time a request arrived (CLIENT LIST idle=).
+    pub last_interaction: std::time::Instant,
+    /// Name of the last command run (CLIENT LIST cmd=).
+    pub last_command: &'static str,
+    /// CLIENT NO-EVICT / NO-TOUCH (accepted and shown; nothing is evicted).
+    pub no_evict: bool,
+    pub no_touch: bool,
+    /// A request that needs the whole worker (CLIENT LIST, KILL, INFO): the
+    /// worker runs it after the current request and before the next.
+    pub admin: Option<cmd::client::AdminRequest>,
 }
 
 impl Session {
-    pub fn new(client_id: u64, password_required: bool) -> Session {
+    pub fn new(
+        client_id: u64,
+        password_required: bool,
+        peer_addr: String,
+        local_addr: String,
+    ) -> Session {
+        let now = std::time::Instant::now();
         Session {
+            peer_addr,
+            local_addr,
+            created: now,
+            last_interaction: now,
+            last_command: "NULL",
+            no_evict: false,
+            no_touch: false,
+            admin: None,
             client_id,
             name: None,
             lib_name: None,

@@ -4,7 +4,7 @@
 //! (shutdown) and an eventfd that wakes their wait.
 
 mod listener;
-mod poller;
+pub mod poller;
 mod worker;
 
 use std::net::SocketAddr;
@@ -20,7 +20,8 @@ use crate::config::{self, Config};
 use crate::engine::Engine;
 use crate::stats::{OpsRate, WorkerStats};
 use poller::Waker;
-use worker::{Control, Worker};
+pub use worker::Control;
+use worker::Worker;
 
 /// How long start() waits for every worker to report in.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,6 +43,16 @@ pub struct Shared {
     pub connected_clients: AtomicUsize,
     /// Sampled by worker 0.
     pub ops_rate: Mutex<OpsRate>,
+    /// Every worker's control channel, for requests that span workers
+    /// (CLIENT LIST, CLIENT KILL). Set once all workers are spawned.
+    pub peers: std::sync::OnceLock<Vec<Peer>>,
+}
+
+/// How to reach a worker from another thread.
+#[derive(Clone)]
+pub struct Peer {
+    pub control: Sender<Control>,
+    pub waker: Arc<Waker>,
 }
 
 struct WorkerHandle {
@@ -74,6 +85,7 @@ impl Server {
             next_client_id: AtomicU64::new(1),
             connected_clients: AtomicUsize::new(0),
             ops_rate: Mutex::new(OpsRate::new()),
+            peers: std::sync::OnceLock::new(),
             config,
         });
 
@@ -134,6 +146,15 @@ impl Server {
             }
         }
         drop(ready_tx);
+        let peers = server
+            .workers
+            .iter()
+            .map(|w| Peer {
+                control: w.control.clone(),
+                waker: Arc::clone(&w.waker),
+            })
+            .collect();
+        let _ = shared.peers.set(peers);
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         for _ in 0..server.workers.len() {
             match ready_rx.recv_deadline(deadline) {

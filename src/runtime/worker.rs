@@ -14,22 +14,36 @@ use std::os::fd::AsRawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::listener::bind_reuseport;
 use super::poller::{Event, Interest, Poller, Waker};
 use super::Shared;
 use crate::engine::{Engine, EngineWorker};
+use crate::resp::cmd::client::{AdminRequest, KillFilter};
 use crate::resp::parse::{ArgSource, ParseLimits, Parsed, RequestParser};
 use crate::resp::{self, Args, Ctx, Session};
 use crate::stats::WorkerStats;
 
-/// Messages from the server to a worker (control only, never requests).
+/// Messages to a worker from the server or another worker (control only,
+/// never a client's request path).
 pub enum Control {
     Shutdown,
+    /// CLIENT LIST on another worker: this worker's (id, line) pairs.
+    ListClients {
+        reply: Sender<Vec<(u64, Vec<u8>)>>,
+    },
+    /// CLIENT KILL on another worker: close matches, answer how many.
+    KillClients {
+        filter: KillFilter,
+        reply: Sender<u64>,
+    },
 }
+
+/// How long a CLIENT LIST / KILL waits for the other workers.
+const PEER_TIMEOUT: Duration = Duration::from_secs(2);
 
 const TOKEN_WAKER: u64 = u64::MAX;
 const TOKEN_RESP_LISTENER: u64 = u64::MAX - 1;
@@ -96,6 +110,8 @@ pub struct Worker {
     args: Vec<Range<usize>>,
     limits: ParseLimits,
     next_cron: Instant,
+    /// Control::Shutdown arrived.
+    stopping: bool,
 }
 
 enum ReadOutcome {
@@ -142,6 +158,7 @@ impl Worker {
             args: Vec::new(),
             limits,
             next_cron: Instant::now(),
+            stopping: false,
         })
     }
 
@@ -156,15 +173,14 @@ impl Worker {
                 );
                 break;
             }
-            let mut stop = false;
             for event in &ready {
                 match event.token {
-                    TOKEN_WAKER => stop |= self.handle_control(),
+                    TOKEN_WAKER => self.handle_control(),
                     TOKEN_RESP_LISTENER => self.accept(),
                     token => self.handle_conn(*event, token),
                 }
             }
-            if stop {
+            if self.stopping {
                 break;
             }
             self.cron();
@@ -180,16 +196,138 @@ impl Worker {
         &self.shared.stats[self.id]
     }
 
-    /// Returns true when the worker must stop.
-    fn handle_control(&mut self) -> bool {
+    /// Serves the control channel: shutdown, and other workers' CLIENT
+    /// LIST / KILL requests.
+    fn handle_control(&mut self) {
         self.waker.drain();
-        let mut stop = false;
         while let Ok(message) = self.control.try_recv() {
             match message {
-                Control::Shutdown => stop = true,
+                Control::Shutdown => self.stopping = true,
+                Control::ListClients { reply } => {
+                    let _ = reply.send(self.client_lines());
+                }
+                Control::KillClients { filter, reply } => {
+                    let _ = reply.send(self.kill_local(&filter, None));
+                }
             }
         }
-        stop
+    }
+
+    /// This worker's clients as CLIENT LIST lines.
+    fn client_lines(&self) -> Vec<(u64, Vec<u8>)> {
+        self.conns
+            .iter()
+            .flatten()
+            .map(|conn| (conn.session.client_id, client_line(conn)))
+            .collect()
+    }
+
+    /// Closes this worker's clients matching `filter`, except `caller`
+    /// (the slot asking), which is only marked to close after its reply.
+    fn kill_local(&mut self, filter: &KillFilter, caller: Option<usize>) -> u64 {
+        let mut killed = 0;
+        for slot in 0..self.conns.len() {
+            let Some(conn) = self.conns[slot].as_mut() else {
+                continue;
+            };
+            let session = &conn.session;
+            if !filter.matches(session.client_id, &session.peer_addr, &session.local_addr) {
+                continue;
+            }
+            killed += 1;
+            if Some(slot) == caller {
+                conn.closing = true;
+            } else {
+                self.close(slot);
+            }
+        }
+        killed
+    }
+
+    /// Asks every other worker and gathers their answers, serving this
+    /// worker's own control channel while it waits (two workers asking each
+    /// other at once must not deadlock). Bounded by PEER_TIMEOUT.
+    fn ask_peers<T>(&mut self, request: impl Fn(Sender<T>) -> Control) -> Vec<T> {
+        let Some(peers) = self.shared.peers.get().cloned() else {
+            return Vec::new();
+        };
+        let (reply_tx, reply_rx) = crossbeam_channel::bounded(peers.len());
+        let mut asked = 0;
+        for (id, peer) in peers.iter().enumerate() {
+            if id != self.id && peer.control.try_send(request(reply_tx.clone())).is_ok() {
+                peer.waker.wake();
+                asked += 1;
+            }
+        }
+        drop(reply_tx);
+        let deadline = Instant::now() + PEER_TIMEOUT;
+        let mut answers = Vec::with_capacity(asked);
+        while answers.len() < asked {
+            match reply_rx.recv_timeout(Duration::from_millis(2)) {
+                Ok(answer) => answers.push(answer),
+                Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {
+                    self.handle_control()
+                }
+                Err(_) => {
+                    eprintln!(
+                        "corewire: worker {}: {} of {asked} workers did not answer",
+                        self.id,
+                        asked - answers.len()
+                    );
+                    break;
+                }
+            }
+        }
+        answers
+    }
+
+    /// Runs a CLIENT INFO / LIST / KILL that a request on `slot` asked for.
+    fn run_admin(&mut self, slot: usize, request: AdminRequest) {
+        let mut text = Vec::new();
+        let mut killed = None;
+        match request {
+            AdminRequest::Info => {
+                text = client_line(self.conns[slot].as_ref().expect("live slot"));
+            }
+            AdminRequest::List { ids, none } => {
+                let mut lines = self.client_lines();
+                if !none {
+                    lines.extend(
+                        self.ask_peers(|reply| Control::ListClients { reply })
+                            .into_iter()
+                            .flatten(),
+                    );
+                }
+                lines.retain(|(id, _)| !none && ids.as_ref().is_none_or(|ids| ids.contains(id)));
+                lines.sort_by_key(|(id, _)| *id);
+                text = lines.into_iter().flat_map(|(_, line)| line).collect();
+            }
+            AdminRequest::Kill { filter, old_form } => {
+                let local = self.kill_local(&filter, Some(slot));
+                let remote: u64 = self
+                    .ask_peers(|reply| Control::KillClients {
+                        filter: filter.clone(),
+                        reply,
+                    })
+                    .into_iter()
+                    .sum();
+                killed = Some((local + remote, old_form));
+            }
+        }
+        // A peer's KILL may have closed this connection while we waited.
+        let Some(conn) = self.conns[slot].as_mut() else {
+            return;
+        };
+        let mut reply = resp::reply::ReplyWriter {
+            out: &mut conn.output,
+            resp3: conn.session.resp3,
+        };
+        match killed {
+            Some((0, true)) => reply.error(b"ERR No such client"),
+            Some((_, true)) => reply.ok(),
+            Some((count, false)) => reply.integer(count as i64),
+            None => reply.verbatim(b"txt", &text),
+        }
     }
 
     fn cron(&mut self) {
@@ -251,6 +389,9 @@ impl Worker {
             return Err(error);
         }
         let client_id = self.shared.next_client_id.fetch_add(1, Relaxed);
+        let address =
+            |addr: io::Result<SocketAddr>| addr.map(|a| a.to_string()).unwrap_or_default();
+        let (peer_addr, local_addr) = (address(stream.peer_addr()), address(stream.local_addr()));
         let password_required = self.shared.config.requirepass.is_some();
         self.conns[slot] = Some(Conn {
             stream,
@@ -263,7 +404,7 @@ impl Worker {
             closing: false,
             deferred: false,
             parser: RequestParser::default(),
-            session: Session::new(client_id, password_required),
+            session: Session::new(client_id, password_required, peer_addr, local_addr),
         });
         self.stats().connected_clients.add(1);
         Ok(())
@@ -289,7 +430,10 @@ impl Worker {
                 return self.read_and_run(slot);
             }
             let conn = self.conns[slot].as_mut().expect("live slot");
-            if conn.deferred && conn.pending_output_bytes() <= max_output_bytes {
+            if conn.deferred
+                && conn.session.admin.is_none()
+                && conn.pending_output_bytes() <= max_output_bytes
+            {
                 self.run_buffered(slot);
             }
             ReadOutcome::Open
@@ -305,6 +449,15 @@ impl Worker {
                 return self.close(slot);
             }
         }
+        let admin = self.conns[slot]
+            .as_mut()
+            .and_then(|conn| conn.session.admin.take());
+        if let Some(request) = admin {
+            self.run_admin(slot, request);
+            if self.conns[slot].is_none() {
+                return; // killed by a peer meanwhile
+            }
+        }
         // Write whatever the requests produced (or what EPOLLOUT now allows).
         self.flush_and_settle(slot);
     }
@@ -314,8 +467,10 @@ impl Worker {
         let max_query_bytes = self.shared.config.max_query_buffer_bytes;
         for _ in 0..MAX_READS_PER_EVENT {
             let conn = self.conns[slot].as_mut().expect("live slot");
-            if conn.closing {
-                return ReadOutcome::Open; // ignore input after QUIT or an error
+            if conn.closing || conn.session.admin.is_some() {
+                // After QUIT or an error input is ignored; after an admin
+                // request it waits (deferred) until that has run.
+                return ReadOutcome::Open;
             }
             let stats = &self.shared.stats[self.id];
             if conn.input.is_empty() {
@@ -328,6 +483,7 @@ impl Worker {
                     Err(_) => return ReadOutcome::Close,
                 };
                 stats.net_input_bytes.add(read as u64);
+                conn.session.last_interaction = Instant::now();
                 let input = &self.read_buffer[..read];
                 let consumed = run_requests(
                     conn,
@@ -361,6 +517,7 @@ impl Worker {
                     Err(_) => return ReadOutcome::Close,
                 };
                 stats.net_input_bytes.add(read as u64);
+                conn.session.last_interaction = Instant::now();
                 self.run_buffered(slot);
             }
             let conn = self.conns[slot].as_mut().expect("live slot");
@@ -491,6 +648,11 @@ fn run_requests(
                 conn.closing |= conn.session.close_after_reply;
                 conn.input_needed_bytes = None;
                 pos += consumed;
+                if conn.session.admin.is_some() {
+                    // The worker runs it next; later requests wait for it.
+                    conn.deferred = pos < input.len();
+                    break;
+                }
             }
             Ok(Parsed::Nothing { consumed }) => pos += consumed,
             Ok(Parsed::Incomplete { needed_bytes }) => {
@@ -510,6 +672,48 @@ fn run_requests(
         }
     }
     pos
+}
+
+/// One CLIENT LIST line, in Redis 7's field order.
+fn client_line(conn: &Conn) -> Vec<u8> {
+    let session = &conn.session;
+    let now = Instant::now();
+    let show = |bytes: &Option<Vec<u8>>| {
+        String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned()
+    };
+    let multi = session.multi.as_ref();
+    let mut flags = String::from(if multi.is_some() { "x" } else { "N" });
+    if session.no_evict {
+        flags.push('e');
+    }
+    if session.no_touch {
+        flags.push('T');
+    }
+    let multi_mem = multi.map_or(0, |queue| queue.queued_bytes());
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db=0 sub=0 psub=0 ssub=0 \
+         multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={multi_mem} rbs={} rbp=0 obl=0 oll=0 omem={} \
+         tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+        session.client_id,
+        session.peer_addr,
+        session.local_addr,
+        conn.stream.as_raw_fd(),
+        show(&session.name),
+        now.duration_since(session.created).as_secs(),
+        now.duration_since(session.last_interaction).as_secs(),
+        multi.map_or(-1, |queue| queue.len() as i64),
+        conn.input.len(),
+        conn.input.capacity() - conn.input.len(),
+        conn.input.capacity(),
+        conn.pending_output_bytes(),
+        conn.input.capacity() + conn.output.capacity() + multi_mem,
+        if conn.write_interest { "rw" } else { "r" },
+        session.last_command,
+        if session.resp3 { 3 } else { 2 },
+        show(&session.lib_name),
+        show(&session.lib_version),
+    )
+    .into_bytes()
 }
 
 /// Writes as much pending output as the socket takes.

@@ -1,7 +1,7 @@
 //! The command table and dispatch, in Redis's order: look up, check arity,
 //! check authentication, run.
 
-mod client;
+pub mod client;
 mod command;
 mod config;
 mod connection;
@@ -164,6 +164,7 @@ pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return queue(ctx, args);
     }
     let run = spec.run.expect("a command without subcommands runs itself");
+    ctx.session.last_command = spec.name;
     run(ctx, args);
 }
 

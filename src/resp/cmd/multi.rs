@@ -38,6 +38,15 @@ impl MultiQueue {
         self.bytes.len()
     }
 
+    /// Number of queued commands.
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
     pub fn push(&mut self, args: &Args<'_>) {
         let ranges = args
             .iter_from(0)
