@@ -2,6 +2,7 @@
 //! state (`Session`) and commands (`cmd`, one family per file).
 
 pub mod cmd;
+pub mod expiry;
 pub mod glob;
 pub mod parse;
 pub mod reply;

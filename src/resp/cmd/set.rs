@@ -2,6 +2,7 @@
 
 use super::{command_spec, CommandSpec, SYNTAX_ERROR};
 use crate::engine::PutCondition;
+use crate::resp::expiry::{now_ms, positive_deadline, Base, Unit};
 use crate::resp::{reply::ReplyWriter, Args, Ctx};
 
 pub static SET: CommandSpec = command_spec!("set", -3, Some(set), group: "string", since: "1.0.0",
@@ -13,26 +14,18 @@ pub static SET: CommandSpec = command_spec!("set", -3, Some(set), group: "string
 struct SetOptions {
     condition: PutCondition,
     return_old: bool,
-    /// EX/PX/EXAT/PXAT: the validated expiry argument, in milliseconds
-    /// (relative for EX/PX, absolute for EXAT/PXAT).
-    expiry_ms: Option<i64>,
-}
-
-/// How an expiry option counts time.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum ExpiryUnit {
-    Seconds,
-    Milliseconds,
+    /// EX/PX/EXAT/PXAT: the deadline, in Unix milliseconds.
+    expire_at_ms: Option<i64>,
 }
 
 /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT ts | PXAT ts | KEEPTTL],
 /// parsed as Redis's parseExtendedStringArgumentsOrReply and
 /// getExpireMillisecondsOrReply do: same errors, same order.
-fn parse_options(args: &Args<'_>) -> Result<SetOptions, &'static [u8]> {
+fn parse_options(args: &Args<'_>) -> Result<SetOptions, Vec<u8>> {
     let mut options = SetOptions {
         condition: PutCondition::Always,
         return_old: false,
-        expiry_ms: None,
+        expire_at_ms: None,
     };
     let mut keep_ttl = false;
     let mut expiry: Option<(&[u8], &[u8])> = None; // (option, argument)
@@ -59,24 +52,23 @@ fn parse_options(args: &Args<'_>) -> Result<SetOptions, &'static [u8]> {
             expiry = Some((option, args.get(index + 1)));
             index += 1;
         } else {
-            return Err(SYNTAX_ERROR);
+            return Err(SYNTAX_ERROR.to_vec());
         }
         index += 1;
     }
     if let Some((option, argument)) = expiry {
-        let unit = if option.eq_ignore_ascii_case(b"EX") || option.eq_ignore_ascii_case(b"EXAT") {
-            ExpiryUnit::Seconds
+        let is = |name: &[u8]| option.eq_ignore_ascii_case(name);
+        let unit = if is(b"EX") || is(b"EXAT") {
+            Unit::Seconds
         } else {
-            ExpiryUnit::Milliseconds
+            Unit::Milliseconds
         };
-        let Some(amount) = crate::resp::parse::parse_strict_i64(argument) else {
-            return Err(b"ERR value is not an integer or out of range");
+        let base = if is(b"EX") || is(b"PX") {
+            Base::Relative
+        } else {
+            Base::Absolute
         };
-        if amount <= 0 || (unit == ExpiryUnit::Seconds && amount > i64::MAX / 1000) {
-            return Err(b"ERR invalid expire time in 'set' command");
-        }
-        let scale = if unit == ExpiryUnit::Seconds { 1000 } else { 1 };
-        options.expiry_ms = Some(amount * scale);
+        options.expire_at_ms = Some(positive_deadline(argument, unit, base, now_ms(), "set")?);
     }
     Ok(options)
 }
@@ -84,9 +76,9 @@ fn parse_options(args: &Args<'_>) -> Result<SetOptions, &'static [u8]> {
 fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let options = match parse_options(args) {
         Ok(options) => options,
-        Err(text) => return ctx.reply().error(text),
+        Err(text) => return ctx.reply().error(&text),
     };
-    if options.expiry_ms.is_some() {
+    if options.expire_at_ms.is_some() {
         // Keys carry no deadline yet; refuse rather than keep a key forever.
         return ctx
             .reply()
