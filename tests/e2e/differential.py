@@ -19,6 +19,11 @@ the server to see partial frames) and one comparison mode per expected reply:
   map       a map (RESP3) or flat key/value array (RESP2), compared as a set of pairs
             (CONFIG GET with several parameters: Redis answers in hash order)
   keyspace  INFO keyspace: only the db0 key count is compared
+  time      TIME: both replies must be a 2-element array of bulk strings holding
+            non-negative decimal integers (seconds, microseconds < 1000000)
+
+A script may use several connections per server (ON(i, step), C2(...)): e.g. WATCH on
+one and a write on the other. Steps run in lockstep, one at a time.
 
 Scripts flagged expect_close must leave the connection closed by the server after the
 replies (protocol errors, QUIT). After every script we also check that neither server
@@ -194,11 +199,12 @@ def enc(*args):
 
 
 class Step:
-    def __init__(self, data, modes, chunk_bytes=0, chunk_delay_s=0.0):
+    def __init__(self, data, modes, chunk_bytes=0, chunk_delay_s=0.0, conn=0):
         self.data = data
         self.modes = modes
         self.chunk_bytes = chunk_bytes
         self.chunk_delay_s = chunk_delay_s
+        self.conn = conn  # which of the script's connections (per server) sends it
 
 
 def C(*args, mode="exact"):
@@ -216,11 +222,25 @@ def PIPE(*steps):
     return Step(b"".join(s.data for s in steps), [m for s in steps for m in s.modes])
 
 
+def ON(conn, step):
+    """The step, sent on the script's connection number conn (0 is the default one).
+    Scripts that use several connections drive them in lockstep: each step runs on
+    the reference, then on the server under test, before the next step starts."""
+    step.conn = conn
+    return step
+
+
+def C2(*args, mode="exact"):
+    """One command on the script's second connection."""
+    return ON(1, C(*args, mode=mode))
+
+
 class Script:
     def __init__(self, name, steps, expect_close=False):
         self.name = name
         self.steps = steps
-        self.expect_close = expect_close
+        self.expect_close = expect_close  # about connection 0
+        self.nconns = 1 + max(s.conn for s in steps)
 
 
 def build_scripts():
@@ -484,6 +504,409 @@ def build_scripts():
     # $3 at top level is an inline command named "$3" in Redis, not a protocol error.
     add("toplevel-bulk-is-inline", [RAW(b"$3\r\nfoo\r\n", n=2), C("PING")])
 
+    S += transaction_scripts()
+    S += string_command_scripts()
+    S += keyspace_command_scripts()
+    S += wrongtype_scripts()
+    return S
+
+
+# ---------------------------------------------------------------- transactions
+#
+# Every transaction script runs twice: in RESP2 and after HELLO 3 (where a nil EXEC
+# is "_" and nested nils inside EXEC arrays are "_" too).
+
+def both_protocols(name, steps, **kw):
+    """The script as is (RESP2), and again after HELLO 3 on every connection."""
+    nconns = 1 + max(s.conn for s in steps)
+    hello = [ON(i, C("HELLO", "3", mode="hello")) for i in range(nconns)]
+    return [Script(name, steps, **kw), Script(name + "-resp3", hello + steps, **kw)]
+
+
+def transaction_scripts():
+    S = []
+    add = lambda name, steps, **kw: S.extend(both_protocols(name, steps, **kw))
+
+    add("multi-basic", [
+        C("MULTI"), C("SET", "a", "1"), C("INCR", "a"), C("GET", "a"), C("GET", "missing"),
+        C("MGET", "a", "missing"), C("INCRBYFLOAT", "a", "0.5"), C("PING"),
+        C("ECHO", "x"), C("EXISTS", "a", "missing"), C("DEL", "missing"),
+        C("SET", "b", "2", "GET"), C("SET", "a", "9", "NX"), C("EXEC"),
+        C("GET", "a"), C("GET", "b"),
+        # the connection is out of MULTI after EXEC
+        C("EXEC"), C("DISCARD"), C("SET", "c", "3")])
+    add("multi-lowercase-and-inline", [
+        C("multi"), C("set", "a", "1"), RAW(b"incr a\r\n"), RAW(b"exec\r\n"),
+        RAW(b"MULTI\r\nSET b 2\r\nGET b\r\nEXEC\r\n", n=4)])
+    add("multi-empty", [C("MULTI"), C("EXEC"), C("MULTI"), C("DISCARD"), C("EXEC")])
+    add("multi-pipelined", [
+        PIPE(C("MULTI"), *[C("INCR", "n") for _ in range(50)], C("GET", "n"), C("EXEC"),
+             C("GET", "n")),
+        PIPE(C("MULTI"), *[C("SET", "k%d" % i, "v%d" % i) for i in range(200)],
+             C("MGET", *["k%d" % i for i in range(0, 200, 7)]), C("EXISTS", "k0", "k199"),
+             C("EXEC"), C("DBSIZE"))])
+    # DBSIZE inside a transaction counts the transaction's own earlier writes.
+    add("multi-dbsize", [
+        C("SET", "x", "1"), C("MULTI"), C("DBSIZE"), C("SET", "a", "1"), C("DBSIZE"),
+        C("MSET", "b", "1", "c", "2"), C("DBSIZE"), C("DEL", "a", "x"), C("DBSIZE"),
+        C("EXEC"), C("DBSIZE")])
+    add("multi-runtime-errors", [
+        C("SET", "s", "hello"), C("MULTI"), C("INCR", "s"), C("SET", "n", "5"),
+        C("INCR", "n"), C("INCRBY", "n", "abc"), C("INCRBYFLOAT", "s", "1"),
+        C("SELECT", "1"), C("SETRANGE", "s", "-1", "x"), C("GET", "n"),
+        C("APPEND", "s", "!"), C("EXEC"), C("GET", "s"), C("GET", "n")])
+    add("multi-discard", [
+        C("SET", "a", "1"), C("MULTI"), C("SET", "a", "2"), C("INCR", "a"), C("DISCARD"),
+        C("GET", "a"), C("DISCARD"), C("EXEC"), C("DISCARD", "x"), C("MULTI"),
+        C("DISCARD", "x"), C("EXEC")])
+    add("multi-execabort-unknown", [
+        C("SET", "a", "1"), C("MULTI"), C("SET", "a", "2"), C("NOSUCHCMD", "x"),
+        C("INCR", "a"), C("EXEC"), C("GET", "a"), C("EXEC")])
+    add("multi-execabort-arity", [
+        C("MULTI"), C("SET", "a", "1"), C("GET"), C("SET", "b"), C("INCR", "a"),
+        C("EXEC"), C("EXISTS", "a", "b"),
+        C("MULTI"), C("MSET", "a"), C("EXEC"),
+        C("MULTI"), C("MSETNX", "a", "1", "b"), C("EXEC"),
+        C("MULTI"), C("MULTI", "x"), C("EXEC"),
+        C("MULTI"), C("WATCH"), C("EXEC"),
+        C("MULTI"), C("UNWATCH", "x"), C("EXEC")])
+    add("multi-execabort-then-discard", [
+        C("MULTI"), C("foo"), C("DISCARD"), C("MULTI"), C("SET", "a", "1"), C("EXEC"),
+        C("GET", "a")])
+    add("multi-nested-and-watch-inside", [
+        C("MULTI"), C("SET", "a", "1"), C("MULTI"), C("WATCH", "a"), C("INCR", "a"),
+        C("EXEC"), C("GET", "a")])
+    add("multi-arity-outside", [
+        C("MULTI", "x"), C("WATCH"), C("UNWATCH", "x"), C("EXEC"), C("DISCARD")])
+    # Redis 7.0 answers EXEC's arity error with EXECABORT, inside MULTI or not, and
+    # leaves MULTI.
+    add("exec-arity", [C("EXEC", "x"), C("EXEC", "x", "y"), C("MULTI"), C("SET", "a", "1"),
+                       C("EXEC", "x"), C("EXEC"), C("GET", "a")])
+    add("multi-unwatch-queued", [
+        C("WATCH", "a"), C("MULTI"), C("UNWATCH"), C("SET", "a", "1"), C("EXEC"),
+        C("GET", "a")])
+    add("multi-reset", [
+        C("MULTI"), C("SET", "a", "1"), C("RESET"), C("EXEC"), C("GET", "a"),
+        C("MULTI"), C("foo"), C("RESET"), C("EXEC"), C("MULTI"), C("EXEC")])
+    add("multi-quit", [C("MULTI"), C("SET", "a", "1"), C("QUIT")], expect_close=True)
+    add("multi-client-and-select", [
+        C("MULTI"), C("CLIENT", "SETNAME", "tx"), C("CLIENT", "GETNAME"), C("SELECT", "0"),
+        C("CONFIG", "GET", "save"), C("ECHO", ""), C("EXEC"), C("CLIENT", "GETNAME")])
+    add("multi-string-commands", [
+        C("MULTI"), C("APPEND", "s", "abc"), C("STRLEN", "s"), C("GETRANGE", "s", "1", "-1"),
+        C("SETRANGE", "s", "5", "z"), C("GET", "s"), C("GETSET", "s", "new"),
+        C("SETNX", "s", "x"), C("MSETNX", "a", "1", "b", "2"), C("MSETNX", "b", "3", "c", "4"),
+        C("TYPE", "s"), C("TYPE", "missing"), C("TOUCH", "s", "a", "missing"),
+        C("UNLINK", "a", "missing"), C("INCRBYFLOAT", "f", "1.5"), C("GETSET", "g", "1"),
+        C("EXEC"), C("MGET", "s", "a", "b", "c", "f", "g")])
+    # A transaction whose writes another connection's WATCH sees.
+    add("multi-exec-touches-watchers", [
+        C2("SET", "k", "0"), C2("WATCH", "k"),
+        C("MULTI"), C("INCR", "k"), C("EXEC"),
+        C2("MULTI"), C2("SET", "k", "other"), C2("EXEC"), C("GET", "k")])
+
+    # --- WATCH, with a second connection writing
+    add("watch-other-conn-write", [
+        C("SET", "k", "1"), C("WATCH", "k"), C2("SET", "k", "2"),
+        C("MULTI"), C("SET", "k", "3"), C("GET", "k"), C("EXEC"), C("GET", "k"),
+        # EXEC dropped the watch: the next transaction goes through
+        C2("SET", "k", "4"), C("MULTI"), C("GET", "k"), C("EXEC")])
+    add("watch-same-value-still-dirty", [
+        C("SET", "k", "v"), C("WATCH", "k"), C2("SET", "k", "v"),
+        C("MULTI"), C("GET", "k"), C("EXEC")])
+    add("watch-missing-key-created", [
+        C("WATCH", "m"), C2("SET", "m", "x"), C("MULTI"), C("SET", "m", "mine"),
+        C("EXEC"), C("GET", "m")])
+    add("watch-missing-key-untouched", [
+        C("WATCH", "m"), C2("SET", "other", "x"), C2("DEL", "m"), C2("GET", "m"),
+        C("MULTI"), C("SET", "m", "mine"), C("EXEC"), C("GET", "m")])
+    add("watch-then-unwatch", [
+        C("SET", "k", "1"), C("WATCH", "k"), C("UNWATCH"), C2("SET", "k", "2"),
+        C("MULTI"), C("INCR", "k"), C("EXEC")])
+    add("watch-discard-unwatches", [
+        C("SET", "k", "1"), C("WATCH", "k"), C("MULTI"), C("DISCARD"), C2("SET", "k", "2"),
+        C("MULTI"), C("INCR", "k"), C("EXEC")])
+    add("watch-own-write", [
+        C("SET", "k", "1"), C("WATCH", "k"), C("SET", "k", "2"), C("MULTI"), C("GET", "k"),
+        C("EXEC"), C("GET", "k")])
+    add("watch-several-keys", [
+        C("MSET", "a", "1", "b", "2"), C("WATCH", "a", "b", "c"), C("WATCH", "a"),
+        C2("SET", "c", "new"), C("MULTI"), C("INCR", "a"), C("EXEC"), C("GET", "a"),
+        C("WATCH", "a", "b"), C2("GET", "a"), C2("MGET", "a", "b"), C2("EXISTS", "a"),
+        C("MULTI"), C("INCR", "a"), C("EXEC")])
+    # Writes that change nothing do not dirty a WATCH (Redis signals a key only when
+    # it modifies it); reads never do.
+    for name, write in [
+            ("set-nx-existing", ("SET", "k", "x", "NX")),
+            ("set-xx-missing", ("SET", "m", "x", "XX")),
+            ("setnx-existing", ("SETNX", "k", "y")),
+            ("msetnx-failing", ("MSETNX", "k", "1", "m", "2")),
+            ("touch", ("TOUCH", "k", "m")), ("unlink-missing", ("UNLINK", "m")),
+            ("del-missing", ("DEL", "m")), ("setrange-empty", ("SETRANGE", "k", "0", "")),
+            ("setrange-empty-missing", ("SETRANGE", "m", "5", "")),
+            ("incr-other-key", ("INCR", "other")), ("get", ("GET", "k")),
+            ("getrange", ("GETRANGE", "k", "0", "-1")), ("strlen", ("STRLEN", "k")),
+            ("type", ("TYPE", "k")), ("mget", ("MGET", "k", "m")),
+            ("exists", ("EXISTS", "k", "m")), ("incr-error", ("INCR", "k")),
+            ("incrbyfloat-error", ("INCRBYFLOAT", "k", "1")),
+            ("setrange-error", ("SETRANGE", "k", "-1", "x")),
+            ("set-arity-error", ("SET", "k")), ("dbsize", ("DBSIZE",))]:
+        add("watch-not-dirtied-by-" + name, [
+            C("SET", "k", "v"), C("WATCH", "k", "m"), C2(*write), C2("MGET", "k", "m"),
+            C("MULTI"), C("MGET", "k", "m"), C("EXEC")])
+    for i, (name, write) in enumerate([
+            ("incr", ("INCR", "n")), ("incrbyfloat", ("INCRBYFLOAT", "n", "0")),
+            ("append-empty", ("APPEND", "s", "")), ("append", ("APPEND", "s", "x")),
+            ("setrange", ("SETRANGE", "s", "0", "a")),
+            ("setrange-empty", ("SETRANGE", "s", "0", "")),
+            ("getset", ("GETSET", "s", "abc")), ("del", ("DEL", "s")),
+            ("unlink", ("UNLINK", "s")), ("mset", ("MSET", "x", "1", "s", "2")),
+            ("msetnx-missing", ("MSETNX", "m", "1")), ("setnx-missing", ("SETNX", "m", "1")),
+            ("set-get", ("SET", "s", "abc", "GET")), ("flushall", ("FLUSHALL",)),
+            ("flushdb", ("FLUSHDB",)), ("decrby", ("DECRBY", "n", "0"))]):
+        add("watch-dirtied-by-" + name, [
+            C("MSET", "s", "abc", "n", "10"), C("WATCH", "s", "n", "m"), C2(*write),
+            C("MULTI"), C("MGET", "s", "n", "m"), C("EXEC"), C("MGET", "s", "n", "m")])
+    add("watch-flushall-missing-key", [
+        C("WATCH", "m"), C2("SET", "other", "1"), C2("FLUSHALL"), C("MULTI"),
+        C("GET", "m"), C("EXEC")])
+    add("watch-reset", [
+        C("SET", "k", "1"), C("WATCH", "k"), C("RESET"), C2("SET", "k", "2"),
+        C("MULTI"), C("INCR", "k"), C("EXEC")])
+    add("watch-execabort", [
+        C("SET", "k", "1"), C("WATCH", "k"), C("MULTI"), C("foo"), C("EXEC"),
+        C2("SET", "k", "2"), C("MULTI"), C("INCR", "k"), C("EXEC")])
+    add("watch-two-watchers", [
+        C("SET", "k", "1"), C("WATCH", "k"), C2("WATCH", "k"),
+        C("MULTI"), C("INCR", "k"), C2("MULTI"), C2("INCR", "k"),
+        C("EXEC"), C2("EXEC"), C("GET", "k")])
+    add("watch-interleaved-transactions", [
+        C("MULTI"), C2("MULTI"), C("SET", "a", "1"), C2("SET", "a", "2"),
+        C2("EXEC"), C("GET", "a"), C("EXEC"), C2("GET", "a")])
+    return S
+
+
+# ---------------------------------------------------------------- string commands
+
+def string_command_scripts():
+    S = []
+    add = lambda name, steps, **kw: S.append(Script(name, steps, **kw))
+    I64_MAX = "9223372036854775807"
+    I64_MIN = "-9223372036854775808"
+
+    add("append-strlen", [
+        C("APPEND", "a", "hello"), C("APPEND", "a", " world"), C("GET", "a"),
+        C("STRLEN", "a"), C("STRLEN", "missing"), C("APPEND", "e", ""), C("EXISTS", "e"),
+        C("GET", "e"), C("STRLEN", "e"), C("APPEND", "b", b"\x00\r\n"),
+        C("APPEND", "b", b"\xff"), C("GET", "b"), C("STRLEN", "b"),
+        C("SET", "n", "10"), C("APPEND", "n", "5"), C("INCR", "n"), C("APPEND", "n", "x"),
+        C("INCR", "n"),
+        C("APPEND"), C("APPEND", "a"), C("APPEND", "a", "b", "c"), C("STRLEN"),
+        C("STRLEN", "a", "b"), C("append", "a", "!"), C("strlen", "a")])
+    add("getrange", [
+        C("SET", "s", "Hello World"),
+        *[C("GETRANGE", "s", a, b) for a, b in [
+            ("0", "4"), ("0", "-1"), ("-5", "-1"), ("-3", "-5"), ("5", "2"), ("0", "0"),
+            ("-1", "-1"), ("0", "100"), ("100", "200"), ("-100", "-1"), ("-100", "2"),
+            ("0", "-100"), ("-100", "-100"), ("-100", "-50"), ("3", "-100"),
+            ("10", "10"), ("11", "11"), ("-11", "-11"), ("-12", "-12"),
+            (I64_MIN, I64_MAX), (I64_MAX, I64_MAX), ("0", I64_MIN), (I64_MIN, I64_MIN),
+            ("+1", "2"), ("01", "2")]],
+        C("GETRANGE", "missing", "0", "-1"), C("GETRANGE", "missing", "5", "2"),
+        C("GETRANGE", "missing", "-100", "-200"),
+        C("SET", "e", ""), C("GETRANGE", "e", "0", "-1"), C("GETRANGE", "e", "0", "0"),
+        C("GETRANGE", "e", "-1", "-1"),
+        C("GETRANGE", "s", "a", "1"), C("GETRANGE", "s", "0", "b"),
+        C("GETRANGE", "s", "1.5", "2"), C("GETRANGE", "s", "", "2"),
+        C("GETRANGE", "s", "0", "99999999999999999999"),
+        C("GETRANGE", "missing", "x", "y"),
+        C("GETRANGE"), C("GETRANGE", "s"), C("GETRANGE", "s", "0"),
+        C("GETRANGE", "s", "0", "1", "2"), C("getrange", "s", "0", "1")])
+    add("setrange", [
+        C("SETRANGE", "s", "0", "Hello"), C("GET", "s"),
+        C("SETRANGE", "s", "6", "World"), C("GET", "s"), C("STRLEN", "s"),
+        C("SETRANGE", "s", "1", "EL"), C("GET", "s"),
+        C("SETRANGE", "s", "10", "!!"), C("GET", "s"),
+        C("SETRANGE", "s", "0", ""), C("SETRANGE", "s", "1000", ""),
+        C("SETRANGE", "s", I64_MAX, ""), C("GET", "s"),
+        C("SETRANGE", "pad", "5", "x"), C("GET", "pad"), C("STRLEN", "pad"),
+        C("SETRANGE", "m1", "0", ""), C("EXISTS", "m1"),
+        C("SETRANGE", "m2", "100", ""), C("EXISTS", "m2"),
+        C("SETRANGE", "m3", I64_MAX, ""), C("EXISTS", "m3"),
+        C("SETRANGE", "m4", "536870912", ""), C("EXISTS", "m4"),
+        C("SETRANGE", "s", "-1", "x"), C("SETRANGE", "missing", "-1", "x"),
+        C("SETRANGE", "missing", "-1", ""), C("SETRANGE", "s", I64_MIN, "x"),
+        C("SETRANGE", "s", "abc", "x"), C("SETRANGE", "s", "1.0", "x"),
+        C("SETRANGE", "s", "-0", "x"), C("SETRANGE", "s", "", "x"),
+        C("SETRANGE", "s", "99999999999999999999", "x"),
+        C("SETRANGE", "s", "536870912", "x"), C("SETRANGE", "missing", "536870912", "x"),
+        C("SETRANGE", "s", "536870911", "xy"), C("SETRANGE", "s", I64_MAX, "x"),
+        C("SETRANGE", "missing", I64_MAX, "x"), C("EXISTS", "missing"),
+        C("SET", "n", "12"), C("SETRANGE", "n", "2", "3"), C("INCR", "n"),
+        C("SETRANGE", "b", "2", b"\x00\xff"), C("GET", "b"),
+        C("SETRANGE"), C("SETRANGE", "s"), C("SETRANGE", "s", "0"),
+        C("SETRANGE", "s", "0", "a", "b"), C("GET", "s")])
+    add("getset", [
+        C("GETSET", "k", "v1"), C("GETSET", "k", "v2"), C("GET", "k"),
+        C("GETSET", "k", ""), C("GETSET", "k", "v3"), C("SET", "n", "1"),
+        C("GETSET", "n", "5"), C("INCR", "n"),
+        C("GETSET"), C("GETSET", "k"), C("GETSET", "k", "a", "b"), C("getset", "k", "z")])
+    add("setnx", [
+        C("SETNX", "k", "v1"), C("SETNX", "k", "v2"), C("GET", "k"), C("SETNX", "e", ""),
+        C("SETNX", "e", "x"), C("GET", "e"),
+        C("SETNX"), C("SETNX", "k"), C("SETNX", "k", "a", "b"), C("setnx", "z", "1")])
+    add("msetnx", [
+        C("MSETNX", "a", "1", "b", "2"), C("MGET", "a", "b"),
+        C("MSETNX", "c", "3", "a", "9"), C("MGET", "a", "b", "c"), C("EXISTS", "c"),
+        C("MSETNX", "c", "3", "d", "4"), C("MGET", "c", "d"),
+        C("MSETNX", "x", "1", "x", "2"), C("GET", "x"),
+        C("MSETNX", "y", "1", "y", "2", "a", "0"), C("EXISTS", "y"),
+        C("MSETNX", "", ""), C("GET", ""),
+        C("MSETNX"), C("MSETNX", "a"), C("MSETNX", "p", "1", "q"),
+        C("MSETNX", "p", "1", "q", "2", "r"), C("EXISTS", "p", "q", "r"),
+        C("msetnx", "lo", "1"), C("DBSIZE")])
+    many = []
+    for i in range(300):
+        many += ["mk:%d" % i, "mv:%d" % i]
+    add("msetnx-300", [C(*(["MSETNX"] + many)), C("DBSIZE"),
+                       C(*(["MSETNX"] + many[:-2] + ["fresh", "1"])),
+                       C("SET", "new", "x"), C(*(["MSETNX", "new", "y"] + many[-4:])),
+                       C("DBSIZE"), C("MGET", "mk:0", "mk:299", "fresh")])
+
+    incrf = []
+    for start, incr in [
+            ("0.1", "0.2"), ("10.5", "0.1"), ("5.0e3", "0"), ("0", "5.0e3"), ("10", "5.0e3"),
+            ("-0.0", "0"), ("0", "-0.0"), ("-0", "0"), ("1", "-1"), ("3", "1.5"),
+            ("1.5", "-3"), ("0", "1e-10"), ("0", "1.23456789012345678"),
+            ("1e17", "1"), ("1e400", "0"), ("0", "1e400"), ("0", "1e4000"),
+            ("0", "0x10"), ("0x10", "1"), ("0", "+5"), ("0", ".5"), ("0", "5."),
+            ("0", "1E2"), ("1", "-.5e1"), ("10", "3.0000000000000000001"),
+            ("9223372036854775807", "1"), ("0", "-1e-400"),
+            ("0", "1e-5000"), ("0", "1e5000"), ("0", "inf"), ("0", "-inf"),
+            ("0", "infinity"), ("0", "+inf"), ("inf", "0"), ("1e308", "1e308"),
+            ("0", "nan"), ("nan", "0"), ("0", "abc"), ("abc", "1"), ("0", " 1"),
+            ("0", "1 "), (" 1", "1"), ("1 ", "1"), ("0", ""), ("", "1"), ("0", "1,5"),
+            ("0", "1e"), ("0", "--1"), ("0", "0b1"),
+            ("1.0", "1.0"), ("00012", "1"), ("-0.5", "0.5"), ("0.0000001", "0")]:
+        incrf += [C("SET", "f", start), C("INCRBYFLOAT", "f", incr), C("GET", "f")]
+    add("incrbyfloat", incrf + [
+        C("INCRBYFLOAT", "missing", "1.5"), C("GET", "missing"),
+        C("INCRBYFLOAT", "m2", "-0.0"), C("GET", "m2"),
+        C("INCRBYFLOAT", "m3", "abc"), C("EXISTS", "m3"),
+        C("INCRBYFLOAT", "m4", "inf"), C("EXISTS", "m4"),
+        C("SET", "i", "7"), C("INCRBYFLOAT", "i", "3"), C("INCR", "i"),
+        C("INCRBYFLOAT", "i", "0.5"), C("INCR", "i"),
+        C("INCRBYFLOAT"), C("INCRBYFLOAT", "f"), C("INCRBYFLOAT", "f", "1", "2"),
+        C("incrbyfloat", "f", "1")])
+    # A NUL byte ends the C string, not the argument: not a valid float.
+    add("incrbyfloat-nul-byte", [
+        C("SET", "f", "0"), C("INCRBYFLOAT", "f", b"1\x00"), C("INCRBYFLOAT", "f", b"1\x002"),
+        C("GET", "f"), C("SET", "f", b"1\x00"), C("INCRBYFLOAT", "f", "1"), C("GET", "f"),
+        C("INCRBYFLOAT", "g", b"\x00"), C("EXISTS", "g")])
+    add("incrbyfloat-resp3", [
+        C("HELLO", "3", mode="hello"), C("INCRBYFLOAT", "f", "0.1"),
+        C("INCRBYFLOAT", "f", "0.2"), C("INCRBYFLOAT", "f", "inf"),
+        C("INCRBYFLOAT", "f", "x"), C("GET", "f")])
+    add("strings-resp3", [
+        C("HELLO", "3", mode="hello"), C("APPEND", "a", "xy"), C("STRLEN", "a"),
+        C("GETRANGE", "a", "0", "0"), C("GETRANGE", "missing", "0", "-1"),
+        C("SETRANGE", "a", "4", "z"), C("GET", "a"), C("GETSET", "b", "1"),
+        C("GETSET", "b", "2"), C("SETNX", "b", "3"), C("MSETNX", "c", "1", "d", "2"),
+        C("MSETNX", "c", "1"), C("MSETNX", "c"), C("SETRANGE", "a", "-1", "x"),
+        C("TYPE", "a"), C("TYPE", "missing"), C("TOUCH", "a", "a"), C("UNLINK", "a"),
+        C("TIME", mode="time"), C("GETRANGE", "b", "x", "0")])
+    return S
+
+
+# ---------------------------------------------------------------- TYPE, TOUCH, ...
+
+def keyspace_command_scripts():
+    S = []
+    add = lambda name, steps, **kw: S.append(Script(name, steps, **kw))
+    add("type", [C("SET", "s", "v"), C("TYPE", "s"), C("TYPE", "missing"),
+                 C("SET", "e", ""), C("TYPE", "e"), C("INCR", "n"), C("TYPE", "n"),
+                 C("TYPE"), C("TYPE", "a", "b"), C("type", "s")])
+    add("touch", [C("MSET", "a", "1", "b", "2"), C("TOUCH", "a"), C("TOUCH", "a", "a", "a"),
+                  C("TOUCH", "a", "b", "missing", "b"), C("TOUCH", "missing"),
+                  C("TOUCH"), C("touch", "a"), C("GET", "a")])
+    add("unlink", [C("MSET", "a", "1", "b", "2", "c", "3"), C("UNLINK", "a", "missing"),
+                   C("UNLINK", "b", "b"), C("UNLINK", "a"), C("EXISTS", "a", "b", "c"),
+                   C("DBSIZE"), C("UNLINK"), C("unlink", "c"), C("DBSIZE")])
+    add("time", [C("TIME", mode="time"), C("time", mode="time"), C("TIME", "x"),
+                 RAW(b"TIME\r\n", mode="time")])
+    add("reset", [
+        C("RESET"), C("reset"), C("RESET", "x"), C("HELLO", "3", "SETNAME", "c1", mode="hello"),
+        C("GET", "missing"), C("CLIENT", "GETNAME"), C("RESET"), C("GET", "missing"),
+        C("CLIENT", "GETNAME"), C("HELLO", "3", mode="hello"), C("MULTI"), C("SET", "a", "1"),
+        C("RESET"), C("GET", "a"), C("EXEC"), C("GET", "missing"),
+        C("SELECT", "0"), C("RESET"), RAW(b"RESET\r\n")])
+    add("command-count", [C("COMMAND", "COUNT", mode="type"), C("COMMAND", "COUNT", "x")])
+    return S
+
+
+# ---------------------------------------------------------------- WRONGTYPE
+#
+# corewire stores strings only. Other types' commands on an existing (string) key
+# must answer WRONGTYPE as Redis does. On a missing key corewire answers "unknown
+# command" (Redis would run them): never compared here.
+
+WRONGTYPE_CALLS = [
+    ("LPUSH", "s", "x"), ("RPUSH", "s", "x", "y"), ("LPUSHX", "s", "x"), ("RPUSHX", "s", "x"),
+    ("LPOP", "s"), ("RPOP", "s"), ("LPOP", "s", "2"), ("LLEN", "s"), ("LRANGE", "s", "0", "-1"),
+    ("LINDEX", "s", "0"), ("LSET", "s", "0", "x"), ("LREM", "s", "0", "x"),
+    ("LTRIM", "s", "0", "1"), ("LINSERT", "s", "BEFORE", "a", "b"), ("LPOS", "s", "x"),
+    ("LMOVE", "s", "d", "LEFT", "RIGHT"), ("RPOPLPUSH", "s", "d"), ("BLPOP", "s", "1"),
+    ("BRPOP", "s", "1"), ("BLMOVE", "s", "d", "LEFT", "LEFT", "1"),
+    ("HSET", "s", "f", "v"), ("HSETNX", "s", "f", "v"), ("HGET", "s", "f"),
+    ("HMSET", "s", "f", "v"), ("HMGET", "s", "f"), ("HGETALL", "s"), ("HDEL", "s", "f"),
+    ("HLEN", "s"), ("HEXISTS", "s", "f"), ("HKEYS", "s"), ("HVALS", "s"),
+    ("HINCRBY", "s", "f", "1"), ("HINCRBYFLOAT", "s", "f", "1.5"), ("HSTRLEN", "s", "f"),
+    ("HRANDFIELD", "s"), ("HSCAN", "s", "0"),
+    ("SADD", "s", "m"), ("SREM", "s", "m"), ("SMEMBERS", "s"), ("SISMEMBER", "s", "m"),
+    ("SMISMEMBER", "s", "m"), ("SCARD", "s"), ("SPOP", "s"), ("SRANDMEMBER", "s"),
+    ("SMOVE", "s", "d", "m"), ("SINTER", "s"), ("SUNION", "s", "missing"), ("SDIFF", "s"),
+    ("SSCAN", "s", "0"),
+    ("ZADD", "s", "1", "m"), ("ZREM", "s", "m"), ("ZRANGE", "s", "0", "-1"),
+    ("ZRANGEBYSCORE", "s", "0", "1"), ("ZRANGEBYLEX", "s", "-", "+"),
+    ("ZREVRANGE", "s", "0", "-1"), ("ZREVRANGEBYSCORE", "s", "1", "0"),
+    ("ZREVRANGEBYLEX", "s", "+", "-"), ("ZSCORE", "s", "m"), ("ZMSCORE", "s", "m"),
+    ("ZCARD", "s"), ("ZCOUNT", "s", "0", "1"), ("ZLEXCOUNT", "s", "-", "+"),
+    ("ZINCRBY", "s", "1", "m"), ("ZRANK", "s", "m"), ("ZREVRANK", "s", "m"),
+    ("ZPOPMIN", "s"), ("ZPOPMAX", "s"), ("BZPOPMIN", "s", "1"), ("BZPOPMAX", "s", "1"),
+    ("ZREMRANGEBYRANK", "s", "0", "1"), ("ZREMRANGEBYSCORE", "s", "0", "1"),
+    ("ZREMRANGEBYLEX", "s", "-", "+"), ("ZRANDMEMBER", "s"), ("ZSCAN", "s", "0"),
+    ("XADD", "s", "*", "f", "v"), ("XLEN", "s"), ("XRANGE", "s", "-", "+"),
+    ("XREVRANGE", "s", "+", "-"), ("XDEL", "s", "1-1"), ("XTRIM", "s", "MAXLEN", "0"),
+    ("XINFO", "STREAM", "s"),
+]
+
+
+def wrongtype_scripts():
+    S = []
+    add = lambda name, steps, **kw: S.append(Script(name, steps, **kw))
+    calls = [C(*c) for c in WRONGTYPE_CALLS]
+    add("wrongtype", [C("SET", "s", "v")] + calls +
+        [C("lpush", "s", "x"), C("hGet", "s", "f"), C("GET", "s"), C("TYPE", "s")])
+    add("wrongtype-resp3", [C("HELLO", "3", mode="hello"), C("SET", "s", "v")] + calls[:12] +
+        [C("GET", "s")])
+    add("wrongtype-empty-string-key", [C("SET", "s", ""), C("LLEN", "s"), C("SADD", "s", "m"),
+                                       C("HGETALL", "s"), C("ZCARD", "s"), C("XLEN", "s")])
+    # Key after a numkeys argument.
+    add("wrongtype-numkeys", [C("SET", "s", "v"), C("SINTERCARD", "1", "s"),
+                              C("SINTERCARD", "2", "s", "s")])
+    # Redis checks arity before it looks at the key.
+    add("wrongtype-arity", [C("SET", "s", "v"), C("LPUSH", "s"), C("HGET", "s"),
+                            C("HSET", "s", "f"), C("ZADD", "s", "1"), C("XLEN", "s", "x"),
+                            C("SADD", "s"), C("LRANGE", "s", "0")])
+    # Inside MULTI Redis queues them; the WRONGTYPE error comes out of EXEC.
+    add("wrongtype-in-multi", [C("SET", "s", "v"), C("MULTI"), C("LPUSH", "s", "x"),
+                               C("INCR", "n"), C("EXEC"), C("GET", "n")])
+    # The *STORE commands' first key is the destination, which they overwrite.
+    add("wrongtype-store-destination", [C("SET", "s", "v"),
+                                        C("SINTERSTORE", "s", "missing"), C("EXISTS", "s"),
+                                        C("SET", "s", "v"),
+                                        C("ZRANGESTORE", "s", "missing", "0", "-1"),
+                                        C("EXISTS", "s")])
     return S
 
 
@@ -521,6 +944,17 @@ def keyspace_keys(v):
     return 0
 
 
+def is_time_reply(v):
+    if v[0] != b"*" or v[1] is None or len(v[1]) != 2:
+        return False
+    for t, payload in v[1]:
+        if t != b"$" or not payload or not payload.isdigit():
+            return False
+        if payload != b"0" and payload.startswith(b"0"):
+            return False
+    return int(v[1][1][1]) < 1000000
+
+
 def compare(mode, ref, test):
     """Returns None when equal under mode, else a reason."""
     (rraw, rval), (traw, tval) = ref, test
@@ -528,6 +962,11 @@ def compare(mode, ref, test):
         return None if rraw == traw else "bytes differ"
     if mode == "type":
         return None if rraw[:1] == traw[:1] else "RESP type differs"
+    if mode == "time":
+        for side, v in (("redis", rval), ("corewire", tval)):
+            if not is_time_reply(v):
+                return "%s: not a TIME reply" % side
+        return None
     if mode == "map":
         if rraw[:1] != traw[:1]:
             return "RESP type differs"
@@ -560,9 +999,14 @@ def compare(mode, ref, test):
     raise ValueError(mode)
 
 
+def on(step):
+    return "" if step.conn == 0 else ", connection %d" % step.conn
+
+
 def run_script(script, host, ports):
     """Runs a script against both servers; returns (replies compared, failures)."""
-    conns = [Conn(host, p) for p in ports]
+    # conns[server][i]: connection i of the script on that server.
+    conns = [[Conn(host, p) for _ in range(script.nconns)] for p in ports]
     failures = []
     compared = 0
     deadline = time.monotonic() + SCRIPT_DEADLINE_S
@@ -572,7 +1016,8 @@ def run_script(script, host, ports):
                 failures.append("script deadline of %.0f s exceeded" % SCRIPT_DEADLINE_S)
                 break
             replies = []
-            for c in conns:
+            for side in conns:
+                c = side[step.conn]
                 got = []
                 try:
                     c.send(step.data, step.chunk_bytes, step.chunk_delay_s)
@@ -590,21 +1035,21 @@ def run_script(script, host, ports):
                     if r[0] != t[0]:
                         failures.append("step %d reply %d: %s\n    sent:     %s\n"
                                         "    redis:    %s\n    corewire: %s"
-                                        % (si, ri, "reply missing", short(step.data),
+                                        % (si, ri, "reply missing" + on(step), short(step.data),
                                            short(r[0]), short(t[0])))
                     continue
                 why = compare(mode, r, t)
                 if why:
                     failures.append("step %d reply %d (%s): %s\n    sent:     %s\n"
                                     "    redis:    %s\n    corewire: %s"
-                                    % (si, ri, mode, why, short(step.data),
+                                    % (si, ri, mode + on(step), why, short(step.data),
                                        short(r[0]), short(t[0])))
             if any(isinstance(x[0], str) for rs in replies for x in rs):
                 break  # one side is broken; later steps would only cascade
         # Connection state after the script.
         compared += 1
         if script.expect_close:
-            states = [c.wait_closed(CLOSE_WAIT_S) for c in conns]
+            states = [side[0].wait_closed(CLOSE_WAIT_S) for side in conns]
             if states[0] != states[1]:
                 failures.append("after the script: redis closed=%s extra=%s; "
                                 "corewire closed=%s extra=%s"
@@ -613,13 +1058,15 @@ def run_script(script, host, ports):
             elif not states[0][0]:
                 failures.append("reference did not close the connection (test bug?)")
         else:
-            extras = [c.pending_bytes(EXTRA_WAIT_S) for c in conns]
-            if extras[0] != extras[1]:
-                failures.append("unexpected trailing bytes: redis %s, corewire %s"
-                                % (short(extras[0]), short(extras[1])))
+            for i in range(script.nconns):
+                extras = [side[i].pending_bytes(EXTRA_WAIT_S) for side in conns]
+                if extras[0] != extras[1]:
+                    failures.append("unexpected trailing bytes on connection %d: redis %s, "
+                                    "corewire %s" % (i, short(extras[0]), short(extras[1])))
     finally:
-        for c in conns:
-            c.close()
+        for side in conns:
+            for c in side:
+                c.close()
     return compared, failures
 
 
