@@ -22,7 +22,7 @@ SEED=${SEED_HOST_BIN:-$ROOT/build/seed_host}
 LOGS=$ROOT/build/e2e
 TOOLS=$E2E/tools.py
 SERVER=${E2E_SERVER:-corewire}
-ONLY=${E2E_ONLY:-a b c d i h e f g}
+ONLY=${E2E_ONLY:-a b c d j i h e f g}
 mkdir -p "$LOGS"
 
 PASSED=0
@@ -315,6 +315,15 @@ if want d; then
   out=$(timeout 60 python3 "$E2E/redis_py_smoke.py" "$PORT" 2>&1) || rc=$?
   printf '%s\n' "$out"
   if [[ $rc == 0 ]]; then pass "redis-py smoke: $(tail -1 <<<"$out")"; else fail "redis-py smoke (exit $rc): $(tail -1 <<<"$out")"; fi
+fi
+
+# ---------------------------------------------------------------------------- j
+if want j; then
+  section "j. redis-py transactions (MULTI/EXEC pipelines, WATCH retries from threads and processes)"
+  rc=0
+  out=$(timeout 180 python3 "$E2E/redis_py_transactions.py" "$PORT" 2>&1) || rc=$?
+  printf '%s\n' "$out"
+  if [[ $rc == 0 ]]; then pass "redis-py transactions: $(tail -1 <<<"$out")"; else fail "redis-py transactions (exit $rc): $(tail -1 <<<"$out")"; fi
 fi
 
 # ---------------------------------------------------------------------------- i
