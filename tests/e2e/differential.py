@@ -592,6 +592,19 @@ def transaction_scripts():
     add("multi-client-and-select", [
         C("MULTI"), C("CLIENT", "SETNAME", "tx"), C("CLIENT", "GETNAME"), C("SELECT", "0"),
         C("CONFIG", "GET", "save"), C("ECHO", ""), C("EXEC"), C("CLIENT", "GETNAME")])
+    add("multi-connection-commands", [
+        C("MULTI"), C("AUTH", "x"), C("AUTH", "default", "x"), C("SELECT", "1"),
+        C("SELECT", "x"), C("CONFIG", "GET", "no-such-parameter"), C("CLIENT", "GETNAME"),
+        C("EXEC"),
+        C("MULTI"), C("CLIENT", "FOO"), C("EXEC"), C("MULTI"), C("CONFIG", "FOO"),
+        C("EXEC"), C("MULTI"), C("CONFIG", "GET"), C("EXEC")])
+    mib = b"".join(b"%07d\n" % i for i in range(131072))
+    add("multi-large-values", [
+        C("MULTI"), C("SET", "big", mib), C("APPEND", "big", mib[:1000]), C("STRLEN", "big"),
+        C("GETRANGE", "big", "-8", "-1"), C("GET", "big"), C("EXEC"), C("STRLEN", "big")])
+    add("multi-byte-at-a-time", [
+        RAW(enc("MULTI") + enc("SET", "a", "1") + b"INCR a\r\n" + enc("EXEC"), n=4,
+            chunk_bytes=1, chunk_delay_s=0.001)])
     add("multi-string-commands", [
         C("MULTI"), C("APPEND", "s", "abc"), C("STRLEN", "s"), C("GETRANGE", "s", "1", "-1"),
         C("SETRANGE", "s", "5", "z"), C("GET", "s"), C("GETSET", "s", "new"),
@@ -898,6 +911,13 @@ def wrongtype_scripts():
     add("wrongtype-arity", [C("SET", "s", "v"), C("LPUSH", "s"), C("HGET", "s"),
                             C("HSET", "s", "f"), C("ZADD", "s", "1"), C("XLEN", "s", "x"),
                             C("SADD", "s"), C("LRANGE", "s", "0")])
+    # Redis parses (some) arguments before it looks the key up; XINFO's first
+    # argument is a subcommand.
+    add("wrongtype-argument-errors", [
+        C("SET", "s", "v"), C("XINFO", "s"), C("ZADD", "s", "abc", "m"),
+        C("ZADD", "s", "NX", "XX", "1", "m"), C("LRANGE", "s", "a", "b"), C("LPOP", "s", "-1"),
+        C("BLPOP", "s", "abc"), C("HINCRBY", "s", "f", "x"), C("XADD", "s", "x", "f", "v"),
+        C("XADD", "s", "*", "f"), C("LINSERT", "s", "MIDDLE", "a", "b"), C("HSCAN", "s", "x")])
     # Inside MULTI Redis queues them; the WRONGTYPE error comes out of EXEC.
     add("wrongtype-in-multi", [C("SET", "s", "v"), C("MULTI"), C("LPUSH", "s", "x"),
                                C("INCR", "n"), C("EXEC"), C("GET", "n")])
