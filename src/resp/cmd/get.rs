@@ -4,6 +4,9 @@ use super::{command_spec, CommandSpec};
 use crate::resp::{reply::ReplyWriter, Args, Ctx};
 use crate::stats::WorkerStats;
 
+/// Engine database of every key (only database 0 is served for now).
+const DB: u32 = 0;
+
 /// INFO's keyspace_hits / keyspace_misses.
 fn count_lookup(stats: &WorkerStats, value: Option<&[u8]>) {
     let counter = if value.is_some() {
@@ -24,7 +27,7 @@ fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         out: ctx.out,
         resp3: ctx.session.resp3,
     };
-    let result = ctx.engine.get(args.get(1), |value| {
+    let result = ctx.engine.get(DB, args.get(1), |value| {
         count_lookup(stats, value);
         reply.bulk_or_null(value);
     });
@@ -46,7 +49,7 @@ fn mget(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         resp3: ctx.session.resp3,
     };
     reply.array_header(args.len() - 1);
-    let result = ctx.engine.multi_get(args.iter_from(1), |value| {
+    let result = ctx.engine.multi_get(DB, args.iter_from(1), |value| {
         count_lookup(stats, value);
         reply.bulk_or_null(value);
     });

@@ -3,6 +3,9 @@
 use super::{command_spec, integer_arg, CommandSpec};
 use crate::resp::{Args, Ctx};
 
+/// Engine database of every key (only database 0 is served for now).
+const DB: u32 = 0;
+
 pub static INCR: CommandSpec = command_spec!("incr", 2, Some(incr), group: "string", since: "1.0.0",
     summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
     complexity: "O(1)",
@@ -49,7 +52,7 @@ fn decrby(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 }
 
 fn add(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) {
-    match ctx.engine.incr_by(key, delta) {
+    match ctx.engine.incr_by(DB, key, delta) {
         Ok(value) => ctx.reply().integer(value),
         Err(error) => ctx.engine_error(error),
     }

@@ -8,6 +8,9 @@ use super::{command_spec, CommandSpec};
 use crate::resp::{Args, Ctx, REDIS_COMPAT_VERSION};
 use crate::stats::{total, Counter, WorkerStats};
 
+/// Engine database of every key (only database 0 is served for now).
+const DB: u32 = 0;
+
 pub static INFO: CommandSpec = command_spec!("info", -1, Some(info), group: "server", since: "1.0.0",
     summary: "Returns information and statistics about the server.", complexity: "O(1)",
     flags: ["loading", "stale"], acl: ["@slow", "@dangerous"]);
@@ -126,7 +129,7 @@ fn write_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
         }
         "keyspace" => {
             // Redis lists only non-empty databases.
-            let keys = ctx.engine.count().unwrap_or(0);
+            let keys = ctx.engine.count(DB).unwrap_or(0);
             let db0 = (keys > 0).then(|| ("db0", format!("keys={keys},expires=0,avg_ttl=0")));
             ("Keyspace", db0.into_iter().collect())
         }

@@ -3,13 +3,16 @@
 use super::{command_spec, CommandSpec, SYNTAX_ERROR};
 use crate::resp::{Args, Ctx};
 
+/// Engine database of every key (only database 0 is served for now).
+const DB: u32 = 0;
+
 pub static DEL: CommandSpec = command_spec!("del", -2, Some(del), group: "generic", since: "1.0.0",
     summary: "Deletes one or more keys.",
     complexity: "O(N) where N is the number of keys that will be removed.",
     flags: ["write"], acl: ["@keyspace", "@write", "@slow"], keys: (1, -1, 1));
 
 fn del(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    match ctx.engine.del(args.iter_from(1)) {
+    match ctx.engine.del(DB, args.iter_from(1)) {
         Ok(deleted) => ctx.reply().integer(deleted as i64),
         Err(error) => ctx.engine_error(error),
     }
@@ -21,7 +24,7 @@ pub static EXISTS: CommandSpec = command_spec!("exists", -2, Some(exists), group
     flags: ["readonly", "fast"], acl: ["@keyspace", "@read", "@fast"], keys: (1, -1, 1));
 
 fn exists(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    match ctx.engine.exists(args.iter_from(1)) {
+    match ctx.engine.exists(DB, args.iter_from(1)) {
         Ok(count) => ctx.reply().integer(count as i64),
         Err(error) => ctx.engine_error(error),
     }
@@ -32,7 +35,7 @@ pub static DBSIZE: CommandSpec = command_spec!("dbsize", 1, Some(dbsize), group:
     flags: ["readonly", "fast"], acl: ["@keyspace", "@read", "@fast"]);
 
 fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
-    match ctx.engine.count() {
+    match ctx.engine.count(DB) {
         Ok(count) => ctx.reply().integer(count as i64),
         Err(error) => ctx.engine_error(error),
     }
@@ -61,7 +64,7 @@ fn flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if !mode_ok {
         return ctx.reply().error(SYNTAX_ERROR);
     }
-    match ctx.engine.clear() {
+    match ctx.engine.clear(DB) {
         Ok(()) => ctx.reply().ok(),
         Err(error) => ctx.engine_error(error),
     }

@@ -4,6 +4,9 @@ use super::{command_spec, CommandSpec, SYNTAX_ERROR};
 use crate::engine::PutCondition;
 use crate::resp::{reply::ReplyWriter, Args, Ctx};
 
+/// Engine database of every key (only database 0 is served for now).
+const DB: u32 = 0;
+
 pub static SET: CommandSpec = command_spec!("set", -3, Some(set), group: "string", since: "1.0.0",
     summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
     complexity: "O(1)",
@@ -94,7 +97,7 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     let (key, value) = (args.get(1), args.get(2));
     if !options.return_old {
-        return match ctx.engine.put(key, value, options.condition, None) {
+        return match ctx.engine.put(DB, key, value, options.condition, None) {
             Ok(true) => ctx.reply().ok(),
             Ok(false) => ctx.reply().null(),
             Err(error) => ctx.engine_error(error),
@@ -109,7 +112,7 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mut on_old = |old: Option<&[u8]>| reply.bulk_or_null(old);
     if let Err(error) = ctx
         .engine
-        .put(key, value, options.condition, Some(&mut on_old))
+        .put(DB, key, value, options.condition, Some(&mut on_old))
     {
         ctx.out.truncate(reply_start);
         ctx.engine_error(error);
@@ -128,7 +131,7 @@ fn mset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             .reply()
             .error(b"ERR wrong number of arguments for 'mset' command");
     }
-    match ctx.engine.multi_put(args.iter_from(1)) {
+    match ctx.engine.multi_put(DB, args.iter_from(1)) {
         Ok(()) => ctx.reply().ok(),
         Err(error) => ctx.engine_error(error),
     }
