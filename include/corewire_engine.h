@@ -13,10 +13,11 @@
  *     signatures are frozen so that hosts written for the seed keep linking.
  *
  *  2. The rich ABI: a table of function pointers (cw_engine_ops) that a host
- *     hands to corewire_main()/corewire_start(). It adds deletes, counters,
- *     atomic multi-key batches and interactive transactions, tells a missing
- *     key apart from an empty value, and allocates nothing per GET: values
- *     are handed to a sink callback that copies them into corewire's buffer.
+ *     hands to corewire_main()/corewire_start(). It adds logical databases,
+ *     deletes, counters, per-key expiry, atomic multi-key batches, iteration
+ *     and interactive transactions, tells a missing key apart from an empty
+ *     value, and allocates nothing per GET: values are handed to a sink
+ *     callback that copies them into corewire's buffer.
  *
  * Rules for every function here:
  *   - Keys and values cross as pointer + length and are binary safe. A
@@ -37,7 +38,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------ */
-/* 1. Seed ABI (unchanged from the seed README).                            */
+/* 1. Seed ABI (unchanged from the seed README). It serves database 0.      */
 /* ------------------------------------------------------------------------ */
 
 /* Called once on each worker thread as it starts, before any request.
@@ -67,8 +68,10 @@ void cpp_free_buf(uint8_t* ptr, size_t len);
 /* 2. Rich ABI.                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* Bumped when cw_engine_ops changes incompatibly. */
-#define CW_ENGINE_ABI_VERSION 1u
+/* Bumped when cw_engine_ops changes incompatibly.
+ * v2: logical databases (a db argument on every key-addressed op), per-key
+ * expiry, GETDEL (take), iteration (scan, random_key), MSETNX. */
+#define CW_ENGINE_ABI_VERSION 2u
 
 /* Result of every rich-ABI call. Values are stable: they cross the FFI. */
 typedef int32_t cw_status;
@@ -78,7 +81,7 @@ typedef int32_t cw_status;
 #define CW_NOT_INTEGER 3    /* value is not a base-10 signed 64-bit integer */
 #define CW_OVERFLOW 4       /* increment would overflow int64 */
 #define CW_CONDITION_FAILED 5 /* NX/XX condition not met; nothing written */
-#define CW_INVALID_ARGUMENT 6 /* bad call: NULL handle, too many keys, ... */
+#define CW_INVALID_ARGUMENT 6 /* bad call: NULL handle, bad db, bad flags, ... */
 #define CW_NO_MEMORY 7      /* allocation failed; nothing written */
 #define CW_INTERNAL 8       /* an exception or broken invariant, caught */
 
@@ -88,14 +91,15 @@ typedef struct cw_slice {
   size_t len;
 } cw_slice;
 
-/* Receives one value. value_ptr == NULL means "no such key" (an empty value
- * is a non-NULL pointer with value_len 0). The bytes are only valid during
- * the call: copy them. A sink must not call back into the engine. */
+/* Receives one value (or one key, for scan and random_key). value_ptr ==
+ * NULL means "no such key" (an empty value is a non-NULL pointer with
+ * value_len 0). The bytes are only valid during the call: copy them. A sink
+ * must not call back into the engine. */
 typedef void (*cw_value_sink)(void* sink_ctx, const uint8_t* value_ptr,
                               size_t value_len);
 
-/* Opaque per-worker state: epoch slot, scratch, TID clock. Used only by the
- * thread that opened it. */
+/* Opaque per-worker state: epoch slot, scratch, TID clock, cursors. Used
+ * only by the thread that opened it. */
 typedef struct cw_worker cw_worker;
 
 /* Opaque interactive transaction. Belongs to one worker handle and is only
@@ -104,9 +108,37 @@ typedef struct cw_worker cw_worker;
  * between calls. */
 typedef struct cw_txn cw_txn;
 
-/* Flags for cw_engine_ops.put. */
+/* Databases. Every key-addressed op takes a db index right after its
+ * worker/txn handle; valid indexes are 0 .. cw_engine_ops.databases-1, any
+ * other is CW_INVALID_ARGUMENT. Keys in different databases are unrelated
+ * (the same key may exist in several, with different values and TTLs). */
+#define CW_MAX_DATABASES 256u
+/* clear() only: every database at once (FLUSHALL). */
+#define CW_ALL_DATABASES 0xFFFFFFFFu
+
+/* Expiry. A record may carry a deadline, expire_at_ms: Unix time in
+ * milliseconds on the engine's clock (CLOCK_REALTIME for the bundled
+ * engine); 0 means "no expiry". Once its deadline is <= now a key is
+ * logically missing for every op (reads, conditions, counters, txn reads),
+ * whether or not its memory has been reclaimed yet; expire_cycle reclaims
+ * it, and so does any write that meets it. count() may still include
+ * expired keys that were not reclaimed yet. */
+
+/* Flags for cw_engine_ops.put (and txn_put: only CW_PUT_KEEP_TTL). */
 #define CW_PUT_IF_ABSENT 1u  /* NX: write only if the key is missing */
 #define CW_PUT_IF_PRESENT 2u /* XX: write only if the key exists */
+#define CW_PUT_KEEP_TTL 4u   /* KEEPTTL: keep the current deadline (if any) */
+
+/* Flags for cw_engine_ops.expire (Redis 7 EXPIRE options). A key without a
+ * deadline counts as having an infinite one for GT and LT. */
+#define CW_EXPIRE_NX 1u      /* only if the key has no deadline */
+#define CW_EXPIRE_XX 2u      /* only if the key has a deadline */
+#define CW_EXPIRE_GT 4u      /* only if the new deadline is later */
+#define CW_EXPIRE_LT 8u      /* only if the new deadline is earlier */
+#define CW_EXPIRE_PERSIST 16u /* remove the deadline (PERSIST); alone */
+
+/* Flags for cw_engine_ops.multi_put. */
+#define CW_MPUT_IF_NONE_EXIST 1u /* MSETNX: all or nothing, only if no key exists */
 
 /* The rich engine interface. A host fills one in and passes it to
  * corewire_main() or corewire_start(); it must outlive the server.
@@ -115,6 +147,8 @@ typedef struct cw_engine_ops {
   uint32_t abi_version; /* CW_ENGINE_ABI_VERSION */
   uint32_t struct_size; /* sizeof(cw_engine_ops), checked by corewire */
   void* engine;         /* opaque, passed to worker_open */
+  uint32_t databases;   /* number of databases, 1..CW_MAX_DATABASES */
+  uint32_t reserved;    /* 0 */
 
   /* Called on each worker thread as it starts; with a rich ops table this
    * replaces cpp_worker_thread_init. Returns NULL on failure (the server
@@ -125,60 +159,134 @@ typedef struct cw_engine_ops {
   void (*worker_close)(cw_worker* worker);
 
   /* Single-key read: a lock-free snapshot. Calls sink exactly once, with
-   * NULL for a missing key. */
-  cw_status (*get)(cw_worker* worker, cw_slice key, cw_value_sink sink,
-                   void* sink_ctx);
+   * NULL for a missing (or expired) key. If expire_at_ms is not NULL it
+   * receives the key's deadline (0: no deadline, or key missing). The clock
+   * is read only when the key has a deadline. */
+  cw_status (*get)(cw_worker* worker, uint32_t db, cw_slice key,
+                   cw_value_sink sink, void* sink_ctx, int64_t* expire_at_ms);
 
-  /* Single-key write under the record lock. flags: CW_PUT_IF_ABSENT,
-   * CW_PUT_IF_PRESENT, or 0. If old_sink is not NULL it is called exactly
-   * once with the previous value (NULL if missing), whether or not the
-   * write happens. Returns CW_CONDITION_FAILED if a condition stopped it. */
-  cw_status (*put)(cw_worker* worker, cw_slice key, cw_slice value,
-                   uint32_t flags, cw_value_sink old_sink, void* old_ctx);
+  /* Single-key write under the record lock. flags: CW_PUT_IF_ABSENT or
+   * CW_PUT_IF_PRESENT (not both), optionally | CW_PUT_KEEP_TTL. The new
+   * deadline is expire_at_ms (0 = none, so a plain SET clears a TTL), or
+   * with CW_PUT_KEEP_TTL the key's current one (expire_at_ms ignored). If
+   * old_sink is not NULL it is called exactly once with the previous value
+   * (NULL if missing), whether or not the write happens. Returns
+   * CW_CONDITION_FAILED if a condition stopped it. A deadline already <= now
+   * (but not 0) stores nothing and deletes the key instead; that is CW_OK
+   * (Redis: SET with a past PXAT). */
+  cw_status (*put)(cw_worker* worker, uint32_t db, cw_slice key,
+                   cw_slice value, uint32_t flags, int64_t expire_at_ms,
+                   cw_value_sink old_sink, void* old_ctx);
+
+  /* Atomic read-and-delete (GETDEL). Calls sink exactly once with the
+   * value that was deleted, or NULL if the key was missing. */
+  cw_status (*take)(cw_worker* worker, uint32_t db, cw_slice key,
+                    cw_value_sink sink, void* sink_ctx);
 
   /* Atomically deletes keys; *deleted = how many existed (a key named twice
-   * counts once). */
-  cw_status (*del)(cw_worker* worker, const cw_slice* keys, size_t n_keys,
-                   uint64_t* deleted);
+   * counts once; an expired key does not count). */
+  cw_status (*del)(cw_worker* worker, uint32_t db, const cw_slice* keys,
+                   size_t n_keys, uint64_t* deleted);
 
   /* *count = how many of keys exist, counting a key named twice twice. */
-  cw_status (*exists)(cw_worker* worker, const cw_slice* keys, size_t n_keys,
-                      uint64_t* count);
+  cw_status (*exists)(cw_worker* worker, uint32_t db, const cw_slice* keys,
+                      size_t n_keys, uint64_t* count);
 
-  /* Atomic read-modify-write of a base-10 int64 value (a missing key is 0).
+  /* Sets or removes a key's deadline (EXPIRE, PEXPIREAT, PERSIST, ...).
+   * flags: 0, or CW_EXPIRE_NX, or CW_EXPIRE_XX optionally with one of
+   * CW_EXPIRE_GT / CW_EXPIRE_LT, or CW_EXPIRE_GT / CW_EXPIRE_LT alone, or
+   * CW_EXPIRE_PERSIST alone (expire_at_ms ignored); anything else is
+   * CW_INVALID_ARGUMENT. *applied = 1 if the deadline changed (PERSIST: if
+   * the key had one), 0 if the key is missing or a flag stopped it. A new
+   * deadline <= now deletes the key (applied 1). Changing a deadline is a
+   * write: it conflicts with transactions that read the key. */
+  cw_status (*expire)(cw_worker* worker, uint32_t db, cw_slice key,
+                      int64_t expire_at_ms, uint32_t flags,
+                      uint32_t* applied);
+
+  /* Atomic read-modify-write of a base-10 int64 value (a missing or
+   * expired key is 0 with no deadline; an existing deadline is kept).
    * On success *result holds the new value. CW_NOT_INTEGER if the value is
    * not an integer in Redis's strict sense (no spaces, no '+', no leading
    * zeros, at most 20 chars); CW_OVERFLOW if it would wrap. */
-  cw_status (*incr_by)(cw_worker* worker, cw_slice key, int64_t delta,
-                       int64_t* result);
+  cw_status (*incr_by)(cw_worker* worker, uint32_t db, cw_slice key,
+                       int64_t delta, int64_t* result);
 
   /* Atomic snapshot of n_keys keys (no torn batch). After the snapshot is
    * validated, sink is called once per key, in order. */
-  cw_status (*multi_get)(cw_worker* worker, const cw_slice* keys,
+  cw_status (*multi_get)(cw_worker* worker, uint32_t db, const cw_slice* keys,
                          size_t n_keys, cw_value_sink sink, void* sink_ctx);
 
-  /* Atomically writes n pairs; for a key named twice the later value wins.
-   * No reader sees some of the pairs without the others. */
-  cw_status (*multi_put)(cw_worker* worker, const cw_slice* keys,
-                         const cw_slice* values, size_t n);
+  /* Atomically writes n pairs with no deadline (MSET clears TTLs); for a
+   * key named twice the later value wins. No reader sees some of the pairs
+   * without the others. flags: 0 or CW_MPUT_IF_NONE_EXIST (MSETNX: write
+   * all only if none of the keys exists, atomically). *written = 1 if the
+   * pairs were written, 0 if the condition stopped it (then CW_OK too). */
+  cw_status (*multi_put)(cw_worker* worker, uint32_t db, const cw_slice* keys,
+                         const cw_slice* values, size_t n, uint32_t flags,
+                         uint32_t* written);
 
-  /* *n_keys = number of live keys. */
-  cw_status (*count)(cw_worker* worker, uint64_t* n_keys);
+  /* *n_keys = number of keys in db; if n_keys_with_expiry is not NULL it
+   * receives how many of them have a deadline (INFO keyspace "keys=N,
+   * expires=M"). Cheap (per-shard counters). Expired keys not yet
+   * reclaimed may still be counted. */
+  cw_status (*count)(cw_worker* worker, uint32_t db, uint64_t* n_keys,
+                     uint64_t* n_keys_with_expiry);
 
-  /* Deletes every key. */
-  cw_status (*clear)(cw_worker* worker);
+  /* Deletes every key of db (FLUSHDB), or of every database when db is
+   * CW_ALL_DATABASES (FLUSHALL). Keys written concurrently may survive. */
+  cw_status (*clear)(cw_worker* worker, uint32_t db);
+
+  /* Active expiry: examines at most max_checks index slots, continuing
+   * round-robin over databases and shards from where this worker's last
+   * call stopped, and physically deletes the expired keys it meets;
+   * *expired = how many. Shards without keys that have a deadline are
+   * skipped at the cost of one check. Meant to be called from a periodic
+   * housekeeping tick with a fixed budget (bounded work per call). */
+  cw_status (*expire_cycle)(cw_worker* worker, size_t max_checks,
+                            uint64_t* expired);
+
+  /* Incremental iteration (SCAN). Start with cursor 0; calls key_sink with
+   * each returned KEY (not value) and sets *next_cursor; 0 means the
+   * iteration is complete. Every key present in db for the whole of a full
+   * iteration is returned at least once, even while the table grows,
+   * shrinks or other keys come and go; a key may be returned more than once,
+   * and keys added or removed meanwhile may or may not be. count is a hint:
+   * the call returns roughly that many keys (possibly none, possibly more),
+   * bounded work. Expired keys are skipped. The cursor is opaque: its top
+   * 10 bits are a shard, the rest a reverse-binary bucket cursor (Redis's
+   * technique); any value is accepted. */
+  cw_status (*scan)(cw_worker* worker, uint32_t db, uint64_t cursor,
+                    size_t count, cw_value_sink key_sink, void* sink_ctx,
+                    uint64_t* next_cursor);
+
+  /* RANDOMKEY: calls sink exactly once with a roughly uniformly chosen live
+   * key of db, or NULL if db has none. */
+  cw_status (*random_key)(cw_worker* worker, uint32_t db, cw_value_sink sink,
+                          void* sink_ctx);
 
   /* Interactive transactions (Silo-style OCC): reads record versions,
    * writes are buffered, commit locks the write set in key order, validates
-   * the read set, installs, unlocks. */
+   * the read set, installs, unlocks. One transaction may touch several
+   * databases (MOVE, COPY). */
   cw_txn* (*txn_begin)(cw_worker* worker); /* NULL on CW_NO_MEMORY */
   /* Reads through the transaction (sees its own buffered writes) and adds
-   * the key to the read set. sink may be NULL (a WATCH). */
-  cw_status (*txn_get)(cw_txn* txn, cw_slice key, cw_value_sink sink,
-                       void* sink_ctx);
-  cw_status (*txn_put)(cw_txn* txn, cw_slice key, cw_slice value);
+   * the key to the read set. sink may be NULL (a WATCH). An expired key
+   * reads as missing, and commit validates it as a missing key. If
+   * expire_at_ms is not NULL it receives the deadline (0: none/missing); a
+   * committed read of a key with a deadline fails validation if that
+   * deadline has passed by commit. */
+  cw_status (*txn_get)(cw_txn* txn, uint32_t db, cw_slice key,
+                       cw_value_sink sink, void* sink_ctx,
+                       int64_t* expire_at_ms);
+  /* Buffers a write. flags: 0 or CW_PUT_KEEP_TTL (keep the deadline the
+   * key has at commit, or that an earlier write of this transaction set;
+   * expire_at_ms ignored). Otherwise the deadline is expire_at_ms (0 =
+   * none; one already past at commit deletes the key). */
+  cw_status (*txn_put)(cw_txn* txn, uint32_t db, cw_slice key, cw_slice value,
+                       uint32_t flags, int64_t expire_at_ms);
   /* Buffers a delete. */
-  cw_status (*txn_del)(cw_txn* txn, cw_slice key);
+  cw_status (*txn_del)(cw_txn* txn, uint32_t db, cw_slice key);
   /* Commits and frees txn. CW_OK or CW_CONFLICT (nothing written). */
   cw_status (*txn_commit)(cw_txn* txn);
   /* Discards and frees txn. */
@@ -209,10 +317,10 @@ void cw_bundled_engine_serve_seed_abi(const cw_engine_ops* ops);
 #if defined(__x86_64__) || defined(__aarch64__)
 #ifdef __cplusplus
 static_assert(sizeof(cw_slice) == 16, "cw_slice layout");
-static_assert(sizeof(cw_engine_ops) == 16 + 17 * 8, "cw_engine_ops layout");
+static_assert(sizeof(cw_engine_ops) == 24 + 22 * 8, "cw_engine_ops layout");
 #else
 _Static_assert(sizeof(cw_slice) == 16, "cw_slice layout");
-_Static_assert(sizeof(cw_engine_ops) == 16 + 17 * 8, "cw_engine_ops layout");
+_Static_assert(sizeof(cw_engine_ops) == 24 + 22 * 8, "cw_engine_ops layout");
 #endif
 #endif
 

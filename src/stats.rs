@@ -16,6 +16,8 @@ pub struct WorkerStats {
     pub net_output_bytes: Counter,
     pub keyspace_hits: Counter,
     pub keyspace_misses: Counter,
+    /// Keys the active expiry cycle reclaimed.
+    pub expired_keys: Counter,
     pub error_replies: Counter,
     pub protocol_errors: Counter,
     pub output_limit_disconnects: Counter,

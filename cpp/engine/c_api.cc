@@ -58,61 +58,103 @@ cw_status Call(cw_worker* worker, Fn&& fn) {
   }
 }
 
-cw_status OpsGet(cw_worker* worker, cw_slice key, cw_value_sink sink,
-                 void* sink_ctx) {
+cw_status OpsGet(cw_worker* worker, uint32_t db, cw_slice key,
+                 cw_value_sink sink, void* sink_ctx, int64_t* expire_at_ms) {
   return Call(worker, [&](Engine* e, Worker* w) {
-    return e->Get(w, key, sink, sink_ctx);
+    return e->Get(w, db, key, sink, sink_ctx, expire_at_ms);
   });
 }
 
-cw_status OpsPut(cw_worker* worker, cw_slice key, cw_slice value,
-                 uint32_t flags, cw_value_sink old_sink, void* old_ctx) {
+cw_status OpsPut(cw_worker* worker, uint32_t db, cw_slice key, cw_slice value,
+                 uint32_t flags, int64_t expire_at_ms, cw_value_sink old_sink,
+                 void* old_ctx) {
   return Call(worker, [&](Engine* e, Worker* w) {
-    return e->Put(w, key, value, flags, old_sink, old_ctx);
+    return e->Put(w, db, key, value, flags, expire_at_ms, old_sink, old_ctx);
   });
 }
 
-cw_status OpsDel(cw_worker* worker, const cw_slice* keys, size_t n_keys,
-                 uint64_t* deleted) {
+cw_status OpsTake(cw_worker* worker, uint32_t db, cw_slice key,
+                  cw_value_sink sink, void* sink_ctx) {
   return Call(worker, [&](Engine* e, Worker* w) {
-    return e->Delete(w, keys, n_keys, deleted);
+    return e->Take(w, db, key, sink, sink_ctx);
   });
 }
 
-cw_status OpsExists(cw_worker* worker, const cw_slice* keys, size_t n_keys,
-                    uint64_t* count) {
+cw_status OpsDel(cw_worker* worker, uint32_t db, const cw_slice* keys,
+                 size_t n_keys, uint64_t* deleted) {
   return Call(worker, [&](Engine* e, Worker* w) {
-    return e->Exists(w, keys, n_keys, count);
+    return e->Delete(w, db, keys, n_keys, deleted);
   });
 }
 
-cw_status OpsIncrBy(cw_worker* worker, cw_slice key, int64_t delta,
-                    int64_t* result) {
+cw_status OpsExists(cw_worker* worker, uint32_t db, const cw_slice* keys,
+                    size_t n_keys, uint64_t* count) {
   return Call(worker, [&](Engine* e, Worker* w) {
-    return e->IncrBy(w, key, delta, result);
+    return e->Exists(w, db, keys, n_keys, count);
   });
 }
 
-cw_status OpsMultiGet(cw_worker* worker, const cw_slice* keys, size_t n_keys,
-                      cw_value_sink sink, void* sink_ctx) {
+cw_status OpsExpire(cw_worker* worker, uint32_t db, cw_slice key,
+                    int64_t expire_at_ms, uint32_t flags, uint32_t* applied) {
   return Call(worker, [&](Engine* e, Worker* w) {
-    return e->MultiGet(w, keys, n_keys, sink, sink_ctx);
+    return e->Expire(w, db, key, expire_at_ms, flags, applied);
   });
 }
 
-cw_status OpsMultiPut(cw_worker* worker, const cw_slice* keys,
-                      const cw_slice* values, size_t n) {
+cw_status OpsIncrBy(cw_worker* worker, uint32_t db, cw_slice key,
+                    int64_t delta, int64_t* result) {
   return Call(worker, [&](Engine* e, Worker* w) {
-    return e->MultiPut(w, keys, values, n);
+    return e->IncrBy(w, db, key, delta, result);
   });
 }
 
-cw_status OpsCount(cw_worker* worker, uint64_t* n_keys) {
-  return Call(worker, [&](Engine* e, Worker* w) { return e->Count(w, n_keys); });
+cw_status OpsMultiGet(cw_worker* worker, uint32_t db, const cw_slice* keys,
+                      size_t n_keys, cw_value_sink sink, void* sink_ctx) {
+  return Call(worker, [&](Engine* e, Worker* w) {
+    return e->MultiGet(w, db, keys, n_keys, sink, sink_ctx);
+  });
 }
 
-cw_status OpsClear(cw_worker* worker) {
-  return Call(worker, [&](Engine* e, Worker* w) { return e->Clear(w); });
+cw_status OpsMultiPut(cw_worker* worker, uint32_t db, const cw_slice* keys,
+                      const cw_slice* values, size_t n, uint32_t flags,
+                      uint32_t* written) {
+  return Call(worker, [&](Engine* e, Worker* w) {
+    return e->MultiPut(w, db, keys, values, n, flags, written);
+  });
+}
+
+cw_status OpsCount(cw_worker* worker, uint32_t db, uint64_t* n_keys,
+                   uint64_t* n_keys_with_expiry) {
+  return Call(worker, [&](Engine* e, Worker* w) {
+    if (n_keys == nullptr) return Status::InvalidArgument();
+    return e->Count(w, db, n_keys, n_keys_with_expiry);
+  });
+}
+
+cw_status OpsClear(cw_worker* worker, uint32_t db) {
+  return Call(worker, [&](Engine* e, Worker* w) { return e->Clear(w, db); });
+}
+
+cw_status OpsExpireCycle(cw_worker* worker, size_t max_checks,
+                         uint64_t* expired) {
+  return Call(worker, [&](Engine* e, Worker* w) {
+    return e->ExpireCycle(w, max_checks, expired);
+  });
+}
+
+cw_status OpsScan(cw_worker* worker, uint32_t db, uint64_t cursor,
+                  size_t count, cw_value_sink key_sink, void* sink_ctx,
+                  uint64_t* next_cursor) {
+  return Call(worker, [&](Engine* e, Worker* w) {
+    return e->Scan(w, db, cursor, count, key_sink, sink_ctx, next_cursor);
+  });
+}
+
+cw_status OpsRandomKey(cw_worker* worker, uint32_t db, cw_value_sink sink,
+                       void* sink_ctx) {
+  return Call(worker, [&](Engine* e, Worker* w) {
+    return e->RandomKey(w, db, sink, sink_ctx);
+  });
 }
 
 cw_txn* OpsTxnBegin(cw_worker* worker) {
@@ -128,29 +170,34 @@ cw_txn* OpsTxnBegin(cw_worker* worker) {
   }
 }
 
-cw_status OpsTxnGet(cw_txn* txn, cw_slice key, cw_value_sink sink,
-                    void* sink_ctx) {
+cw_status OpsTxnGet(cw_txn* txn, uint32_t db, cw_slice key, cw_value_sink sink,
+                    void* sink_ctx, int64_t* expire_at_ms) {
   try {
     if (txn == nullptr) return CW_INVALID_ARGUMENT;
-    return EngineOf(AsTxn(txn))->TxnGet(AsTxn(txn), key, sink, sink_ctx).code();
+    return EngineOf(AsTxn(txn))
+        ->TxnGet(AsTxn(txn), db, key, sink, sink_ctx, expire_at_ms)
+        .code();
   } catch (...) {
     return CW_INTERNAL;
   }
 }
 
-cw_status OpsTxnPut(cw_txn* txn, cw_slice key, cw_slice value) {
+cw_status OpsTxnPut(cw_txn* txn, uint32_t db, cw_slice key, cw_slice value,
+                    uint32_t flags, int64_t expire_at_ms) {
   try {
     if (txn == nullptr) return CW_INVALID_ARGUMENT;
-    return EngineOf(AsTxn(txn))->TxnPut(AsTxn(txn), key, value).code();
+    return EngineOf(AsTxn(txn))
+        ->TxnPut(AsTxn(txn), db, key, value, flags, expire_at_ms)
+        .code();
   } catch (...) {
     return CW_INTERNAL;
   }
 }
 
-cw_status OpsTxnDel(cw_txn* txn, cw_slice key) {
+cw_status OpsTxnDel(cw_txn* txn, uint32_t db, cw_slice key) {
   try {
     if (txn == nullptr) return CW_INVALID_ARGUMENT;
-    return EngineOf(AsTxn(txn))->TxnDelete(AsTxn(txn), key).code();
+    return EngineOf(AsTxn(txn))->TxnDelete(AsTxn(txn), db, key).code();
   } catch (...) {
     return CW_INTERNAL;
   }
@@ -238,7 +285,7 @@ bool cpp_execute_request_sync(uint32_t op, const uint8_t* key_ptr,
         bool no_memory;
       } copy{nullptr, 0, false};
       Status s = engine->Get(
-          worker, key,
+          worker, 0, key,
           [](void* ctx, const uint8_t* p, size_t n) {
             Copy* c = static_cast<Copy*>(ctx);
             if (p == nullptr) return;
@@ -258,7 +305,7 @@ bool cpp_execute_request_sync(uint32_t op, const uint8_t* key_ptr,
       return true;
     }
     if (op == CW_SEED_OP_SET) {
-      return engine->Put(worker, key, cw_slice{val_ptr, val_len}).ok();
+      return engine->Put(worker, 0, key, cw_slice{val_ptr, val_len}).ok();
     }
     return false;
   } catch (...) {
@@ -276,18 +323,24 @@ bool cw_bundled_engine_open(cw_engine_ops* ops) {
     cw_engine_ops filled{};
     filled.abi_version = CW_ENGINE_ABI_VERSION;
     filled.struct_size = sizeof(cw_engine_ops);
+    filled.databases = engine->databases();
     filled.engine = engine.release();
     filled.worker_open = OpsWorkerOpen;
     filled.worker_close = OpsWorkerClose;
     filled.get = OpsGet;
     filled.put = OpsPut;
+    filled.take = OpsTake;
     filled.del = OpsDel;
     filled.exists = OpsExists;
+    filled.expire = OpsExpire;
     filled.incr_by = OpsIncrBy;
     filled.multi_get = OpsMultiGet;
     filled.multi_put = OpsMultiPut;
     filled.count = OpsCount;
     filled.clear = OpsClear;
+    filled.expire_cycle = OpsExpireCycle;
+    filled.scan = OpsScan;
+    filled.random_key = OpsRandomKey;
     filled.txn_begin = OpsTxnBegin;
     filled.txn_get = OpsTxnGet;
     filled.txn_put = OpsTxnPut;

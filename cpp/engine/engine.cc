@@ -90,24 +90,45 @@ size_t FormatInt64(int64_t value, char* buffer /* >= 21 bytes */) {
   return out;
 }
 
-WriteItem MakeItem(const Table& table, Slice key, size_t input_index,
-                   WriteItem::Kind kind) {
-  WriteItem item{};
-  item.key = key.ptr;
-  item.key_bytes = key.len;
-  item.hash = table.Hash(key.ptr, key.len);
-  item.input_index = input_index;
-  item.kind = kind;
-  return item;
+bool ValidKeys(const EngineOptions& options, const Slice* keys, size_t n) {
+  if ((keys == nullptr && n > 0) || n > options.max_batch_keys) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!ValidSlice(keys[i], options.max_key_bytes)) return false;
+  }
+  return true;
+}
+
+// Scan cursors: shard in the top bits, the shard's bucket cursor below.
+constexpr unsigned kScanShardShift = 64 - Table::kShardBits;
+constexpr uint64_t kScanBucketMask = (uint64_t{1} << kScanShardShift) - 1;
+// Slots a scan step may probe per key asked for.
+constexpr size_t kScanProbesPerKey = 16;
+// Random shard picks before RANDOMKEY sweeps instead.
+constexpr int kRandomKeyAttempts = 64;
+
+// Whether a record holds a live key right now (lock-free, approximate
+// under concurrent writes; for iteration).
+bool LiveForIteration(Worker* worker, const Record* record) {
+  uint64_t tid = record->tid.load(std::memory_order_acquire);
+  if (tid & (kTidAbsent | kTidUnlinked)) return false;
+  return !Expired(record->expire_at_ms.load(std::memory_order_acquire),
+                  [worker] { return worker->NowMs(); });
 }
 
 // Consistent snapshot of keys, then emit(i, const Value*) per key in order.
 // Optimistic: read all, validate all versions; after a few failed attempts
 // lock the keys instead.
 template <typename Emit>
-Status Snapshot(Worker* worker, const Slice* keys, size_t n, Emit&& emit) {
+Status Snapshot(Worker* worker, uint32_t db, const Slice* keys, size_t n,
+                Emit&& emit) {
   EngineRep* rep = worker->rep;
-  Table& table = rep->table;
+  Table* table_or_null = rep->table(db);
+  if (table_or_null == nullptr) {  // never written: all missing
+    for (size_t i = 0; i < n; ++i) emit(i, nullptr);
+    return Status::OK();
+  }
+  Table& table = *table_or_null;
+  auto now = [worker] { return worker->NowMs(); };
   std::vector<SnapItem>& snap = worker->snap;
   snap.resize(n);
   for (size_t i = 0; i < n; ++i) snap[i].hash = table.Hash(keys[i].ptr, keys[i].len);
@@ -123,12 +144,14 @@ Status Snapshot(Worker* worker, const Slice* keys, size_t n, Emit&& emit) {
       item.value = nullptr;
       item.record = table.Find(item.hash, keys[i].ptr, keys[i].len);
       if (item.record == nullptr) continue;
-      uint64_t tid = ReadStable(item.record, &item.value);
+      int64_t deadline = 0;
+      uint64_t tid = ReadStable(item.record, &item.value, &deadline);
       if (tid & (kTidAbsent | kTidUnlinked)) {
         item.record = nullptr;
         item.value = nullptr;
       } else {
-        item.observed = tid;
+        item.observed = tid;  // an expired record must stay unchanged too
+        if (Expired(deadline, now)) item.value = nullptr;
       }
     }
     bool valid = true;
@@ -150,14 +173,14 @@ Status Snapshot(Worker* worker, const Slice* keys, size_t n, Emit&& emit) {
   items.clear();
   items.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    items.push_back(MakeItem(table, keys[i], i, WriteItem::kLockOnly));
+    items.push_back(MakeItem(&table, db, keys[i], i, WriteItem::kLockOnly));
   }
   SortAndDedupe(&items);
   EpochGuard epoch(worker);
   Status s = LockAll(worker, items.data(), items.size());
   if (!s.ok()) return s;
   for (size_t i = 0; i < n; ++i) {
-    WriteItem probe = MakeItem(table, keys[i], 0, WriteItem::kLockOnly);
+    WriteItem probe = MakeItem(&table, db, keys[i], 0, WriteItem::kLockOnly);
     auto it = std::lower_bound(items.begin(), items.end(), probe,
                                [](const WriteItem& a, const WriteItem& b) {
                                  if (a.hash != b.hash) return a.hash < b.hash;
@@ -183,11 +206,16 @@ Engine::~Engine() {
 Status Engine::Open(const EngineOptions& options,
                     std::unique_ptr<Engine>* engine) {
   return Guarded([&]() -> Status {
-    if (engine == nullptr) return Status::InvalidArgument();
+    if (engine == nullptr || options.databases == 0 ||
+        options.databases > kMaxDatabases) {
+      return Status::InvalidArgument();
+    }
     uint64_t seed = static_cast<uint64_t>(
         std::chrono::steady_clock::now().time_since_epoch().count());
     std::unique_ptr<EngineRep> rep(new (std::nothrow) EngineRep(options, seed));
-    if (rep == nullptr || !rep->table.Init()) return Status::NoMemory();
+    if (rep == nullptr || rep->TableForWrite(0) == nullptr) {
+      return Status::NoMemory();
+    }
     Engine* created = new (std::nothrow) Engine(rep.get());
     if (created == nullptr) return Status::NoMemory();
     rep.release();
@@ -238,30 +266,40 @@ void Engine::CloseWorker(Worker* worker) {
   delete worker;
 }
 
+uint32_t Engine::databases() const { return rep_->options.databases; }
+
 size_t Engine::open_workers() const {
   std::lock_guard<std::mutex> guard(rep_->workers_mu);
   return rep_->open_workers;
 }
 
-Status Engine::Get(Worker* worker, Slice key, ValueSink sink, void* sink_ctx) {
-  if (worker == nullptr || sink == nullptr ||
+Status Engine::Get(Worker* worker, uint32_t db, Slice key, ValueSink sink,
+                   void* sink_ctx, int64_t* expire_at_ms) {
+  if (worker == nullptr || sink == nullptr || db >= rep_->options.databases ||
       !ValidSlice(key, rep_->options.max_key_bytes)) {
     return Status::InvalidArgument();
   }
   EpochGuard epoch(worker);
-  uint64_t hash = rep_->table.Hash(key.ptr, key.len);
   Value* value = nullptr;
-  if (Record* record = rep_->table.Find(hash, key.ptr, key.len)) {
-    // Absent or unlinked: the key was missing at some point of this call.
-    if (ReadStable(record, &value) & (kTidAbsent | kTidUnlinked)) {
-      value = nullptr;
+  int64_t deadline = 0;
+  Table* table = rep_->table(db);
+  if (table != nullptr) {
+    uint64_t hash = table->Hash(key.ptr, key.len);
+    if (Record* record = table->Find(hash, key.ptr, key.len)) {
+      // Absent or unlinked: the key was missing at some point of this call.
+      if ((ReadStable(record, &value, &deadline) & (kTidAbsent | kTidUnlinked)) ||
+          Expired(deadline, [worker] { return worker->NowMs(); })) {
+        value = nullptr;
+      }
     }
   }
+  if (expire_at_ms != nullptr) *expire_at_ms = value == nullptr ? 0 : deadline;
   CallSink(sink, sink_ctx, value);
   return Status::OK();
 }
 
-Status Engine::Get(Worker* worker, Slice key, std::string* value) {
+Status Engine::Get(Worker* worker, uint32_t db, Slice key, std::string* value,
+                   int64_t* expire_at_ms) {
   return Guarded([&]() -> Status {
     if (value == nullptr) return Status::InvalidArgument();
     struct Ctx {
@@ -270,7 +308,7 @@ Status Engine::Get(Worker* worker, Slice key, std::string* value) {
       bool no_memory;
     } ctx{value, false, false};
     Status s = Get(
-        worker, key,
+        worker, db, key,
         [](void* c, const uint8_t* p, size_t n) {
           Ctx* ctx = static_cast<Ctx*>(c);
           if (p == nullptr) return;
@@ -281,22 +319,29 @@ Status Engine::Get(Worker* worker, Slice key, std::string* value) {
             ctx->no_memory = true;
           }
         },
-        &ctx);
+        &ctx, expire_at_ms);
     if (!s.ok()) return s;
     if (ctx.no_memory) return Status::NoMemory();
     return ctx.found ? Status::OK() : Status::NotFound();
   });
 }
 
-Status Engine::Put(Worker* worker, Slice key, Slice value, uint32_t flags,
-                   ValueSink old_sink, void* old_ctx) {
-  if (worker == nullptr || !ValidSlice(key, rep_->options.max_key_bytes) ||
+Status Engine::Put(Worker* worker, uint32_t db, Slice key, Slice value,
+                   uint32_t flags, int64_t expire_at_ms, ValueSink old_sink,
+                   void* old_ctx) {
+  constexpr uint32_t kConditions = kPutIfAbsent | kPutIfPresent;
+  if (worker == nullptr || db >= rep_->options.databases ||
+      !ValidSlice(key, rep_->options.max_key_bytes) ||
       !ValidSlice(value, rep_->options.max_value_bytes) ||
-      (flags & ~(kPutIfAbsent | kPutIfPresent)) != 0 ||
-      flags == (kPutIfAbsent | kPutIfPresent)) {
+      (flags & ~(kConditions | kPutKeepTtl)) != 0 ||
+      (flags & kConditions) == kConditions) {
     return Status::InvalidArgument();
   }
-  WriteItem item = MakeItem(rep_->table, key, 0, WriteItem::kPut);
+  Table* table = rep_->TableForWrite(db);
+  if (table == nullptr) return Status::NoMemory();
+  WriteItem item = MakeItem(table, db, key, 0, WriteItem::kPut);
+  item.keep_ttl = (flags & kPutKeepTtl) != 0;
+  item.new_expire_at_ms = item.keep_ttl ? 0 : expire_at_ms;
   item.new_value = NewValue(value.ptr, value.len);
   if (item.new_value == nullptr) return Status::NoMemory();
   EpochGuard epoch(worker);
@@ -312,48 +357,75 @@ Status Engine::Put(Worker* worker, Slice key, Slice value, uint32_t flags,
     FreeNewValues(&item, 1);
     return Status::ConditionFailed();
   }
+  ResolveDeadline(worker, &item);  // a past deadline makes it a delete
   InstallAndRelease(worker, &item, 1,
                     worker->NextTid(TidVersion(item.locked_tid)));
   return Status::OK();
 }
 
-Status Engine::Delete(Worker* worker, const Slice* keys, size_t n_keys,
-                      uint64_t* deleted) {
+Status Engine::Take(Worker* worker, uint32_t db, Slice key, ValueSink sink,
+                    void* sink_ctx) {
+  if (worker == nullptr || sink == nullptr || db >= rep_->options.databases ||
+      !ValidSlice(key, rep_->options.max_key_bytes)) {
+    return Status::InvalidArgument();
+  }
+  Table* table = rep_->table(db);
+  WriteItem item{};
+  if (table != nullptr) item = MakeItem(table, db, key, 0, WriteItem::kDelete);
+  {
+    // A miss needs no lock: it is linearized at the lookup.
+    EpochGuard epoch(worker);
+    if (table == nullptr ||
+        table->Find(item.hash, key.ptr, key.len) == nullptr) {
+      sink(sink_ctx, nullptr, 0);
+      return Status::OK();
+    }
+  }
+  EpochGuard epoch(worker);
+  Status s = LockAll(worker, &item, 1);
+  if (!s.ok()) return s;
+  CallSink(sink, sink_ctx, item.old_value);
+  InstallAndRelease(worker, &item, 1,
+                    worker->NextTid(TidVersion(item.locked_tid)));
+  return Status::OK();
+}
+
+Status Engine::Delete(Worker* worker, uint32_t db, const Slice* keys,
+                      size_t n_keys, uint64_t* deleted) {
   return Guarded([&]() -> Status {
     if (worker == nullptr || deleted == nullptr ||
-        (keys == nullptr && n_keys > 0) ||
-        n_keys > rep_->options.max_batch_keys) {
+        db >= rep_->options.databases ||
+        !ValidKeys(rep_->options, keys, n_keys)) {
       return Status::InvalidArgument();
     }
     *deleted = 0;
-    for (size_t i = 0; i < n_keys; ++i) {
-      if (!ValidSlice(keys[i], rep_->options.max_key_bytes)) {
-        return Status::InvalidArgument();
-      }
-    }
-    if (n_keys == 0) return Status::OK();
-    Table& table = rep_->table;
+    Table* table = rep_->table(db);
+    if (n_keys == 0 || table == nullptr) return Status::OK();
     std::vector<WriteItem>& items = worker->items;
     items.clear();
     if (n_keys == 1) {
       // A miss needs no lock: it is linearized at the lookup.
       EpochGuard epoch(worker);
-      uint64_t hash = table.Hash(keys[0].ptr, keys[0].len);
-      if (table.Find(hash, keys[0].ptr, keys[0].len) == nullptr) {
+      uint64_t hash = table->Hash(keys[0].ptr, keys[0].len);
+      if (table->Find(hash, keys[0].ptr, keys[0].len) == nullptr) {
         return Status::OK();
       }
     }
     items.reserve(n_keys);
     for (size_t i = 0; i < n_keys; ++i) {
-      items.push_back(MakeItem(table, keys[i], i, WriteItem::kDelete));
+      items.push_back(MakeItem(table, db, keys[i], i, WriteItem::kDelete));
     }
     SortAndDedupe(&items);
     EpochGuard epoch(worker);
     Status s = LockAll(worker, items.data(), items.size());
     if (!s.ok()) return s;
     uint64_t present = 0;
-    for (const WriteItem& item : items) present += item.old_value != nullptr;
-    if (present == 0) {
+    bool stored = false;  // expired values are reclaimed, not counted
+    for (const WriteItem& item : items) {
+      present += item.old_value != nullptr;
+      stored = stored || item.stored_value != nullptr;
+    }
+    if (!stored) {
       ReleaseAll(worker, items.data(), items.size());
     } else {
       uint64_t tid =
@@ -365,34 +437,87 @@ Status Engine::Delete(Worker* worker, const Slice* keys, size_t n_keys,
   });
 }
 
-Status Engine::Exists(Worker* worker, const Slice* keys, size_t n_keys,
-                      uint64_t* count) {
+Status Engine::Exists(Worker* worker, uint32_t db, const Slice* keys,
+                      size_t n_keys, uint64_t* count) {
   return Guarded([&]() -> Status {
     if (worker == nullptr || count == nullptr ||
-        (keys == nullptr && n_keys > 0) ||
-        n_keys > rep_->options.max_batch_keys) {
+        db >= rep_->options.databases ||
+        !ValidKeys(rep_->options, keys, n_keys)) {
       return Status::InvalidArgument();
     }
-    for (size_t i = 0; i < n_keys; ++i) {
-      if (!ValidSlice(keys[i], rep_->options.max_key_bytes)) {
-        return Status::InvalidArgument();
-      }
-    }
     uint64_t found = 0;
-    Status s = Snapshot(worker, keys, n_keys,
+    Status s = Snapshot(worker, db, keys, n_keys,
                         [&](size_t, const Value* v) { found += v != nullptr; });
     *count = s.ok() ? found : 0;
     return s;
   });
 }
 
-Status Engine::IncrBy(Worker* worker, Slice key, int64_t delta,
+Status Engine::Expire(Worker* worker, uint32_t db, Slice key,
+                      int64_t expire_at_ms, uint32_t flags,
+                      uint32_t* applied) {
+  constexpr uint32_t kAll =
+      kExpireNx | kExpireXx | kExpireGt | kExpireLt | kExpirePersist;
+  if (worker == nullptr || applied == nullptr ||
+      db >= rep_->options.databases ||
+      !ValidSlice(key, rep_->options.max_key_bytes) || (flags & ~kAll) != 0 ||
+      ((flags & kExpirePersist) && flags != kExpirePersist) ||
+      ((flags & kExpireNx) && (flags & (kExpireXx | kExpireGt | kExpireLt))) ||
+      ((flags & kExpireGt) && (flags & kExpireLt))) {
+    return Status::InvalidArgument();
+  }
+  *applied = 0;
+  Table* table = rep_->table(db);
+  WriteItem item{};
+  if (table != nullptr) item = MakeItem(table, db, key, 0, WriteItem::kExpire);
+  {
+    EpochGuard epoch(worker);
+    if (table == nullptr ||
+        table->Find(item.hash, key.ptr, key.len) == nullptr) {
+      return Status::OK();
+    }
+  }
+  EpochGuard epoch(worker);
+  Status s = LockAll(worker, &item, 1);
+  if (!s.ok()) return s;
+  bool apply = false;
+  int64_t current = item.old_expire_at_ms;  // 0 = none = infinitely far
+  if (item.old_value == nullptr) {
+    item.kind = WriteItem::kDelete;  // reclaims an expired value, if any
+  } else if (flags == kExpirePersist) {
+    apply = current != 0;
+    item.new_expire_at_ms = 0;
+  } else {
+    apply = !((flags & kExpireNx) && current != 0) &&
+            !((flags & kExpireXx) && current == 0) &&
+            !((flags & kExpireGt) && (current == 0 || expire_at_ms <= current)) &&
+            !((flags & kExpireLt) && current != 0 && expire_at_ms >= current);
+    // Unlike in Put, 0 here is a deadline (the epoch), long past.
+    if (apply && expire_at_ms <= worker->NowMs()) {
+      item.kind = WriteItem::kDelete;
+    }
+    item.new_expire_at_ms = expire_at_ms;
+  }
+  if (!apply && item.kind != WriteItem::kDelete) {
+    ReleaseAll(worker, &item, 1);
+    return Status::OK();
+  }
+  InstallAndRelease(worker, &item, 1,
+                    worker->NextTid(TidVersion(item.locked_tid)));
+  *applied = apply ? 1 : 0;
+  return Status::OK();
+}
+
+Status Engine::IncrBy(Worker* worker, uint32_t db, Slice key, int64_t delta,
                       int64_t* result) {
   if (worker == nullptr || result == nullptr ||
+      db >= rep_->options.databases ||
       !ValidSlice(key, rep_->options.max_key_bytes)) {
     return Status::InvalidArgument();
   }
-  WriteItem item = MakeItem(rep_->table, key, 0, WriteItem::kPut);
+  Table* table = rep_->TableForWrite(db);
+  if (table == nullptr) return Status::NoMemory();
+  WriteItem item = MakeItem(table, db, key, 0, WriteItem::kPut);
   EpochGuard epoch(worker);
   Status s = LockAll(worker, &item, 1);
   if (!s.ok()) return s;
@@ -414,56 +539,58 @@ Status Engine::IncrBy(Worker* worker, Slice key, int64_t delta,
     ReleaseAll(worker, &item, 1);
     return Status::NoMemory();
   }
+  item.new_expire_at_ms = item.old_expire_at_ms;  // live, or 0 when missing
   InstallAndRelease(worker, &item, 1,
                     worker->NextTid(TidVersion(item.locked_tid)));
   *result = next;
   return Status::OK();
 }
 
-Status Engine::MultiGet(Worker* worker, const Slice* keys, size_t n_keys,
-                        ValueSink sink, void* sink_ctx) {
+Status Engine::MultiGet(Worker* worker, uint32_t db, const Slice* keys,
+                        size_t n_keys, ValueSink sink, void* sink_ctx) {
   return Guarded([&]() -> Status {
     if (worker == nullptr || sink == nullptr ||
-        (keys == nullptr && n_keys > 0) ||
-        n_keys > rep_->options.max_batch_keys) {
+        db >= rep_->options.databases ||
+        !ValidKeys(rep_->options, keys, n_keys)) {
       return Status::InvalidArgument();
     }
-    for (size_t i = 0; i < n_keys; ++i) {
-      if (!ValidSlice(keys[i], rep_->options.max_key_bytes)) {
-        return Status::InvalidArgument();
-      }
-    }
-    return Snapshot(worker, keys, n_keys, [&](size_t, const Value* v) {
+    return Snapshot(worker, db, keys, n_keys, [&](size_t, const Value* v) {
       CallSink(sink, sink_ctx, v);
     });
   });
 }
 
-Status Engine::MultiPut(Worker* worker, const Slice* keys, const Slice* values,
-                        size_t n) {
+Status Engine::MultiPut(Worker* worker, uint32_t db, const Slice* keys,
+                        const Slice* values, size_t n, uint32_t flags,
+                        uint32_t* written) {
   return Guarded([&]() -> Status {
-    if (worker == nullptr || ((keys == nullptr || values == nullptr) && n > 0) ||
-        n > rep_->options.max_batch_keys) {
+    if (written != nullptr) *written = 0;
+    if (worker == nullptr || db >= rep_->options.databases ||
+        (flags & ~kMultiPutIfNoneExist) != 0 ||
+        !ValidKeys(rep_->options, keys, n) || (values == nullptr && n > 0)) {
       return Status::InvalidArgument();
     }
     for (size_t i = 0; i < n; ++i) {
-      if (!ValidSlice(keys[i], rep_->options.max_key_bytes) ||
-          !ValidSlice(values[i], rep_->options.max_value_bytes)) {
+      if (!ValidSlice(values[i], rep_->options.max_value_bytes)) {
         return Status::InvalidArgument();
       }
     }
-    if (n == 0) return Status::OK();
-    Table& table = rep_->table;
+    if (n == 0) {
+      if (written != nullptr) *written = 1;
+      return Status::OK();
+    }
+    Table* table = rep_->TableForWrite(db);
+    if (table == nullptr) return Status::NoMemory();
     std::vector<WriteItem>& items = worker->items;
     items.clear();
     items.reserve(n);
     for (size_t i = 0; i < n; ++i) {
-      items.push_back(MakeItem(table, keys[i], i, WriteItem::kPut));
+      items.push_back(MakeItem(table, db, keys[i], i, WriteItem::kPut));
     }
     SortAndDedupe(&items);  // later duplicates win
     for (WriteItem& item : items) {
       const Slice& v = values[item.input_index];
-      item.new_value = NewValue(v.ptr, v.len);
+      item.new_value = NewValue(v.ptr, v.len);  // new_expire_at_ms = 0
       if (item.new_value == nullptr) {
         FreeNewValues(items.data(), items.size());
         return Status::NoMemory();
@@ -475,39 +602,213 @@ Status Engine::MultiPut(Worker* worker, const Slice* keys, const Slice* values,
       FreeNewValues(items.data(), items.size());
       return s;
     }
+    if (flags & kMultiPutIfNoneExist) {
+      for (const WriteItem& item : items) {
+        if (item.old_value != nullptr) {
+          ReleaseAll(worker, items.data(), items.size());
+          FreeNewValues(items.data(), items.size());
+          return Status::OK();
+        }
+      }
+    }
     uint64_t tid = worker->NextTid(MaxLockedVersion(items.data(), items.size()));
     InstallAndRelease(worker, items.data(), items.size(), tid);
+    if (written != nullptr) *written = 1;
     return Status::OK();
   });
 }
 
-Status Engine::Count(Worker* worker, uint64_t* n_keys) {
-  if (worker == nullptr || n_keys == nullptr) return Status::InvalidArgument();
-  *n_keys = rep_->table.LiveCount();
+Status Engine::Count(Worker* worker, uint32_t db, uint64_t* n_keys,
+                     uint64_t* n_keys_with_expiry) {
+  if (worker == nullptr || db >= rep_->options.databases) {
+    return Status::InvalidArgument();
+  }
+  Table* table = rep_->table(db);
+  if (n_keys != nullptr) *n_keys = table == nullptr ? 0 : table->LiveCount();
+  if (n_keys_with_expiry != nullptr) {
+    *n_keys_with_expiry = table == nullptr ? 0 : table->ExpiresCount();
+  }
   return Status::OK();
 }
 
-Status Engine::Clear(Worker* worker) {
-  if (worker == nullptr) return Status::InvalidArgument();
-  Table& table = rep_->table;
+namespace {
+
+// Locks a record met during iteration and deletes it if should_delete()
+// says so under the lock. Returns whether it deleted. Inside an epoch.
+template <typename Pred>
+bool DeleteIf(Worker* worker, Table* table, Record* record,
+              Pred&& should_delete) noexcept {
+  WriteItem item{};
+  if (!LockRecord(record, &item.locked_tid)) return false;  // already gone
+  item.table = table;
+  item.record = record;
+  item.hash = record->hash;
+  item.kind = WriteItem::kDelete;
+  item.stored_value = record->value.load(std::memory_order_relaxed);
+  item.stored_expire_at_ms =
+      record->expire_at_ms.load(std::memory_order_relaxed);
+  // An absent record here is someone's placeholder released meanwhile.
+  if (item.stored_value == nullptr || !should_delete(item)) {
+    ReleaseAll(worker, &item, 1);
+    return false;
+  }
+  InstallAndRelease(worker, &item, 1,
+                    worker->NextTid(TidVersion(item.locked_tid)));
+  return true;
+}
+
+void ClearTable(Worker* worker, Table* table) {
   for (size_t shard = 0; shard < Table::kShardCount; ++shard) {
     // One epoch per shard, so reclamation keeps up on large tables.
     EpochGuard epoch(worker);
-    table.ForEachInShard(shard, [&](Record* record) noexcept {
-      WriteItem item{};
-      if (!LockRecord(record, &item.locked_tid)) return;  // already gone
-      item.record = record;
-      item.hash = record->hash;
-      item.kind = WriteItem::kDelete;
-      item.old_value = record->value.load(std::memory_order_relaxed);
-      if (item.old_value == nullptr) {
-        ReleaseAll(worker, &item, 1);  // someone's placeholder
-      } else {
-        InstallAndRelease(worker, &item, 1,
-                          worker->NextTid(TidVersion(item.locked_tid)));
-      }
+    table->ForEachInShard(shard, [&](Record* record) noexcept {
+      DeleteIf(worker, table, record, [](const WriteItem&) { return true; });
     });
   }
+}
+
+}  // namespace
+
+Status Engine::Clear(Worker* worker, uint32_t db) {
+  if (worker == nullptr ||
+      (db != kAllDatabases && db >= rep_->options.databases)) {
+    return Status::InvalidArgument();
+  }
+  for (uint32_t d = 0; d < rep_->options.databases; ++d) {
+    if (db != kAllDatabases && d != db) continue;
+    if (Table* table = rep_->table(d)) ClearTable(worker, table);
+  }
+  return Status::OK();
+}
+
+Status Engine::ExpireCycle(Worker* worker, size_t max_checks,
+                           uint64_t* expired) {
+  if (worker == nullptr || expired == nullptr) return Status::InvalidArgument();
+  *expired = 0;
+  const uint32_t databases = rep_->options.databases;
+  // At most one lap per call, so a call on an engine without deadlines ends.
+  size_t shards_left = size_t{databases} * Table::kShardCount;
+  size_t checks = 0;
+  auto next_shard = [worker, databases] {
+    worker->expire_slot = 0;
+    if (++worker->expire_shard == Table::kShardCount) {
+      worker->expire_shard = 0;
+      worker->expire_db = (worker->expire_db + 1) % databases;
+    }
+  };
+  while (checks < max_checks && shards_left > 0) {
+    if (worker->expire_db >= databases) worker->expire_db = 0;
+    Table* table = rep_->table(worker->expire_db);
+    if (table == nullptr) {  // a whole unused database costs one check
+      shards_left -= std::min(shards_left,
+                              Table::kShardCount - worker->expire_shard);
+      worker->expire_shard = Table::kShardCount - 1;
+      next_shard();
+      ++checks;
+      continue;
+    }
+    --shards_left;
+    if (table->ShardExpires(worker->expire_shard) <= 0) {
+      next_shard();
+      ++checks;
+      continue;
+    }
+    EpochGuard epoch(worker);
+    auto now = [worker] { return worker->NowMs(); };
+    size_t next = table->VisitSlots(
+        worker->expire_shard, worker->expire_slot, max_checks - checks,
+        &checks, [&](Record* record) noexcept {
+          if (!Expired(record->expire_at_ms.load(std::memory_order_acquire),
+                       now)) {
+            return;
+          }
+          *expired += DeleteIf(worker, table, record, [&](const WriteItem& i) {
+            return Expired(i.stored_expire_at_ms, now);
+          });
+        });
+    ++checks;  // progress even when the array shrank under the cursor
+    if (next == 0) {
+      next_shard();
+    } else {
+      worker->expire_slot = next;
+    }
+  }
+  return Status::OK();
+}
+
+Status Engine::Scan(Worker* worker, uint32_t db, uint64_t cursor, size_t count,
+                    ValueSink key_sink, void* sink_ctx,
+                    uint64_t* next_cursor) {
+  if (worker == nullptr || key_sink == nullptr || next_cursor == nullptr ||
+      db >= rep_->options.databases) {
+    return Status::InvalidArgument();
+  }
+  *next_cursor = 0;
+  Table* table = rep_->table(db);
+  if (table == nullptr) return Status::OK();
+  size_t shard = static_cast<size_t>(cursor >> kScanShardShift);
+  uint64_t bucket_cursor = cursor & kScanBucketMask;
+  if (count == 0) count = 1;
+  size_t max_probes = count > SIZE_MAX / kScanProbesPerKey
+                          ? SIZE_MAX
+                          : count * kScanProbesPerKey;
+  size_t emitted = 0;
+  size_t probed = 0;
+  EpochGuard epoch(worker);
+  while (shard < Table::kShardCount && emitted < count && probed < max_probes) {
+    if (table->ShardLive(shard) <= 0) {  // nothing to return: skip cheaply
+      ++shard;
+      bucket_cursor = 0;
+      continue;
+    }
+    bucket_cursor = table->ScanStep(
+        shard, bucket_cursor, &probed, [&](Record* record) {
+          if (!LiveForIteration(worker, record)) return;
+          key_sink(sink_ctx, record->key(), record->key_bytes);
+          ++emitted;
+        });
+    bucket_cursor &= kScanBucketMask;
+    if (bucket_cursor == 0) ++shard;
+  }
+  if (shard < Table::kShardCount) {
+    *next_cursor = (uint64_t{shard} << kScanShardShift) | bucket_cursor;
+  }
+  return Status::OK();
+}
+
+Status Engine::RandomKey(Worker* worker, uint32_t db, ValueSink sink,
+                         void* sink_ctx) {
+  if (worker == nullptr || sink == nullptr || db >= rep_->options.databases) {
+    return Status::InvalidArgument();
+  }
+  Table* table = rep_->table(db);
+  if (table == nullptr || table->LiveCount() == 0) {
+    sink(sink_ctx, nullptr, 0);
+    return Status::OK();
+  }
+  EpochGuard epoch(worker);
+  auto emit_live = [&](Record* record) {
+    if (!LiveForIteration(worker, record)) return false;
+    sink(sink_ctx, record->key(), record->key_bytes);
+    return true;
+  };
+  for (int attempt = 0; attempt < kRandomKeyAttempts; ++attempt) {
+    size_t shard = worker->Random() % Table::kShardCount;
+    if (table->ShardLive(shard) <= 0) continue;
+    if (table->ProbeFrom(shard, worker->Random(), emit_live)) {
+      return Status::OK();
+    }
+  }
+  // Sparse or mostly expired: sweep every shard from a random one.
+  size_t first = worker->Random() % Table::kShardCount;
+  for (size_t n = 0; n < Table::kShardCount; ++n) {
+    size_t shard = (first + n) % Table::kShardCount;
+    if (table->ShardLive(shard) <= 0) continue;
+    if (table->ProbeFrom(shard, worker->Random(), emit_live)) {
+      return Status::OK();
+    }
+  }
+  sink(sink_ctx, nullptr, 0);
   return Status::OK();
 }
 
@@ -527,17 +828,75 @@ Status Engine::TxnBegin(Worker* worker, Txn** txn) {
   return Status::OK();
 }
 
-Status Engine::TxnGet(Txn* txn, Slice key, ValueSink sink, void* sink_ctx) {
+namespace {
+
+// Reads key from the store into txn's read set: *value (nullptr if missing
+// or expired; valid until the epoch ends) and *deadline.
+Status TxnReadStore(Txn* txn, uint32_t db, std::string k, Slice key,
+                    Value** value, int64_t* deadline) {
+  Worker* worker = txn->worker;
+  EngineRep* rep = worker->rep;
+  Table* table = rep->table(db);
+  uint64_t hash = Table::HashKey(rep->seed, key.ptr, key.len);
+  uint64_t observed =
+      table == nullptr ? 0 : table->InsertVersion(Table::ShardOf(hash));
+  uint64_t expired_version = 0;
+  bool missing = true;
+  *value = nullptr;
+  *deadline = 0;
+  if (table != nullptr) {
+    if (Record* record = table->Find(hash, key.ptr, key.len)) {
+      uint64_t tid = ReadStable(record, value, deadline);
+      if (tid & (kTidAbsent | kTidUnlinked)) {
+        *value = nullptr;  // keep the insert version read before the lookup
+      } else if (Expired(*deadline, [worker] { return worker->NowMs(); })) {
+        *value = nullptr;
+        expired_version = TidVersion(tid);
+      } else {
+        observed = TidVersion(tid);
+        missing = false;
+      }
+    }
+  }
+  if (missing) *deadline = 0;
+  txn->reads.push_back(Txn::Read{std::move(k), db, hash, observed,
+                                 expired_version, *deadline, missing});
+  txn->bytes += key.len;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status Engine::TxnGet(Txn* txn, uint32_t db, Slice key, ValueSink sink,
+                      void* sink_ctx, int64_t* expire_at_ms) {
   return Guarded([&]() -> Status {
-    if (txn == nullptr || !ValidSlice(key, rep_->options.max_key_bytes)) {
+    if (txn == nullptr || db >= rep_->options.databases ||
+        !ValidSlice(key, rep_->options.max_key_bytes)) {
       return Status::InvalidArgument();
     }
-    std::string k(reinterpret_cast<const char*>(key.ptr), key.len);
+    if (expire_at_ms != nullptr) *expire_at_ms = 0;
+    std::string k = TxnKey(db, key.ptr, key.len);
+    bool room =
+        txn->reads.size() + txn->writes.size() < rep_->options.max_txn_keys &&
+        txn->bytes + key.len <= rep_->options.max_txn_bytes;
     auto own = txn->writes.find(k);
     if (own != txn->writes.end()) {
+      const Txn::Write& w = own->second;
+      int64_t deadline = w.expire_at_ms;
+      bool missing = w.is_delete || Expired(deadline, [&] {
+                       return rep_->NowMs();
+                     });
+      if (!missing && w.keep_ttl && expire_at_ms != nullptr) {
+        // The deadline is the stored key's: read it (into the read set).
+        if (!room) return Status::InvalidArgument();
+        EpochGuard epoch(txn->worker);
+        Value* ignored;
+        Status s = TxnReadStore(txn, db, std::move(k), key, &ignored, &deadline);
+        if (!s.ok()) return s;
+      }
+      if (expire_at_ms != nullptr && !missing) *expire_at_ms = deadline;
       if (sink != nullptr) {
-        const Txn::Write& w = own->second;
-        if (w.is_delete) {
+        if (missing) {
           sink(sink_ctx, nullptr, 0);
         } else {
           // data() of an empty std::string is non-NULL: an empty value.
@@ -547,41 +906,28 @@ Status Engine::TxnGet(Txn* txn, Slice key, ValueSink sink, void* sink_ctx) {
       }
       return Status::OK();
     }
-    if (txn->reads.size() + txn->writes.size() >= rep_->options.max_txn_keys ||
-        txn->bytes + key.len > rep_->options.max_txn_bytes) {
-      return Status::InvalidArgument();
-    }
-    Worker* worker = txn->worker;
-    Table& table = rep_->table;
-    EpochGuard epoch(worker);
-    uint64_t hash = table.Hash(key.ptr, key.len);
-    uint64_t observed = table.InsertVersion(Table::ShardOf(hash));
-    bool missing = true;
+    if (!room) return Status::InvalidArgument();
+    EpochGuard epoch(txn->worker);
     Value* value = nullptr;
-    if (Record* record = table.Find(hash, key.ptr, key.len)) {
-      uint64_t tid = ReadStable(record, &value);
-      if (tid & (kTidAbsent | kTidUnlinked)) {
-        value = nullptr;  // keep the insert version read before the lookup
-      } else {
-        observed = TidVersion(tid);
-        missing = false;
-      }
-    }
-    txn->reads.push_back(Txn::Read{std::move(k), hash, observed, missing});
-    txn->bytes += key.len;
+    int64_t deadline = 0;
+    Status s = TxnReadStore(txn, db, std::move(k), key, &value, &deadline);
+    if (!s.ok()) return s;
+    if (expire_at_ms != nullptr) *expire_at_ms = deadline;
     if (sink != nullptr) CallSink(sink, sink_ctx, value);
     return Status::OK();
   });
 }
 
 namespace {
-Status BufferWrite(const EngineOptions& options, Txn* txn, Slice key,
-                   Slice value, bool is_delete) {
-  if (txn == nullptr || !ValidSlice(key, options.max_key_bytes) ||
+Status BufferWrite(const EngineOptions& options, Txn* txn, uint32_t db,
+                   Slice key, Slice value, bool is_delete, bool keep_ttl,
+                   int64_t expire_at_ms) {
+  if (txn == nullptr || db >= options.databases ||
+      !ValidSlice(key, options.max_key_bytes) ||
       !ValidSlice(value, options.max_value_bytes)) {
     return Status::InvalidArgument();
   }
-  std::string k(reinterpret_cast<const char*>(key.ptr), key.len);
+  std::string k = TxnKey(db, key.ptr, key.len);
   auto it = txn->writes.find(k);
   bool is_new = it == txn->writes.end();
   if ((is_new &&
@@ -589,11 +935,23 @@ Status BufferWrite(const EngineOptions& options, Txn* txn, Slice key,
       txn->bytes + key.len + value.len > options.max_txn_bytes) {
     return Status::InvalidArgument();
   }
-  std::string v(reinterpret_cast<const char*>(value.ptr), value.len);
-  if (is_new) {
-    txn->writes.emplace(std::move(k), Txn::Write{std::move(v), is_delete});
+  if (is_delete || !keep_ttl) {
+    keep_ttl = false;
+    expire_at_ms = is_delete ? 0 : expire_at_ms;
+  } else if (!is_new) {
+    // KEEPTTL over this transaction's own write keeps that write's deadline.
+    const Txn::Write& earlier = it->second;
+    keep_ttl = !earlier.is_delete && earlier.keep_ttl;
+    expire_at_ms = earlier.is_delete ? 0 : earlier.expire_at_ms;
   } else {
-    it->second = Txn::Write{std::move(v), is_delete};
+    expire_at_ms = 0;
+  }
+  std::string v(reinterpret_cast<const char*>(value.ptr), value.len);
+  Txn::Write write{std::move(v), expire_at_ms, is_delete, keep_ttl};
+  if (is_new) {
+    txn->writes.emplace(std::move(k), std::move(write));
+  } else {
+    it->second = std::move(write);
   }
   // Overwrites are counted again: a cheap upper bound.
   txn->bytes += key.len + value.len;
@@ -601,14 +959,19 @@ Status BufferWrite(const EngineOptions& options, Txn* txn, Slice key,
 }
 }  // namespace
 
-Status Engine::TxnPut(Txn* txn, Slice key, Slice value) {
-  return Guarded(
-      [&]() { return BufferWrite(rep_->options, txn, key, value, false); });
+Status Engine::TxnPut(Txn* txn, uint32_t db, Slice key, Slice value,
+                      uint32_t flags, int64_t expire_at_ms) {
+  return Guarded([&]() {
+    if ((flags & ~kPutKeepTtl) != 0) return Status::InvalidArgument();
+    return BufferWrite(rep_->options, txn, db, key, value, false,
+                       (flags & kPutKeepTtl) != 0, expire_at_ms);
+  });
 }
 
-Status Engine::TxnDelete(Txn* txn, Slice key) {
+Status Engine::TxnDelete(Txn* txn, uint32_t db, Slice key) {
   return Guarded([&]() {
-    return BufferWrite(rep_->options, txn, key, Slice{nullptr, 0}, true);
+    return BufferWrite(rep_->options, txn, db, key, Slice{nullptr, 0}, true,
+                       false, 0);
   });
 }
 

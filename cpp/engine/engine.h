@@ -7,9 +7,9 @@
 //   corewire::Status s = corewire::Engine::Open(corewire::EngineOptions(), &engine);
 //   corewire::Worker* w;
 //   s = engine->OpenWorker(0, &w);           // once per thread
-//   s = engine->Put(w, ToSlice("k"), ToSlice("v"));
+//   s = engine->Put(w, 0, ToSlice("k"), ToSlice("v"));   // db 0
 //   std::string v;
-//   s = engine->Get(w, ToSlice("k"), &v);    // NotFound on a miss
+//   s = engine->Get(w, 0, ToSlice("k"), &v);    // NotFound on a miss
 //   engine->CloseWorker(w);                  // before the engine goes
 //
 // Threads: every call takes the caller's Worker. A Worker is used by one
@@ -23,6 +23,15 @@
 // multi-key operations lock their keys in one global order (no deadlock)
 // and are atomic; multi-key reads are consistent snapshots. Transactions
 // are serializable and fail with Conflict instead of blocking.
+//
+// Databases: every key-addressed call takes a db index (0..databases-1,
+// else InvalidArgument). Databases are independent keyspaces; a database's
+// index is allocated on its first write, so unused ones cost nothing.
+//
+// Expiry: a record may carry a deadline (expire_at_ms, Unix ms on the
+// engine's clock, 0 = none). A key whose deadline is <= now is missing for
+// every call; writes that meet it and ExpireCycle reclaim it. The clock is
+// read only when a record has a deadline, at most once per call.
 //
 // Errors are values: no method throws. Sinks receive values by pointer into
 // engine memory that is valid only during the sink call, so a read allocates
@@ -52,11 +61,30 @@ inline Slice ToSlice(std::string_view s) {
 // is non-NULL with length 0). Bytes are valid only during the call.
 using ValueSink = cw_value_sink;
 
-// Flags for Engine::Put.
+// Flags for Engine::Put (and kPutKeepTtl for TxnPut).
 constexpr uint32_t kPutIfAbsent = CW_PUT_IF_ABSENT;   // NX
 constexpr uint32_t kPutIfPresent = CW_PUT_IF_PRESENT; // XX
+constexpr uint32_t kPutKeepTtl = CW_PUT_KEEP_TTL;     // KEEPTTL
+
+// Flags for Engine::Expire (see corewire_engine.h for the valid mixes).
+constexpr uint32_t kExpireNx = CW_EXPIRE_NX;
+constexpr uint32_t kExpireXx = CW_EXPIRE_XX;
+constexpr uint32_t kExpireGt = CW_EXPIRE_GT;
+constexpr uint32_t kExpireLt = CW_EXPIRE_LT;
+constexpr uint32_t kExpirePersist = CW_EXPIRE_PERSIST;
+
+// Flags for Engine::MultiPut.
+constexpr uint32_t kMultiPutIfNoneExist = CW_MPUT_IF_NONE_EXIST;  // MSETNX
+
+// Clear's db for "every database".
+constexpr uint32_t kAllDatabases = CW_ALL_DATABASES;
 
 struct EngineOptions {
+  // Number of logical databases, 1..kMaxDatabases (Redis's default 16).
+  uint32_t databases = 16;
+  // The clock of expiry deadlines, in Unix ms. nullptr = CLOCK_REALTIME.
+  // Tests install a fake one; it must be thread-safe.
+  int64_t (*now_ms)() = nullptr;
   // Longest key / value accepted (Redis's proto-max-bulk-len default).
   size_t max_key_bytes = size_t{512} << 20;
   size_t max_value_bytes = size_t{512} << 20;
@@ -79,6 +107,7 @@ class Engine {
  public:
   // Most workers open at once (seed-ABI handles included).
   static constexpr size_t kMaxWorkers = 512;
+  static constexpr uint32_t kMaxDatabases = CW_MAX_DATABASES;
 
   // Creates an empty engine. Several engines may live in one process.
   static Status Open(const EngineOptions& options,
@@ -96,55 +125,99 @@ class Engine {
   void CloseWorker(Worker* worker);
   size_t open_workers() const;
 
-  // Calls sink exactly once: with the value, or NULL for a missing key.
-  Status Get(Worker* worker, Slice key, ValueSink sink, void* sink_ctx);
-  // Convenience copy: NotFound for a missing key.
-  Status Get(Worker* worker, Slice key, std::string* value);
+  uint32_t databases() const;
 
-  // Writes key = value. flags: kPutIfAbsent, kPutIfPresent or 0. If old_sink
-  // is set it is called once with the previous value (NULL if missing),
-  // whether or not the write happens. ConditionFailed when a flag stops it.
-  Status Put(Worker* worker, Slice key, Slice value, uint32_t flags = 0,
+  // Calls sink exactly once: with the value, or NULL for a missing key. If
+  // expire_at_ms is set it gets the deadline (0: none or missing).
+  Status Get(Worker* worker, uint32_t db, Slice key, ValueSink sink,
+             void* sink_ctx, int64_t* expire_at_ms = nullptr);
+  // Convenience copy: NotFound for a missing key.
+  Status Get(Worker* worker, uint32_t db, Slice key, std::string* value,
+             int64_t* expire_at_ms = nullptr);
+
+  // Writes key = value with deadline expire_at_ms (0 = none). flags:
+  // kPutIfAbsent or kPutIfPresent, optionally | kPutKeepTtl (keep the
+  // current deadline; expire_at_ms ignored). If old_sink is set it is
+  // called once with the previous value (NULL if missing), whether or not
+  // the write happens. ConditionFailed when a flag stops it. A deadline
+  // already past deletes the key instead (OK).
+  Status Put(Worker* worker, uint32_t db, Slice key, Slice value,
+             uint32_t flags = 0, int64_t expire_at_ms = 0,
              ValueSink old_sink = nullptr, void* old_ctx = nullptr);
+
+  // Atomic read-and-delete: sink gets the deleted value or NULL.
+  Status Take(Worker* worker, uint32_t db, Slice key, ValueSink sink,
+              void* sink_ctx);
 
   // Atomically deletes keys; *deleted = how many existed (a key named twice
   // counts once).
-  Status Delete(Worker* worker, const Slice* keys, size_t n_keys,
+  Status Delete(Worker* worker, uint32_t db, const Slice* keys, size_t n_keys,
                 uint64_t* deleted);
 
   // Atomic snapshot count of existing keys; a key named twice counts twice.
-  Status Exists(Worker* worker, const Slice* keys, size_t n_keys,
+  Status Exists(Worker* worker, uint32_t db, const Slice* keys, size_t n_keys,
                 uint64_t* count);
 
+  // Sets (or with kExpirePersist removes) the key's deadline under the
+  // kExpire* flags; *applied = whether it changed. A deadline <= now
+  // deletes the key. InvalidArgument for a bad flag mix.
+  Status Expire(Worker* worker, uint32_t db, Slice key, int64_t expire_at_ms,
+                uint32_t flags, uint32_t* applied);
+
   // Atomic add to a strict base-10 int64 value (Redis string2ll rules; a
-  // missing key is 0). Stores the decimal result in *result.
-  // NotInteger / Overflow leave the value unchanged.
-  Status IncrBy(Worker* worker, Slice key, int64_t delta, int64_t* result);
+  // missing key is 0). Keeps the deadline. Stores the decimal result in
+  // *result. NotInteger / Overflow leave the value unchanged.
+  Status IncrBy(Worker* worker, uint32_t db, Slice key, int64_t delta,
+                int64_t* result);
 
   // Consistent snapshot of n_keys keys; then sink is called once per key in
   // order (NULL for missing).
-  Status MultiGet(Worker* worker, const Slice* keys, size_t n_keys,
-                  ValueSink sink, void* sink_ctx);
+  Status MultiGet(Worker* worker, uint32_t db, const Slice* keys,
+                  size_t n_keys, ValueSink sink, void* sink_ctx);
 
-  // Atomically writes n pairs; for a key named twice the later value wins.
-  Status MultiPut(Worker* worker, const Slice* keys, const Slice* values,
-                  size_t n);
+  // Atomically writes n pairs without deadlines; for a key named twice the
+  // later value wins. flags: 0 or kMultiPutIfNoneExist. *written (if set)
+  // = whether the pairs were written.
+  Status MultiPut(Worker* worker, uint32_t db, const Slice* keys,
+                  const Slice* values, size_t n, uint32_t flags = 0,
+                  uint32_t* written = nullptr);
 
-  // Number of live keys (sum of per-shard counters; cheap).
-  Status Count(Worker* worker, uint64_t* n_keys);
+  // Number of keys in db, and of those with a deadline (either may be
+  // nullptr). Sums per-shard counters: cheap, and may include expired keys
+  // not reclaimed yet.
+  Status Count(Worker* worker, uint32_t db, uint64_t* n_keys,
+               uint64_t* n_keys_with_expiry = nullptr);
 
-  // Deletes every key present when the call starts.
-  Status Clear(Worker* worker);
+  // Deletes every key of db (or of all databases: kAllDatabases) present
+  // when the call starts.
+  Status Clear(Worker* worker, uint32_t db);
+
+  // Active expiry: examines at most max_checks slots, round-robin over
+  // databases and shards from this worker's cursor, and deletes expired
+  // keys; *expired = how many.
+  Status ExpireCycle(Worker* worker, size_t max_checks, uint64_t* expired);
+
+  // One step of a SCAN: see cw_engine_ops.scan. key_sink gets keys.
+  Status Scan(Worker* worker, uint32_t db, uint64_t cursor, size_t count,
+              ValueSink key_sink, void* sink_ctx, uint64_t* next_cursor);
+
+  // Calls sink once with a random live key of db, or NULL if there is none.
+  Status RandomKey(Worker* worker, uint32_t db, ValueSink sink,
+                   void* sink_ctx);
 
   // Interactive transactions. Reads record the version they saw (a missing
   // key records its shard's insert version); writes are buffered. Commit
   // locks the write set in key order, validates the read set, installs and
   // unlocks; Conflict means nothing was written. Commit and Abort free txn.
+  // A transaction may span databases.
   Status TxnBegin(Worker* worker, Txn** txn);
   // Sees the transaction's own buffered writes; sink may be NULL (WATCH).
-  Status TxnGet(Txn* txn, Slice key, ValueSink sink, void* sink_ctx);
-  Status TxnPut(Txn* txn, Slice key, Slice value);
-  Status TxnDelete(Txn* txn, Slice key);
+  Status TxnGet(Txn* txn, uint32_t db, Slice key, ValueSink sink,
+                void* sink_ctx, int64_t* expire_at_ms = nullptr);
+  // flags: 0 or kPutKeepTtl.
+  Status TxnPut(Txn* txn, uint32_t db, Slice key, Slice value,
+                uint32_t flags = 0, int64_t expire_at_ms = 0);
+  Status TxnDelete(Txn* txn, uint32_t db, Slice key);
   Status TxnCommit(Txn* txn);
   void TxnAbort(Txn* txn);
 

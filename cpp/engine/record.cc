@@ -40,6 +40,7 @@ Record* NewRecord(uint64_t hash, const uint8_t* key, size_t key_bytes,
   record->retired_epoch = 0;
   record->tid.store(tid, std::memory_order_relaxed);
   record->value.store(nullptr, std::memory_order_relaxed);
+  record->expire_at_ms.store(0, std::memory_order_relaxed);
   record->hash = hash;
   record->key_bytes = key_bytes;
   if (key_bytes > 0) {
@@ -93,15 +94,18 @@ bool LockRecord(Record* record, uint64_t* locked_tid) noexcept {
   }
 }
 
-uint64_t ReadStable(const Record* record, Value** value) noexcept {
+uint64_t ReadStable(const Record* record, Value** value,
+                    int64_t* expire_at_ms) noexcept {
   for (uint64_t attempt = 0;; ++attempt) {
     uint64_t before = record->tid.load(std::memory_order_acquire);
     if (!(before & kTidLock)) {
       Value* seen = record->value.load(std::memory_order_acquire);
-      // Acquire above keeps this load after the value load.
+      int64_t deadline = record->expire_at_ms.load(std::memory_order_acquire);
+      // Acquire above keeps this load after the value and deadline loads.
       uint64_t after = record->tid.load(std::memory_order_acquire);
       if (before == after) {
         *value = seen;
+        *expire_at_ms = deadline;
         return before;
       }
     }

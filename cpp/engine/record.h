@@ -50,6 +50,9 @@ struct Value : Retirable {
 struct Record : Retirable {
   std::atomic<uint64_t> tid;
   std::atomic<Value*> value;  // nullptr iff the record is absent
+  // Deadline in Unix ms, 0 = none. Written under the lock; read inside the
+  // seqlock window like value. 0 while absent.
+  std::atomic<int64_t> expire_at_ms;
   uint64_t hash;
   size_t key_bytes;
   const uint8_t* key() const {
@@ -79,9 +82,17 @@ void Backoff(uint64_t attempt) noexcept;
 // has been unlinked: the caller must look the key up again.
 bool LockRecord(Record* record, uint64_t* locked_tid) noexcept;
 
-// Seqlock read: returns an unlocked TID word and the value that belongs to
-// it. Waits while a writer holds the lock. Caller must be inside an epoch.
-uint64_t ReadStable(const Record* record, Value** value) noexcept;
+// Seqlock read: returns an unlocked TID word and the value and deadline
+// that belong to it. Waits while a writer holds the lock. Caller must be
+// inside an epoch.
+uint64_t ReadStable(const Record* record, Value** value,
+                    int64_t* expire_at_ms) noexcept;
+
+// Whether a deadline has passed; now_ms() is called only for a deadline.
+template <typename NowFn>
+inline bool Expired(int64_t expire_at_ms, NowFn&& now_ms) {
+  return expire_at_ms != 0 && expire_at_ms <= now_ms();
+}
 
 }  // namespace corewire
 

@@ -63,7 +63,7 @@ void TestConcurrentIncrSumsExactly() {
   RunThreads(engine.get(), kThreads, [&](Worker* w, int t) {
     for (int i = 0; i < kIncrements; ++i) {
       int64_t r = 0;
-      CHECK(engine->IncrBy(w, K("counter"), 1, &r).ok());
+      CHECK(engine->IncrBy(w, 0, K("counter"), 1, &r).ok());
       seen[t].push_back(r);
     }
   });
@@ -76,7 +76,7 @@ void TestConcurrentIncrSumsExactly() {
   Worker* w = nullptr;
   CHECK(engine->OpenWorker(0, &w).ok());
   string v;
-  CHECK(engine->Get(w, K("counter"), &v).ok());
+  CHECK(engine->Get(w, 0, K("counter"), &v).ok());
   CHECK_EQ(v, std::to_string(kThreads * kIncrements));
   engine->CloseWorker(w);
 }
@@ -111,27 +111,27 @@ void NoTornBatches(uint32_t snapshot_attempts) {
       for (int i = 0; i < kMaxWrites && readers_left.load() > 0; ++i) {
         string v = std::to_string(t) + ":" + std::to_string(i) + string(i % 50, 'p');
         Slice values[] = {K(v), K(v), K(v)};
-        CHECK(engine->MultiPut(w, keys, values, 3).ok());
+        CHECK(engine->MultiPut(w, 0, keys, values, 3).ok());
         writes.fetch_add(1);
       }
     } else if (t == kWriters) {
       // Deleter: the whole batch disappears at once, then comes back.
       for (int i = 0; i < kMaxWrites && readers_left.load() > 0; ++i) {
         uint64_t deleted = 0;
-        CHECK(engine->Delete(w, keys, 3, &deleted).ok());
+        CHECK(engine->Delete(w, 0, keys, 3, &deleted).ok());
         if (deleted != 0 && deleted != 3) torn.fetch_add(1);
         if (i % 8 != 0) std::this_thread::yield();
       }
     } else {
       for (int i = 0; i < kReads; ++i) {
         BatchView view;
-        CHECK(engine->MultiGet(w, keys, 3, BatchSink, &view).ok());
+        CHECK(engine->MultiGet(w, 0, keys, 3, BatchSink, &view).ok());
         if (view.values.size() != 3 || view.values[0] != view.values[1] ||
             view.values[1] != view.values[2]) {
           torn.fetch_add(1);
         }
         uint64_t n = 0;
-        CHECK(engine->Exists(w, keys, 3, &n).ok());
+        CHECK(engine->Exists(w, 0, keys, 3, &n).ok());
         if (n != 0 && n != 3) torn.fetch_add(1);
         reads.fetch_add(1);
       }
@@ -158,7 +158,7 @@ void TestTransfersConserveTotal() {
     Worker* w = nullptr;
     CHECK(engine->OpenWorker(0, &w).ok());
     for (int i = 0; i < kAccounts; ++i) {
-      CHECK(engine->Put(w, K(account(i)), K(std::to_string(kInitial))).ok());
+      CHECK(engine->Put(w, 0, K(account(i)), K(std::to_string(kInitial))).ok());
     }
     engine->CloseWorker(w);
   }
@@ -170,7 +170,7 @@ void TestTransfersConserveTotal() {
     Rng rng(t + 1);
     auto read_int = [&](Txn* txn, const string& key, int64_t* out) {
       BatchView view;
-      CHECK(engine->TxnGet(txn, K(key), BatchSink, &view).ok());
+      CHECK(engine->TxnGet(txn, 0, K(key), BatchSink, &view).ok());
       CHECK(view.values.size() == 1 && view.values[0].has_value());
       *out = view.values[0] ? std::atoll(view.values[0]->c_str()) : 0;
     };
@@ -194,7 +194,7 @@ void TestTransfersConserveTotal() {
         CHECK(s.ok() || s.IsConflict());
         if (s.ok() && sum != kAccounts * kInitial) bad_audits.fetch_add(1);
         BatchView view;
-        CHECK(engine->MultiGet(w, keys.data(), keys.size(), BatchSink, &view).ok());
+        CHECK(engine->MultiGet(w, 0, keys.data(), keys.size(), BatchSink, &view).ok());
         int64_t snap_sum = 0;
         for (auto& v : view.values) snap_sum += v ? std::atoll(v->c_str()) : 0;
         if (snap_sum != kAccounts * kInitial) bad_audits.fetch_add(1);
@@ -214,8 +214,8 @@ void TestTransfersConserveTotal() {
         read_int(txn, account(from), &a);
         if (attempt % 2 == 1) std::this_thread::yield();  // widen the window
         read_int(txn, account(to), &b);
-        CHECK(engine->TxnPut(txn, K(account(from)), K(std::to_string(a - amount))).ok());
-        CHECK(engine->TxnPut(txn, K(account(to)), K(std::to_string(b + amount))).ok());
+        CHECK(engine->TxnPut(txn, 0, K(account(from)), K(std::to_string(a - amount))).ok());
+        CHECK(engine->TxnPut(txn, 0, K(account(to)), K(std::to_string(b + amount))).ok());
         Status s = engine->TxnCommit(txn);
         if (s.ok()) {
           done = true;
@@ -236,7 +236,7 @@ void TestTransfersConserveTotal() {
   int64_t total = 0;
   for (int i = 0; i < kAccounts; ++i) {
     string v;
-    CHECK(engine->Get(w, K(account(i)), &v).ok());
+    CHECK(engine->Get(w, 0, K(account(i)), &v).ok());
     total += std::atoll(v.c_str());
   }
   CHECK_EQ(total, kAccounts * kInitial);
@@ -275,19 +275,19 @@ void TestChurnWithReclamation() {
         case 0:
         case 1: {
           string v = ChurnValue(key, &rng);
-          CHECK(engine->Put(w, K(key), K(v)).ok());
+          CHECK(engine->Put(w, 0, K(key), K(v)).ok());
           break;
         }
         case 2: {
           uint64_t d = 0;
           Slice k[] = {K(key)};
-          CHECK(engine->Delete(w, k, 1, &d).ok());
+          CHECK(engine->Delete(w, 0, k, 1, &d).ok());
           CHECK(d <= 1);
           break;
         }
         case 3: {
           BatchView view;
-          CHECK(engine->Get(w, K(key), BatchSink, &view).ok());
+          CHECK(engine->Get(w, 0, K(key), BatchSink, &view).ok());
           if (view.values.size() != 1 ||
               (view.values[0] && !ChurnValueOk(key, *view.values[0]))) {
             malformed.fetch_add(1);
@@ -298,7 +298,7 @@ void TestChurnWithReclamation() {
           const string& other = keys[rng.Below(kKeys)];
           Slice k[] = {K(key), K(other)};
           BatchView view;
-          CHECK(engine->MultiGet(w, k, 2, BatchSink, &view).ok());
+          CHECK(engine->MultiGet(w, 0, k, 2, BatchSink, &view).ok());
           if (view.values.size() != 2 ||
               (view.values[0] && !ChurnValueOk(key, *view.values[0])) ||
               (view.values[1] && !ChurnValueOk(other, *view.values[1]))) {
@@ -309,7 +309,7 @@ void TestChurnWithReclamation() {
         default: {
           Captured old;
           string v = ChurnValue(key, &rng);
-          Status s = engine->Put(w, K(key), K(v), kPutIfAbsent, CaptureSink, &old);
+          Status s = engine->Put(w, 0, K(key), K(v), kPutIfAbsent, 0, CaptureSink, &old);
           CHECK(s.ok() || s == Status::ConditionFailed());
           CHECK_EQ(old.values.size(), 1u);
           if (s.ok() == old.values[0].has_value()) malformed.fetch_add(1);
@@ -326,12 +326,12 @@ void TestChurnWithReclamation() {
   uint64_t present = 0;
   for (int i = 0; i < kKeys; ++i) {
     string v;
-    Status s = engine->Get(w, K("churn:" + std::to_string(i)), &v);
+    Status s = engine->Get(w, 0, K("churn:" + std::to_string(i)), &v);
     CHECK(s.ok() || s.IsNotFound());
     present += s.ok();
   }
   uint64_t count = 0;
-  CHECK(engine->Count(w, &count).ok());
+  CHECK(engine->Count(w, 0, &count).ok());
   CHECK_EQ(count, present);
   engine->CloseWorker(w);
 }
@@ -343,17 +343,17 @@ void TestClearDuringWrites() {
     if (t < 2) {
       for (int i = 0; i < 10000; ++i) {
         string k = "c" + std::to_string(t) + ":" + std::to_string(i % 500);
-        CHECK(engine->Put(w, K(k), K(k)).ok());
+        CHECK(engine->Put(w, 0, K(k), K(k)).ok());
         if (i % 7 == 0) {
           BatchView view;
-          CHECK(engine->Get(w, K(k), BatchSink, &view).ok());
+          CHECK(engine->Get(w, 0, K(k), BatchSink, &view).ok());
           CHECK(!view.values[0] || *view.values[0] == k);
         }
       }
       writers_left.fetch_sub(1);
     } else {
       for (int i = 0; i < 1000 && (i < 20 || writers_left.load() > 0); ++i) {
-        CHECK(engine->Clear(w).ok());
+        CHECK(engine->Clear(w, 0).ok());
       }
     }
   });
@@ -364,13 +364,13 @@ void TestClearDuringWrites() {
   for (int t = 0; t < 2; ++t) {
     for (int i = 0; i < 500; ++i) {
       string v;
-      present += engine->Get(w, K("c" + std::to_string(t) + ":" + std::to_string(i)), &v).ok();
+      present += engine->Get(w, 0, K("c" + std::to_string(t) + ":" + std::to_string(i)), &v).ok();
     }
   }
-  CHECK(engine->Count(w, &count).ok());
+  CHECK(engine->Count(w, 0, &count).ok());
   CHECK_EQ(count, present);
-  CHECK(engine->Clear(w).ok());
-  CHECK(engine->Count(w, &count).ok());
+  CHECK(engine->Clear(w, 0).ok());
+  CHECK(engine->Count(w, 0, &count).ok());
   CHECK_EQ(count, 0u);
   engine->CloseWorker(w);
 }

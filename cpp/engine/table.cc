@@ -63,8 +63,9 @@ bool Table::Init() noexcept {
   return true;
 }
 
-uint64_t Table::Hash(const uint8_t* key, size_t key_bytes) const noexcept {
-  uint64_t h = seed_ ^ Mum(key_bytes ^ kP0, kP1);
+uint64_t Table::HashKey(uint64_t seed, const uint8_t* key,
+                        size_t key_bytes) noexcept {
+  uint64_t h = seed ^ Mum(key_bytes ^ kP0, kP1);
   size_t n = key_bytes;
   const uint8_t* p = key;
   for (; n >= 16; n -= 16, p += 16) {
@@ -228,6 +229,14 @@ uint64_t Table::LiveCount() const noexcept {
   int64_t total = 0;
   for (size_t s = 0; s < kShardCount; ++s) {
     total += shards_[s].live.load(std::memory_order_relaxed);
+  }
+  return total < 0 ? 0 : static_cast<uint64_t>(total);
+}
+
+uint64_t Table::ExpiresCount() const noexcept {
+  int64_t total = 0;
+  for (size_t s = 0; s < kShardCount; ++s) {
+    total += shards_[s].expires.load(std::memory_order_relaxed);
   }
   return total < 0 ? 0 : static_cast<uint64_t>(total);
 }

@@ -2,50 +2,89 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 #include "engine/worker.h"
 
 namespace corewire {
 
+std::string TxnKey(uint32_t db, const uint8_t* key, size_t key_bytes) {
+  std::string k(sizeof(db) + key_bytes, '\0');
+  std::memcpy(&k[0], &db, sizeof(db));
+  if (key_bytes > 0) std::memcpy(&k[sizeof(db)], key, key_bytes);
+  return k;
+}
+
+uint32_t TxnKeyDb(const std::string& k) {
+  uint32_t db;
+  std::memcpy(&db, k.data(), sizeof(db));
+  return db;
+}
+
 namespace {
 
-// Placeholders this commit inserted into shard (items sorted by hash, and
-// the shard is the top hash bits, so a shard's items are contiguous).
-uint64_t OwnInserts(const std::vector<WriteItem>& items, size_t shard) {
+// Placeholders this commit inserted into (db, shard) (items sorted by db
+// then hash, and the shard is the top hash bits, so they are contiguous).
+uint64_t OwnInserts(const std::vector<WriteItem>& items, uint32_t db,
+                    size_t shard) {
   uint64_t first_hash = static_cast<uint64_t>(shard)
                         << (64 - Table::kShardBits);
   auto it = std::lower_bound(
-      items.begin(), items.end(), first_hash,
-      [](const WriteItem& item, uint64_t h) { return item.hash < h; });
+      items.begin(), items.end(), std::make_pair(db, first_hash),
+      [](const WriteItem& item, const std::pair<uint32_t, uint64_t>& p) {
+        return item.db != p.first ? item.db < p.first : item.hash < p.second;
+      });
   uint64_t count = 0;
-  for (; it != items.end() && Table::ShardOf(it->hash) == shard; ++it) {
+  for (; it != items.end() && it->db == db && Table::ShardOf(it->hash) == shard;
+       ++it) {
     if (it->inserted) ++count;
   }
   return count;
 }
 
+bool LockedByOther(uint64_t tid, Record* record,
+                   const std::vector<Record*>& locked) {
+  return (tid & kTidLock) &&
+         !std::binary_search(locked.begin(), locked.end(), record);
+}
+
 bool ValidateReads(Worker* worker, const Txn& txn,
                    const std::vector<WriteItem>& items,
                    const std::vector<Record*>& locked) {
-  Table& table = worker->rep->table;
+  EngineRep* rep = worker->rep;
+  auto now = [worker] { return worker->NowMs(); };
   for (const Txn::Read& read : txn.reads) {
-    const auto* key = reinterpret_cast<const uint8_t*>(read.key.data());
+    Table* table = rep->table(read.db);
+    const uint8_t* key = TxnKeyBytes(read.key);
+    size_t key_bytes = TxnKeySize(read.key);
     size_t shard = Table::ShardOf(read.hash);
     if (read.missing) {
-      if (table.InsertVersion(shard) != read.observed + OwnInserts(items, shard)) {
+      if (read.expired_version != 0) {
+        // Still the same expired record: still missing.
+        Record* record = table->Find(read.hash, key, key_bytes);
+        if (record != nullptr) {
+          uint64_t tid = record->tid.load(std::memory_order_acquire);
+          if (TidVersion(tid) == read.expired_version &&
+              !(tid & (kTidAbsent | kTidUnlinked))) {
+            if (LockedByOther(tid, record, locked)) return false;
+            continue;
+          }
+        }
+      }
+      uint64_t version = table == nullptr ? 0 : table->InsertVersion(shard);
+      if (version != read.observed + OwnInserts(items, read.db, shard)) {
         return false;
       }
       continue;
     }
-    Record* record = table.Find(read.hash, key, read.key.size());
+    Record* record = table->Find(read.hash, key, key_bytes);
     if (record == nullptr) return false;
     uint64_t tid = record->tid.load(std::memory_order_acquire);
     if (TidVersion(tid) != read.observed) return false;
     if (tid & (kTidAbsent | kTidUnlinked)) return false;
-    if ((tid & kTidLock) &&
-        !std::binary_search(locked.begin(), locked.end(), record)) {
-      return false;  // another writer is mid-commit on it
-    }
+    if (LockedByOther(tid, record, locked)) return false;
+    // Expired since the read: it no longer holds at the commit point.
+    if (Expired(read.expire_at_ms, now)) return false;
   }
   return true;
 }
@@ -54,23 +93,26 @@ bool ValidateReads(Worker* worker, const Txn& txn,
 
 Status CommitTxn(Txn* txn) {
   Worker* worker = txn->worker;
+  EngineRep* rep = worker->rep;
   std::vector<WriteItem>& items = worker->items;
   std::vector<Record*>& locked = worker->locked;
   items.clear();
   locked.clear();
   items.reserve(txn->writes.size());
   locked.reserve(txn->writes.size());
-  Table& table = worker->rep->table;
   size_t index = 0;
   for (const auto& entry : txn->writes) {
-    WriteItem item{};
-    item.key = reinterpret_cast<const uint8_t*>(entry.first.data());
-    item.key_bytes = entry.first.size();
-    item.hash = table.Hash(item.key, item.key_bytes);
-    item.input_index = index++;
-    item.kind = entry.second.is_delete ? WriteItem::kDelete : WriteItem::kPut;
+    uint32_t db = TxnKeyDb(entry.first);
+    Table* table = rep->TableForWrite(db);
+    if (table == nullptr) return Status::NoMemory();
+    WriteItem item =
+        MakeItem(table, db, Slice{TxnKeyBytes(entry.first), TxnKeySize(entry.first)},
+                 index++, entry.second.is_delete ? WriteItem::kDelete
+                                                 : WriteItem::kPut);
     item.source = reinterpret_cast<const uint8_t*>(entry.second.value.data());
     item.source_bytes = entry.second.value.size();
+    item.keep_ttl = entry.second.keep_ttl;
+    item.new_expire_at_ms = entry.second.expire_at_ms;
     items.push_back(item);
   }
   std::sort(items.begin(), items.end(), WriteItemLess);
@@ -98,9 +140,11 @@ Status CommitTxn(Txn* txn) {
     return Status::Conflict();
   }
   if (items.empty()) return Status::OK();  // read-only: validated above
+  for (WriteItem& item : items) ResolveDeadline(worker, &item);
   uint64_t max_seen = MaxLockedVersion(items.data(), items.size());
   for (const Txn::Read& read : txn->reads) {
-    if (!read.missing) max_seen = std::max(max_seen, read.observed);
+    max_seen = std::max(max_seen, read.missing ? read.expired_version
+                                               : read.observed);
   }
   InstallAndRelease(worker, items.data(), items.size(),
                     worker->NextTid(max_seen));

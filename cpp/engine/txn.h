@@ -4,7 +4,11 @@
 // observed: no locks, no epoch, no record pointers. Commit re-looks-up every
 // key. A read of a missing key records the shard's insert version; commit
 // checks that nothing but this transaction's own placeholders was inserted
-// into that shard since (phantom protection, at shard granularity).
+// into that shard since (phantom protection, at shard granularity). A read
+// that met an expired record also keeps that record's version: the key is
+// still missing at commit if the record is unchanged (expiry is monotonic)
+// or, once it is gone, if nothing was inserted into the shard since.
+// Keys are stored with their database as a 4-byte prefix (TxnKey).
 #ifndef COREWIRE_ENGINE_TXN_H_
 #define COREWIRE_ENGINE_TXN_H_
 
@@ -27,23 +31,38 @@ class Txn {
   Txn& operator=(const Txn&) = delete;
 
   struct Read {
-    std::string key;
+    std::string key;  // TxnKey form
+    uint32_t db;
     uint64_t hash;
     uint64_t observed;  // record version, or shard insert version if missing
+    uint64_t expired_version;  // missing because this record had expired
+    int64_t expire_at_ms;      // present: its deadline (0 = none)
     bool missing;
   };
   struct Write {
     std::string value;
+    int64_t expire_at_ms;  // unless keep_ttl
     bool is_delete;
+    bool keep_ttl;  // deadline = the key's at commit
   };
 
   Worker* const worker;
   Txn* prev = nullptr;  // in worker->txns
   Txn* next = nullptr;
   std::vector<Read> reads;
-  std::unordered_map<std::string, Write> writes;  // last write per key
+  std::unordered_map<std::string, Write> writes;  // last write per TxnKey
   size_t bytes = 0;  // keys + values held, bounded by max_txn_bytes
 };
+
+// db (4 bytes, native order) followed by the key.
+std::string TxnKey(uint32_t db, const uint8_t* key, size_t key_bytes);
+inline const uint8_t* TxnKeyBytes(const std::string& k) {
+  return reinterpret_cast<const uint8_t*>(k.data()) + sizeof(uint32_t);
+}
+inline size_t TxnKeySize(const std::string& k) {
+  return k.size() - sizeof(uint32_t);
+}
+uint32_t TxnKeyDb(const std::string& k);
 
 // Validates the read set and installs the write set. Does not free txn.
 Status CommitTxn(Txn* txn);

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <new>
 
 namespace corewire {
 
@@ -15,8 +17,9 @@ constexpr uint32_t kMaxRelookups = 1u << 20;
 
 // Final step for a locked record that ends absent: out of the index, then
 // marked unlinked (which also releases the lock), then retired.
-void UnlinkAndRetire(Worker* worker, Record* record, uint64_t version) {
-  worker->rep->table.Unlink(record, version);
+void UnlinkAndRetire(Worker* worker, Table* table, Record* record,
+                     uint64_t version) {
+  table->Unlink(record, version);
   record->tid.store(TidVersion(version) | kTidAbsent | kTidUnlinked,
                     std::memory_order_release);
   worker->Retire(record);
@@ -25,13 +28,42 @@ void UnlinkAndRetire(Worker* worker, Record* record, uint64_t version) {
 void ReleaseOne(Worker* worker, WriteItem* item) {
   Record* record = item->record;
   if (record->value.load(std::memory_order_relaxed) == nullptr) {
-    UnlinkAndRetire(worker, record, item->locked_tid);
+    UnlinkAndRetire(worker, item->table, record, item->locked_tid);
   } else {
     record->tid.store(item->locked_tid & ~kTidLock, std::memory_order_release);
   }
   item->record = nullptr;
 }
 }  // namespace
+
+EngineRep::~EngineRep() {
+  for (std::atomic<Table*>& slot : tables) {
+    delete slot.load(std::memory_order_relaxed);
+  }
+}
+
+Table* EngineRep::TableForWrite(uint32_t db) noexcept {
+  Table* table = tables[db].load(std::memory_order_acquire);
+  if (table != nullptr) return table;
+  std::lock_guard<std::mutex> guard(tables_mu);
+  table = tables[db].load(std::memory_order_relaxed);
+  if (table != nullptr) return table;
+  table = new (std::nothrow) Table(seed);
+  if (table == nullptr) return nullptr;
+  if (!table->Init()) {
+    delete table;
+    return nullptr;
+  }
+  tables[db].store(table, std::memory_order_release);
+  return table;
+}
+
+int64_t EngineRep::NowMs() const noexcept {
+  if (options.now_ms != nullptr) return options.now_ms();
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
 
 uint64_t Worker::NextTid(uint64_t max_seen_version) noexcept {
   uint64_t seq = std::max(last_seq, TidSeq(max_seen_version)) + 1;
@@ -46,6 +78,7 @@ uint64_t Worker::NextTid(uint64_t max_seen_version) noexcept {
 EpochGuard::EpochGuard(Worker* worker) noexcept : worker_(worker) {
   assert(!worker->in_operation);
   worker->in_operation = true;
+  worker->now_ms_valid = false;
   worker->rep->epochs.Enter(worker->id);
 }
 
@@ -53,13 +86,28 @@ EpochGuard::~EpochGuard() {
   EpochManager& epochs = worker_->rep->epochs;
   epochs.Exit(worker_->id);
   worker_->in_operation = false;
+  worker_->now_ms_valid = false;
   if (worker_->limbo.size() >= kReclaimThreshold) {
     worker_->limbo.Reclaim(epochs.TryAdvance());
     epochs.ReclaimOrphans();
   }
 }
 
+WriteItem MakeItem(Table* table, uint32_t db, Slice key, size_t input_index,
+                   WriteItem::Kind kind) noexcept {
+  WriteItem item{};
+  item.table = table;
+  item.db = db;
+  item.key = key.ptr;
+  item.key_bytes = key.len;
+  item.hash = table->Hash(key.ptr, key.len);
+  item.input_index = input_index;
+  item.kind = kind;
+  return item;
+}
+
 bool WriteItemLess(const WriteItem& a, const WriteItem& b) noexcept {
+  if (a.db != b.db) return a.db < b.db;
   if (a.hash != b.hash) return a.hash < b.hash;
   int c = CompareKeys(a.key, a.key_bytes, b.key, b.key_bytes);
   if (c != 0) return c < 0;
@@ -67,7 +115,7 @@ bool WriteItemLess(const WriteItem& a, const WriteItem& b) noexcept {
 }
 
 bool SameKey(const WriteItem& a, const WriteItem& b) noexcept {
-  return a.hash == b.hash &&
+  return a.db == b.db && a.hash == b.hash &&
          CompareKeys(a.key, a.key_bytes, b.key, b.key_bytes) == 0;
 }
 
@@ -92,8 +140,8 @@ Status LockAll(Worker* worker, WriteItem* items, size_t n) noexcept {
     for (uint32_t attempt = 0; attempt < kMaxRelookups; ++attempt) {
       bool inserted = false;
       Record* record =
-          rep->table.FindOrInsert(item.hash, item.key, item.key_bytes,
-                                  &rep->epochs, &worker->limbo, &inserted);
+          item.table->FindOrInsert(item.hash, item.key, item.key_bytes,
+                                   &rep->epochs, &worker->limbo, &inserted);
       if (record == nullptr) {
         ReleaseAll(worker, items, i);
         return Status::NoMemory();
@@ -105,7 +153,14 @@ Status LockAll(Worker* worker, WriteItem* items, size_t n) noexcept {
       }
       item.record = record;
       item.inserted = inserted;
-      item.old_value = record->value.load(std::memory_order_relaxed);
+      item.stored_value = record->value.load(std::memory_order_relaxed);
+      item.stored_expire_at_ms =
+          record->expire_at_ms.load(std::memory_order_relaxed);
+      bool live = item.stored_value != nullptr &&
+                  !Expired(item.stored_expire_at_ms,
+                           [worker] { return worker->NowMs(); });
+      item.old_value = live ? item.stored_value : nullptr;
+      item.old_expire_at_ms = live ? item.stored_expire_at_ms : 0;
       break;
     }
     if (item.record == nullptr) {
@@ -122,6 +177,17 @@ void ReleaseAll(Worker* worker, WriteItem* items, size_t n) noexcept {
   }
 }
 
+void ResolveDeadline(Worker* worker, WriteItem* item) noexcept {
+  if (item->kind != WriteItem::kPut) return;
+  if (item->keep_ttl) item->new_expire_at_ms = item->old_expire_at_ms;
+  if (Expired(item->new_expire_at_ms, [worker] { return worker->NowMs(); })) {
+    FreeRetirable(item->new_value);
+    item->new_value = nullptr;
+    item->new_expire_at_ms = 0;
+    item->kind = WriteItem::kDelete;
+  }
+}
+
 uint64_t MaxLockedVersion(const WriteItem* items, size_t n) noexcept {
   uint64_t max_version = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -132,27 +198,47 @@ uint64_t MaxLockedVersion(const WriteItem* items, size_t n) noexcept {
 
 void InstallAndRelease(Worker* worker, WriteItem* items, size_t n,
                        uint64_t tid) noexcept {
-  Table& table = worker->rep->table;
   for (size_t i = 0; i < n; ++i) {
     WriteItem& item = items[i];
     Record* record = item.record;
+    Table* table = item.table;
     assert(record != nullptr);
     assert(TidVersion(tid) > TidVersion(item.locked_tid));
+    bool had_deadline =
+        item.stored_value != nullptr && item.stored_expire_at_ms != 0;
     if (item.kind == WriteItem::kPut) {
+      // Release, like value: a seqlock reader that sees it must then see
+      // the lock bit (or a newer TID) on its second TID load.
+      record->expire_at_ms.store(item.new_expire_at_ms,
+                                 std::memory_order_release);
       record->value.store(item.new_value, std::memory_order_release);
       item.new_value = nullptr;
-      if (item.old_value == nullptr) {
-        table.AddLive(item.hash, 1);
+      if (item.stored_value == nullptr) {
+        table->AddLive(item.hash, 1);
       } else {
-        worker->Retire(item.old_value);
+        worker->Retire(item.stored_value);
       }
+      table->AddExpires(item.hash,
+                        int64_t{item.new_expire_at_ms != 0} - had_deadline);
       record->tid.store(TidVersion(tid), std::memory_order_release);
       item.record = nullptr;
-    } else if (item.kind == WriteItem::kDelete && item.old_value != nullptr) {
+    } else if (item.kind == WriteItem::kExpire &&
+               item.stored_value != nullptr) {
+      record->expire_at_ms.store(item.new_expire_at_ms,
+                                 std::memory_order_release);
+      table->AddExpires(item.hash,
+                        int64_t{item.new_expire_at_ms != 0} - had_deadline);
+      record->tid.store(TidVersion(tid), std::memory_order_release);
+      item.record = nullptr;
+    } else if (item.kind == WriteItem::kDelete &&
+               item.stored_value != nullptr) {
+      // Also reclaims a value that had merely expired.
       record->value.store(nullptr, std::memory_order_release);
-      worker->Retire(item.old_value);
-      table.AddLive(item.hash, -1);
-      UnlinkAndRetire(worker, record, tid);
+      record->expire_at_ms.store(0, std::memory_order_release);
+      worker->Retire(item.stored_value);
+      table->AddLive(item.hash, -1);
+      table->AddExpires(item.hash, -int64_t{had_deadline});
+      UnlinkAndRetire(worker, table, record, tid);
       item.record = nullptr;
     } else {
       ReleaseOne(worker, &item);

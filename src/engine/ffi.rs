@@ -15,11 +15,20 @@ pub const CW_INVALID_ARGUMENT: cw_status = 6;
 pub const CW_NO_MEMORY: cw_status = 7;
 pub const CW_INTERNAL: cw_status = 8;
 
-pub const CW_ENGINE_ABI_VERSION: u32 = 1;
+pub const CW_ENGINE_ABI_VERSION: u32 = 2;
 pub const CW_SEED_OP_GET: u32 = 1;
 pub const CW_SEED_OP_SET: u32 = 2;
+pub const CW_MAX_DATABASES: u32 = 256;
+pub const CW_ALL_DATABASES: u32 = 0xFFFF_FFFF;
 pub const CW_PUT_IF_ABSENT: u32 = 1;
 pub const CW_PUT_IF_PRESENT: u32 = 2;
+pub const CW_PUT_KEEP_TTL: u32 = 4;
+pub const CW_EXPIRE_NX: u32 = 1;
+pub const CW_EXPIRE_XX: u32 = 2;
+pub const CW_EXPIRE_GT: u32 = 4;
+pub const CW_EXPIRE_LT: u32 = 8;
+pub const CW_EXPIRE_PERSIST: u32 = 16;
+pub const CW_MPUT_IF_NONE_EXIST: u32 = 1;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -57,41 +66,84 @@ pub struct cw_engine_ops {
     pub abi_version: u32,
     pub struct_size: u32,
     pub engine: *mut c_void,
+    pub databases: u32,
+    pub reserved: u32,
     pub worker_open: unsafe extern "C" fn(*mut c_void, usize) -> *mut cw_worker,
     pub worker_close: unsafe extern "C" fn(*mut cw_worker),
-    pub get:
-        unsafe extern "C" fn(*mut cw_worker, cw_slice, cw_value_sink, *mut c_void) -> cw_status,
+    pub get: unsafe extern "C" fn(
+        *mut cw_worker,
+        u32,
+        cw_slice,
+        cw_value_sink,
+        *mut c_void,
+        *mut i64,
+    ) -> cw_status,
     pub put: unsafe extern "C" fn(
         *mut cw_worker,
+        u32,
         cw_slice,
         cw_slice,
         u32,
+        i64,
         Option<cw_value_sink>,
         *mut c_void,
     ) -> cw_status,
-    pub del: unsafe extern "C" fn(*mut cw_worker, *const cw_slice, usize, *mut u64) -> cw_status,
-    pub exists: unsafe extern "C" fn(*mut cw_worker, *const cw_slice, usize, *mut u64) -> cw_status,
-    pub incr_by: unsafe extern "C" fn(*mut cw_worker, cw_slice, i64, *mut i64) -> cw_status,
+    pub take: unsafe extern "C" fn(
+        *mut cw_worker,
+        u32,
+        cw_slice,
+        cw_value_sink,
+        *mut c_void,
+    ) -> cw_status,
+    pub del:
+        unsafe extern "C" fn(*mut cw_worker, u32, *const cw_slice, usize, *mut u64) -> cw_status,
+    pub exists:
+        unsafe extern "C" fn(*mut cw_worker, u32, *const cw_slice, usize, *mut u64) -> cw_status,
+    pub expire:
+        unsafe extern "C" fn(*mut cw_worker, u32, cw_slice, i64, u32, *mut u32) -> cw_status,
+    pub incr_by: unsafe extern "C" fn(*mut cw_worker, u32, cw_slice, i64, *mut i64) -> cw_status,
     pub multi_get: unsafe extern "C" fn(
         *mut cw_worker,
+        u32,
         *const cw_slice,
         usize,
         cw_value_sink,
         *mut c_void,
     ) -> cw_status,
-    pub multi_put:
-        unsafe extern "C" fn(*mut cw_worker, *const cw_slice, *const cw_slice, usize) -> cw_status,
-    pub count: unsafe extern "C" fn(*mut cw_worker, *mut u64) -> cw_status,
-    pub clear: unsafe extern "C" fn(*mut cw_worker) -> cw_status,
+    pub multi_put: unsafe extern "C" fn(
+        *mut cw_worker,
+        u32,
+        *const cw_slice,
+        *const cw_slice,
+        usize,
+        u32,
+        *mut u32,
+    ) -> cw_status,
+    pub count: unsafe extern "C" fn(*mut cw_worker, u32, *mut u64, *mut u64) -> cw_status,
+    pub clear: unsafe extern "C" fn(*mut cw_worker, u32) -> cw_status,
+    pub expire_cycle: unsafe extern "C" fn(*mut cw_worker, usize, *mut u64) -> cw_status,
+    pub scan: unsafe extern "C" fn(
+        *mut cw_worker,
+        u32,
+        u64,
+        usize,
+        cw_value_sink,
+        *mut c_void,
+        *mut u64,
+    ) -> cw_status,
+    pub random_key:
+        unsafe extern "C" fn(*mut cw_worker, u32, cw_value_sink, *mut c_void) -> cw_status,
     pub txn_begin: unsafe extern "C" fn(*mut cw_worker) -> *mut cw_txn,
     pub txn_get: unsafe extern "C" fn(
         *mut cw_txn,
+        u32,
         cw_slice,
         Option<cw_value_sink>,
         *mut c_void,
+        *mut i64,
     ) -> cw_status,
-    pub txn_put: unsafe extern "C" fn(*mut cw_txn, cw_slice, cw_slice) -> cw_status,
-    pub txn_del: unsafe extern "C" fn(*mut cw_txn, cw_slice) -> cw_status,
+    pub txn_put: unsafe extern "C" fn(*mut cw_txn, u32, cw_slice, cw_slice, u32, i64) -> cw_status,
+    pub txn_del: unsafe extern "C" fn(*mut cw_txn, u32, cw_slice) -> cw_status,
     pub txn_commit: unsafe extern "C" fn(*mut cw_txn) -> cw_status,
     pub txn_abort: unsafe extern "C" fn(*mut cw_txn),
 }
@@ -115,8 +167,11 @@ const _: () = {
     assert!(std::mem::size_of::<cw_slice>() == 16);
     assert!(std::mem::offset_of!(cw_slice, ptr) == 0);
     assert!(std::mem::offset_of!(cw_slice, len) == 8);
-    assert!(std::mem::size_of::<cw_engine_ops>() == 16 + 17 * 8);
+    assert!(std::mem::size_of::<cw_engine_ops>() == 24 + 22 * 8);
     assert!(std::mem::offset_of!(cw_engine_ops, engine) == 8);
-    assert!(std::mem::offset_of!(cw_engine_ops, worker_open) == 16);
-    assert!(std::mem::offset_of!(cw_engine_ops, txn_abort) == 16 + 16 * 8);
+    assert!(std::mem::offset_of!(cw_engine_ops, databases) == 16);
+    assert!(std::mem::offset_of!(cw_engine_ops, worker_open) == 24);
+    assert!(std::mem::offset_of!(cw_engine_ops, take) == 24 + 4 * 8);
+    assert!(std::mem::offset_of!(cw_engine_ops, random_key) == 24 + 15 * 8);
+    assert!(std::mem::offset_of!(cw_engine_ops, txn_abort) == 24 + 21 * 8);
 };

@@ -6,13 +6,20 @@
 //! are never returned in engine-allocated memory: the engine hands each value
 //! to a sink closure that copies it where it is needed (usually straight into
 //! the connection's output buffer), so a GET allocates nothing.
+//!
+//! Every key operation names a logical database (`db`, 0-based; the engine
+//! has [`Engine::databases`] of them). Deadlines (`expire_at_ms`) are Unix
+//! milliseconds on the engine's clock (CLOCK_REALTIME for the bundled
+//! engine); 0 means "no expiry". The seed ABI serves database 0 only.
 
 pub mod ffi;
-pub mod txn;
 
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::fmt;
+use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 
 use ffi::*;
 
@@ -59,7 +66,7 @@ impl fmt::Display for EngineError {
 
 pub type EngineResult<T> = Result<T, EngineError>;
 
-pub(crate) fn check(status: cw_status) -> EngineResult<()> {
+fn check(status: cw_status) -> EngineResult<()> {
     if status == CW_OK {
         Ok(())
     } else {
@@ -74,6 +81,36 @@ pub enum PutCondition {
     IfAbsent,
     IfPresent,
 }
+
+/// Deadline of a write (Redis SET EX/PX/EXAT/PXAT/KEEPTTL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutExpiry {
+    /// No deadline: a plain SET clears any existing one.
+    None,
+    /// Unix ms. One already past deletes the key instead of writing it.
+    At(i64),
+    /// Keep the key's current deadline, if any.
+    Keep,
+}
+
+impl PutExpiry {
+    fn flags_and_deadline(self) -> (u32, i64) {
+        match self {
+            PutExpiry::None => (0, 0),
+            PutExpiry::At(ms) => (0, ms),
+            PutExpiry::Keep => (CW_PUT_KEEP_TTL, 0),
+        }
+    }
+}
+
+/// `db` for [`EngineWorker::clear`] that clears every database (FLUSHALL).
+pub const ALL_DATABASES: u32 = CW_ALL_DATABASES;
+/// Flags of [`EngineWorker::expire`] (Redis 7 EXPIRE options). Valid: none,
+/// NX, XX, GT, LT, XX|GT, XX|LT.
+pub const EXPIRE_NX: u32 = CW_EXPIRE_NX;
+pub const EXPIRE_XX: u32 = CW_EXPIRE_XX;
+pub const EXPIRE_GT: u32 = CW_EXPIRE_GT;
+pub const EXPIRE_LT: u32 = CW_EXPIRE_LT;
 
 /// The engine behind a server: the host's rich ops table, or the four seed
 /// functions only.
@@ -120,7 +157,22 @@ impl Engine {
             ));
         }
         // SAFETY: size and version checked; the caller vouches for validity.
-        Ok(Engine::Rich(RichOps(unsafe { *ops })))
+        let ops = unsafe { *ops };
+        if ops.databases == 0 || ops.databases > CW_MAX_DATABASES {
+            return Err(format!(
+                "engine has {} databases, corewire accepts 1..={CW_MAX_DATABASES}",
+                ops.databases
+            ));
+        }
+        Ok(Engine::Rich(RichOps(ops)))
+    }
+
+    /// Number of logical databases (the seed ABI has only database 0).
+    pub fn databases(&self) -> u32 {
+        match self {
+            Engine::Seed => 1,
+            Engine::Rich(RichOps(ops)) => ops.databases,
+        }
     }
 
     /// Opens the engine state of one worker; call it on that worker's thread.
@@ -137,6 +189,7 @@ impl Engine {
                     ops: None,
                     handle: std::ptr::null_mut(),
                     keys: Vec::new(),
+                    alive: Rc::new(Cell::new(true)),
                 })
             }
             Engine::Rich(RichOps(ops)) => {
@@ -150,6 +203,7 @@ impl Engine {
                     ops: Some(*ops),
                     handle,
                     keys: Vec::new(),
+                    alive: Rc::new(Cell::new(true)),
                 })
             }
         }
@@ -163,10 +217,15 @@ pub struct EngineWorker {
     handle: *mut cw_worker,
     /// Reused key/value slice arrays for multi-key calls.
     keys: Vec<cw_slice>,
+    /// Cleared when the handle closes; worker_close frees every open
+    /// transaction, so a [`Txn`] that outlives its worker must not touch
+    /// its handle again.
+    alive: Rc<Cell<bool>>,
 }
 
 impl Drop for EngineWorker {
     fn drop(&mut self) {
+        self.alive.set(false);
         if let Some(ops) = &self.ops {
             // SAFETY: handle came from worker_open on this thread and is
             // closed exactly once.
@@ -177,12 +236,12 @@ impl Drop for EngineWorker {
 
 /// Context behind a sink: the closure plus a note of whether it panicked,
 /// because a panic must not unwind through the engine.
-pub(crate) struct SinkCtx<F> {
-    pub(crate) on_value: F,
-    pub(crate) panicked: bool,
+struct SinkCtx<F> {
+    on_value: F,
+    panicked: bool,
 }
 
-pub(crate) unsafe extern "C" fn sink_trampoline<F: FnMut(Option<&[u8]>)>(
+unsafe extern "C" fn sink_trampoline<F: FnMut(Option<&[u8]>)>(
     ctx: *mut c_void,
     ptr: *const u8,
     len: usize,
@@ -206,38 +265,59 @@ pub(crate) unsafe extern "C" fn sink_trampoline<F: FnMut(Option<&[u8]>)>(
 }
 
 impl EngineWorker {
-    /// Starts an interactive transaction on this worker's engine state.
-    pub fn begin(&mut self) -> EngineResult<txn::Txn> {
-        let ops = *self.rich()?;
-        // SAFETY: valid handle on its own thread.
-        let handle = unsafe { (ops.txn_begin)(self.handle) };
-        if handle.is_null() {
-            return Err(EngineError::NoMemory);
-        }
-        Ok(txn::Txn::new(ops, handle))
-    }
-
     fn rich(&self) -> EngineResult<&cw_engine_ops> {
         self.ops.as_ref().ok_or(EngineError::Unsupported)
     }
 
-    /// Reads one key; `on_value` gets `None` for a missing key.
-    pub fn get<F: FnMut(Option<&[u8]>)>(&mut self, key: &[u8], on_value: F) -> EngineResult<()> {
+    /// Reads one key; `on_value` gets `None` for a missing (or expired) key.
+    pub fn get<F: FnMut(Option<&[u8]>)>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        on_value: F,
+    ) -> EngineResult<()> {
+        self.get_inner(db, key, on_value, std::ptr::null_mut())
+    }
+
+    /// Like [`get`](Self::get), and returns the key's deadline in Unix ms
+    /// (0: none, or key missing).
+    pub fn get_with_expiry<F: FnMut(Option<&[u8]>)>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        on_value: F,
+    ) -> EngineResult<i64> {
+        let mut deadline = 0i64;
+        self.get_inner(db, key, on_value, &mut deadline)?;
+        Ok(deadline)
+    }
+
+    fn get_inner<F: FnMut(Option<&[u8]>)>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        on_value: F,
+        deadline: *mut i64,
+    ) -> EngineResult<()> {
         let mut ctx = SinkCtx {
             on_value,
             panicked: false,
         };
         match &self.ops {
+            None if db != 0 => return Err(EngineError::Unsupported),
             None => seed_get(key, &mut ctx.on_value)?,
             Some(ops) => {
-                // SAFETY: valid handle on its own thread; key and ctx outlive
-                // the call; the trampoline matches ctx's type.
+                // SAFETY: valid handle on its own thread; key, ctx and
+                // deadline (NULL or a live i64) outlive the call; the
+                // trampoline matches ctx's type.
                 let status = unsafe {
                     (ops.get)(
                         self.handle,
+                        db,
                         cw_slice::from(key),
                         sink_trampoline::<F>,
                         &mut ctx as *mut SinkCtx<F> as *mut c_void,
+                        deadline,
                     )
                 };
                 check(status)?;
@@ -249,26 +329,48 @@ impl EngineWorker {
         Ok(())
     }
 
-    /// Writes one key. `on_old` (if given) sees the previous value whether
-    /// or not the write happens. Returns whether it was written.
+    /// Writes one key with no deadline (clearing any). `on_old` (if given)
+    /// sees the previous value whether or not the write happens. Returns
+    /// whether it was written.
     pub fn put(
         &mut self,
+        db: u32,
         key: &[u8],
         value: &[u8],
         condition: PutCondition,
         on_old: Option<&mut dyn FnMut(Option<&[u8]>)>,
     ) -> EngineResult<bool> {
+        self.put_with_expiry(db, key, value, condition, PutExpiry::None, on_old)
+    }
+
+    /// [`put`](Self::put) with a deadline: none, an absolute one (already
+    /// past: the key is deleted and `Ok(true)` returned), or the current one.
+    pub fn put_with_expiry(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        value: &[u8],
+        condition: PutCondition,
+        expiry: PutExpiry,
+        on_old: Option<&mut dyn FnMut(Option<&[u8]>)>,
+    ) -> EngineResult<bool> {
         let Some(ops) = &self.ops else {
-            if condition != PutCondition::Always || on_old.is_some() {
+            if db != 0
+                || condition != PutCondition::Always
+                || expiry != PutExpiry::None
+                || on_old.is_some()
+            {
                 return Err(EngineError::Unsupported);
             }
             return seed_set(key, value).map(|()| true);
         };
-        let flags = match condition {
-            PutCondition::Always => 0,
-            PutCondition::IfAbsent => CW_PUT_IF_ABSENT,
-            PutCondition::IfPresent => CW_PUT_IF_PRESENT,
-        };
+        let (ttl_flags, deadline) = expiry.flags_and_deadline();
+        let flags = ttl_flags
+            | match condition {
+                PutCondition::Always => 0,
+                PutCondition::IfAbsent => CW_PUT_IF_ABSENT,
+                PutCondition::IfPresent => CW_PUT_IF_PRESENT,
+            };
         let mut ctx = on_old.map(|on_value| SinkCtx {
             on_value,
             panicked: false,
@@ -285,9 +387,11 @@ impl EngineWorker {
         let status = unsafe {
             (ops.put)(
                 self.handle,
+                db,
                 cw_slice::from(key),
                 cw_slice::from(value),
                 flags,
+                deadline,
                 sink,
                 sink_ctx,
             )
@@ -302,8 +406,39 @@ impl EngineWorker {
         }
     }
 
+    /// Atomic read-and-delete (GETDEL): `on_value` gets the deleted value,
+    /// or `None` if the key was missing.
+    pub fn take<F: FnMut(Option<&[u8]>)>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        on_value: F,
+    ) -> EngineResult<()> {
+        let ops = *self.rich()?;
+        let mut ctx = SinkCtx {
+            on_value,
+            panicked: false,
+        };
+        // SAFETY: valid handle; key and ctx outlive the call; the trampoline
+        // matches ctx's type.
+        let status = unsafe {
+            (ops.take)(
+                self.handle,
+                db,
+                cw_slice::from(key),
+                sink_trampoline::<F>,
+                &mut ctx as *mut SinkCtx<F> as *mut c_void,
+            )
+        };
+        check(status)?;
+        if ctx.panicked {
+            return Err(EngineError::Internal);
+        }
+        Ok(())
+    }
+
     /// Atomically deletes keys; returns how many existed.
-    pub fn del<'a>(&mut self, keys: impl Iterator<Item = &'a [u8]>) -> EngineResult<u64> {
+    pub fn del<'a>(&mut self, db: u32, keys: impl Iterator<Item = &'a [u8]>) -> EngineResult<u64> {
         let ops = *self.rich()?;
         self.fill_keys(keys);
         let mut deleted = 0u64;
@@ -312,6 +447,7 @@ impl EngineWorker {
         check(unsafe {
             (ops.del)(
                 self.handle,
+                db,
                 self.keys.as_ptr(),
                 self.keys.len(),
                 &mut deleted,
@@ -321,29 +457,86 @@ impl EngineWorker {
     }
 
     /// Counts existing keys, a repeated key once per mention.
-    pub fn exists<'a>(&mut self, keys: impl Iterator<Item = &'a [u8]>) -> EngineResult<u64> {
+    pub fn exists<'a>(
+        &mut self,
+        db: u32,
+        keys: impl Iterator<Item = &'a [u8]>,
+    ) -> EngineResult<u64> {
         let ops = *self.rich()?;
         self.fill_keys(keys);
         let mut count = 0u64;
         // SAFETY: as in del.
         check(unsafe {
-            (ops.exists)(self.handle, self.keys.as_ptr(), self.keys.len(), &mut count)
+            (ops.exists)(
+                self.handle,
+                db,
+                self.keys.as_ptr(),
+                self.keys.len(),
+                &mut count,
+            )
         })?;
         Ok(count)
     }
 
-    /// Adds `delta` to an integer value (a missing key counts as 0).
-    pub fn incr_by(&mut self, key: &[u8], delta: i64) -> EngineResult<i64> {
+    /// Sets a key's deadline (Unix ms) under `flags` (0 or a valid mix of
+    /// [`EXPIRE_NX`], [`EXPIRE_XX`], [`EXPIRE_GT`], [`EXPIRE_LT`]; a bad mix
+    /// is `InvalidArgument`). Returns whether it was applied (false for a
+    /// missing key). A deadline already past deletes the key (applied).
+    pub fn expire(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        expire_at_ms: i64,
+        flags: u32,
+    ) -> EngineResult<bool> {
+        if flags & CW_EXPIRE_PERSIST != 0 {
+            return Err(EngineError::InvalidArgument);
+        }
+        self.expire_inner(db, key, expire_at_ms, flags)
+    }
+
+    /// Removes a key's deadline (PERSIST); returns whether it had one.
+    pub fn persist(&mut self, db: u32, key: &[u8]) -> EngineResult<bool> {
+        self.expire_inner(db, key, 0, CW_EXPIRE_PERSIST)
+    }
+
+    fn expire_inner(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        expire_at_ms: i64,
+        flags: u32,
+    ) -> EngineResult<bool> {
+        let ops = *self.rich()?;
+        let mut applied = 0u32;
+        // SAFETY: valid handle; key outlives the call.
+        check(unsafe {
+            (ops.expire)(
+                self.handle,
+                db,
+                cw_slice::from(key),
+                expire_at_ms,
+                flags,
+                &mut applied,
+            )
+        })?;
+        Ok(applied != 0)
+    }
+
+    /// Adds `delta` to an integer value (a missing key counts as 0); keeps
+    /// the key's deadline.
+    pub fn incr_by(&mut self, db: u32, key: &[u8], delta: i64) -> EngineResult<i64> {
         let ops = *self.rich()?;
         let mut result = 0i64;
         // SAFETY: valid handle; key outlives the call.
-        check(unsafe { (ops.incr_by)(self.handle, cw_slice::from(key), delta, &mut result) })?;
+        check(unsafe { (ops.incr_by)(self.handle, db, cw_slice::from(key), delta, &mut result) })?;
         Ok(result)
     }
 
     /// Reads a consistent snapshot of several keys, in order.
     pub fn multi_get<'a, F: FnMut(Option<&[u8]>)>(
         &mut self,
+        db: u32,
         keys: impl Iterator<Item = &'a [u8]>,
         on_value: F,
     ) -> EngineResult<()> {
@@ -358,6 +551,7 @@ impl EngineWorker {
         let status = unsafe {
             (ops.multi_get)(
                 self.handle,
+                db,
                 self.keys.as_ptr(),
                 self.keys.len(),
                 sink_trampoline::<F>,
@@ -371,8 +565,32 @@ impl EngineWorker {
         Ok(())
     }
 
-    /// Atomically writes key/value pairs given as `[k1, v1, k2, v2, ...]`.
-    pub fn multi_put<'a>(&mut self, pairs: impl Iterator<Item = &'a [u8]>) -> EngineResult<()> {
+    /// Atomically writes key/value pairs given as `[k1, v1, k2, v2, ...]`,
+    /// clearing their deadlines (MSET).
+    pub fn multi_put<'a>(
+        &mut self,
+        db: u32,
+        pairs: impl Iterator<Item = &'a [u8]>,
+    ) -> EngineResult<()> {
+        self.multi_put_inner(db, pairs, 0).map(|_| ())
+    }
+
+    /// MSETNX: writes all pairs only if none of the keys exists, atomically.
+    /// Returns whether they were written.
+    pub fn multi_put_if_none_exist<'a>(
+        &mut self,
+        db: u32,
+        pairs: impl Iterator<Item = &'a [u8]>,
+    ) -> EngineResult<bool> {
+        self.multi_put_inner(db, pairs, CW_MPUT_IF_NONE_EXIST)
+    }
+
+    fn multi_put_inner<'a>(
+        &mut self,
+        db: u32,
+        pairs: impl Iterator<Item = &'a [u8]>,
+        flags: u32,
+    ) -> EngineResult<bool> {
         let ops = *self.rich()?;
         // Keys at even positions, values at odd ones; split into two arrays.
         self.fill_keys(pairs);
@@ -383,31 +601,277 @@ impl EngineWorker {
         self.keys.extend(interleaved.iter().skip(1).step_by(2));
         // SAFETY: valid handle; both arrays point at slices borrowed for the
         // whole call.
-        let status =
-            unsafe { (ops.multi_put)(self.handle, self.keys.as_ptr(), self.keys[n..].as_ptr(), n) };
+        let mut written = 0u32;
+        let status = unsafe {
+            (ops.multi_put)(
+                self.handle,
+                db,
+                self.keys.as_ptr(),
+                self.keys[n..].as_ptr(),
+                n,
+                flags,
+                &mut written,
+            )
+        };
         self.keys = interleaved;
-        check(status)
+        check(status)?;
+        Ok(written != 0)
     }
 
-    /// Number of live keys.
-    pub fn count(&mut self) -> EngineResult<u64> {
-        let ops = *self.rich()?;
-        let mut n = 0u64;
-        // SAFETY: valid handle.
-        check(unsafe { (ops.count)(self.handle, &mut n) })?;
-        Ok(n)
+    /// Number of keys in `db` (may include expired keys not reclaimed yet).
+    pub fn count(&mut self, db: u32) -> EngineResult<u64> {
+        self.count_with_expiry(db).map(|(keys, _)| keys)
     }
 
-    /// Deletes every key.
-    pub fn clear(&mut self) -> EngineResult<()> {
+    /// (keys, keys with a deadline) in `db`, for INFO keyspace.
+    pub fn count_with_expiry(&mut self, db: u32) -> EngineResult<(u64, u64)> {
+        let ops = *self.rich()?;
+        let (mut keys, mut expires) = (0u64, 0u64);
+        // SAFETY: valid handle; both out-pointers are live.
+        check(unsafe { (ops.count)(self.handle, db, &mut keys, &mut expires) })?;
+        Ok((keys, expires))
+    }
+
+    /// Deletes every key of `db`, or of all databases with [`ALL_DATABASES`].
+    pub fn clear(&mut self, db: u32) -> EngineResult<()> {
         let ops = *self.rich()?;
         // SAFETY: valid handle.
-        check(unsafe { (ops.clear)(self.handle) })
+        check(unsafe { (ops.clear)(self.handle, db) })
+    }
+
+    /// Active expiry: examines at most `max_checks` slots (round-robin
+    /// across databases) and deletes expired keys; returns how many.
+    /// Bounded work: call it from a periodic tick. A no-op for the seed ABI.
+    pub fn expire_cycle(&mut self, max_checks: usize) -> EngineResult<u64> {
+        let Some(ops) = &self.ops else {
+            return Ok(0);
+        };
+        let mut expired = 0u64;
+        // SAFETY: valid handle.
+        check(unsafe { (ops.expire_cycle)(self.handle, max_checks, &mut expired) })?;
+        Ok(expired)
+    }
+
+    /// One SCAN step from `cursor` (0 starts): `on_key` gets each returned
+    /// key; returns the next cursor (0: done). `count` is a work hint.
+    pub fn scan<F: FnMut(&[u8])>(
+        &mut self,
+        db: u32,
+        cursor: u64,
+        count: usize,
+        mut on_key: F,
+    ) -> EngineResult<u64> {
+        let ops = *self.rich()?;
+        let mut ctx = SinkCtx {
+            on_value: |key: Option<&[u8]>| {
+                if let Some(key) = key {
+                    on_key(key)
+                }
+            },
+            panicked: false,
+        };
+        let mut next = 0u64;
+        // SAFETY: valid handle; ctx and next outlive the call; the
+        // trampoline matches ctx's type.
+        let status = unsafe {
+            (ops.scan)(
+                self.handle,
+                db,
+                cursor,
+                count,
+                sink_trampoline_for(&ctx),
+                &mut ctx as *mut SinkCtx<_> as *mut c_void,
+                &mut next,
+            )
+        };
+        check(status)?;
+        if ctx.panicked {
+            return Err(EngineError::Internal);
+        }
+        Ok(next)
+    }
+
+    /// RANDOMKEY: `on_key` gets a random live key, or `None` if `db` is empty.
+    pub fn random_key<F: FnMut(Option<&[u8]>)>(&mut self, db: u32, on_key: F) -> EngineResult<()> {
+        let ops = *self.rich()?;
+        let mut ctx = SinkCtx {
+            on_value: on_key,
+            panicked: false,
+        };
+        // SAFETY: valid handle; ctx outlives the call; the trampoline
+        // matches ctx's type.
+        let status = unsafe {
+            (ops.random_key)(
+                self.handle,
+                db,
+                sink_trampoline::<F>,
+                &mut ctx as *mut SinkCtx<F> as *mut c_void,
+            )
+        };
+        check(status)?;
+        if ctx.panicked {
+            return Err(EngineError::Internal);
+        }
+        Ok(())
+    }
+
+    /// Opens an interactive transaction on this worker. It needs no borrow
+    /// of the worker (it may stay open across requests) and is aborted when
+    /// dropped uncommitted.
+    pub fn begin(&mut self) -> EngineResult<Txn> {
+        let ops = *self.rich()?;
+        // SAFETY: valid handle on its own thread.
+        let txn = unsafe { (ops.txn_begin)(self.handle) };
+        if txn.is_null() {
+            return Err(EngineError::NoMemory);
+        }
+        Ok(Txn {
+            ops,
+            txn,
+            worker_alive: Rc::clone(&self.alive),
+            _not_send: PhantomData,
+        })
     }
 
     fn fill_keys<'a>(&mut self, keys: impl Iterator<Item = &'a [u8]>) {
         self.keys.clear();
         self.keys.extend(keys.map(cw_slice::from));
+    }
+}
+
+/// The trampoline for a context whose closure type cannot be named.
+fn sink_trampoline_for<F: FnMut(Option<&[u8]>)>(_ctx: &SinkCtx<F>) -> cw_value_sink {
+    sink_trampoline::<F>
+}
+
+/// An open interactive transaction (MULTI/EXEC, WATCH, SQL BEGIN..COMMIT).
+/// Reads go into its read set, writes are buffered until [`commit`]
+/// (Txn::commit). Not `Send`: it belongs to its worker's thread. Dropped
+/// uncommitted, it aborts. If its worker closes first, the engine has
+/// already aborted it and every call returns `InvalidArgument`.
+pub struct Txn {
+    ops: cw_engine_ops,
+    txn: *mut cw_txn,
+    worker_alive: Rc<Cell<bool>>,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl Txn {
+    fn handle(&self) -> EngineResult<*mut cw_txn> {
+        if self.worker_alive.get() && !self.txn.is_null() {
+            Ok(self.txn)
+        } else {
+            Err(EngineError::InvalidArgument)
+        }
+    }
+
+    /// Reads through the transaction (its own writes included) and adds the
+    /// key to the read set. `on_value` gets `None` for a missing key.
+    pub fn get<F: FnMut(Option<&[u8]>)>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        on_value: F,
+    ) -> EngineResult<()> {
+        self.get_inner(db, key, Some(on_value), std::ptr::null_mut())
+    }
+
+    /// Like [`get`](Self::get), and returns the key's deadline (0: none).
+    pub fn get_with_expiry<F: FnMut(Option<&[u8]>)>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        on_value: F,
+    ) -> EngineResult<i64> {
+        let mut deadline = 0i64;
+        self.get_inner(db, key, Some(on_value), &mut deadline)?;
+        Ok(deadline)
+    }
+
+    /// Adds the key to the read set without reading its value (WATCH).
+    pub fn watch(&mut self, db: u32, key: &[u8]) -> EngineResult<()> {
+        self.get_inner::<fn(Option<&[u8]>)>(db, key, None, std::ptr::null_mut())
+    }
+
+    fn get_inner<F: FnMut(Option<&[u8]>)>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        on_value: Option<F>,
+        deadline: *mut i64,
+    ) -> EngineResult<()> {
+        let txn = self.handle()?;
+        let mut ctx = on_value.map(|on_value| SinkCtx {
+            on_value,
+            panicked: false,
+        });
+        let (sink, sink_ctx): (Option<cw_value_sink>, *mut c_void) = match &mut ctx {
+            Some(ctx) => (
+                Some(sink_trampoline::<F>),
+                ctx as *mut SinkCtx<F> as *mut c_void,
+            ),
+            None => (None, std::ptr::null_mut()),
+        };
+        // SAFETY: txn is open (its worker is alive) and used on its thread;
+        // key, ctx and deadline outlive the call.
+        let status =
+            unsafe { (self.ops.txn_get)(txn, db, cw_slice::from(key), sink, sink_ctx, deadline) };
+        check(status)?;
+        if ctx.is_some_and(|ctx| ctx.panicked) {
+            return Err(EngineError::Internal);
+        }
+        Ok(())
+    }
+
+    /// Buffers a write of `key` with the given deadline.
+    pub fn put(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        value: &[u8],
+        expiry: PutExpiry,
+    ) -> EngineResult<()> {
+        let txn = self.handle()?;
+        let (flags, deadline) = expiry.flags_and_deadline();
+        // SAFETY: as in get_inner.
+        check(unsafe {
+            (self.ops.txn_put)(
+                txn,
+                db,
+                cw_slice::from(key),
+                cw_slice::from(value),
+                flags,
+                deadline,
+            )
+        })
+    }
+
+    /// Buffers a delete of `key`.
+    pub fn del(&mut self, db: u32, key: &[u8]) -> EngineResult<()> {
+        let txn = self.handle()?;
+        // SAFETY: as in get_inner.
+        check(unsafe { (self.ops.txn_del)(txn, db, cw_slice::from(key)) })
+    }
+
+    /// Validates and installs. `Err(Conflict)`: nothing was written.
+    pub fn commit(mut self) -> EngineResult<()> {
+        let txn = self.handle()?;
+        self.txn = std::ptr::null_mut();
+        // SAFETY: open txn on its thread; commit frees it, and it is not
+        // used again (nulled above, so Drop skips it).
+        check(unsafe { (self.ops.txn_commit)(txn) })
+    }
+
+    /// Discards the transaction (as dropping it does).
+    pub fn abort(self) {}
+}
+
+impl Drop for Txn {
+    fn drop(&mut self) {
+        if let Ok(txn) = self.handle() {
+            // SAFETY: still open, on its thread; freed exactly once here.
+            unsafe { (self.ops.txn_abort)(txn) };
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::engine::{EngineError, EngineWorker};
 use crate::runtime::Shared;
 use crate::stats::WorkerStats;
 use reply::ReplyWriter;
-use store::{Store, TxnStore};
+use store::{DbStore, Store, TxnStore};
 
 /// Redis version corewire answers as (HELLO, INFO): the one whose replies
 /// it matches byte for byte.
@@ -62,6 +62,8 @@ pub struct Session {
     pub lib_version: Option<Vec<u8>>,
     /// HELLO 3 switched the connection to RESP3.
     pub resp3: bool,
+    /// SELECTed database.
+    pub db: u32,
     /// AUTH succeeded, or no password is configured.
     pub authenticated: bool,
     /// QUIT: close once the reply is written.
@@ -108,6 +110,7 @@ impl Session {
             lib_name: None,
             lib_version: None,
             resp3: false,
+            db: 0,
             authenticated: !password_required,
             close_after_reply: false,
             multi: None,
@@ -119,18 +122,9 @@ impl Session {
 /// Where a command's reads and writes go.
 pub enum Backend<'a> {
     /// Straight to the engine (outside EXEC).
-    Engine(&'a mut EngineWorker),
+    Engine(DbStore<'a>),
     /// Into EXEC's transaction.
     Txn(TxnStore<'a>),
-}
-
-impl Backend<'_> {
-    pub fn store(&mut self) -> &mut dyn Store {
-        match self {
-            Backend::Engine(worker) => *worker,
-            Backend::Txn(txn) => txn,
-        }
-    }
 }
 
 /// Attempts of a single command's own transaction before it reports the
@@ -138,21 +132,38 @@ impl Backend<'_> {
 const MAX_TXN_ATTEMPTS: usize = 64;
 
 impl Backend<'_> {
+    pub fn store(&mut self) -> &mut dyn Store {
+        match self {
+            Backend::Engine(store) => store,
+            Backend::Txn(store) => store,
+        }
+    }
+
+    /// The engine handle and the selected database, for what no store
+    /// does (SCAN, RANDOMKEY, beginning transactions).
+    pub fn worker(&mut self) -> (&mut EngineWorker, u32) {
+        match self {
+            Backend::Engine(store) => (&mut *store.worker, store.db),
+            Backend::Txn(store) => (&mut *store.worker, store.db),
+        }
+    }
+
     /// Runs `body` atomically: on EXEC's transaction when inside one, else
     /// in a transaction of its own, retried from scratch on conflict.
     pub fn atomically<T>(
         &mut self,
         mut body: impl FnMut(&mut dyn Store) -> crate::engine::EngineResult<T>,
     ) -> crate::engine::EngineResult<T> {
-        let worker = match self {
+        let (worker, db) = match self {
             Backend::Txn(store) => return body(store),
-            Backend::Engine(worker) => worker,
+            Backend::Engine(DbStore { worker, db }) => (worker, *db),
         };
         for _ in 0..MAX_TXN_ATTEMPTS {
             let mut txn = worker.begin()?;
             let result = body(&mut TxnStore {
                 txn: &mut txn,
                 worker,
+                db,
             })?;
             match txn.commit() {
                 Ok(()) => return Ok(result),

@@ -33,6 +33,8 @@ pub struct Shared {
     pub worker_count: usize,
     /// The RESP port actually bound (differs from the config for port 0).
     pub resp_port: u16,
+    /// Logical databases the engine has (SELECT 0..databases-1).
+    pub databases: u32,
     /// One entry per worker, written only by its worker.
     pub stats: Box<[WorkerStats]>,
     pub started: Instant,
@@ -79,6 +81,7 @@ impl Server {
         let shared = Arc::new(Shared {
             worker_count,
             resp_port,
+            databases: engine.databases(),
             stats: (0..worker_count).map(|_| WorkerStats::default()).collect(),
             started: Instant::now(),
             run_id: random_hex_id(),

@@ -637,9 +637,10 @@ fn run_requests(
                     ArgSource::Input => &input[pos..],
                     ArgSource::Inline => &conn.parser.inline_bytes[..],
                 };
+                let db = conn.session.db;
                 let mut ctx = Ctx {
                     session: &mut conn.session,
-                    backend: resp::Backend::Engine(engine),
+                    backend: resp::Backend::Engine(resp::store::DbStore { worker: engine, db }),
                     stats,
                     shared,
                     out: &mut conn.output,

@@ -16,13 +16,13 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
 
 /// Every parameter CONFIG GET reports, under Redis's names, with its value.
 /// Nothing is persisted yet, hence `save ""` and `appendonly no`.
-fn parameters(config: &Config, resp_port: u16) -> Vec<(&'static str, String)> {
+fn parameters(config: &Config, resp_port: u16, databases: u32) -> Vec<(&'static str, String)> {
     vec![
         ("save", String::new()),
         ("appendonly", "no".into()),
         ("bind", config.bind.to_string()),
         ("port", resp_port.to_string()),
-        ("databases", "1".into()),
+        ("databases", databases.to_string()),
         ("maxclients", config.max_clients.to_string()),
         ("proto-max-bulk-len", config.max_bulk_bytes.to_string()),
         (
@@ -43,7 +43,11 @@ fn parameters(config: &Config, resp_port: u16) -> Vec<(&'static str, String)> {
 /// pattern without glob characters names one parameter and is echoed as
 /// given (Redis 7.0 answers `CONFIG GET SAVE` with "SAVE").
 fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let all = parameters(&ctx.shared.config, ctx.shared.resp_port);
+    let all = parameters(
+        &ctx.shared.config,
+        ctx.shared.resp_port,
+        ctx.shared.databases,
+    );
     let mut matches: Vec<(&[u8], &str)> = Vec::new();
     for pattern in args.iter_from(2) {
         let is_glob = pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['));

@@ -1,7 +1,7 @@
 //! INCR, DECR, INCRBY, DECRBY: one atomic read-modify-write in the engine.
 
 use super::{command_spec, integer_arg, CommandSpec};
-use crate::engine::{EngineError, PutCondition};
+use crate::engine::{EngineError, PutCondition, PutExpiry};
 use crate::resp::{Args, Ctx};
 
 pub static INCR: CommandSpec = command_spec!("incr", 2, Some(incr), group: "string", since: "1.0.0",
@@ -117,7 +117,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         store.get(key, &mut |value| sum = add_floats(value, incr))?;
         Ok(match sum {
             Ok(text) => store
-                .put(key, &text, PutCondition::Always, None)
+                .put(key, &text, PutCondition::Always, PutExpiry::Keep, None)
                 .map(|_| text)
                 .map_err(FloatError::Engine),
             Err(error) => Err(error),

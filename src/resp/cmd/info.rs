@@ -98,7 +98,7 @@ fn write_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
                 ("total_net_input_bytes", sum(|w| &w.net_input_bytes)),
                 ("total_net_output_bytes", sum(|w| &w.net_output_bytes)),
                 ("rejected_connections", sum(|w| &w.connections_rejected)),
-                ("expired_keys", "0".into()),
+                ("expired_keys", sum(|w| &w.expired_keys)),
                 ("evicted_keys", "0".into()),
                 ("keyspace_hits", sum(|w| &w.keyspace_hits)),
                 ("keyspace_misses", sum(|w| &w.keyspace_misses)),
@@ -126,9 +126,16 @@ fn write_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
         }
         "keyspace" => {
             // Redis lists only non-empty databases.
-            let keys = ctx.backend.store().count().unwrap_or(0);
-            let db0 = (keys > 0).then(|| ("db0", format!("keys={keys},expires=0,avg_ttl=0")));
-            ("Keyspace", db0.into_iter().collect())
+            out.push_str("# Keyspace\r\n");
+            let (worker, _) = ctx.backend.worker();
+            for db in 0..shared.databases {
+                if let Ok((keys, expires)) = worker.count_with_expiry(db) {
+                    if keys > 0 {
+                        let _ = write!(out, "db{db}:keys={keys},expires={expires},avg_ttl=0\r\n");
+                    }
+                }
+            }
+            return;
         }
         _ => unreachable!("unknown INFO section {section}"),
     };

@@ -33,7 +33,7 @@ pub static DBSIZE: CommandSpec = command_spec!("dbsize", 1, Some(dbsize), group:
 
 fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     match ctx.backend.store().count() {
-        Ok(count) => ctx.reply().integer(count as i64),
+        Ok((count, _)) => ctx.reply().integer(count as i64),
         Err(error) => ctx.engine_error(error),
     }
 }
@@ -48,8 +48,8 @@ pub static FLUSHDB: CommandSpec = command_spec!("flushdb", -1, Some(flush), grou
     complexity: "O(N) where N is the number of keys in the selected database",
     flags: ["write"], acl: ["@keyspace", "@write", "@slow", "@dangerous"]);
 
-/// FLUSHALL / FLUSHDB [ASYNC | SYNC]. With one database the two are the
-/// same; the engine clears synchronously either way.
+/// FLUSHALL (every database) / FLUSHDB (the selected one) [ASYNC | SYNC];
+/// the engine clears synchronously either way.
 fn flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mode_ok = match args.len() {
         1 => true,
@@ -67,7 +67,8 @@ fn flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             .reply()
             .error(b"ERR FLUSHALL and FLUSHDB inside MULTI are not supported yet");
     }
-    match ctx.backend.store().clear() {
+    let all_databases = args.get(0).eq_ignore_ascii_case(b"FLUSHALL");
+    match ctx.backend.store().clear(all_databases) {
         Ok(()) => ctx.reply().ok(),
         Err(error) => ctx.engine_error(error),
     }

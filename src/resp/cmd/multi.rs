@@ -15,8 +15,7 @@
 use std::ops::Range;
 
 use super::{command_spec, CommandSpec};
-use crate::engine::txn::Txn;
-use crate::engine::EngineError;
+use crate::engine::{EngineError, Txn};
 use crate::resp::reply::ReplyWriter;
 use crate::resp::store::TxnStore;
 use crate::resp::{execute, Args, Backend, Ctx};
@@ -60,10 +59,11 @@ impl MultiQueue {
     }
 }
 
-/// Keys watched by this connection and the transaction that read them.
+/// Keys watched by this connection (with their database) and the
+/// transaction that read them.
 pub struct Watch {
     txn: Txn,
-    keys: Vec<Vec<u8>>,
+    keys: Vec<(u32, Vec<u8>)>,
 }
 
 pub static MULTI: CommandSpec = command_spec!("multi", 1, Some(multi), group: "transactions", since: "1.2.0",
@@ -119,9 +119,7 @@ fn watch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if ctx.session.multi.is_some() {
         return ctx.reply().error(b"ERR WATCH inside MULTI is not allowed");
     }
-    let Backend::Engine(worker) = &mut ctx.backend else {
-        unreachable!("WATCH never runs inside EXEC");
-    };
+    let (worker, db) = ctx.backend.worker();
     let mut watching = match ctx.session.watch.take() {
         Some(watching) => watching,
         None => match worker.begin() {
@@ -133,10 +131,10 @@ fn watch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         },
     };
     for key in args.iter_from(1) {
-        if let Err(error) = watching.txn.watch(key) {
+        if let Err(error) = watching.txn.watch(db, key) {
             return ctx.engine_error(error);
         }
-        watching.keys.push(key.to_vec());
+        watching.keys.push((db, key.to_vec()));
     }
     ctx.session.watch = Some(watching);
     ctx.reply().ok();
@@ -153,11 +151,10 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
             .error(b"EXECABORT Transaction discarded because of previous errors.");
     }
     let watched = watching.is_some();
+    let selected_db = ctx.session.db;
     let mut replies = Vec::new();
     for _ in 0..MAX_EXEC_ATTEMPTS {
-        let Backend::Engine(worker) = &mut ctx.backend else {
-            unreachable!("EXEC never runs inside EXEC");
-        };
+        let (worker, _) = ctx.backend.worker();
         let mut txn = match worker.begin() {
             Ok(txn) => txn,
             Err(error) => return ctx.engine_error(error),
@@ -167,7 +164,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
             keys,
         }) = watching.take()
         {
-            let reread = keys.iter().try_for_each(|key| txn.watch(key));
+            let reread = keys.iter().try_for_each(|(db, key)| txn.watch(*db, key));
             match reread.and_then(|()| watch_txn.commit()) {
                 Ok(()) => {}
                 Err(EngineError::Conflict) => return ctx.reply().null_array(),
@@ -175,17 +172,23 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
             }
         }
         replies.clear();
-        let mut inner = Ctx {
-            session: &mut *ctx.session,
-            backend: Backend::Txn(TxnStore {
-                txn: &mut txn,
-                worker: &mut **worker,
-            }),
-            stats: ctx.stats,
-            shared: ctx.shared,
-            out: &mut replies,
-        };
+        ctx.session.db = selected_db;
         for command in &queue.commands {
+            // Each command sees the database selected so far (a SELECT may
+            // be queued too).
+            let db = ctx.session.db;
+            let (worker, _) = ctx.backend.worker();
+            let mut inner = Ctx {
+                session: &mut *ctx.session,
+                backend: Backend::Txn(TxnStore {
+                    txn: &mut txn,
+                    worker,
+                    db,
+                }),
+                stats: ctx.stats,
+                shared: ctx.shared,
+                out: &mut replies,
+            };
             execute(&mut inner, &Args::new(&queue.bytes, command));
         }
         match txn.commit() {
@@ -198,9 +201,15 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
                 ctx.out.extend_from_slice(&replies);
                 return;
             }
-            Err(EngineError::Conflict) if watched => return ctx.reply().null_array(),
-            Err(EngineError::Conflict) => continue,
-            Err(error) => return ctx.engine_error(error),
+            Err(error) => {
+                // Nothing was applied, SELECTs included.
+                ctx.session.db = selected_db;
+                match error {
+                    EngineError::Conflict if watched => return ctx.reply().null_array(),
+                    EngineError::Conflict => continue,
+                    error => return ctx.engine_error(error),
+                }
+            }
         }
     }
     ctx.reply()

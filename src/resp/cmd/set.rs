@@ -1,7 +1,7 @@
 //! SET and MSET.
 
 use super::{command_spec, CommandSpec, SYNTAX_ERROR};
-use crate::engine::PutCondition;
+use crate::engine::{PutCondition, PutExpiry};
 use crate::resp::expiry::{now_ms, positive_deadline, Base, Unit};
 use crate::resp::{reply::ReplyWriter, Args, Ctx};
 
@@ -14,8 +14,8 @@ pub static SET: CommandSpec = command_spec!("set", -3, Some(set), group: "string
 struct SetOptions {
     condition: PutCondition,
     return_old: bool,
-    /// EX/PX/EXAT/PXAT: the deadline, in Unix milliseconds.
-    expire_at_ms: Option<i64>,
+    /// EX/PX/EXAT/PXAT (a deadline), KEEPTTL, or neither (clear it).
+    expiry: PutExpiry,
 }
 
 /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT ts | PXAT ts | KEEPTTL],
@@ -25,7 +25,7 @@ fn parse_options(args: &Args<'_>) -> Result<SetOptions, Vec<u8>> {
     let mut options = SetOptions {
         condition: PutCondition::Always,
         return_old: false,
-        expire_at_ms: None,
+        expiry: PutExpiry::None,
     };
     let mut keep_ttl = false;
     let mut expiry: Option<(&[u8], &[u8])> = None; // (option, argument)
@@ -56,6 +56,9 @@ fn parse_options(args: &Args<'_>) -> Result<SetOptions, Vec<u8>> {
         }
         index += 1;
     }
+    if keep_ttl {
+        options.expiry = PutExpiry::Keep;
+    }
     if let Some((option, argument)) = expiry {
         let is = |name: &[u8]| option.eq_ignore_ascii_case(name);
         let unit = if is(b"EX") || is(b"EXAT") {
@@ -68,7 +71,7 @@ fn parse_options(args: &Args<'_>) -> Result<SetOptions, Vec<u8>> {
         } else {
             Base::Absolute
         };
-        options.expire_at_ms = Some(positive_deadline(argument, unit, base, now_ms(), "set")?);
+        options.expiry = PutExpiry::At(positive_deadline(argument, unit, base, now_ms(), "set")?);
     }
     Ok(options)
 }
@@ -78,15 +81,13 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         Ok(options) => options,
         Err(text) => return ctx.reply().error(&text),
     };
-    if options.expire_at_ms.is_some() {
-        // Keys carry no deadline yet; refuse rather than keep a key forever.
-        return ctx
-            .reply()
-            .error(b"ERR SET with an expiry (EX/PX/EXAT/PXAT) is not supported yet");
-    }
     let (key, value) = (args.get(1), args.get(2));
     if !options.return_old {
-        return match ctx.backend.store().put(key, value, options.condition, None) {
+        return match ctx
+            .backend
+            .store()
+            .put(key, value, options.condition, options.expiry, None)
+        {
             Ok(true) => ctx.reply().ok(),
             Ok(false) => ctx.reply().null(),
             Err(error) => ctx.engine_error(error),
@@ -99,10 +100,13 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         resp3: ctx.session.resp3,
     };
     let mut on_old = |old: Option<&[u8]>| reply.bulk_or_null(old);
-    let result = ctx
-        .backend
-        .store()
-        .put(key, value, options.condition, Some(&mut on_old));
+    let result = ctx.backend.store().put(
+        key,
+        value,
+        options.condition,
+        options.expiry,
+        Some(&mut on_old),
+    );
     if let Err(error) = result {
         ctx.out.truncate(reply_start);
         ctx.engine_error(error);
@@ -121,8 +125,8 @@ fn mset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             .reply()
             .error(b"ERR wrong number of arguments for 'mset' command");
     }
-    match ctx.backend.store().multi_put(&mut args.iter_from(1)) {
-        Ok(()) => ctx.reply().ok(),
+    match ctx.backend.store().multi_put(&mut args.iter_from(1), false) {
+        Ok(_) => ctx.reply().ok(),
         Err(error) => ctx.engine_error(error),
     }
 }

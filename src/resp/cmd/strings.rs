@@ -3,7 +3,7 @@
 //! engine transaction (see `Backend::atomically`).
 
 use super::{command_spec, integer_arg, CommandSpec};
-use crate::engine::{EngineError, PutCondition};
+use crate::engine::{EngineError, PutCondition, PutExpiry};
 use crate::resp::{Args, Ctx};
 
 pub static APPEND: CommandSpec = command_spec!("append", 3, Some(append), group: "string", since: "2.0.0",
@@ -55,7 +55,7 @@ fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             return Ok(None);
         }
         value.extend_from_slice(suffix);
-        store.put(key, &value, PutCondition::Always, None)?;
+        store.put(key, &value, PutCondition::Always, PutExpiry::Keep, None)?;
         Ok(Some(value.len()))
     });
     match result {
@@ -136,7 +136,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             value.resize(offset + patch.len(), 0);
         }
         value[offset..offset + patch.len()].copy_from_slice(patch);
-        store.put(key, &value, PutCondition::Always, None)?;
+        store.put(key, &value, PutCondition::Always, PutExpiry::Keep, None)?;
         Ok(Some(value.len()))
     });
     match result {
@@ -153,6 +153,7 @@ fn getset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         args.get(1),
         args.get(2),
         PutCondition::Always,
+        PutExpiry::None,
         Some(&mut on_old),
     );
     match result {
@@ -162,10 +163,13 @@ fn getset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 }
 
 fn setnx(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let result = ctx
-        .backend
-        .store()
-        .put(args.get(1), args.get(2), PutCondition::IfAbsent, None);
+    let result = ctx.backend.store().put(
+        args.get(1),
+        args.get(2),
+        PutCondition::IfAbsent,
+        PutExpiry::None,
+        None,
+    );
     match result {
         Ok(written) => ctx.reply().integer(written as i64),
         Err(error) => ctx.engine_error(error),
@@ -179,13 +183,7 @@ fn msetnx(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             .reply()
             .error(b"ERR wrong number of arguments for 'msetnx' command");
     }
-    let result = ctx.backend.atomically(|store| {
-        if store.exists(&mut args.iter_from(1).step_by(2))? > 0 {
-            return Ok(false);
-        }
-        store.multi_put(&mut args.iter_from(1))?;
-        Ok(true)
-    });
+    let result = ctx.backend.store().multi_put(&mut args.iter_from(1), true);
     match result {
         Ok(written) => ctx.reply().integer(written as i64),
         Err(error) => ctx.engine_error(error),
