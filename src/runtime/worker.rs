@@ -80,8 +80,9 @@ struct Conn {
     write_interest: bool,
     /// Close once the pending output is written (QUIT, protocol error).
     closing: bool,
-    /// `input` may hold complete requests not run yet: running stopped at
-    /// the output cap. They run once output drains, without new input.
+    /// `input` may hold complete requests not run yet: running stopped for
+    /// an admin request (CLIENT LIST, KILL). They run next, without waiting
+    /// for new input.
     deferred: bool,
     parser: RequestParser,
     session: Session,
@@ -424,16 +425,12 @@ impl Worker {
             Some(Some(conn)) if conn.generation == generation => {}
             _ => return, // closed earlier in this batch
         }
-        let max_output_bytes = self.shared.config.max_output_buffer_bytes;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             if event.readable {
                 return self.read_and_run(slot);
             }
             let conn = self.conns[slot].as_mut().expect("live slot");
-            if conn.deferred
-                && conn.session.admin.is_none()
-                && conn.pending_output_bytes() <= max_output_bytes
-            {
+            if conn.deferred && conn.session.admin.is_none() {
                 self.run_buffered(slot);
             }
             ReadOutcome::Open
@@ -557,14 +554,13 @@ impl Worker {
         }
     }
 
-    /// Writes pending output, then closes the connection if it asked to be
-    /// closed or overran its output cap, else keeps EPOLLOUT in step.
+    /// Closes the connection if its unsent output went over the cap (as
+    /// Redis's client-output-buffer-limit: the client is dropped, not
+    /// slowed down); else writes, closes if it asked to be closed, and keeps
+    /// EPOLLOUT in step.
     fn flush_and_settle(&mut self, slot: usize) {
         let stats = &self.shared.stats[self.id];
         let conn = self.conns[slot].as_mut().expect("live slot");
-        if flush(conn, stats).is_err() {
-            return self.close(slot);
-        }
         let pending = conn.pending_output_bytes();
         if pending > self.shared.config.max_output_buffer_bytes {
             stats.output_limit_disconnects.add(1);
@@ -574,6 +570,10 @@ impl Worker {
             );
             return self.close(slot);
         }
+        if flush(conn, stats).is_err() {
+            return self.close(slot);
+        }
+        let pending = conn.pending_output_bytes();
         if conn.closing && pending == 0 {
             return self.close(slot);
         }
@@ -626,11 +626,9 @@ fn run_requests(
     let max_output_bytes = shared.config.max_output_buffer_bytes;
     let mut pos = 0;
     conn.deferred = false;
-    while !conn.closing {
-        if conn.pending_output_bytes() > max_output_bytes {
-            conn.deferred = pos < input.len();
-            break;
-        }
+    // Past the output cap the client is dropped (flush_and_settle), so
+    // running more of its requests would be wasted work.
+    while !conn.closing && conn.pending_output_bytes() <= max_output_bytes {
         match conn.parser.parse(&input[pos..], args, limits) {
             Ok(Parsed::Request { consumed, source }) => {
                 let base = match source {
