@@ -21,7 +21,8 @@ static int parse_long_double(const char *text, size_t len, long double *out) {
   buf[len] = '\0';
   errno = 0;
   long double value = strtold(buf, &end);
-  if (buf[0] == ' ' || (buf[0] >= '\t' && buf[0] <= '\r') || end[0] != '\0' ||
+  /* end must be the real end: a NUL inside the value is not a float. */
+  if (buf[0] == ' ' || (buf[0] >= '\t' && buf[0] <= '\r') || end != buf + len ||
       (errno == ERANGE &&
        (value == HUGE_VALL || value == -HUGE_VALL || fpclassify(value) == FP_ZERO)) ||
       errno == EINVAL || isnan(value))

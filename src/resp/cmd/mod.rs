@@ -147,18 +147,7 @@ fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static Comm
 pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let spec = match resolve(ctx, args) {
         Ok(spec) => spec,
-        Err(_) if lookup(args.get(0)).is_none() && other_type_on_string_key(ctx, args) => {
-            return ctx
-                .reply()
-                .error(b"WRONGTYPE Operation against a key holding the wrong kind of value");
-        }
-        Err(text) => {
-            // Redis flags the transaction on any refusal while queueing.
-            if let Some(queue) = ctx.session.multi.as_mut() {
-                queue.failed = true;
-            }
-            return ctx.reply().error(&text);
-        }
+        Err(text) => return refuse(ctx, args, text),
     };
     if ctx.session.multi.is_some() && !multi::runs_inside_multi(spec) {
         return queue(ctx, args);
@@ -166,6 +155,67 @@ pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let run = spec.run.expect("a command without subcommands runs itself");
     ctx.session.last_command = spec.name;
     run(ctx, args);
+}
+
+/// Answers a request `resolve` refused, as Redis would.
+fn refuse(ctx: &mut Ctx<'_>, args: &Args<'_>, text: Vec<u8>) {
+    if let Some(&(name, arity)) = other_type_command(args.get(0)) {
+        return other_type(ctx, args, name, arity, text);
+    }
+    if args.get(0).eq_ignore_ascii_case(b"EXEC") {
+        // A refused EXEC ends the transaction (execCommandAbort).
+        ctx.session.multi = None;
+        ctx.session.watch = None;
+        let mut abort = b"EXECABORT Transaction discarded because of: ".to_vec();
+        abort.extend_from_slice(text.strip_prefix(b"ERR ").unwrap_or(&text));
+        return ctx.reply().error(&abort);
+    }
+    flag_multi(ctx);
+    ctx.reply().error(&text);
+}
+
+/// Redis flags the transaction on any refusal while queueing.
+fn flag_multi(ctx: &mut Ctx<'_>) {
+    if let Some(queue) = ctx.session.multi.as_mut() {
+        queue.failed = true;
+    }
+}
+
+/// Another data type's command: checked like a Redis command (auth, then
+/// arity), queued inside MULTI; run, it answers WRONGTYPE on an existing
+/// key (always a string here) and the unknown-command error otherwise.
+fn other_type(ctx: &mut Ctx<'_>, args: &Args<'_>, name: &str, arity: i32, unknown: Vec<u8>) {
+    let arity_ok = if arity > 0 {
+        args.len() as i32 == arity
+    } else {
+        args.len() as i32 >= -arity
+    };
+    let refusal = if !ctx.session.authenticated {
+        Some(b"NOAUTH Authentication required.".to_vec())
+    } else if !arity_ok {
+        Some(format!("ERR wrong number of arguments for '{name}' command").into_bytes())
+    } else {
+        None
+    };
+    if let Some(text) = refusal {
+        flag_multi(ctx);
+        return ctx.reply().error(&text);
+    }
+    if ctx.session.multi.is_some() {
+        return queue(ctx, args);
+    }
+    let key_exists = matches!(
+        ctx.backend
+            .store()
+            .exists(&mut std::iter::once(args.get(1))),
+        Ok(1)
+    );
+    if key_exists {
+        ctx.reply()
+            .error(b"WRONGTYPE Operation against a key holding the wrong kind of value");
+    } else {
+        ctx.reply().error(&unknown);
+    }
 }
 
 /// Looks the command up and checks arity and authentication, in Redis's
@@ -207,118 +257,97 @@ fn queue(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     ctx.reply().simple(b"QUEUED");
 }
 
-/// Commands of the data types corewire does not store (lists, hashes, sets,
-/// sorted sets, streams) whose first key is argument 1. On an existing key,
-/// which can only be a string, Redis answers WRONGTYPE; elsewhere they get
-/// the unknown-command error. (Inside MULTI they are refused at queueing.)
-const OTHER_TYPE_COMMANDS: &[&str] = &[
-    "lpush",
-    "rpush",
-    "lpushx",
-    "rpushx",
-    "lpop",
-    "rpop",
-    "llen",
-    "lrange",
-    "lindex",
-    "lset",
-    "lrem",
-    "ltrim",
-    "linsert",
-    "lpos",
-    "lmove",
-    "rpoplpush",
-    "blpop",
-    "brpop",
-    "blmove",
-    "hset",
-    "hsetnx",
-    "hget",
-    "hmset",
-    "hmget",
-    "hgetall",
-    "hdel",
-    "hlen",
-    "hexists",
-    "hkeys",
-    "hvals",
-    "hincrby",
-    "hincrbyfloat",
-    "hstrlen",
-    "hrandfield",
-    "hscan",
-    "sadd",
-    "srem",
-    "smembers",
-    "sismember",
-    "smismember",
-    "scard",
-    "spop",
-    "srandmember",
-    "smove",
-    "sinter",
-    "sunion",
-    "sdiff",
-    "sinterstore",
-    "sunionstore",
-    "sdiffstore",
-    "sintercard",
-    "sscan",
-    "zadd",
-    "zrem",
-    "zrange",
-    "zrangebyscore",
-    "zrangebylex",
-    "zrevrange",
-    "zrevrangebyscore",
-    "zrevrangebylex",
-    "zscore",
-    "zmscore",
-    "zcard",
-    "zcount",
-    "zlexcount",
-    "zincrby",
-    "zrank",
-    "zrevrank",
-    "zpopmin",
-    "zpopmax",
-    "bzpopmin",
-    "bzpopmax",
-    "zrangestore",
-    "zremrangebyrank",
-    "zremrangebyscore",
-    "zremrangebylex",
-    "zrandmember",
-    "zscan",
-    "xadd",
-    "xlen",
-    "xrange",
-    "xrevrange",
-    "xdel",
-    "xtrim",
-    "xinfo",
+/// Commands of the data types corewire does not store (lists, hashes,
+/// sets, sorted sets, streams) whose first key is argument 1 and is read
+/// before being written, with Redis 7.0's arity. Left out: commands that
+/// take a key count first (SINTERCARD, ZUNION, ...) or overwrite their first
+/// key (SINTERSTORE, ...), where a string key would not give WRONGTYPE.
+const OTHER_TYPE_COMMANDS: &[(&str, i32)] = &[
+    ("lpush", -3),
+    ("rpush", -3),
+    ("lpushx", -3),
+    ("rpushx", -3),
+    ("lpop", -2),
+    ("rpop", -2),
+    ("llen", 2),
+    ("lrange", 4),
+    ("lindex", 3),
+    ("lset", 4),
+    ("lrem", 4),
+    ("ltrim", 4),
+    ("linsert", 5),
+    ("lpos", -3),
+    ("lmove", 5),
+    ("rpoplpush", 3),
+    ("blpop", -3),
+    ("brpop", -3),
+    ("blmove", 6),
+    ("hset", -4),
+    ("hsetnx", 4),
+    ("hget", 3),
+    ("hmset", -4),
+    ("hmget", -3),
+    ("hgetall", 2),
+    ("hdel", -3),
+    ("hlen", 2),
+    ("hexists", 3),
+    ("hkeys", 2),
+    ("hvals", 2),
+    ("hincrby", 4),
+    ("hincrbyfloat", 4),
+    ("hstrlen", 3),
+    ("hrandfield", -2),
+    ("hscan", -3),
+    ("sadd", -3),
+    ("srem", -3),
+    ("smembers", 2),
+    ("sismember", 3),
+    ("smismember", -3),
+    ("scard", 2),
+    ("spop", -2),
+    ("srandmember", -2),
+    ("smove", 4),
+    ("sinter", -2),
+    ("sunion", -2),
+    ("sdiff", -2),
+    ("sscan", -3),
+    ("zadd", -4),
+    ("zrem", -3),
+    ("zrange", -4),
+    ("zrangebyscore", -4),
+    ("zrangebylex", -4),
+    ("zrevrange", -4),
+    ("zrevrangebyscore", -4),
+    ("zrevrangebylex", -4),
+    ("zscore", 3),
+    ("zmscore", -3),
+    ("zcard", 2),
+    ("zcount", 4),
+    ("zlexcount", 4),
+    ("zincrby", 4),
+    ("zrank", 3),
+    ("zrevrank", 3),
+    ("zpopmin", -2),
+    ("zpopmax", -2),
+    ("bzpopmin", -3),
+    ("bzpopmax", -3),
+    ("zremrangebyrank", 4),
+    ("zremrangebyscore", 4),
+    ("zremrangebylex", 4),
+    ("zrandmember", -2),
+    ("zscan", -3),
+    ("xadd", -5),
+    ("xlen", 2),
+    ("xrange", -4),
+    ("xrevrange", -4),
+    ("xdel", -3),
+    ("xtrim", -4),
 ];
 
-/// Whether this is another data type's command aimed at an existing key.
-fn other_type_on_string_key(ctx: &mut Ctx<'_>, args: &Args<'_>) -> bool {
-    let name = args.get(0);
-    if args.len() < 2
-        || ctx.session.multi.is_some()
-        || !ctx.session.authenticated
-        || !OTHER_TYPE_COMMANDS
-            .iter()
-            .any(|c| c.as_bytes().eq_ignore_ascii_case(name))
-    {
-        return false;
-    }
-    let key = args.get(1);
-    // "xinfo STREAM key": the key is argument 2.
-    let key = if name.eq_ignore_ascii_case(b"xinfo") && args.len() >= 3 {
-        args.get(2)
-    } else {
-        key
-    };
-    matches!(ctx.backend.store().exists(&mut std::iter::once(key)), Ok(1))
+fn other_type_command(name: &[u8]) -> Option<&'static (&'static str, i32)> {
+    OTHER_TYPE_COMMANDS
+        .iter()
+        .find(|(known, _)| known.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// `%.Ns` of a C string: stops at a NUL byte and after `max_bytes`.
