@@ -393,6 +393,12 @@ fn watch_fails_exec_when_another_client_writes() {
     exchange(&mut watcher, b"*1\r\n$7\r\nUNWATCH\r\n", b"+OK\r\n");
     exchange(&mut watcher, b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
     exchange(&mut watcher, b"*1\r\n$4\r\nEXEC\r\n", b"*0\r\n");
+    // A write that changes nothing (SET XX on a missing key) is no write.
+    exchange(&mut watcher, b"*2\r\n$5\r\nWATCH\r\n$6\r\nabsent\r\n", b"+OK\r\n");
+    exchange(&mut other, b"*4\r\n$3\r\nSET\r\n$6\r\nabsent\r\n$1\r\nx\r\n$2\r\nXX\r\n", b"$-1\r\n");
+    exchange(&mut watcher, b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
+    exchange(&mut watcher, b"*2\r\n$3\r\nGET\r\n$6\r\nabsent\r\n", b"+QUEUED\r\n");
+    exchange(&mut watcher, b"*1\r\n$4\r\nEXEC\r\n", b"*1\r\n$-1\r\n");
 }
 
 #[test]

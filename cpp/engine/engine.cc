@@ -337,6 +337,19 @@ Status Engine::Put(Worker* worker, uint32_t db, Slice key, Slice value,
       (flags & kConditions) == kConditions) {
     return Status::InvalidArgument();
   }
+  if (flags & kPutIfPresent) {
+    // XX on a missing key must not insert a placeholder: that would look
+    // like a write to a transaction watching the missing key. A miss needs
+    // no lock; it is linearized at the lookup.
+    Table* existing = rep_->table(db);
+    EpochGuard epoch(worker);
+    if (existing == nullptr ||
+        existing->Find(existing->Hash(key.ptr, key.len),
+                       key.ptr, key.len) == nullptr) {
+      if (old_sink != nullptr) CallSink(old_sink, old_ctx, nullptr);
+      return Status::ConditionFailed();
+    }
+  }
   Table* table = rep_->TableForWrite(db);
   if (table == nullptr) return Status::NoMemory();
   WriteItem item = MakeItem(table, db, key, 0, WriteItem::kPut);
