@@ -135,7 +135,7 @@ fn connection_commands() {
         (b"*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$4\r\nSAVE\r\n", b"*2\r\n$4\r\nSAVE\r\n$0\r\n\r\n"),
         (b"*4\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsav*\r\n$4\r\nsave\r\n", b"*2\r\n$4\r\nsave\r\n$0\r\n\r\n"),
         (b"*2\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n", b"-ERR wrong number of arguments for 'config|get' command\r\n"),
-        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":41\r\n"),
+        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":61\r\n"),
     ]);
 }
 
@@ -394,10 +394,22 @@ fn watch_fails_exec_when_another_client_writes() {
     exchange(&mut watcher, b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
     exchange(&mut watcher, b"*1\r\n$4\r\nEXEC\r\n", b"*0\r\n");
     // A write that changes nothing (SET XX on a missing key) is no write.
-    exchange(&mut watcher, b"*2\r\n$5\r\nWATCH\r\n$6\r\nabsent\r\n", b"+OK\r\n");
-    exchange(&mut other, b"*4\r\n$3\r\nSET\r\n$6\r\nabsent\r\n$1\r\nx\r\n$2\r\nXX\r\n", b"$-1\r\n");
+    exchange(
+        &mut watcher,
+        b"*2\r\n$5\r\nWATCH\r\n$6\r\nabsent\r\n",
+        b"+OK\r\n",
+    );
+    exchange(
+        &mut other,
+        b"*4\r\n$3\r\nSET\r\n$6\r\nabsent\r\n$1\r\nx\r\n$2\r\nXX\r\n",
+        b"$-1\r\n",
+    );
     exchange(&mut watcher, b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
-    exchange(&mut watcher, b"*2\r\n$3\r\nGET\r\n$6\r\nabsent\r\n", b"+QUEUED\r\n");
+    exchange(
+        &mut watcher,
+        b"*2\r\n$3\r\nGET\r\n$6\r\nabsent\r\n",
+        b"+QUEUED\r\n",
+    );
     exchange(&mut watcher, b"*1\r\n$4\r\nEXEC\r\n", b"*1\r\n$-1\r\n");
 }
 
@@ -596,6 +608,170 @@ fn other_types_commands_get_wrongtype_on_strings_else_unknown() {
                 b"*3\r\n$5\r\nLPUSH\r\n$7\r\nmissing\r\n$1\r\na\r\n",
                 b"-ERR unknown command 'LPUSH', with args beginning with: 'missing' 'a' \r\n",
             ),
+        ],
+    );
+}
+
+#[test]
+fn databases_expiry_and_keyspace_commands() {
+    let server = TestServer::start();
+    script(
+        &server,
+        &[
+            (b"SELECT 16\r\n", b"-ERR DB index is out of range\r\n"),
+            (b"SELECT -1\r\n", b"-ERR DB index is out of range\r\n"),
+            (b"SELECT 1\r\n", b"+OK\r\n"),
+            (b"SET k one\r\n", b"+OK\r\n"),
+            (b"SELECT 0\r\n", b"+OK\r\n"),
+            (b"GET k\r\n", b"$-1\r\n"),
+            (b"SET k zero\r\n", b"+OK\r\n"),
+            (b"MOVE k 1\r\n", b":0\r\n"),
+            (
+                b"MOVE k 0\r\n",
+                b"-ERR source and destination objects are the same\r\n",
+            ),
+            (b"MOVE k 16\r\n", b"-ERR DB index is out of range\r\n"),
+            (b"MOVE nokey 1\r\n", b":0\r\n"),
+            (
+                b"COPY k k\r\n",
+                b"-ERR source and destination objects are the same\r\n",
+            ),
+            (b"COPY k k2 DB 16\r\n", b"-ERR DB index is out of range\r\n"),
+            (
+                b"COPY k k2 DB x\r\n",
+                b"-ERR value is not an integer or out of range\r\n",
+            ),
+            (b"COPY k k2 REPLACE foo\r\n", b"-ERR syntax error\r\n"),
+            (b"COPY k k2 DB 2\r\n", b":1\r\n"),
+            (b"COPY k k2 DB 2\r\n", b":0\r\n"),
+            (b"COPY k k2 DB 2 REPLACE\r\n", b":1\r\n"),
+            (b"COPY nokey k3\r\n", b":0\r\n"),
+            (b"SELECT 2\r\n", b"+OK\r\n"),
+            (b"GET k2\r\n", b"$4\r\nzero\r\n"),
+            (b"FLUSHDB\r\n", b"+OK\r\n"),
+            (b"SELECT 1\r\n", b"+OK\r\n"),
+            (b"GET k\r\n", b"$3\r\none\r\n"),
+            (b"SELECT 0\r\n", b"+OK\r\n"),
+            (b"RENAME nokey x\r\n", b"-ERR no such key\r\n"),
+            (b"RENAME k k\r\n", b"+OK\r\n"),
+            (b"RENAMENX k k\r\n", b":0\r\n"),
+            (b"SET other v\r\n", b"+OK\r\n"),
+            (b"RENAMENX k other\r\n", b":0\r\n"),
+            (b"EXPIRE k 100\r\n", b":1\r\n"),
+            (b"RENAME k renamed\r\n", b"+OK\r\n"),
+            (b"TTL renamed\r\n", b":100\r\n"),
+            (b"EXISTS k\r\n", b":0\r\n"),
+            (b"RENAMENX renamed k\r\n", b":1\r\n"),
+            // EXPIRE's options and errors.
+            (
+                b"EXPIRE k 100 nx xx\r\n",
+                b"-ERR NX and XX, GT or LT options at the same time are not compatible\r\n",
+            ),
+            (
+                b"EXPIRE k 100 gt lt\r\n",
+                b"-ERR GT and LT options at the same time are not compatible\r\n",
+            ),
+            (b"EXPIRE k 100 foo\r\n", b"-ERR Unsupported option foo\r\n"),
+            (
+                b"EXPIRE k abc\r\n",
+                b"-ERR value is not an integer or out of range\r\n",
+            ),
+            (
+                b"EXPIRE k 9223372036854775807\r\n",
+                b"-ERR invalid expire time in 'expire' command\r\n",
+            ),
+            (
+                b"PEXPIRE k 9223372036854775807\r\n",
+                b"-ERR invalid expire time in 'pexpire' command\r\n",
+            ),
+            (b"EXPIRE k 100 NX\r\n", b":0\r\n"),
+            (b"EXPIRE k 50 GT\r\n", b":0\r\n"),
+            (b"EXPIRE k 500 GT\r\n", b":1\r\n"),
+            (b"TTL k\r\n", b":500\r\n"),
+            (b"EXPIRE k 400 LT\r\n", b":1\r\n"),
+            (b"TTL k\r\n", b":400\r\n"),
+            (b"PERSIST k\r\n", b":1\r\n"),
+            (b"PERSIST k\r\n", b":0\r\n"),
+            (b"TTL k\r\n", b":-1\r\n"),
+            (b"PTTL k\r\n", b":-1\r\n"),
+            (b"EXPIRE k 10 XX\r\n", b":0\r\n"),
+            (b"EXPIRE k 10 LT\r\n", b":1\r\n"),
+            (b"TTL nokey\r\n", b":-2\r\n"),
+            (b"EXPIRETIME nokey\r\n", b":-2\r\n"),
+            (b"PEXPIREAT k 1\r\n", b":1\r\n"),
+            (b"EXISTS k\r\n", b":0\r\n"),
+            (b"SET k v\r\n", b"+OK\r\n"),
+            (b"EXPIRE k -1\r\n", b":1\r\n"),
+            (b"GET k\r\n", b"$-1\r\n"),
+            (b"EXPIRE nokey 10\r\n", b":0\r\n"),
+            (b"EXPIREAT k 4102444800\r\n", b":0\r\n"),
+            (b"SET k v\r\n", b"+OK\r\n"),
+            (b"EXPIREAT k 4102444800\r\n", b":1\r\n"),
+            (b"EXPIRETIME k\r\n", b":4102444800\r\n"),
+            (b"PEXPIRETIME k\r\n", b":4102444800000\r\n"),
+            // SET's expiry options, SETEX, PSETEX, GETEX, GETDEL.
+            (b"SET k v EX 100\r\n", b"+OK\r\n"),
+            (b"TTL k\r\n", b":100\r\n"),
+            (b"SET k v2 KEEPTTL\r\n", b"+OK\r\n"),
+            (b"TTL k\r\n", b":100\r\n"),
+            (b"SET k v3\r\n", b"+OK\r\n"),
+            (b"TTL k\r\n", b":-1\r\n"),
+            (b"SET k v PX 100 KEEPTTL\r\n", b"-ERR syntax error\r\n"),
+            (b"SET k v EXAT 1\r\n", b"+OK\r\n"),
+            (b"EXISTS k\r\n", b":0\r\n"),
+            (
+                b"SETEX k 0 v\r\n",
+                b"-ERR invalid expire time in 'setex' command\r\n",
+            ),
+            (
+                b"SETEX k abc v\r\n",
+                b"-ERR value is not an integer or out of range\r\n",
+            ),
+            (
+                b"PSETEX k -5 v\r\n",
+                b"-ERR invalid expire time in 'psetex' command\r\n",
+            ),
+            (b"SETEX k 200 v\r\n", b"+OK\r\n"),
+            (b"TTL k\r\n", b":200\r\n"),
+            (b"INCR counter\r\n", b":1\r\n"),
+            (b"EXPIRE counter 300\r\n", b":1\r\n"),
+            (b"INCR counter\r\n", b":2\r\n"),
+            (b"TTL counter\r\n", b":300\r\n"),
+            (b"APPEND counter 0\r\n", b":2\r\n"),
+            (b"TTL counter\r\n", b":300\r\n"),
+            (b"GETEX k\r\n", b"$1\r\nv\r\n"),
+            (b"TTL k\r\n", b":200\r\n"),
+            (b"GETEX k PERSIST\r\n", b"$1\r\nv\r\n"),
+            (b"TTL k\r\n", b":-1\r\n"),
+            (b"GETEX k EX 100\r\n", b"$1\r\nv\r\n"),
+            (b"TTL k\r\n", b":100\r\n"),
+            (
+                b"GETEX k EX 0\r\n",
+                b"-ERR invalid expire time in 'getex' command\r\n",
+            ),
+            (b"GETEX k PX\r\n", b"-ERR syntax error\r\n"),
+            (b"GETEX k PERSIST EX 10\r\n", b"-ERR syntax error\r\n"),
+            (b"GETEX nokey EX 10\r\n", b"$-1\r\n"),
+            (b"GETDEL k\r\n", b"$1\r\nv\r\n"),
+            (b"GETDEL k\r\n", b"$-1\r\n"),
+            // KEYS, SCAN, RANDOMKEY.
+            (b"FLUSHALL\r\n", b"+OK\r\n"),
+            (b"RANDOMKEY\r\n", b"$-1\r\n"),
+            (b"SCAN 0\r\n", b"*2\r\n$1\r\n0\r\n*0\r\n"),
+            (b"SET only one\r\n", b"+OK\r\n"),
+            (b"KEYS *\r\n", b"*1\r\n$4\r\nonly\r\n"),
+            (b"KEYS o?ly\r\n", b"*1\r\n$4\r\nonly\r\n"),
+            (b"KEYS x*\r\n", b"*0\r\n"),
+            (b"RANDOMKEY\r\n", b"$4\r\nonly\r\n"),
+            (b"SCAN abc\r\n", b"-ERR invalid cursor\r\n"),
+            (b"SCAN 0 COUNT 0\r\n", b"-ERR syntax error\r\n"),
+            (
+                b"SCAN 0 COUNT x\r\n",
+                b"-ERR value is not an integer or out of range\r\n",
+            ),
+            (b"SCAN 0 MATCH\r\n", b"-ERR syntax error\r\n"),
+            (b"SCAN 0 FOO bar\r\n", b"-ERR syntax error\r\n"),
+            (b"SCAN 18446744073709551616\r\n", b"-ERR invalid cursor\r\n"),
         ],
     );
 }

@@ -643,3 +643,112 @@ fn concurrent_client_lists_from_all_workers() {
         .collect();
     let _still_open: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
 }
+
+/// Keys whose deadline passed are gone at once for readers, and the active
+/// expiry cycle reclaims them without anyone touching them.
+#[test]
+fn expired_keys_are_reclaimed_by_active_expiry() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    let mut pipe = redis::pipe();
+    for i in 0..2_000 {
+        pipe.cmd("SET")
+            .arg(format!("short:{i}"))
+            .arg(i)
+            .arg("PX")
+            .arg(1)
+            .ignore();
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    let _: () = con.set("forever", 1).unwrap();
+    // Polled, not timed: the cycle runs every 100 ms on each worker.
+    let mut keys = usize::MAX;
+    for _ in 0..500 {
+        keys = redis::cmd("DBSIZE").query(&mut con).unwrap();
+        if keys == 1 {
+            break;
+        }
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(keys, 1, "expired keys never reclaimed");
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut con).unwrap();
+    let expired: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("expired_keys:"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(expired >= 1_000, "expired_keys:{expired}");
+    assert_eq!(con.get::<_, String>("forever").unwrap(), "1");
+}
+
+/// A full SCAN returns every key that exists for its whole duration, even
+/// while another client keeps inserting (and the table keeps growing).
+#[test]
+fn scan_returns_every_stable_key_while_the_table_grows() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    let mut pipe = redis::pipe();
+    for i in 0..3_000 {
+        pipe.set(format!("stable:{i}"), i).ignore();
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    let mut writer = server.client();
+    let inserter = thread::spawn(move || {
+        for batch in 0..40 {
+            let mut pipe = redis::pipe();
+            for i in 0..500 {
+                pipe.set(format!("churn:{batch}:{i}"), i).ignore();
+            }
+            let _: () = pipe.query(&mut writer).unwrap();
+        }
+    });
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = 0u64;
+    let mut calls = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg("stable:*")
+            .arg("COUNT")
+            .arg(100)
+            .query(&mut con)
+            .unwrap();
+        seen.extend(keys);
+        calls += 1;
+        assert!(calls < 100_000, "SCAN never finished");
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    inserter.join().unwrap();
+    assert_eq!(seen.len(), 3_000, "SCAN missed stable keys");
+    let keys: Vec<String> = redis::cmd("KEYS").arg("stable:*").query(&mut con).unwrap();
+    assert_eq!(keys.len(), 3_000);
+}
+
+#[test]
+fn info_keyspace_lists_each_database() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    let _: () = con.set("a", 1).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("b")
+        .arg(1)
+        .arg("EX")
+        .arg(100)
+        .query(&mut con)
+        .unwrap();
+    let _: () = redis::cmd("SELECT").arg(3).query(&mut con).unwrap();
+    let _: () = con.set("c", 1).unwrap();
+    let keyspace: String = redis::cmd("INFO").arg("keyspace").query(&mut con).unwrap();
+    assert_eq!(
+        keyspace,
+        "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n"
+    );
+    let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+    let keyspace: String = redis::cmd("INFO").arg("keyspace").query(&mut con).unwrap();
+    assert_eq!(keyspace, "# Keyspace\r\n");
+}

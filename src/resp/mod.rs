@@ -10,7 +10,7 @@ pub mod store;
 
 use std::ops::Range;
 
-use crate::engine::{EngineError, EngineWorker};
+use crate::engine::{EngineError, EngineResult, EngineWorker, Txn};
 use crate::runtime::Shared;
 use crate::stats::WorkerStats;
 use reply::ReplyWriter;
@@ -152,27 +152,51 @@ impl Backend<'_> {
     /// in a transaction of its own, retried from scratch on conflict.
     pub fn atomically<T>(
         &mut self,
-        mut body: impl FnMut(&mut dyn Store) -> crate::engine::EngineResult<T>,
-    ) -> crate::engine::EngineResult<T> {
-        let (worker, db) = match self {
-            Backend::Txn(store) => return body(store),
-            Backend::Engine(DbStore { worker, db }) => (worker, *db),
-        };
-        for _ in 0..MAX_TXN_ATTEMPTS {
-            let mut txn = worker.begin()?;
-            let result = body(&mut TxnStore {
-                txn: &mut txn,
-                worker,
-                db,
-            })?;
-            match txn.commit() {
-                Ok(()) => return Ok(result),
-                Err(EngineError::Conflict) => continue,
-                Err(error) => return Err(error),
+        mut body: impl FnMut(&mut dyn Store) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        match self {
+            Backend::Txn(store) => body(store),
+            Backend::Engine(DbStore { worker, db }) => {
+                let db = *db;
+                in_own_txn(worker, |txn, worker| {
+                    body(&mut TxnStore { txn, worker, db })
+                })
             }
         }
-        Err(EngineError::Conflict)
     }
+
+    /// `atomically` with the bare transaction and the selected database,
+    /// for commands that span databases (COPY ... DB, MOVE).
+    pub fn atomically_across_dbs<T>(
+        &mut self,
+        mut body: impl FnMut(&mut Txn, u32) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        match self {
+            Backend::Txn(store) => body(store.txn, store.db),
+            Backend::Engine(DbStore { worker, db }) => {
+                let db = *db;
+                in_own_txn(worker, |txn, _| body(txn, db))
+            }
+        }
+    }
+}
+
+/// Runs `body` in a fresh transaction, committing it; a conflict starts
+/// over (at most MAX_TXN_ATTEMPTS times).
+fn in_own_txn<T>(
+    worker: &mut EngineWorker,
+    mut body: impl FnMut(&mut Txn, &mut EngineWorker) -> EngineResult<T>,
+) -> EngineResult<T> {
+    for _ in 0..MAX_TXN_ATTEMPTS {
+        let mut txn = worker.begin()?;
+        let result = body(&mut txn, worker)?;
+        match txn.commit() {
+            Ok(()) => return Ok(result),
+            Err(EngineError::Conflict) => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(EngineError::Conflict)
 }
 
 /// What a command runs with: its connection, the worker's engine (or EXEC's

@@ -60,8 +60,11 @@ const READ_BUFFER_BYTES: usize = 64 * 1024;
 const MAX_READS_PER_EVENT: usize = 16;
 /// Buffers above this are released once empty, so idle clients stay small.
 const KEEP_BUFFER_BYTES: usize = 16 * 1024;
-/// Housekeeping tick (ops/sec sampling).
+/// Housekeeping tick (ops/sec sampling, active expiry).
 const CRON_INTERVAL_MS: i32 = 100;
+/// Records each worker's active expiry examines per tick: bounded work,
+/// and with every worker doing it, tens of thousands of keys a second.
+const EXPIRE_CHECKS_PER_TICK: usize = 2_000;
 
 /// One client connection.
 struct Conn {
@@ -337,6 +340,9 @@ impl Worker {
             return;
         }
         self.next_cron = now + std::time::Duration::from_millis(CRON_INTERVAL_MS as u64);
+        if let Ok(expired) = self.engine.expire_cycle(EXPIRE_CHECKS_PER_TICK) {
+            self.shared.stats[self.id].expired_keys.add(expired);
+        }
         if self.id == 0 {
             let commands = crate::stats::total(&self.shared.stats, |w| &w.commands_processed);
             let now_ms = self.shared.started.elapsed().as_millis() as u64;

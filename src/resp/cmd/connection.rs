@@ -38,7 +38,6 @@ pub static SELECT: CommandSpec = command_spec!("select", 2, Some(select), group:
     summary: "Changes the selected database.", complexity: "O(1)",
     flags: ["loading", "stale", "fast"], acl: ["@fast", "@connection"]);
 
-/// One logical database for now: SELECT 0 works, others are out of range.
 fn select(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let Some(index) = integer_arg(ctx, args.get(1)) else {
         return;
@@ -48,9 +47,10 @@ fn select(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             .reply()
             .error(b"ERR value is not an integer or out of range");
     }
-    if index != 0 {
+    if index < 0 || index >= ctx.shared.databases as i64 {
         return ctx.reply().error(b"ERR DB index is out of range");
     }
+    ctx.session.db = index as u32;
     ctx.reply().ok();
 }
 
@@ -205,6 +205,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     session.multi = None;
     session.watch = None;
     session.resp3 = false;
+    session.db = 0;
     session.name = None;
     session.authenticated = ctx.shared.config.requirepass.is_none();
     ctx.reply().simple(b"RESET");

@@ -5,11 +5,14 @@ pub mod client;
 mod command;
 mod config;
 mod connection;
+mod expire;
 mod get;
 mod incr;
 mod info;
 mod keys;
 pub mod multi;
+mod rename;
+mod scan;
 mod set;
 mod strings;
 
@@ -126,6 +129,26 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &connection::TIME,
     &connection::RESET,
     &incr::INCRBYFLOAT,
+    &expire::SETEX,
+    &expire::PSETEX,
+    &expire::GETEX,
+    &expire::GETDEL,
+    &expire::EXPIRE,
+    &expire::PEXPIRE,
+    &expire::EXPIREAT,
+    &expire::PEXPIREAT,
+    &expire::TTL,
+    &expire::PTTL,
+    &expire::EXPIRETIME,
+    &expire::PEXPIRETIME,
+    &expire::PERSIST,
+    &scan::KEYS,
+    &scan::SCAN,
+    &scan::RANDOMKEY,
+    &rename::RENAME,
+    &rename::RENAMENX,
+    &rename::COPY,
+    &rename::MOVE,
 ];
 
 /// Finds a top-level command, case-insensitively.
