@@ -592,6 +592,15 @@ Status Engine::MultiPut(Worker* worker, uint32_t db, const Slice* keys,
       if (written != nullptr) *written = 1;
       return Status::OK();
     }
+    if (flags & kMultiPutIfNoneExist) {
+      // Decide a failing MSETNX from a snapshot, without locking: locking
+      // inserts placeholders for the missing keys, which a transaction
+      // watching them would take for writes.
+      uint64_t existing = 0;
+      Status s = Exists(worker, db, keys, n, &existing);
+      if (!s.ok()) return s;
+      if (existing > 0) return Status::OK();
+    }
     Table* table = rep_->TableForWrite(db);
     if (table == nullptr) return Status::NoMemory();
     std::vector<WriteItem>& items = worker->items;

@@ -159,7 +159,8 @@ impl Backend<'_> {
             Backend::Engine(DbStore { worker, db }) => {
                 let db = *db;
                 in_own_txn(worker, |txn, worker| {
-                    body(&mut TxnStore { txn, worker, db })
+                    let key_delta = &mut 0;
+                    body(&mut TxnStore { txn, worker, db, key_delta })
                 })
             }
         }

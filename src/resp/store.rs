@@ -137,6 +137,9 @@ pub struct TxnStore<'a> {
     /// For the operations that are not transactional (DBSIZE).
     pub worker: &'a mut EngineWorker,
     pub db: u32,
+    /// Keys this transaction created minus keys it removed, so DBSIZE
+    /// inside EXEC sees the transaction's own writes, as in Redis.
+    pub key_delta: &'a mut i64,
 }
 
 impl TxnStore<'_> {
@@ -201,8 +204,14 @@ impl Store for TxnStore<'_> {
         }
         match expiry {
             // A deadline already past deletes the key instead, as Redis does.
-            PutExpiry::At(at) if at <= now_ms() => self.txn.del(self.db, key)?,
-            _ => self.txn.put(self.db, key, value, expiry)?,
+            PutExpiry::At(at) if at <= now_ms() => {
+                self.txn.del(self.db, key)?;
+                *self.key_delta -= existed as i64;
+            }
+            _ => {
+                self.txn.put(self.db, key, value, expiry)?;
+                *self.key_delta += !existed as i64;
+            }
         }
         Ok(true)
     }
@@ -215,6 +224,7 @@ impl Store for TxnStore<'_> {
         })?;
         if existed {
             self.txn.del(self.db, key)?;
+            *self.key_delta -= 1;
         }
         Ok(())
     }
@@ -228,6 +238,7 @@ impl Store for TxnStore<'_> {
         }
         if expire_at_ms <= now_ms() {
             self.txn.del(self.db, key)?;
+            *self.key_delta -= 1;
         } else {
             self.txn
                 .put(self.db, key, &value, PutExpiry::At(expire_at_ms))?;
@@ -255,6 +266,7 @@ impl Store for TxnStore<'_> {
                 deleted += 1;
             }
         }
+        *self.key_delta -= deleted as i64;
         Ok(deleted)
     }
 
@@ -296,13 +308,16 @@ impl Store for TxnStore<'_> {
             return Ok(false);
         }
         for pair in pairs.chunks_exact(2) {
+            // A key named twice reads as existing the second time.
+            *self.key_delta += !self.exists_one(pair[0])? as i64;
             self.txn.put(self.db, pair[0], pair[1], PutExpiry::None)?;
         }
         Ok(true)
     }
 
     fn count(&mut self) -> EngineResult<(u64, u64)> {
-        self.worker.count_with_expiry(self.db)
+        let (keys, with_expiry) = self.worker.count_with_expiry(self.db)?;
+        Ok((keys.saturating_add_signed(*self.key_delta), with_expiry))
     }
 
     /// FLUSHALL/FLUSHDB are not transactional in the engine.

@@ -164,13 +164,13 @@ done
 
 # ---------------------------------------------------------------------------- servers
 REF_PORT=$(free_port 16480)
-start_redis "$REF_PORT" "$LOGS/redis-ref.log" --databases 1 || { echo "reference redis-server did not start"; cat "$LOGS/redis-ref.log"; echo "0 passed, 1 failed"; exit 1; }
+start_redis "$REF_PORT" "$LOGS/redis-ref.log" || { echo "reference redis-server did not start"; cat "$LOGS/redis-ref.log"; echo "0 passed, 1 failed"; exit 1; }
 REF_PID=$STARTED_PID
 
 PORT=$(free_port 16380)
 if [[ $SERVER == redis ]]; then
   echo "E2E_SERVER=redis: client checks run against redis-server (suite self-test)"
-  start_redis "$PORT" "$LOGS/server.log" --databases 1 || { echo "redis-server did not start"; echo "0 passed, 1 failed"; exit 1; }
+  start_redis "$PORT" "$LOGS/server.log" || { echo "redis-server did not start"; echo "0 passed, 1 failed"; exit 1; }
 else
   if [[ ! -x $BIN ]]; then echo "missing $BIN (run make all)"; echo "0 passed, 1 failed"; exit 1; fi
   if ! start_corewire "$PORT" "$LOGS/corewire.log" --threads 2; then
@@ -219,7 +219,8 @@ if want a; then
   expect "redis-cli -3 get missing" "(nil)" "$(cli $P -3 --no-raw get missing)"
   expect "redis-cli -3 mget" $'1) "1"\n2) (nil)' "$(cli $P -3 --no-raw mget a nope)"
   expect "select 0" "OK" "$(cli $P select 0)"
-  expect "select 1" "ERR DB index is out of range" "$(cli $P select 1)"
+  expect "select 15" "OK" "$(cli $P select 15)"
+  expect "select 16" "ERR DB index is out of range" "$(cli $P select 16)"
   expect "unknown command" "ERR unknown command 'foo', with args beginning with: 'a' 'b' " "$(cli $P foo a b)"
   expect "wrong arity" "ERR wrong number of arguments for 'get' command" "$(cli $P get)"
   expect "client setname" "OK" "$(cli $P client setname e2e)"

@@ -173,6 +173,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
         }
         replies.clear();
         ctx.session.db = selected_db;
+        let mut key_delta = 0i64;
         for command in &queue.commands {
             // Each command sees the database selected so far (a SELECT may
             // be queued too).
@@ -184,6 +185,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
                     txn: &mut txn,
                     worker,
                     db,
+                    key_delta: &mut key_delta,
                 }),
                 stats: ctx.stats,
                 shared: ctx.shared,
