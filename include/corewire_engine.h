@@ -316,12 +316,19 @@ void cw_bundled_engine_serve_seed_abi(const cw_engine_ops* ops);
 /* Layout pins; Rust asserts the same numbers (src/engine/ffi.rs). */
 #if defined(__x86_64__) || defined(__aarch64__)
 #ifdef __cplusplus
-static_assert(sizeof(cw_slice) == 16, "cw_slice layout");
-static_assert(sizeof(cw_engine_ops) == 24 + 22 * 8, "cw_engine_ops layout");
+#define CW_LAYOUT_ASSERT(cond, what) static_assert(cond, what)
 #else
-_Static_assert(sizeof(cw_slice) == 16, "cw_slice layout");
-_Static_assert(sizeof(cw_engine_ops) == 24 + 22 * 8, "cw_engine_ops layout");
+#define CW_LAYOUT_ASSERT(cond, what) _Static_assert(cond, what)
 #endif
+CW_LAYOUT_ASSERT(sizeof(cw_slice) == 16, "cw_slice layout");
+CW_LAYOUT_ASSERT(sizeof(cw_engine_ops) == 24 + 22 * 8, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, engine) == 8, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, databases) == 16, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, worker_open) == 24, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, take) == 24 + 4 * 8, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, random_key) == 24 + 15 * 8, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, txn_abort) == 24 + 21 * 8, "cw_engine_ops layout");
+#undef CW_LAYOUT_ASSERT
 #endif
 
 #endif /* COREWIRE_ENGINE_H */

@@ -1,5 +1,7 @@
 // engine_test.cc: unit tests through the C++ API and the cw_engine_ops table.
+#include <atomic>
 #include <climits>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -689,6 +691,677 @@ void TestSeedAbi() {
   CHECK(ops.engine == nullptr);
 }
 
+
+// ---- databases, expiry, iteration (ABI v2) --------------------------------
+
+// A clock tests move by hand: no sleeps, no wall-clock thresholds.
+std::atomic<int64_t> g_now_ms{1'700'000'000'000};
+int64_t FakeNow() { return g_now_ms.load(); }
+EngineOptions FakeClock() {
+  EngineOptions options;
+  options.now_ms = FakeNow;
+  return options;
+}
+
+std::optional<int64_t> Deadline(Fixture& f, const string& key, uint32_t db = 0) {
+  string v;
+  int64_t at = -1;
+  Status s = f.engine->Get(f.w, db, K(key), &v, &at);
+  if (s.IsNotFound()) {
+    CHECK_EQ(at, 0);
+    return std::nullopt;
+  }
+  CHECK(s.ok());
+  return at;
+}
+
+void TestDatabasesAreIndependent() {
+  Fixture f;
+  CHECK_EQ(f.engine->databases(), 16u);
+  f.Put("k", "zero", 0);
+  f.Put("k", "five", 5);
+  CHECK(f.Get("k", 0) == string("zero"));
+  CHECK(f.Get("k", 5) == string("five"));
+  CHECK(!f.Get("k", 6).has_value());
+  CHECK_EQ(f.Count(0), 1u);
+  CHECK_EQ(f.Count(5), 1u);
+  CHECK_EQ(f.Count(15), 0u);
+  uint64_t d = 0;
+  Slice k[] = {K("k")};
+  CHECK(f.engine->Delete(f.w, 5, k, 1, &d).ok());
+  CHECK_EQ(d, 1u);
+  CHECK(f.Get("k", 0) == string("zero"));
+  int64_t r = 0;
+  CHECK(f.engine->IncrBy(f.w, 9, K("n"), 3, &r).ok());
+  CHECK(!f.Get("n", 0).has_value());
+  uint64_t n = 0;
+  CHECK(f.engine->Exists(f.w, 9, k, 1, &n).ok());
+  CHECK_EQ(n, 0u);
+  // Bad db indexes.
+  string v;
+  CHECK(f.engine->Get(f.w, 16, K("k"), &v) == Status::InvalidArgument());
+  CHECK(f.engine->Put(f.w, 16, K("k"), K("v")) == Status::InvalidArgument());
+  CHECK(f.engine->Count(f.w, 16, &n) == Status::InvalidArgument());
+  CHECK(f.engine->Clear(f.w, 16) == Status::InvalidArgument());
+  CHECK(f.engine->Delete(f.w, 99, k, 1, &d) == Status::InvalidArgument());
+  Txn* t = nullptr;
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnGet(t, 16, K("k"), nullptr, nullptr) == Status::InvalidArgument());
+  CHECK(f.engine->TxnPut(t, 16, K("k"), K("v")) == Status::InvalidArgument());
+  f.engine->TxnAbort(t);
+
+  // clear(db) vs clear(all).
+  for (uint32_t db : {0u, 3u, 15u}) f.Put("a", "1", db), f.Put("b", "2", db);
+  CHECK(f.engine->Clear(f.w, 3).ok());
+  CHECK_EQ(f.Count(3), 0u);
+  CHECK_EQ(f.Count(0), 3u);  // k, a, b
+  CHECK_EQ(f.Count(15), 2u);
+  CHECK(f.engine->Clear(f.w, kAllDatabases).ok());
+  for (uint32_t db = 0; db < 16; ++db) CHECK_EQ(f.Count(db), 0u);
+  f.Put("a", "back", 15);
+  CHECK(f.Get("a", 15) == string("back"));
+
+  // The number of databases is an option, 1..256.
+  std::unique_ptr<Engine> e;
+  EngineOptions options;
+  options.databases = 0;
+  CHECK(Engine::Open(options, &e) == Status::InvalidArgument());
+  options.databases = 257;
+  CHECK(Engine::Open(options, &e) == Status::InvalidArgument());
+  options.databases = 256;
+  Fixture big(options);
+  big.Put("x", "y", 255);
+  CHECK(big.Get("x", 255) == string("y"));
+  CHECK(big.engine->Put(big.w, 256, K("x"), K("y")) == Status::InvalidArgument());
+  options.databases = 1;
+  Fixture one(options);
+  CHECK(one.engine->Put(one.w, 1, K("x"), K("y")) == Status::InvalidArgument());
+}
+
+void TestExpiryReadsAndWrites() {
+  Fixture f(FakeClock());
+  int64_t now = g_now_ms.load();
+  CHECK(f.engine->Put(f.w, 0, K("t"), K("v"), 0, now + 1000).ok());
+  CHECK(Deadline(f, "t") == now + 1000);
+  uint64_t keys = 0, expires = 0;
+  CHECK(f.engine->Count(f.w, 0, &keys, &expires).ok());
+  CHECK_EQ(keys, 1u);
+  CHECK_EQ(expires, 1u);
+  g_now_ms += 999;
+  CHECK(f.Get("t") == string("v"));
+  g_now_ms += 1;  // deadline == now: gone
+  CHECK(!f.Get("t").has_value());
+  CHECK(!Deadline(f, "t").has_value());
+  Slice t[] = {K("t"), K("t")};
+  uint64_t n = 9;
+  CHECK(f.engine->Exists(f.w, 0, t, 2, &n).ok());
+  CHECK_EQ(n, 0u);
+  Captured c;
+  CHECK(f.engine->MultiGet(f.w, 0, t, 2, CaptureSink, &c).ok());
+  CHECK(!c.values[0].has_value() && !c.values[1].has_value());
+  // XX sees it missing, NX sees it missing.
+  CHECK(f.engine->Put(f.w, 0, K("t"), K("w"), kPutIfPresent) == Status::ConditionFailed());
+  Captured old;
+  CHECK(f.engine->Put(f.w, 0, K("t"), K("w"), kPutIfAbsent, 0, CaptureSink, &old).ok());
+  CHECK(!old.values[0].has_value());
+  CHECK(Deadline(f, "t") == 0);  // the new write has no deadline
+  CHECK(f.engine->Count(f.w, 0, &keys, &expires).ok());
+  CHECK_EQ(keys, 1u);
+  CHECK_EQ(expires, 0u);
+
+  // DEL of an expired key counts 0 but reclaims it.
+  now = g_now_ms.load();
+  CHECK(f.engine->Put(f.w, 0, K("d"), K("v"), 0, now + 5).ok());
+  g_now_ms += 5;
+  uint64_t deleted = 9;
+  Slice d[] = {K("d")};
+  CHECK(f.engine->Delete(f.w, 0, d, 1, &deleted).ok());
+  CHECK_EQ(deleted, 0u);
+  CHECK_EQ(f.Count(), 1u);
+
+  // Past deadline: stores nothing, deletes the key, OK.
+  now = g_now_ms.load();
+  CHECK(f.engine->Put(f.w, 0, K("t"), K("x"), 0, now).ok());
+  CHECK(!f.Get("t").has_value());
+  CHECK_EQ(f.Count(), 0u);
+  CHECK(f.engine->Put(f.w, 0, K("never"), K("x"), 0, now - 1).ok());
+  CHECK(!f.Get("never").has_value());
+  CHECK_EQ(f.Count(), 0u);
+  f.Put("nx", "1");
+  CHECK(f.engine->Put(f.w, 0, K("nx"), K("2"), kPutIfAbsent, now - 1) ==
+        Status::ConditionFailed());
+  CHECK(f.Get("nx") == string("1"));
+  CHECK(f.engine->Put(f.w, 0, K("nx"), K("2"), kPutIfPresent, 1).ok());
+  CHECK(!f.Get("nx").has_value());
+
+  // KEEP_TTL keeps; a plain put clears; KEEP_TTL on a key without one.
+  CHECK(f.engine->Put(f.w, 0, K("k"), K("1"), 0, now + 100).ok());
+  CHECK(f.engine->Put(f.w, 0, K("k"), K("2"), kPutKeepTtl, now + 555).ok());
+  CHECK(f.Get("k") == string("2"));
+  CHECK(Deadline(f, "k") == now + 100);
+  CHECK(f.engine->Put(f.w, 0, K("k"), K("3")).ok());
+  CHECK(Deadline(f, "k") == 0);
+  CHECK(f.engine->Put(f.w, 0, K("k2"), K("1"), kPutKeepTtl | kPutIfAbsent, 7).ok());
+  CHECK(Deadline(f, "k2") == 0);
+  CHECK(f.engine->Put(f.w, 0, K("k"), K("4"), kPutKeepTtl | 8) == Status::InvalidArgument());
+
+  // INCR keeps the deadline; an expired counter restarts at 0 with none.
+  int64_t r = 0;
+  CHECK(f.engine->Put(f.w, 0, K("n"), K("10"), 0, now + 50).ok());
+  CHECK(f.engine->IncrBy(f.w, 0, K("n"), 5, &r).ok());
+  CHECK_EQ(r, 15);
+  CHECK(Deadline(f, "n") == now + 50);
+  g_now_ms += 50;
+  CHECK(f.engine->IncrBy(f.w, 0, K("n"), 5, &r).ok());
+  CHECK_EQ(r, 5);
+  CHECK(Deadline(f, "n") == 0);
+
+  // MSET clears deadlines.
+  now = g_now_ms.load();
+  CHECK(f.engine->Put(f.w, 0, K("m1"), K("1"), 0, now + 10).ok());
+  Slice mk[] = {K("m1"), K("m2")};
+  Slice mv[] = {K("a"), K("b")};
+  uint32_t written = 9;
+  CHECK(f.engine->MultiPut(f.w, 0, mk, mv, 2, 0, &written).ok());
+  CHECK_EQ(written, 1u);
+  CHECK(Deadline(f, "m1") == 0);
+  CHECK(f.engine->Count(f.w, 0, &keys, &expires).ok());
+  CHECK_EQ(expires, 0u);
+}
+
+// Redis 7 EXPIRE semantics, case by case (expireGenericCommand).
+void TestExpireFlags() {
+  Fixture f(FakeClock());
+  const int64_t now = g_now_ms.load();
+  const int64_t T = now + 10000;  // the current deadline, when there is one
+  enum Start { kMissing, kNoTtl, kTtl };
+  struct Case {
+    Start start;
+    uint32_t flags;
+    int64_t at;
+    uint32_t applied;
+    std::optional<int64_t> after;  // deadline after; nullopt = key gone
+  };
+  const Case cases[] = {
+      {kMissing, 0, T, 0, std::nullopt},
+      {kMissing, kExpireNx, T, 0, std::nullopt},
+      {kMissing, kExpireLt, T, 0, std::nullopt},
+      {kMissing, kExpirePersist, 0, 0, std::nullopt},
+      {kNoTtl, 0, T, 1, T},
+      {kNoTtl, kExpireNx, T, 1, T},
+      {kNoTtl, kExpireXx, T, 0, 0},
+      {kNoTtl, kExpireGt, T, 0, 0},  // no TTL = infinite: never greater
+      {kNoTtl, kExpireLt, T, 1, T},  // ... always less
+      {kNoTtl, kExpireXx | kExpireGt, T, 0, 0},
+      {kNoTtl, kExpireXx | kExpireLt, T, 0, 0},
+      {kNoTtl, kExpirePersist, 0, 0, 0},
+      {kNoTtl, 0, now, 1, std::nullopt},  // past: deleted
+      {kNoTtl, kExpireLt, now - 5, 1, std::nullopt},
+      {kNoTtl, kExpireGt, now - 5, 0, 0},
+      {kNoTtl, 0, 0, 1, std::nullopt},  // 0 here is a (past) deadline
+      {kTtl, 0, T + 100, 1, T + 100},
+      {kTtl, kExpireNx, T + 100, 0, T},
+      {kTtl, kExpireXx, T + 100, 1, T + 100},
+      {kTtl, kExpireGt, T + 100, 1, T + 100},
+      {kTtl, kExpireGt, T - 100, 0, T},
+      {kTtl, kExpireGt, T, 0, T},
+      {kTtl, kExpireLt, T - 100, 1, T - 100},
+      {kTtl, kExpireLt, T + 100, 0, T},
+      {kTtl, kExpireLt, T, 0, T},
+      {kTtl, kExpireXx | kExpireGt, T + 1, 1, T + 1},
+      {kTtl, kExpireXx | kExpireLt, T - 1, 1, T - 1},
+      {kTtl, kExpireXx | kExpireLt, T + 1, 0, T},
+      {kTtl, kExpirePersist, 0, 1, 0},
+      {kTtl, 0, now - 1, 1, std::nullopt},
+      {kTtl, kExpireLt, now - 1, 1, std::nullopt},
+      {kTtl, kExpireGt, now - 1, 0, T},  // flags first, then "already past"
+      {kTtl, kExpireXx, now, 1, std::nullopt},
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    string key = "e" + std::to_string(i++);
+    if (c.start == kNoTtl) f.Put(key, "v");
+    if (c.start == kTtl) CHECK(f.engine->Put(f.w, 0, K(key), K("v"), 0, T).ok());
+    uint32_t applied = 99;
+    Status s = f.engine->Expire(f.w, 0, K(key), c.at, c.flags, &applied);
+    CHECK(s.ok());
+    bool ok = applied == c.applied && Deadline(f, key) == c.after;
+    if (!ok) std::fprintf(stderr, "  expire case %d (flags %u) wrong\n", i - 1, c.flags);
+    CHECK(ok);
+  }
+  // Bad mixes.
+  f.Put("x", "v");
+  const uint32_t bad[] = {kExpireNx | kExpireXx, kExpireNx | kExpireGt,
+                          kExpireNx | kExpireLt, kExpireGt | kExpireLt,
+                          kExpirePersist | kExpireXx, kExpirePersist | kExpireNx,
+                          32, kExpireXx | kExpireGt | kExpireLt};
+  for (uint32_t flags : bad) {
+    uint32_t applied = 99;
+    CHECK(f.engine->Expire(f.w, 0, K("x"), T, flags, &applied) ==
+          Status::InvalidArgument());
+  }
+  CHECK(Deadline(f, "x") == 0);
+  // An expired key is missing for EXPIRE and PERSIST too (and reclaimed).
+  CHECK(f.engine->Put(f.w, 0, K("gone"), K("v"), 0, now + 1).ok());
+  g_now_ms += 1;
+  uint32_t applied = 99;
+  CHECK(f.engine->Expire(f.w, 0, K("gone"), T, 0, &applied).ok());
+  CHECK_EQ(applied, 0u);
+  CHECK(f.engine->Expire(f.w, 0, K("gone"), 0, kExpirePersist, &applied).ok());
+  CHECK_EQ(applied, 0u);
+  uint64_t with_deadline = 0;
+  for (const Case& c : cases) with_deadline += c.after.has_value() && *c.after != 0;
+  uint64_t keys = 0, expires = 0;
+  CHECK(f.engine->Count(f.w, 0, &keys, &expires).ok());
+  CHECK_EQ(expires, with_deadline);  // the expired one was reclaimed
+}
+
+void TestMultiPutIfNoneExist() {
+  Fixture f(FakeClock());
+  f.Put("b", "old");
+  Slice keys[] = {K("a"), K("b"), K("c")};
+  Slice values[] = {K("1"), K("2"), K("3")};
+  uint32_t written = 9;
+  CHECK(f.engine->MultiPut(f.w, 0, keys, values, 3, kMultiPutIfNoneExist, &written).ok());
+  CHECK_EQ(written, 0u);
+  CHECK(!f.Get("a").has_value());
+  CHECK(f.Get("b") == string("old"));
+  CHECK(!f.Get("c").has_value());
+  CHECK_EQ(f.Count(), 1u);  // no placeholder survived
+  // An expired key does not exist.
+  CHECK(f.engine->Put(f.w, 0, K("b"), K("old"), 0, g_now_ms.load() + 1).ok());
+  g_now_ms += 1;
+  CHECK(f.engine->MultiPut(f.w, 0, keys, values, 3, kMultiPutIfNoneExist, &written).ok());
+  CHECK_EQ(written, 1u);
+  CHECK(f.Get("a") == string("1"));
+  CHECK(f.Get("b") == string("2"));
+  CHECK(Deadline(f, "b") == 0);
+  // Same keys again: all exist now.
+  CHECK(f.engine->MultiPut(f.w, 0, keys, keys, 3, kMultiPutIfNoneExist, &written).ok());
+  CHECK_EQ(written, 0u);
+  CHECK(f.Get("c") == string("3"));
+  // A key named twice in one MSETNX: later wins.
+  Slice dk[] = {K("d"), K("d")};
+  CHECK(f.engine->MultiPut(f.w, 0, dk, values, 2, kMultiPutIfNoneExist, &written).ok());
+  CHECK_EQ(written, 1u);
+  CHECK(f.Get("d") == string("2"));
+  CHECK(f.engine->MultiPut(f.w, 0, dk, values, 2, 2, &written) == Status::InvalidArgument());
+}
+
+void TestTake() {
+  Fixture f(FakeClock());
+  f.Put("k", "v");
+  f.Put("k", "other", 1);
+  Captured c;
+  CHECK(f.engine->Take(f.w, 0, K("k"), CaptureSink, &c).ok());
+  CHECK(c.values.back() == string("v"));
+  CHECK(!f.Get("k").has_value());
+  CHECK(f.Get("k", 1) == string("other"));
+  CHECK(f.engine->Take(f.w, 0, K("k"), CaptureSink, &c).ok());
+  CHECK(!c.values.back().has_value());
+  CHECK(f.engine->Take(f.w, 4, K("k"), CaptureSink, &c).ok());  // unused db
+  CHECK(!c.values.back().has_value());
+  f.Put("e", "");
+  CHECK(f.engine->Take(f.w, 0, K("e"), CaptureSink, &c).ok());
+  CHECK(c.pointers.back() != nullptr && c.values.back() == string(""));
+  CHECK(f.engine->Put(f.w, 0, K("x"), K("v"), 0, g_now_ms.load() + 1).ok());
+  g_now_ms += 1;
+  CHECK_EQ(f.Count(), 1u);  // not reclaimed yet
+  CHECK(f.engine->Take(f.w, 0, K("x"), CaptureSink, &c).ok());
+  CHECK(!c.values.back().has_value());
+  CHECK_EQ(f.Count(), 0u);  // reclaimed by the take
+  CHECK(f.engine->Take(f.w, 0, K("x"), nullptr, nullptr) == Status::InvalidArgument());
+}
+
+struct TwoWorkersClock : Fixture {
+  Worker* other = nullptr;
+  TwoWorkersClock() : Fixture(FakeClock()) {
+    CHECK(engine->OpenWorker(1, &other).ok());
+  }
+  ~TwoWorkersClock() { engine->CloseWorker(other); }
+};
+
+void TestTxnAndExpiry() {
+  TwoWorkersClock f;
+  Txn* t = nullptr;
+  int64_t at = -1;
+  Captured c;
+  uint64_t n = 0;
+  // A key read live that expires before commit: the read no longer holds.
+  CHECK(f.engine->Put(f.w, 0, K("a"), K("1"), 0, g_now_ms.load() + 10).ok());
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("a"), CaptureSink, &c, &at).ok());
+  CHECK(c.values.back() == string("1"));
+  CHECK_EQ(at, g_now_ms.load() + 10);
+  g_now_ms += 10;
+  CHECK(f.engine->TxnPut(t, 0, K("z"), K("1")).ok());
+  CHECK(f.engine->TxnCommit(t) == Status::Conflict());
+  CHECK(!f.Get("z").has_value());
+
+  // An expired key reads as missing and commits while nothing changes.
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("a"), CaptureSink, &c, &at).ok());
+  CHECK(!c.values.back().has_value());
+  CHECK_EQ(at, 0);
+  CHECK(f.engine->TxnPut(t, 0, K("z"), K("1")).ok());
+  CHECK(f.engine->TxnCommit(t).ok());
+  CHECK(f.Get("z") == string("1"));
+
+  // ... and still commits after expiry reclaimed it (still missing).
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("a"), nullptr, nullptr).ok());
+  CHECK_EQ(f.Count(), 2u);
+  uint64_t expired = 0;
+  for (int i = 0; i < 100 && f.Count() > 1; ++i) {
+    CHECK(f.engine->ExpireCycle(f.other, 1 << 16, &expired).ok());
+  }
+  CHECK_EQ(f.Count(), 1u);
+  CHECK(f.engine->TxnPut(t, 0, K("z"), K("2")).ok());
+  CHECK(f.engine->TxnCommit(t).ok());
+
+  // But a write over the expired record is a conflict...
+  CHECK(f.engine->Put(f.w, 0, K("b"), K("1"), 0, g_now_ms.load() + 1).ok());
+  g_now_ms += 1;
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("b"), nullptr, nullptr).ok());
+  CHECK(f.engine->Put(f.other, 0, K("b"), K("new")).ok());
+  CHECK(f.engine->TxnPut(t, 0, K("z"), K("3")).ok());
+  CHECK(f.engine->TxnCommit(t) == Status::Conflict());
+  // ... and so is a re-insert after the reclaim.
+  CHECK(f.engine->Put(f.w, 0, K("b"), K("1"), 0, g_now_ms.load() + 1).ok());
+  g_now_ms += 1;
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("b"), nullptr, nullptr).ok());
+  Slice b[] = {K("b")};
+  CHECK(f.engine->Delete(f.other, 0, b, 1, &n).ok());  // reclaims
+  CHECK_EQ(n, 0u);
+  CHECK(f.engine->Put(f.other, 0, K("b"), K("again")).ok());
+  CHECK(f.engine->TxnCommit(t) == Status::Conflict());
+
+  // Changing a deadline is a write: WATCH sees it.
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("b"), nullptr, nullptr).ok());
+  uint32_t applied = 0;
+  CHECK(f.engine->Expire(f.other, 0, K("b"), g_now_ms.load() + 100, 0, &applied).ok());
+  CHECK_EQ(applied, 1u);
+  CHECK(f.engine->TxnCommit(t) == Status::Conflict());
+
+  // Deadlines through a transaction: set, keep, past = delete.
+  int64_t now = g_now_ms.load();
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnPut(t, 0, K("b"), K("kept"), kPutKeepTtl).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("b"), CaptureSink, &c, &at).ok());
+  CHECK(c.values.back() == string("kept"));
+  CHECK_EQ(at, now + 100);  // the stored key's deadline
+  CHECK(f.engine->TxnPut(t, 0, K("c"), K("ttl"), 0, now + 7).ok());
+  CHECK(f.engine->TxnPut(t, 0, K("c"), K("ttl2"), kPutKeepTtl).ok());  // keeps own
+  CHECK(f.engine->TxnGet(t, 0, K("c"), CaptureSink, &c, &at).ok());
+  CHECK(c.values.back() == string("ttl2"));
+  CHECK_EQ(at, now + 7);
+  CHECK(f.engine->TxnPut(t, 0, K("z"), K("past"), 0, now - 1).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("z"), CaptureSink, &c, &at).ok());
+  CHECK(!c.values.back().has_value());
+  CHECK(f.engine->TxnPut(t, 0, K("d"), K("v"), kPutIfAbsent) == Status::InvalidArgument());
+  CHECK(f.engine->TxnCommit(t).ok());
+  CHECK(f.Get("b") == string("kept"));
+  CHECK(Deadline(f, "b") == now + 100);
+  CHECK(Deadline(f, "c") == now + 7);
+  CHECK(!f.Get("z").has_value());
+
+  // One transaction across databases (MOVE): the same key in db 0 and 2.
+  f.Put("m", "moved");
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("m"), CaptureSink, &c).ok());
+  CHECK(f.engine->TxnGet(t, 2, K("m"), CaptureSink, &c).ok());
+  CHECK(!c.values.back().has_value());
+  CHECK(f.engine->TxnPut(t, 2, K("m"), K("moved")).ok());
+  CHECK(f.engine->TxnDelete(t, 0, K("m")).ok());
+  CHECK(f.engine->TxnGet(t, 0, K("m"), CaptureSink, &c).ok());
+  CHECK(!c.values.back().has_value());
+  CHECK(f.engine->TxnGet(t, 2, K("m"), CaptureSink, &c).ok());
+  CHECK(c.values.back() == string("moved"));
+  CHECK(f.engine->TxnCommit(t).ok());
+  CHECK(!f.Get("m", 0).has_value());
+  CHECK(f.Get("m", 2) == string("moved"));
+  // A phantom in another database conflicts too.
+  CHECK(f.engine->TxnBegin(f.w, &t).ok());
+  CHECK(f.engine->TxnGet(t, 7, K("m"), nullptr, nullptr).ok());  // db 7 unused
+  CHECK(f.engine->Put(f.other, 7, K("m"), K("x")).ok());
+  CHECK(f.engine->TxnPut(t, 2, K("m"), K("y")).ok());
+  CHECK(f.engine->TxnCommit(t) == Status::Conflict());
+  CHECK(f.Get("m", 2) == string("moved"));
+}
+
+void CollectKey(void* ctx, const uint8_t* p, size_t n) {
+  static_cast<std::vector<string>*>(ctx)->emplace_back(
+      reinterpret_cast<const char*>(p), n);
+}
+
+// Runs a full scan of db, calling between(step) after every step.
+template <typename Between>
+std::set<string> FullScan(Engine* engine, Worker* w, uint32_t db, size_t count,
+                          Between&& between, size_t* steps = nullptr) {
+  std::vector<string> keys;
+  uint64_t cursor = 0;
+  size_t n = 0;
+  do {
+    CHECK(engine->Scan(w, db, cursor, count, CollectKey, &keys, &cursor).ok());
+    between(n++);
+  } while (cursor != 0 && n < 10'000'000);
+  if (steps != nullptr) *steps = n;
+  return std::set<string>(keys.begin(), keys.end());
+}
+
+void TestScan() {
+  Fixture f(FakeClock());
+  uint64_t next = 99;
+  std::vector<string> keys;
+  CHECK(f.engine->Scan(f.w, 4, 0, 10, CollectKey, &keys, &next).ok());  // unused
+  CHECK_EQ(next, 0u);
+  CHECK(keys.empty());
+  CHECK(f.engine->Scan(f.w, 0, 0, 10, CollectKey, &keys, &next).ok());  // empty
+  CHECK_EQ(next, 0u);
+  CHECK(keys.empty());
+  // A small database comes back in one call.
+  f.Put("a", "1", 3);
+  f.Put("b", "1", 3);
+  f.Put("c", "1", 0);
+  CHECK(f.engine->Scan(f.w, 3, 0, 10, CollectKey, &keys, &next).ok());
+  CHECK_EQ(next, 0u);
+  CHECK(std::set<string>(keys.begin(), keys.end()) == std::set<string>({"a", "b"}));
+
+  // Many keys, some expired: every live key once at least, no expired one.
+  const int kKeys = 20000;
+  int64_t now = g_now_ms.load();
+  for (int i = 0; i < kKeys; ++i) {
+    string k = "s:" + std::to_string(i);
+    CHECK(f.engine->Put(f.w, 1, K(k), K("v"), 0, i % 10 == 0 ? now + 1 : 0).ok());
+  }
+  g_now_ms += 1;
+  size_t steps = 0;
+  std::set<string> seen = FullScan(f.engine.get(), f.w, 1, 100, [](size_t) {}, &steps);
+  CHECK_EQ(seen.size(), size_t(kKeys - kKeys / 10));
+  CHECK(seen.count("s:0") == 0 && seen.count("s:1") == 1);
+  CHECK(steps > 10);  // it really was incremental
+  CHECK(steps < 2000);
+
+  // The guarantee while the table grows and shrinks between steps: keys
+  // present throughout are all returned. Churn keys come and go in bursts
+  // as large as the stable set, so shards resize both ways mid-scan.
+  const int kStable = 5000;
+  std::set<string> stable;
+  for (int i = 0; i < kStable; ++i) {
+    stable.insert("st:" + std::to_string(i));
+    f.Put("st:" + std::to_string(i), "v", 2);
+  }
+  int churn = 0;
+  int bursts = 0;
+  seen = FullScan(f.engine.get(), f.w, 2, 200, [&](size_t step) {
+    if (step % 2 == 0) {
+      for (int j = 0; j < kStable; ++j) {
+        f.Put("churn:" + std::to_string(churn + j), "x", 2);
+      }
+      ++bursts;
+    } else {
+      uint64_t d = 0;
+      for (int j = 0; j < kStable; ++j) {
+        string k = "churn:" + std::to_string(churn + j);
+        Slice s[] = {K(k)};
+        CHECK(f.engine->Delete(f.w, 2, s, 1, &d).ok());
+      }
+      churn += kStable;
+      // Short-lived keys fill shards with tombstones until they rehash at
+      // their small live size: the next step sees shrunken arrays.
+      for (int j = 0; j < 3 * kStable; ++j) {
+        string k = "tmp:" + std::to_string(j);
+        f.Put(k, "x", 2);
+        Slice s[] = {K(k)};
+        CHECK(f.engine->Delete(f.w, 2, s, 1, &d).ok());
+      }
+    }
+  });
+  bool all = true;
+  for (const string& k : stable) all = all && seen.count(k) == 1;
+  CHECK(all);
+  CHECK(bursts > 5);
+  CHECK(f.engine->Scan(f.w, 1, 0, 10, nullptr, nullptr, &next) == Status::InvalidArgument());
+  CHECK(f.engine->Scan(f.w, 16, 0, 10, CollectKey, &keys, &next) == Status::InvalidArgument());
+}
+
+void TestRandomKey() {
+  Fixture f(FakeClock());
+  Captured c;
+  CHECK(f.engine->RandomKey(f.w, 0, CaptureSink, &c).ok());
+  CHECK(!c.values.back().has_value());
+  CHECK(f.engine->RandomKey(f.w, 9, CaptureSink, &c).ok());
+  CHECK(!c.values.back().has_value());
+  f.Put("only", "v", 2);
+  for (int i = 0; i < 20; ++i) {
+    CHECK(f.engine->RandomKey(f.w, 2, CaptureSink, &c).ok());
+    CHECK(c.values.back() == string("only"));
+  }
+  // Only expired keys: the db is logically empty.
+  CHECK(f.engine->Put(f.w, 3, K("x"), K("v"), 0, g_now_ms.load() + 1).ok());
+  g_now_ms += 1;
+  CHECK(f.engine->RandomKey(f.w, 3, CaptureSink, &c).ok());
+  CHECK(!c.values.back().has_value());
+  // Many keys: only live ones, and a good spread of them.
+  for (int i = 0; i < 1000; ++i) f.Put("r:" + std::to_string(i), "v", 4);
+  for (int i = 0; i < 100; ++i) {
+    CHECK(f.engine->Put(f.w, 4, K("dead:" + std::to_string(i)), K("v"), 0,
+                        g_now_ms.load() + 1).ok());
+  }
+  g_now_ms += 1;
+  std::set<string> distinct;
+  bool only_live = true;
+  for (int i = 0; i < 2000; ++i) {
+    Captured one;
+    CHECK(f.engine->RandomKey(f.w, 4, CaptureSink, &one).ok());
+    CHECK_EQ(one.values.size(), 1u);
+    only_live = only_live && one.values[0] && one.values[0]->compare(0, 2, "r:") == 0;
+    if (one.values[0]) distinct.insert(*one.values[0]);
+  }
+  CHECK(only_live);
+  CHECK(distinct.size() > 600);  // 2000 uniform draws of 1000 hit ~865
+}
+
+void TestExpireCycleReclaims() {
+  Fixture f(FakeClock());
+  const int kExpiring = 100000;
+  int64_t now = g_now_ms.load();
+  for (int i = 0; i < kExpiring; ++i) {
+    string k = "x:" + std::to_string(i);
+    CHECK(f.engine->Put(f.w, i % 2 == 0 ? 0 : 7, K(k), K(string(32, 'v')), 0, now + 1).ok());
+  }
+  for (int i = 0; i < 1000; ++i) f.Put("keep:" + std::to_string(i), "v", 7);
+  uint64_t expired = 0;
+  CHECK(f.engine->ExpireCycle(f.w, 100000, &expired).ok());
+  CHECK_EQ(expired, 0u);  // nothing is due yet
+  CHECK_EQ(f.Count(0) + f.Count(7), uint64_t(kExpiring + 1000));
+  g_now_ms += 1;
+  // Bounded work per call: never more deletions than checks.
+  CHECK(f.engine->ExpireCycle(f.w, 10, &expired).ok());
+  CHECK(expired <= 10);
+  uint64_t total = expired;
+  int calls = 1;
+  while (f.Count(0) + f.Count(7) > 1000 && calls < 100000) {
+    CHECK(f.engine->ExpireCycle(f.w, 1000, &expired).ok());
+    CHECK(expired <= 1000);
+    total += expired;
+    ++calls;
+  }
+  CHECK_EQ(total, uint64_t(kExpiring));
+  CHECK_EQ(f.Count(0), 0u);
+  CHECK_EQ(f.Count(7), 1000u);
+  uint64_t keys = 0, expires = 9;
+  CHECK(f.engine->Count(f.w, 7, &keys, &expires).ok());
+  CHECK_EQ(expires, 0u);
+  CHECK(calls > 50);  // it took many bounded steps, not one sweep
+  // Nothing left to do: a call still ends (one lap at most).
+  CHECK(f.engine->ExpireCycle(f.w, SIZE_MAX, &expired).ok());
+  CHECK_EQ(expired, 0u);
+  CHECK(f.Get("keep:5", 7) == string("v"));
+  CHECK(f.engine->ExpireCycle(f.w, 10, nullptr) == Status::InvalidArgument());
+}
+
+void TestOpsTableV2() {
+  OpsFixture f;
+  cw_engine_ops& ops = f.ops;
+  CHECK_EQ(ops.databases, 16u);
+  CHECK_EQ(ops.reserved, 0u);
+  Captured c;
+  int64_t at = -1;
+  CHECK_EQ(ops.put(f.w, 3, CS("k"), CS("v"), 0, INT64_MAX, nullptr, nullptr), CW_OK);
+  CHECK_EQ(ops.get(f.w, 3, CS("k"), CaptureSink, &c, &at), CW_OK);
+  CHECK(c.values.back() == string("v"));
+  CHECK_EQ(at, INT64_MAX);
+  CHECK_EQ(ops.get(f.w, 0, CS("k"), CaptureSink, &c, &at), CW_OK);
+  CHECK(!c.values.back().has_value());
+  CHECK_EQ(at, 0);
+  uint64_t n = 0, e = 0;
+  CHECK_EQ(ops.count(f.w, 3, &n, &e), CW_OK);
+  CHECK(n == 1 && e == 1);
+  uint32_t applied = 9;
+  CHECK_EQ(ops.expire(f.w, 3, CS("k"), 0, CW_EXPIRE_PERSIST, &applied), CW_OK);
+  CHECK_EQ(applied, 1u);
+  CHECK_EQ(ops.expire(f.w, 3, CS("k"), 1, CW_EXPIRE_NX | CW_EXPIRE_XX, &applied),
+           CW_INVALID_ARGUMENT);
+  CHECK_EQ(ops.put(f.w, 3, CS("k"), CS("w"), CW_PUT_KEEP_TTL, 5, CaptureSink, &c), CW_OK);
+  CHECK(c.values.back() == string("v"));
+  CHECK_EQ(ops.take(f.w, 3, CS("k"), CaptureSink, &c), CW_OK);
+  CHECK(c.values.back() == string("w"));
+  cw_slice keys[] = {CS("a"), CS("b")};
+  uint32_t written = 9;
+  CHECK_EQ(ops.multi_put(f.w, 3, keys, keys, 2, CW_MPUT_IF_NONE_EXIST, &written), CW_OK);
+  CHECK_EQ(written, 1u);
+  CHECK_EQ(ops.multi_put(f.w, 3, keys, keys, 2, CW_MPUT_IF_NONE_EXIST, &written), CW_OK);
+  CHECK_EQ(written, 0u);
+  std::vector<string> scanned;
+  uint64_t cursor = 0;
+  do {
+    CHECK_EQ(ops.scan(f.w, 3, cursor, 10, CollectKey, &scanned, &cursor), CW_OK);
+  } while (cursor != 0);
+  CHECK(std::set<string>(scanned.begin(), scanned.end()) == std::set<string>({"a", "b"}));
+  CHECK_EQ(ops.random_key(f.w, 3, CaptureSink, &c), CW_OK);
+  CHECK(c.values.back() == string("a") || c.values.back() == string("b"));
+  uint64_t expired = 9;
+  CHECK_EQ(ops.expire_cycle(f.w, 1000, &expired), CW_OK);
+  CHECK_EQ(expired, 0u);
+  cw_txn* t = ops.txn_begin(f.w);
+  CHECK_EQ(ops.txn_get(t, 3, CS("a"), CaptureSink, &c, &at), CW_OK);
+  CHECK(c.values.back() == string("a"));
+  CHECK_EQ(ops.txn_put(t, 4, CS("a"), CS("a"), CW_PUT_KEEP_TTL, 0), CW_OK);
+  CHECK_EQ(ops.txn_del(t, 3, CS("a")), CW_OK);
+  CHECK_EQ(ops.txn_commit(t), CW_OK);
+  CHECK_EQ(ops.count(f.w, 4, &n, nullptr), CW_OK);
+  CHECK_EQ(n, 1u);
+  CHECK_EQ(ops.count(f.w, 4, nullptr, nullptr), CW_INVALID_ARGUMENT);
+  CHECK_EQ(ops.clear(f.w, CW_ALL_DATABASES), CW_OK);
+  CHECK_EQ(ops.count(f.w, 3, &n, nullptr), CW_OK);
+  CHECK_EQ(n, 0u);
+  CHECK_EQ(ops.get(f.w, 16, CS("k"), CaptureSink, &c, nullptr), CW_INVALID_ARGUMENT);
+}
+
 }  // namespace
 
 int main() {
@@ -715,5 +1388,15 @@ int main() {
                     {"engines_are_independent", TestEnginesAreIndependent},
                     {"ops_table", TestOpsTable},
                     {"seed_abi", TestSeedAbi},
+                    {"databases_are_independent", TestDatabasesAreIndependent},
+                    {"expiry_reads_and_writes", TestExpiryReadsAndWrites},
+                    {"expire_flags", TestExpireFlags},
+                    {"multi_put_if_none_exist", TestMultiPutIfNoneExist},
+                    {"take", TestTake},
+                    {"txn_and_expiry", TestTxnAndExpiry},
+                    {"scan", TestScan},
+                    {"random_key", TestRandomKey},
+                    {"expire_cycle_reclaims", TestExpireCycleReclaims},
+                    {"ops_table_v2", TestOpsTableV2},
                 });
 }

@@ -2,6 +2,7 @@
 #ifndef COREWIRE_ENGINE_TEST_UTIL_H_
 #define COREWIRE_ENGINE_TEST_UTIL_H_
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -38,13 +39,17 @@ inline int RunAll(const char* suite, const std::vector<TestCase>& cases) {
   int failed = 0;
   for (const TestCase& c : cases) {
     int before = Failures();
+    auto start = std::chrono::steady_clock::now();
     c.fn();
+    long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
     if (Failures() == before) {
       ++passed;
-      std::printf("ok   %s\n", c.name);
+      std::printf("ok   %s (%lld ms)\n", c.name, ms);
     } else {
       ++failed;
-      std::printf("FAIL %s\n", c.name);
+      std::printf("FAIL %s (%lld ms)\n", c.name, ms);
     }
     std::fflush(stdout);
   }

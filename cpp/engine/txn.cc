@@ -64,11 +64,15 @@ bool ValidateReads(Worker* worker, const Txn& txn,
         Record* record = table->Find(read.hash, key, key_bytes);
         if (record != nullptr) {
           uint64_t tid = record->tid.load(std::memory_order_acquire);
-          if (TidVersion(tid) == read.expired_version &&
-              !(tid & (kTidAbsent | kTidUnlinked))) {
+          if (!(tid & kTidAbsent)) {
+            // Rewritten since (a write over an expired key) is a change.
+            if (TidVersion(tid) != read.expired_version) return false;
             if (LockedByOther(tid, record, locked)) return false;
             continue;
           }
+          // A placeholder: the expired record was reclaimed and the key is
+          // being inserted anew, by this commit or another; the insert
+          // version below tells which.
         }
       }
       uint64_t version = table == nullptr ? 0 : table->InsertVersion(shard);

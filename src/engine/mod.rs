@@ -13,6 +13,8 @@
 //! engine); 0 means "no expiry". The seed ABI serves database 0 only.
 
 pub mod ffi;
+#[cfg(test)]
+mod tests;
 
 use std::cell::Cell;
 use std::ffi::c_void;
@@ -81,6 +83,9 @@ pub enum PutCondition {
     IfAbsent,
     IfPresent,
 }
+
+/// Receives the previous value of a single-key write (`None`: missing).
+pub type OldValueSink<'a> = &'a mut dyn FnMut(Option<&[u8]>);
 
 /// Deadline of a write (Redis SET EX/PX/EXAT/PXAT/KEEPTTL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -338,7 +343,7 @@ impl EngineWorker {
         key: &[u8],
         value: &[u8],
         condition: PutCondition,
-        on_old: Option<&mut dyn FnMut(Option<&[u8]>)>,
+        on_old: Option<OldValueSink<'_>>,
     ) -> EngineResult<bool> {
         self.put_with_expiry(db, key, value, condition, PutExpiry::None, on_old)
     }
@@ -352,7 +357,7 @@ impl EngineWorker {
         value: &[u8],
         condition: PutCondition,
         expiry: PutExpiry,
-        on_old: Option<&mut dyn FnMut(Option<&[u8]>)>,
+        on_old: Option<OldValueSink<'_>>,
     ) -> EngineResult<bool> {
         let Some(ops) = &self.ops else {
             if db != 0
