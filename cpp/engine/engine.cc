@@ -814,12 +814,35 @@ Status Engine::RandomKey(Worker* worker, uint32_t db, ValueSink sink,
     sink(sink_ctx, record->key(), record->key_bytes);
     return true;
   };
+  // Uniform over live keys: a shard weighted by its live count, then a
+  // reservoir sample inside it (starting at a random slot and taking the
+  // first live entry would favour keys that follow empty slots).
+  auto pick_in_shard = [&](size_t shard) {
+    Record* chosen = nullptr;
+    uint64_t seen = 0;
+    table->ProbeFrom(shard, 0, [&](Record* record) {
+      if (LiveForIteration(worker, record) && worker->Random() % ++seen == 0) {
+        chosen = record;
+      }
+      return false;  // visit every entry
+    });
+    if (chosen != nullptr) sink(sink_ctx, chosen->key(), chosen->key_bytes);
+    return chosen != nullptr;
+  };
   for (int attempt = 0; attempt < kRandomKeyAttempts; ++attempt) {
-    size_t shard = worker->Random() % Table::kShardCount;
-    if (table->ShardLive(shard) <= 0) continue;
-    if (table->ProbeFrom(shard, worker->Random(), emit_live)) {
-      return Status::OK();
+    uint64_t total = 0;
+    for (size_t shard = 0; shard < Table::kShardCount; ++shard) {
+      total += static_cast<uint64_t>(std::max<int64_t>(table->ShardLive(shard), 0));
     }
+    if (total == 0) break;
+    uint64_t target = worker->Random() % total;
+    size_t shard = 0;
+    for (; shard + 1 < Table::kShardCount; ++shard) {
+      uint64_t live = static_cast<uint64_t>(std::max<int64_t>(table->ShardLive(shard), 0));
+      if (target < live) break;
+      target -= live;
+    }
+    if (pick_in_shard(shard)) return Status::OK();
   }
   // Sparse or mostly expired: sweep every shard from a random one.
   size_t first = worker->Random() % Table::kShardCount;

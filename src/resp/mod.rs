@@ -160,7 +160,12 @@ impl Backend<'_> {
                 let db = *db;
                 in_own_txn(worker, |txn, worker| {
                     let key_delta = &mut 0;
-                    body(&mut TxnStore { txn, worker, db, key_delta })
+                    body(&mut TxnStore {
+                        txn,
+                        worker,
+                        db,
+                        key_delta,
+                    })
                 })
             }
         }
