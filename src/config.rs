@@ -298,3 +298,56 @@ mod tests {
         assert!(help.contains("(default: 6380)"));
     }
 }
+
+/// The settings CONFIG SET may change while the server runs. Readers load
+/// them where they are used (relaxed atomics: a new value applies from the
+/// next check on, which is all CONFIG SET promises).
+pub struct LiveConfig {
+    max_clients: std::sync::atomic::AtomicUsize,
+    max_bulk_bytes: std::sync::atomic::AtomicUsize,
+    max_query_buffer_bytes: std::sync::atomic::AtomicUsize,
+    max_output_buffer_bytes: std::sync::atomic::AtomicUsize,
+    requirepass: parking_lot::RwLock<Option<String>>,
+}
+
+macro_rules! live_number {
+    ($get:ident, $set:ident) => {
+        pub fn $get(&self) -> usize {
+            self.$get.load(std::sync::atomic::Ordering::Relaxed)
+        }
+
+        pub fn $set(&self, value: usize) {
+            self.$get.store(value, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+}
+
+impl LiveConfig {
+    pub fn new(config: &Config) -> LiveConfig {
+        use std::sync::atomic::AtomicUsize;
+        LiveConfig {
+            max_clients: AtomicUsize::new(config.max_clients),
+            max_bulk_bytes: AtomicUsize::new(config.max_bulk_bytes),
+            max_query_buffer_bytes: AtomicUsize::new(config.max_query_buffer_bytes),
+            max_output_buffer_bytes: AtomicUsize::new(config.max_output_buffer_bytes),
+            requirepass: parking_lot::RwLock::new(config.requirepass.clone()),
+        }
+    }
+
+    live_number!(max_clients, set_max_clients);
+    live_number!(max_bulk_bytes, set_max_bulk_bytes);
+    live_number!(max_query_buffer_bytes, set_max_query_buffer_bytes);
+    live_number!(max_output_buffer_bytes, set_max_output_buffer_bytes);
+
+    pub fn requirepass(&self) -> Option<String> {
+        self.requirepass.read().clone()
+    }
+
+    pub fn password_required(&self) -> bool {
+        self.requirepass.read().is_some()
+    }
+
+    pub fn set_requirepass(&self, password: Option<String>) {
+        *self.requirepass.write() = password;
+    }
+}

@@ -775,3 +775,51 @@ fn databases_expiry_and_keyspace_commands() {
         ],
     );
 }
+
+#[test]
+fn config_set_changes_live_settings_all_or_nothing() {
+    let server = TestServer::start();
+    script(&server, &[
+        (b"CONFIG SET foo bar\r\n", b"-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n"),
+        (b"CONFIG SET maxclients abc\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer\r\n"),
+        (b"CONFIG SET maxclients 0\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 4294967295 inclusive\r\n"),
+        (b"CONFIG SET databases 4\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config\r\n"),
+        (b"CONFIG SET proto-max-bulk-len 10\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1048576 and 9223372036854775807 inclusive\r\n"),
+        (b"CONFIG SET proto-max-bulk-len -1\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be a memory value\r\n"),
+        (b"CONFIG SET maxclients 5 maxclients 6\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'maxclients') - duplicate parameter\r\n"),
+        (b"CONFIG SET maxclients\r\n", b"-ERR wrong number of arguments for 'config|set' command\r\n"),
+        (b"CONFIG SET appendonly maybe\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must be 'yes' or 'no'\r\n"),
+        (b"CONFIG SET client-output-buffer-limit \"normal x\"\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration.\r\n"),
+        (b"CONFIG SET save \"\" appendonly no\r\n", b"+OK\r\n"),
+        // All or nothing: a bad second pair leaves the first unapplied.
+        (b"CONFIG SET maxclients 100 proto-max-bulk-len 1\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1048576 and 9223372036854775807 inclusive\r\n"),
+        (b"CONFIG GET maxclients\r\n", b"*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n"),
+        (b"CONFIG SET maxclients 100 proto-max-bulk-len 1mb\r\n", b"+OK\r\n"),
+        (b"CONFIG GET maxclients\r\n", b"*2\r\n$10\r\nmaxclients\r\n$3\r\n100\r\n"),
+        (b"CONFIG GET proto-max-bulk-len\r\n", b"*2\r\n$18\r\nproto-max-bulk-len\r\n$7\r\n1048576\r\n"),
+        (b"CONFIG SET client-output-buffer-limit \"normal 2mb 0 0\"\r\n", b"+OK\r\n"),
+        (b"CONFIG GET client-output-buffer-limit\r\n", b"*2\r\n$26\r\nclient-output-buffer-limit\r\n$18\r\nnormal 2097152 0 0\r\n"),
+    ]);
+    // The new bulk limit applies at once, to every connection.
+    let mut stream = server.raw();
+    exchange(
+        &mut stream,
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n",
+        b"-ERR Protocol error: invalid bulk length\r\n",
+    );
+    // requirepass applies to new connections.
+    script(
+        &server,
+        &[(b"CONFIG SET requirepass s3cret\r\n", b"+OK\r\n")],
+    );
+    let mut late = server.raw();
+    exchange(
+        &mut late,
+        b"GET k\r\n",
+        b"-NOAUTH Authentication required.\r\n",
+    );
+    exchange(&mut late, b"AUTH s3cret\r\n", b"+OK\r\n");
+    exchange(&mut late, b"CONFIG SET requirepass \"\"\r\n", b"+OK\r\n");
+    let mut open = server.raw();
+    exchange(&mut open, b"GET k\r\n", b"$-1\r\n");
+}

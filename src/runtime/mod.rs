@@ -45,6 +45,8 @@ pub struct Shared {
     pub connected_clients: AtomicUsize,
     /// Sampled by worker 0.
     pub ops_rate: Mutex<OpsRate>,
+    /// Settings CONFIG SET may change; read these, not `config`, for them.
+    pub live: crate::config::LiveConfig,
     /// Every worker's control channel, for requests that span workers
     /// (CLIENT LIST, CLIENT KILL). Set once all workers are spawned.
     pub peers: std::sync::OnceLock<Vec<Peer>>,
@@ -88,6 +90,7 @@ impl Server {
             next_client_id: AtomicU64::new(1),
             connected_clients: AtomicUsize::new(0),
             ops_rate: Mutex::new(OpsRate::new()),
+            live: crate::config::LiveConfig::new(&config),
             peers: std::sync::OnceLock::new(),
             config,
         });

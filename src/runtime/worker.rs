@@ -145,7 +145,7 @@ impl Worker {
             .and_then(|()| poller.add(listener.as_raw_fd(), TOKEN_RESP_LISTENER, Interest::Read))
             .map_err(|e| format!("worker {id}: epoll_ctl: {e}"))?;
         let limits = ParseLimits {
-            max_bulk_bytes: shared.config.max_bulk_bytes,
+            max_bulk_bytes: shared.live.max_bulk_bytes(),
             max_multibulk_count: shared.config.max_multibulk_count,
         };
         Ok(Worker {
@@ -363,7 +363,7 @@ impl Worker {
                 }
             };
             self.stats().connections_received.add(1);
-            let max_clients = self.shared.config.max_clients;
+            let max_clients = self.shared.live.max_clients();
             if self.shared.connected_clients.fetch_add(1, Relaxed) >= max_clients {
                 self.shared.connected_clients.fetch_sub(1, Relaxed);
                 self.stats().connections_rejected.add(1);
@@ -399,7 +399,7 @@ impl Worker {
         let address =
             |addr: io::Result<SocketAddr>| addr.map(|a| a.to_string()).unwrap_or_default();
         let (peer_addr, local_addr) = (address(stream.peer_addr()), address(stream.local_addr()));
-        let password_required = self.shared.config.requirepass.is_some();
+        let password_required = self.shared.live.password_required();
         self.conns[slot] = Some(Conn {
             stream,
             generation,
@@ -467,7 +467,8 @@ impl Worker {
 
     /// Reads what is ready and runs every complete request.
     fn read_and_run(&mut self, slot: usize) -> ReadOutcome {
-        let max_query_bytes = self.shared.config.max_query_buffer_bytes;
+        let max_query_bytes = self.shared.live.max_query_buffer_bytes();
+        self.limits.max_bulk_bytes = self.shared.live.max_bulk_bytes();
         for _ in 0..MAX_READS_PER_EVENT {
             let conn = self.conns[slot].as_mut().expect("live slot");
             if conn.closing || conn.session.admin.is_some() {
@@ -532,7 +533,7 @@ impl Worker {
                 );
                 return ReadOutcome::Close;
             }
-            if conn.pending_output_bytes() > self.shared.config.max_output_buffer_bytes {
+            if conn.pending_output_bytes() > self.shared.live.max_output_buffer_bytes() {
                 break; // flush_and_settle disconnects it
             }
         }
@@ -568,7 +569,7 @@ impl Worker {
         let stats = &self.shared.stats[self.id];
         let conn = self.conns[slot].as_mut().expect("live slot");
         let pending = conn.pending_output_bytes();
-        if pending > self.shared.config.max_output_buffer_bytes {
+        if pending > self.shared.live.max_output_buffer_bytes() {
             stats.output_limit_disconnects.add(1);
             eprintln!(
                 "corewire: closing client {} over the output buffer limit ({pending} bytes pending)",
@@ -629,7 +630,7 @@ fn run_requests(
     args: &mut Vec<Range<usize>>,
     limits: &ParseLimits,
 ) -> usize {
-    let max_output_bytes = shared.config.max_output_buffer_bytes;
+    let max_output_bytes = shared.live.max_output_buffer_bytes();
     let mut pos = 0;
     conn.deferred = false;
     // Past the output cap the client is dropped (flush_and_settle), so

@@ -1,8 +1,8 @@
 //! CONFIG GET over the settings corewire really has.
 
 use super::{command_spec, CommandSpec};
-use crate::config::Config;
 use crate::resp::{glob::glob_match, Args, Ctx};
+use crate::runtime::Shared;
 
 pub static CONFIG: CommandSpec = command_spec!("config", -2, None, group: "server", since: "2.0.0",
     summary: "A container for server configuration commands.", complexity: "Depends on subcommand.",
@@ -10,28 +10,32 @@ pub static CONFIG: CommandSpec = command_spec!("config", -2, None, group: "serve
 
 static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
     command_spec!("config|get", -3, Some(get), group: "server", since: "2.0.0",
-    summary: "Returns the effective values of configuration parameters.", complexity: "O(N) when N is the number of configuration parameters provided",
-    flags: ["admin", "noscript", "loading", "stale"], acl: ["@admin", "@slow", "@dangerous"]),
+        summary: "Returns the effective values of configuration parameters.", complexity: "O(N) when N is the number of configuration parameters provided",
+        flags: ["admin", "noscript", "loading", "stale"], acl: ["@admin", "@slow", "@dangerous"]),
+    command_spec!("config|set", -4, Some(set), group: "server", since: "2.0.0",
+        summary: "Sets configuration parameters in-flight.", complexity: "O(N) when N is the number of configuration parameters provided",
+        flags: ["admin", "noscript", "loading", "stale"], acl: ["@admin", "@slow", "@dangerous"]),
 ];
 
 /// Every parameter CONFIG GET reports, under Redis's names, with its value.
 /// Nothing is persisted yet, hence `save ""` and `appendonly no`.
-fn parameters(config: &Config, resp_port: u16, databases: u32) -> Vec<(&'static str, String)> {
+fn parameters(shared: &Shared) -> Vec<(&'static str, String)> {
+    let (config, live) = (&shared.config, &shared.live);
     vec![
         ("save", String::new()),
         ("appendonly", "no".into()),
         ("bind", config.bind.to_string()),
-        ("port", resp_port.to_string()),
-        ("databases", databases.to_string()),
-        ("maxclients", config.max_clients.to_string()),
-        ("proto-max-bulk-len", config.max_bulk_bytes.to_string()),
+        ("port", shared.resp_port.to_string()),
+        ("databases", shared.databases.to_string()),
+        ("maxclients", live.max_clients().to_string()),
+        ("proto-max-bulk-len", live.max_bulk_bytes().to_string()),
         (
             "client-query-buffer-limit",
-            config.max_query_buffer_bytes.to_string(),
+            live.max_query_buffer_bytes().to_string(),
         ),
         (
             "client-output-buffer-limit",
-            format!("normal {} 0 0", config.max_output_buffer_bytes),
+            format!("normal {} 0 0", live.max_output_buffer_bytes()),
         ),
         ("tcp-backlog", config.listen_backlog.to_string()),
         ("timeout", "0".into()),
@@ -43,11 +47,7 @@ fn parameters(config: &Config, resp_port: u16, databases: u32) -> Vec<(&'static 
 /// pattern without glob characters names one parameter and is echoed as
 /// given (Redis 7.0 answers `CONFIG GET SAVE` with "SAVE").
 fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let all = parameters(
-        &ctx.shared.config,
-        ctx.shared.resp_port,
-        ctx.shared.databases,
-    );
+    let all = parameters(ctx.shared);
     let mut matches: Vec<(&[u8], &str)> = Vec::new();
     for pattern in args.iter_from(2) {
         let is_glob = pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
@@ -71,5 +71,158 @@ fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     for (name, value) in matches {
         reply.bulk(name);
         reply.bulk(value.as_bytes());
+    }
+}
+
+/// One validated CONFIG SET change.
+enum Change {
+    MaxClients(usize),
+    MaxBulkBytes(usize),
+    MaxQueryBufferBytes(usize),
+    MaxOutputBufferBytes(usize),
+    RequirePass(Option<String>),
+    /// Accepted and already in effect (`save ""`, `appendonly no`, `timeout 0`).
+    Unchanged,
+}
+
+/// Redis's memtoull: a number with an optional k/kb/m/mb/g/gb unit.
+fn memory_value(text: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(text).ok()?.to_ascii_lowercase();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let scale: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+/// A memory setting with Redis's bounds (1 MiB .. i64::MAX).
+fn memory_setting(value: &[u8]) -> Result<usize, String> {
+    let bytes = memory_value(value).ok_or("argument must be a memory value")?;
+    if !(1024 * 1024..=i64::MAX as u64).contains(&bytes) {
+        return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
+    }
+    Ok(bytes as usize)
+}
+
+/// Validates one parameter; Err(reason) for Redis's "CONFIG SET failed".
+fn validate(name: &str, value: &[u8]) -> Result<Change, String> {
+    let text = String::from_utf8_lossy(value).into_owned();
+    match name {
+        "maxclients" => {
+            let n: u64 = text
+                .parse()
+                .map_err(|_| "argument couldn't be parsed into an integer")?;
+            if !(1..=u32::MAX as u64).contains(&n) {
+                return Err("argument must be between 1 and 4294967295 inclusive".into());
+            }
+            Ok(Change::MaxClients(n as usize))
+        }
+        "proto-max-bulk-len" => memory_setting(value).map(Change::MaxBulkBytes),
+        "client-query-buffer-limit" => memory_setting(value).map(Change::MaxQueryBufferBytes),
+        "client-output-buffer-limit" => {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            if words.len() != 4 {
+                return Err("Wrong number of arguments in buffer limit configuration.".into());
+            }
+            let hard = memory_value(words[1].as_bytes());
+            match (words[0], hard, words[2], words[3]) {
+                ("normal", Some(hard), "0", "0") if hard > 0 => {
+                    Ok(Change::MaxOutputBufferBytes(hard as usize))
+                }
+                _ => Err(
+                    "corewire supports only 'normal <hard limit> 0 0' with a non-zero hard limit"
+                        .into(),
+                ),
+            }
+        }
+        "requirepass" => Ok(Change::RequirePass(Some(text).filter(|p| !p.is_empty()))),
+        "appendonly" => match text.as_str() {
+            "no" => Ok(Change::Unchanged),
+            "yes" => Err("persistence is not available yet".into()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        "save" if text.is_empty() => Ok(Change::Unchanged),
+        "save" => Err("persistence is not available yet".into()),
+        "timeout" if text == "0" => Ok(Change::Unchanged),
+        "timeout" => Err("idle timeouts are not available yet".into()),
+        _ => Err("can't set immutable config".into()),
+    }
+}
+
+/// CONFIG SET parameter value [parameter value ...]: all or nothing, as in
+/// Redis 7. Settable: maxclients, proto-max-bulk-len,
+/// client-query-buffer-limit, client-output-buffer-limit (normal class),
+/// requirepass; bind, port, databases and tcp-backlog need a restart.
+fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    if args.len() % 2 != 0 {
+        return ctx
+            .reply()
+            .error(b"ERR wrong number of arguments for 'config|set' command");
+    }
+    // requirepass is settable but never shown by CONFIG GET: no secret
+    // leaves the server.
+    let mut known: Vec<&str> = parameters(ctx.shared)
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    known.push("requirepass");
+    let mut changes = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for pair in (2..args.len()).step_by(2) {
+        let name = String::from_utf8_lossy(args.get(pair)).to_ascii_lowercase();
+        let Some(&name) = known.iter().find(|known| **known == name) else {
+            let mut text = b"ERR Unknown option or number of arguments for CONFIG SET - '".to_vec();
+            text.extend_from_slice(args.get(pair));
+            text.push(b'\'');
+            return ctx.reply().error(&text);
+        };
+        let failed = |reason: &str| {
+            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+        };
+        if seen.iter().any(|s| s == name) {
+            return ctx.reply().error(failed("duplicate parameter").as_bytes());
+        }
+        seen.push(name.to_string());
+        match validate(name, args.get(pair + 1)) {
+            Ok(change) => changes.push(change),
+            Err(reason) => return ctx.reply().error(failed(&reason).as_bytes()),
+        }
+    }
+    let live = &ctx.shared.live;
+    for change in changes {
+        match change {
+            Change::MaxClients(n) => live.set_max_clients(n),
+            Change::MaxBulkBytes(n) => live.set_max_bulk_bytes(n),
+            Change::MaxQueryBufferBytes(n) => live.set_max_query_buffer_bytes(n),
+            Change::MaxOutputBufferBytes(n) => live.set_max_output_buffer_bytes(n),
+            Change::RequirePass(password) => live.set_requirepass(password),
+            Change::Unchanged => {}
+        }
+    }
+    ctx.reply().ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory_value;
+
+    #[test]
+    fn memory_values_take_redis_units() {
+        assert_eq!(memory_value(b"1048576"), Some(1 << 20));
+        assert_eq!(memory_value(b"1mb"), Some(1 << 20));
+        assert_eq!(memory_value(b"2GB"), Some(2 << 30));
+        assert_eq!(memory_value(b"1k"), Some(1000));
+        assert_eq!(memory_value(b"-1"), None);
+        assert_eq!(memory_value(b"1xb"), None);
     }
 }

@@ -62,7 +62,7 @@ fn auth(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.len() > 3 {
         return ctx.reply().error(SYNTAX_ERROR);
     }
-    if args.len() == 2 && ctx.shared.config.requirepass.is_none() {
+    if args.len() == 2 && !ctx.shared.live.password_required() {
         return ctx.reply().error(
             b"ERR AUTH <password> called without any password configured for the default user. \
               Are you sure your configuration is correct?",
@@ -88,7 +88,7 @@ fn check_password(ctx: &Ctx<'_>, user: &[u8], password: &[u8]) -> bool {
     if user != b"default" {
         return false;
     }
-    match &ctx.shared.config.requirepass {
+    match &ctx.shared.live.requirepass() {
         None => true,
         Some(expected) => constant_time_eq(expected.as_bytes(), password),
     }
@@ -207,6 +207,6 @@ fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     session.resp3 = false;
     session.db = 0;
     session.name = None;
-    session.authenticated = ctx.shared.config.requirepass.is_none();
+    session.authenticated = !ctx.shared.live.password_required();
     ctx.reply().simple(b"RESET");
 }

@@ -70,7 +70,7 @@ fn write_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
                     "connected_clients",
                     shared.connected_clients.load(Relaxed).to_string(),
                 ),
-                ("maxclients", shared.config.max_clients.to_string()),
+                ("maxclients", shared.live.max_clients().to_string()),
                 ("blocked_clients", "0".into()),
                 ("tracking_clients", "0".into()),
             ],

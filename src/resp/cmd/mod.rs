@@ -267,7 +267,7 @@ fn resolve(ctx: &Ctx<'_>, args: &Args<'_>) -> Result<&'static CommandSpec, Vec<u
 /// Queues a command between MULTI and EXEC. The queue is bounded by the
 /// client query buffer limit.
 fn queue(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let limit = ctx.shared.config.max_query_buffer_bytes;
+    let limit = ctx.shared.live.max_query_buffer_bytes();
     let queue = ctx.session.multi.as_mut().expect("in MULTI");
     let request_bytes: usize = args.iter_from(0).map(<[u8]>::len).sum();
     if queue.queued_bytes() + request_bytes > limit {

@@ -48,7 +48,7 @@ fn read(
 
 fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let (key, suffix) = (args.get(1), args.get(2));
-    let max_bytes = ctx.shared.config.max_bulk_bytes;
+    let max_bytes = ctx.shared.live.max_bulk_bytes();
     let result = ctx.backend.atomically(|store| {
         let mut value = read(store, key)?.unwrap_or_default();
         if value.len() + suffix.len() > max_bytes {
@@ -121,7 +121,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return ctx.reply().error(b"ERR offset is out of range");
     }
     let offset = offset as usize;
-    let max_bytes = ctx.shared.config.max_bulk_bytes;
+    let max_bytes = ctx.shared.live.max_bulk_bytes();
     // Ok(Some(len)): new length; Ok(None): over the size limit.
     let result = ctx.backend.atomically(|store| {
         let old = read(store, key)?;
