@@ -751,39 +751,32 @@ fn would_block(error: &io::Error) -> bool {
     )
 }
 
-fn read_into(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: buffer is valid for buffer.len() writable bytes.
-    let n = unsafe {
-        libc::read(
-            stream.as_raw_fd(),
-            buffer.as_mut_ptr() as *mut libc::c_void,
-            buffer.len(),
-        )
-    };
+/// read(2) into `len` bytes at `ptr`.
+///
+/// # Safety
+/// `ptr` must be valid for `len` writable bytes.
+unsafe fn read_raw(stream: &TcpStream, ptr: *mut u8, len: usize) -> io::Result<usize> {
+    // SAFETY: forwarded contract.
+    let n = unsafe { libc::read(stream.as_raw_fd(), ptr as *mut libc::c_void, len) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(n as usize)
 }
 
+fn read_into(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: buffer is valid for buffer.len() writable bytes.
+    unsafe { read_raw(stream, buffer.as_mut_ptr(), buffer.len()) }
+}
+
 /// Reads into the spare capacity of `buffer` without zeroing it first.
 fn read_append(stream: &TcpStream, buffer: &mut Vec<u8>) -> io::Result<usize> {
     let spare = buffer.spare_capacity_mut();
-    // SAFETY: spare is valid for spare.len() writable bytes; read writes at
-    // most that many, and only those it reports are marked initialized.
-    let n = unsafe {
-        libc::read(
-            stream.as_raw_fd(),
-            spare.as_mut_ptr() as *mut libc::c_void,
-            spare.len(),
-        )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    // SAFETY: spare is valid for spare.len() writable bytes.
+    let n = unsafe { read_raw(stream, spare.as_mut_ptr() as *mut u8, spare.len()) }?;
     // SAFETY: the kernel initialized n bytes past the old length.
-    unsafe { buffer.set_len(buffer.len() + n as usize) };
-    Ok(n as usize)
+    unsafe { buffer.set_len(buffer.len() + n) };
+    Ok(n)
 }
 
 fn send(stream: &TcpStream, bytes: &[u8]) -> io::Result<usize> {
