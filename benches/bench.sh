@@ -19,7 +19,15 @@
 # servers interleaved within each repetition so they share the machine's noise; the
 # table shows medians. Server CPU is utime+stime from /proc/PID/stat before and after
 # each run, per request (one MSET of 10 keys is one request). Latencies come from
-# redis-benchmark --csv. Then RSS per idle connection: 5000 connections that each sent
+# redis-benchmark --csv.
+#
+# MULTI/EXEC: redis-benchmark cannot send transactions, so benches/multi_exec.rs (built
+# once up front with cargo bench --no-run, pinned to the last CPU like redis-benchmark)
+# runs, in each repetition after the redis-benchmark tests, 50 clients sending MULTI,
+# SET, SET, GET, EXEC (5 commands) at -P 1 and -P 16 (transactions per write), every
+# reply checked byte for byte. There rps = transactions/s and CPU = per transaction;
+# latency is the round trip of one batch of P transactions.
+# Then RSS per idle connection: 5000 connections that each sent
 # one PING, VmRSS before and after.
 #
 # Raw results go to build/bench/<timestamp>/; the table goes to stdout.
@@ -34,6 +42,8 @@ N_P1=${BENCH_N_P1:-200000}
 N_P16=${BENCH_N_P16:-2000000}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-5000}
 if [[ -n ${BENCH_QUICK:-} ]]; then REPS=1; N_P1=$((N_P1 / 10)); N_P16=$((N_P16 / 10)); IDLE_CONNS=1000; fi
+TX_P1=${BENCH_TX_P1:-$N_P1}          # MULTI/EXEC transactions per run (5 commands each)
+TX_P16=${BENCH_TX_P16:-$((N_P16 / 2))}
 TESTS=(ping_inline ping_mbulk set get incr mset)
 OUT=$ROOT/build/bench/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
@@ -42,6 +52,17 @@ for tool in redis-server redis-benchmark redis-cli python3 taskset timeout getco
   command -v "$tool" >/dev/null || { echo "bench: missing $tool" >&2; exit 1; }
 done
 [[ -x $BIN ]] || { echo "bench: missing $BIN (run make all)" >&2; exit 1; }
+
+# The MULTI/EXEC load generator, built before anything is measured.
+MULTI_EXEC=$(cargo bench --bench multi_exec --no-run --message-format=json 2>"$OUT/multi_exec-build.log" |
+  python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "multi_exec" and m.get("executable"):
+        print(m["executable"])') || true
+if [[ -z $MULTI_EXEC || ! -x $MULTI_EXEC ]]; then
+  echo "bench: cargo bench --bench multi_exec --no-run failed; log:" >&2; cat "$OUT/multi_exec-build.log" >&2; exit 1
+fi
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 NCPU=$(nproc)
@@ -108,18 +129,21 @@ SERVERS=(redis cw1 cw2)
   echo "host: $(uname -srm), $NCPU CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
   echo "redis-server: $(redis-server --version)"
   echo "corewire: $BIN ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
-  echo "reps=$REPS n(P1)=$N_P1 n(P16)=$N_P16 clients=50 idle_conns=$IDLE_CONNS"
+  echo "reps=$REPS n(P1)=$N_P1 n(P16)=$N_P16 multi_exec tx(P1)=$TX_P1 tx(P16)=$TX_P16 clients=50 idle_conns=$IDLE_CONNS"
   for s in "${SERVERS[@]}"; do echo "$s: pid ${PID[$s]} port ${PORT[$s]}"; done
 } | tee "$OUT/env.txt"
 
 # Warm up every server (allocator, page faults, branch predictors).
 for s in "${SERVERS[@]}"; do
   timeout 60 taskset -c "$LAST_CPU" redis-benchmark -p "${PORT[$s]}" -c 50 -n 50000 -t set,get -q >/dev/null
+  timeout 60 taskset -c "$LAST_CPU" "$MULTI_EXEC" --port "${PORT[$s]}" --clients 50 --transactions 20000 --pipeline 16 \
+    >"$OUT/multi_exec-warmup-$s.txt" 2>&1 || {
+    echo "bench: multi_exec warm-up failed against $s:" >&2; cat "$OUT/multi_exec-warmup-$s.txt" >&2; exit 1; }
 done
 
 RAW=$OUT/runs.csv
 echo "rep,test,pipeline,server,requests,rps,avg_ms,p50_ms,p99_ms,cpu_us" >"$RAW"
-total=$((REPS * ${#TESTS[@]} * 2 * ${#SERVERS[@]}))
+total=$((REPS * (${#TESTS[@]} + 1) * 2 * ${#SERVERS[@]}))
 i=0
 for rep in $(seq 1 "$REPS"); do
   for t in "${TESTS[@]}"; do
@@ -138,6 +162,26 @@ for rep in $(seq 1 "$REPS"); do
         printf '[%3d/%d] rep %d %-11s -P %-2s %-5s %12s rps  %6.2f CPU-us/req\n' "$i" "$total" "$rep" "$t" "$P" "$s" "$rps" \
           "$(awk -v c=$((after - before)) -v n="$n" 'BEGIN {print c / n}')" >&2
       done
+    done
+  done
+  for P in 1 16; do
+    n=$TX_P1; [[ $P == 16 ]] && n=$TX_P16
+    for s in "${SERVERS[@]}"; do
+      i=$((i + 1))
+      before=$(cpu_us "${PID[$s]}")
+      res=$(timeout 180 taskset -c "$LAST_CPU" "$MULTI_EXEC" --port "${PORT[$s]}" --clients 50 --transactions "$n" \
+        --pipeline "$P" 2>"$OUT/stderr-$s.txt") || {
+        echo "bench: multi_exec failed: server $s -P $P (exit $?)" >&2; echo "$res" >&2; cat "$OUT/stderr-$s.txt" >&2; exit 1; }
+      after=$(cpu_us "${PID[$s]}")
+      line=$(grep '^RESULT ' <<<"$res") || { echo "bench: no RESULT line from multi_exec for $s -P $P: $res" >&2; exit 1; }
+      declare -A R=()
+      for kv in ${line#RESULT }; do R[${kv%%=*}]=${kv#*=}; done
+      [[ ${R[mismatches]:-?} == 0 && ${R[transactions]:-?} == "$n" ]] || {
+        echo "bench: multi_exec against $s -P $P: ${R[transactions]:-?}/$n transactions, ${R[mismatches]:-?} mismatched replies" >&2; exit 1; }
+      echo "$rep,multi_exec,$P,$s,$n,${R[tps]},${R[avg_ms]},${R[p50_ms]},${R[p99_ms]},$((after - before))" >>"$RAW"
+      printf '[%3d/%d] rep %d %-11s -P %-2s %-5s %12s tps  %6.2f CPU-us/tx\n' "$i" "$total" "$rep" multi_exec "$P" "$s" "${R[tps]}" \
+        "$(awk -v c=$((after - before)) -v n="$n" 'BEGIN {print c / n}')" >&2
+      unset R
     done
   done
 done

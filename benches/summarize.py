@@ -11,7 +11,9 @@ from collections import defaultdict
 
 SERVERS = ["redis", "cw1", "cw2"]
 TEST_NAMES = {"ping_inline": "PING_INLINE", "ping_mbulk": "PING_MBULK", "set": "SET",
-              "get": "GET", "incr": "INCR", "mset": "MSET(10)"}
+              "get": "GET", "incr": "INCR", "mset": "MSET(10)",
+              "multi_exec": "MULTI/EXEC (5 cmds)"}
+W = max(len(n) for n in TEST_NAMES.values())  # width of the test column
 
 
 def main():
@@ -38,8 +40,8 @@ def main():
           "redis and cw1 (corewire --threads 1) get one core each," % reps)
     print("cw2 = corewire --threads 2 sharing both cores with the load generator. "
           "CPU = server utime+stime per request.")
-    hdr = ("%-11s %3s | %10s %10s %6s | %10s %6s | %8s %8s %6s | %8s"
-           % ("test", "P", "redis rps", "cw1 rps", "cw1/r", "cw2 rps", "cw2/r",
+    hdr = ("%-*s %3s | %10s %10s %6s | %10s %6s | %8s %8s %6s | %8s"
+           % (W, "test", "P", "redis rps", "cw1 rps", "cw1/r", "cw2 rps", "cw2/r",
               "redis us", "cw1 us", "cw1/r", "cw2 us"))
     print(hdr)
     print("-" * len(hdr))
@@ -47,22 +49,27 @@ def main():
         k = lambda s: (test, p, s)
         r_rps, c1_rps, c2_rps = (med(k(s), "rps") for s in SERVERS)
         r_cpu, c1_cpu, c2_cpu = (med(k(s), "cpu") for s in SERVERS)
-        print("%-11s %3d | %10.0f %10.0f %6.2f | %10.0f %6.2f | %8.3f %8.3f %6.2f | %8.3f"
-              % (TEST_NAMES.get(test, test), p, r_rps, c1_rps, c1_rps / r_rps, c2_rps,
+        print("%-*s %3d | %10.0f %10.0f %6.2f | %10.0f %6.2f | %8.3f %8.3f %6.2f | %8.3f"
+              % (W, TEST_NAMES.get(test, test), p, r_rps, c1_rps, c1_rps / r_rps, c2_rps,
                  c2_rps / r_rps, r_cpu, c1_cpu, c1_cpu / r_cpu if r_cpu else float("nan"),
                  c2_cpu))
+    if any(t == "multi_exec" for t, _ in order):
+        print("MULTI/EXEC (benches/multi_exec.rs): rps = transactions/s (MULTI, SET, SET, GET, EXEC), "
+              "CPU = per transaction; P = transactions per write.")
 
     print()
     print("Latency (ms, redis-benchmark): medians of p50 and p99")
-    hdr = ("%-11s %3s | %8s %8s %8s | %8s %8s %8s"
-           % ("test", "P", "redis p50", "cw1 p50", "cw2 p50", "redis p99", "cw1 p99", "cw2 p99"))
+    hdr = ("%-*s %3s | %8s %8s %8s | %8s %8s %8s"
+           % (W, "test", "P", "redis p50", "cw1 p50", "cw2 p50", "redis p99", "cw1 p99", "cw2 p99"))
     print(hdr)
     print("-" * len(hdr))
     for test, p in order:
         k = lambda s: (test, p, s)
-        print("%-11s %3d | %9.3f %8.3f %8.3f | %9.3f %8.3f %8.3f"
-              % ((TEST_NAMES.get(test, test), p) + tuple(med(k(s), "p50_ms") for s in SERVERS)
+        print("%-*s %3d | %9.3f %8.3f %8.3f | %9.3f %8.3f %8.3f"
+              % ((W, TEST_NAMES.get(test, test), p) + tuple(med(k(s), "p50_ms") for s in SERVERS)
                  + tuple(med(k(s), "p99_ms") for s in SERVERS)))
+    if any(t == "multi_exec" for t, _ in order):
+        print("MULTI/EXEC latency is multi_exec's round trip of one write of P transactions.")
 
     print()
     print("RSS per idle connection (each sent one PING):")
