@@ -159,12 +159,11 @@ impl Backend<'_> {
             Backend::Engine(DbStore { worker, db }) => {
                 let db = *db;
                 in_own_txn(worker, |txn, worker| {
-                    let key_delta = &mut 0;
                     body(&mut TxnStore {
                         txn,
                         worker,
                         db,
-                        key_delta,
+                        key_delta: None,
                     })
                 })
             }

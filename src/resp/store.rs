@@ -138,11 +138,18 @@ pub struct TxnStore<'a> {
     pub worker: &'a mut EngineWorker,
     pub db: u32,
     /// Keys this transaction created minus keys it removed, so DBSIZE
-    /// inside EXEC sees the transaction's own writes, as in Redis.
-    pub key_delta: &'a mut i64,
+    /// inside EXEC sees the transaction's own writes, as in Redis. None
+    /// when nobody will ask (then a plain SET writes blind, without a read).
+    pub key_delta: Option<&'a mut i64>,
 }
 
 impl TxnStore<'_> {
+    fn count_keys(&mut self, delta: i64) {
+        if let Some(key_delta) = self.key_delta.as_deref_mut() {
+            *key_delta += delta;
+        }
+    }
+
     fn exists_one(&mut self, key: &[u8]) -> EngineResult<bool> {
         let mut found = false;
         self.txn
@@ -186,6 +193,14 @@ impl Store for TxnStore<'_> {
         expiry: PutExpiry,
         on_old: Option<OnValue<'_>>,
     ) -> EngineResult<bool> {
+        if condition == PutCondition::Always && on_old.is_none() && self.key_delta.is_none() {
+            // A blind write: nothing needs the old value, so it joins no
+            // read set (fewer conflicts, less work).
+            return match expiry {
+                PutExpiry::At(at) if at <= now_ms() => self.txn.del(self.db, key).map(|()| true),
+                _ => self.txn.put(self.db, key, value, expiry).map(|()| true),
+            };
+        }
         let mut existed = false;
         let mut on_old = on_old;
         self.txn.get(self.db, key, |old| {
@@ -206,11 +221,11 @@ impl Store for TxnStore<'_> {
             // A deadline already past deletes the key instead, as Redis does.
             PutExpiry::At(at) if at <= now_ms() => {
                 self.txn.del(self.db, key)?;
-                *self.key_delta -= existed as i64;
+                self.count_keys(-(existed as i64));
             }
             _ => {
                 self.txn.put(self.db, key, value, expiry)?;
-                *self.key_delta += !existed as i64;
+                self.count_keys(!existed as i64);
             }
         }
         Ok(true)
@@ -224,7 +239,7 @@ impl Store for TxnStore<'_> {
         })?;
         if existed {
             self.txn.del(self.db, key)?;
-            *self.key_delta -= 1;
+            self.count_keys(-(1));
         }
         Ok(())
     }
@@ -238,7 +253,7 @@ impl Store for TxnStore<'_> {
         }
         if expire_at_ms <= now_ms() {
             self.txn.del(self.db, key)?;
-            *self.key_delta -= 1;
+            self.count_keys(-(1));
         } else {
             self.txn
                 .put(self.db, key, &value, PutExpiry::At(expire_at_ms))?;
@@ -266,7 +281,7 @@ impl Store for TxnStore<'_> {
                 deleted += 1;
             }
         }
-        *self.key_delta -= deleted as i64;
+        self.count_keys(-(deleted as i64));
         Ok(deleted)
     }
 
@@ -309,7 +324,10 @@ impl Store for TxnStore<'_> {
         }
         for pair in pairs.chunks_exact(2) {
             // A key named twice reads as existing the second time.
-            *self.key_delta += !self.exists_one(pair[0])? as i64;
+            if self.key_delta.is_some() {
+                let created = !self.exists_one(pair[0])?;
+                self.count_keys(created as i64);
+            }
             self.txn.put(self.db, pair[0], pair[1], PutExpiry::None)?;
         }
         Ok(true)
@@ -317,7 +335,8 @@ impl Store for TxnStore<'_> {
 
     fn count(&mut self) -> EngineResult<(u64, u64)> {
         let (keys, with_expiry) = self.worker.count_with_expiry(self.db)?;
-        Ok((keys.saturating_add_signed(*self.key_delta), with_expiry))
+        let delta = self.key_delta.as_deref().copied().unwrap_or(0);
+        Ok((keys.saturating_add_signed(delta), with_expiry))
     }
 
     /// FLUSHALL/FLUSHDB are not transactional in the engine.

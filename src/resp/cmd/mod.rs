@@ -86,7 +86,7 @@ macro_rules! command_spec {
 }
 pub(crate) use command_spec;
 
-/// Every command, hottest first (lookup is a short linear scan).
+/// Every command (COMMAND lists them in this order).
 pub static COMMANDS: &[&CommandSpec] = &[
     &get::GET,
     &set::SET,
@@ -151,12 +151,52 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &rename::MOVE,
 ];
 
+/// Longest command name (bytes) the lookup considers.
+const MAX_NAME_BYTES: usize = 32;
+/// Slots of the name table (a power of two, well above COMMANDS.len()).
+const NAME_TABLE_SLOTS: usize = 256;
+
+/// FNV-1a over the lowercased name: case-insensitive and cheap.
+fn name_hash(name: &[u8]) -> usize {
+    name.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, &b| {
+        (hash ^ b.to_ascii_lowercase() as u64).wrapping_mul(0x100_0000_01b3)
+    }) as usize
+}
+
+/// COMMANDS by name hash, linear probing: a lookup is one hash and
+/// usually one comparison (this runs for every request).
+fn name_table() -> &'static [Option<&'static CommandSpec>; NAME_TABLE_SLOTS] {
+    static TABLE: std::sync::OnceLock<[Option<&'static CommandSpec>; NAME_TABLE_SLOTS]> =
+        std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = [None; NAME_TABLE_SLOTS];
+        for &spec in COMMANDS {
+            assert!(spec.name.len() <= MAX_NAME_BYTES);
+            let mut slot = name_hash(spec.name.as_bytes()) % NAME_TABLE_SLOTS;
+            while table[slot].is_some() {
+                slot = (slot + 1) % NAME_TABLE_SLOTS;
+            }
+            table[slot] = Some(spec);
+        }
+        table
+    })
+}
+
 /// Finds a top-level command, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    COMMANDS
-        .iter()
-        .copied()
-        .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
+    if name.len() > MAX_NAME_BYTES {
+        return None;
+    }
+    let table = name_table();
+    let mut slot = name_hash(name) % NAME_TABLE_SLOTS;
+    // The table is at most a quarter full, so an empty slot ends every probe.
+    while let Some(spec) = table[slot] {
+        if spec.name.len() == name.len() && spec.name.as_bytes().eq_ignore_ascii_case(name) {
+            return Some(spec);
+        }
+        slot = (slot + 1) % NAME_TABLE_SLOTS;
+    }
+    None
 }
 
 /// Finds a subcommand of a container (`config`, `get` -> `config|get`).
@@ -423,3 +463,20 @@ pub fn integer_arg(ctx: &mut Ctx<'_>, arg: &[u8]) -> Option<i64> {
 }
 
 pub const SYNTAX_ERROR: &[u8] = b"ERR syntax error";
+
+#[cfg(test)]
+mod tests {
+    use super::{lookup, COMMANDS};
+
+    #[test]
+    fn every_command_is_found_in_any_case() {
+        for spec in COMMANDS {
+            assert!(std::ptr::eq(lookup(spec.name.as_bytes()).unwrap(), *spec));
+            let upper = spec.name.to_ascii_uppercase();
+            assert!(std::ptr::eq(lookup(upper.as_bytes()).unwrap(), *spec));
+        }
+        assert!(lookup(b"nosuchcommand").is_none());
+        assert!(lookup(b"").is_none());
+        assert!(lookup(&[b'x'; 100]).is_none());
+    }
+}

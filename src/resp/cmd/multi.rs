@@ -23,13 +23,19 @@ use crate::resp::{execute, Args, Backend, Ctx};
 /// Attempts of an EXEC without WATCH before it gives up on conflicts.
 const MAX_EXEC_ATTEMPTS: usize = 64;
 
-/// Commands queued between MULTI and EXEC, as one byte buffer plus ranges.
+/// Commands queued between MULTI and EXEC: their bytes in one buffer, their
+/// argument ranges in one list, and where each command's ranges start (no
+/// allocation per queued command).
 #[derive(Default)]
 pub struct MultiQueue {
     bytes: Vec<u8>,
-    commands: Vec<Vec<Range<usize>>>,
+    ranges: Vec<Range<usize>>,
+    /// Index into `ranges` where each command starts.
+    starts: Vec<usize>,
     /// A command was refused while queueing: EXEC answers EXECABORT.
     pub failed: bool,
+    /// A DBSIZE is queued: EXEC must count the keys its writes create.
+    pub counts_keys: bool,
 }
 
 impl MultiQueue {
@@ -39,23 +45,29 @@ impl MultiQueue {
 
     /// Number of queued commands.
     pub fn len(&self) -> usize {
-        self.commands.len()
+        self.starts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.commands.is_empty()
+        self.starts.is_empty()
     }
 
     pub fn push(&mut self, args: &Args<'_>) {
-        let ranges = args
-            .iter_from(0)
-            .map(|arg| {
-                let start = self.bytes.len();
-                self.bytes.extend_from_slice(arg);
-                start..self.bytes.len()
-            })
-            .collect();
-        self.commands.push(ranges);
+        self.counts_keys |= args.get(0).len() == 6 && args.get(0).eq_ignore_ascii_case(b"DBSIZE");
+        self.starts.push(self.ranges.len());
+        for arg in args.iter_from(0) {
+            let start = self.bytes.len();
+            self.bytes.extend_from_slice(arg);
+            self.ranges.push(start..self.bytes.len());
+        }
+    }
+
+    /// The queued commands' arguments, in order.
+    fn commands(&self) -> impl Iterator<Item = Args<'_>> {
+        (0..self.starts.len()).map(|i| {
+            let end = self.starts.get(i + 1).copied().unwrap_or(self.ranges.len());
+            Args::new(&self.bytes, &self.ranges[self.starts[i]..end])
+        })
     }
 }
 
@@ -88,10 +100,16 @@ pub static UNWATCH: CommandSpec = command_spec!("unwatch", 1, Some(unwatch), gro
 
 /// Whether a command runs at once inside MULTI instead of being queued.
 pub fn runs_inside_multi(spec: &CommandSpec) -> bool {
-    matches!(
-        spec.name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
+    [
+        &EXEC,
+        &DISCARD,
+        &MULTI,
+        &WATCH,
+        &super::connection::QUIT,
+        &super::connection::RESET,
+    ]
+    .iter()
+    .any(|control| std::ptr::eq(*control, spec))
 }
 
 fn multi(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
@@ -174,7 +192,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
         replies.clear();
         ctx.session.db = selected_db;
         let mut key_delta = 0i64;
-        for command in &queue.commands {
+        for command in queue.commands() {
             // Each command sees the database selected so far (a SELECT may
             // be queued too).
             let db = ctx.session.db;
@@ -185,13 +203,15 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
                     txn: &mut txn,
                     worker,
                     db,
-                    key_delta: &mut key_delta,
+                    // Counting created keys costs a read per write: only
+                    // when a queued DBSIZE needs it.
+                    key_delta: queue.counts_keys.then_some(&mut key_delta),
                 }),
                 stats: ctx.stats,
                 shared: ctx.shared,
                 out: &mut replies,
             };
-            execute(&mut inner, &Args::new(&queue.bytes, command));
+            execute(&mut inner, &command);
         }
         match txn.commit() {
             Ok(()) => {
@@ -199,7 +219,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
                     out: &mut *ctx.out,
                     resp3: ctx.session.resp3,
                 };
-                reply.array_header(queue.commands.len());
+                reply.array_header(queue.len());
                 ctx.out.extend_from_slice(&replies);
                 return;
             }
