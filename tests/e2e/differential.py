@@ -151,6 +151,30 @@ class Conn:
         self.pos = 0
         return raw, value
 
+    def scan_all(self, args, max_calls=100000):
+        cursor = b"0"
+        keys = set()
+        calls = 0
+        while True:
+            self.send(enc(b"SCAN", cursor, *args))
+            raw, v = self.read_reply()
+            calls += 1
+            if v[0] == b"-":
+                return raw, v
+            ok = (v[0] == b"*" and v[1] is not None and len(v[1]) == 2
+                  and v[1][0][0] == b"$" and (v[1][0][1] or b"").isdigit()
+                  and v[1][1][0] == b"*" and v[1][1][1] is not None
+                  and all(t == b"$" for t, _ in v[1][1][1]))
+            if not ok:
+                return b"<malformed SCAN reply %s>" % raw[:200], None
+            keys.update(k for _, k in v[1][1][1])
+            cursor = v[1][0][1]
+            if cursor == b"0":
+                break
+            if calls >= max_calls:
+                return b"<SCAN did not end after %d calls>" % calls, None
+        return b"SCAN-ALL %d keys: %r" % (len(keys), sorted(keys)), None
+
     def pending_bytes(self, wait_s):
         """Bytes the server sent that no one asked for (waits up to wait_s)."""
         extra = bytes(self.buf[self.pos:])
@@ -235,6 +259,22 @@ def ON(conn, step):
 def C2(*args, mode="exact"):
     """One command on the script's second connection."""
     return ON(1, C(*args, mode=mode))
+
+
+class ScanStep(Step):
+    """A full SCAN iteration (SCAN 0 args..., then the returned cursors until 0). Its
+    one "reply" is synthetic: the sorted set of keys seen, so servers whose hash tables
+    (and so cursors and order) differ compare equal when they return the same keys. An
+    error reply (on any call) is the reply as is; a malformed reply or an iteration
+    that does not end is reported as such."""
+
+    def __init__(self, args):
+        super().__init__(enc("SCAN", "0", *args), ["exact"])
+        self.scan_args = args
+
+
+def SCANALL(*args):
+    return ScanStep(args)
 
 
 class Script:
@@ -510,6 +550,11 @@ def build_scripts():
     S += string_command_scripts()
     S += keyspace_command_scripts()
     S += wrongtype_scripts()
+    S += db_scripts()
+    S += expiry_scripts()
+    S += keys_scan_scripts()
+    S += db_transaction_scripts()
+    S += client_list_scripts()
     return S
 
 
@@ -933,6 +978,447 @@ def wrongtype_scripts():
     return S
 
 
+# ---------------------------------------------------------------- databases, expiry, keyspace
+#
+# SELECT/MOVE/COPY, the expiry commands and options, KEYS/SCAN/RANDOMKEY, RENAME,
+# FLUSHDB/FLUSHALL across databases, INFO keyspace, CLIENT LIST/INFO/KILL. Live TTLs are
+# large (10000 s and up), so TTL (rounded seconds) is deterministic; PTTL is compared
+# by type only. Absolute deadlines are in 2100 (EXPIRETIME/PEXPIRETIME are exact).
+
+FUT_S = "4102444800"           # 2100-01-01T00:00:00Z
+FUT_MS = "4102444800123"
+I64_MAX = "9223372036854775807"
+I64_MIN = "-9223372036854775808"
+
+
+def db_scripts():
+    S = []
+    add = lambda name, steps, **kw: S.extend(both_protocols(name, steps, **kw))
+
+    steps = []
+    for db in range(16):
+        steps += [C("SELECT", db), C("SET", "k", "v%d" % db)]
+        if db % 3 == 0:
+            steps.append(C("SET", "only%d" % db, "x"))
+    for db in range(16):
+        steps += [C("SELECT", db), C("GET", "k"), C("DBSIZE"), C("EXISTS", "only%d" % db)]
+    steps += [C("SELECT", "16"), C("SELECT", "-1"), C("SELECT", "abc"), C("SELECT", ""),
+              C("SELECT", "1.5"), C("GET", "k"),
+              C("select", "15"), C("GET", "k")]
+    add("select-0-15", steps)
+
+    add("move", [
+        C("SET", "a", "1"), C("MOVE", "a", "1"), C("EXISTS", "a"), C("SELECT", "1"),
+        C("GET", "a"), C("MOVE", "a", "0"), C("SELECT", "0"), C("GET", "a"),
+        C("SET", "b", "x"), C("SELECT", "1"), C("SET", "b", "y"), C("SELECT", "0"),
+        C("MOVE", "b", "1"), C("GET", "b"), C("SELECT", "1"), C("GET", "b"), C("SELECT", "0"),
+        C("MOVE", "missing", "1"), C("MOVE", "missing", "0"), C("MOVE", "b", "0"),
+        C("MOVE", "b", "16"), C("MOVE", "b", "-1"), C("MOVE", "b", "abc"),
+        C("MOVE", "missing", "16"), C("MOVE", "b", "15"), C("EXISTS", "b"),
+        C("SET", "t", "v", "EX", "10000"), C("MOVE", "t", "2"), C("SELECT", "2"),
+        C("TTL", "t"), C("GET", "t"), C("SELECT", "0"), C("TTL", "t"),
+        C("MOVE"), C("MOVE", "a"), C("MOVE", "a", "1", "2"), C("move", "a", "3")])
+
+    add("copy", [
+        C("SET", "src", "v"), C("COPY", "src", "dst"), C("GET", "dst"),
+        C("COPY", "src", "dst"), C("SET", "src", "v2"), C("COPY", "src", "dst", "REPLACE"),
+        C("GET", "dst"), C("COPY", "src", "src"), C("COPY", "src", "src", "REPLACE"),
+        C("COPY", "src", "src", "DB", "0"), C("COPY", "src", "src", "DB", "1"),
+        C("COPY", "src", "dst", "DB", "1"), C("COPY", "src", "dst", "DB", "1"),
+        C("COPY", "src", "dst", "DB", "1", "REPLACE"), C("COPY", "src", "d2", "REPLACE", "DB", "2"),
+        C("SELECT", "1"), C("GET", "src"), C("GET", "dst"), C("SELECT", "2"), C("GET", "d2"),
+        C("SELECT", "0"),
+        C("COPY", "src", "x", "DB", "16"), C("COPY", "src", "x", "DB", "-1"),
+        C("COPY", "src", "x", "DB", "x"), C("COPY", "src", "x", "DB"),
+        C("COPY", "src", "x", "FOO"), C("COPY", "src", "x", "REPLACE", "FOO"),
+        C("COPY", "src", "x", "DB", "1", "DB", "2"), C("COPY", "src", "x", "replace"),
+        C("COPY", "missing", "x"), C("COPY", "missing", "x", "DB", "1"), C("EXISTS", "x"),
+        C("COPY", "missing", "missing"), C("COPY", "missing", "x", "DB", "99"),
+        C("SET", "t", "v", "EX", "10000"), C("COPY", "t", "t2"), C("TTL", "t2"),
+        C("COPY", "t", "t3", "DB", "3"), C("SELECT", "3"), C("TTL", "t3"), C("SELECT", "0"),
+        C("SET", "p", "plain"), C("COPY", "p", "t2", "REPLACE"), C("TTL", "t2"), C("GET", "t2"),
+        C("COPY"), C("COPY", "src"), C("copy", "src", "low")])
+
+    add("dbsize-type-per-db", [
+        C("SET", "a", "1"), C("SELECT", "1"), C("DBSIZE"), C("TYPE", "a"),
+        C("MSET", "x", "1", "y", "2"), C("DBSIZE"), C("TYPE", "x"), C("SELECT", "0"),
+        C("DBSIZE"), C("TYPE", "x"), C("TYPE", "a"), C("SELECT", "15"), C("DBSIZE")])
+
+    add("flushdb-flushall-dbs", [
+        C("SET", "a", "1"), C("SELECT", "1"), C("SET", "b", "1"), C("SET", "b2", "1"),
+        C("SELECT", "2"), C("SET", "c", "1"), C("FLUSHDB"), C("DBSIZE"),
+        C("SELECT", "1"), C("DBSIZE"), C("SELECT", "0"), C("DBSIZE"), C("GET", "a"),
+        C("SELECT", "1"), C("FLUSHDB", "SYNC"), C("DBSIZE"), C("SELECT", "0"), C("DBSIZE"),
+        C("SELECT", "5"), C("SET", "e", "1"), C("FLUSHALL"), C("DBSIZE"), C("SELECT", "0"),
+        C("DBSIZE"), C("GET", "a")])
+
+    add("info-keyspace-dbs", [
+        C("INFO", "keyspace", mode="keyspace-all"),
+        C("MSET", "a", "1", "b", "2"), C("SET", "t", "v", "EX", "10000"),
+        C("INFO", "keyspace", mode="keyspace-all"),
+        C("SELECT", "3"), C("SET", "x", "1", "PX", "99999999"), C("SET", "y", "1"),
+        C("SELECT", "15"), C("SET", "z", "1"),
+        C("INFO", "keyspace", mode="keyspace-all"),
+        C("SELECT", "0"), C("PERSIST", "t"), C("INFO", "keyspace", mode="keyspace-all"),
+        C("SELECT", "15"), C("DEL", "z"), C("INFO", "keyspace", mode="keyspace-all"),
+        C("SELECT", "3"), C("FLUSHDB"), C("INFO", "keyspace", mode="keyspace-all"),
+        C("INFO", "KEYSPACE", mode="keyspace-all")])
+    return S
+
+
+def expiry_scripts():
+    S = []
+    add = lambda name, steps, **kw: S.extend(both_protocols(name, steps, **kw))
+
+    add("set-expiry-options", [
+        C("SET", "k", "v", "EX", "10000"), C("TTL", "k"), C("PTTL", "k", mode="type"),
+        C("SET", "k", "v", "PX", "10000000"), C("TTL", "k"),
+        C("SET", "k", "v", "ex", "20000"), C("TTL", "k"),
+        C("SET", "k", "v", "EXAT", FUT_S), C("EXPIRETIME", "k"), C("PEXPIRETIME", "k"),
+        C("SET", "k", "v", "PXAT", FUT_MS), C("PEXPIRETIME", "k"), C("EXPIRETIME", "k"),
+        C("SET", "k", "v2", "KEEPTTL"), C("PEXPIRETIME", "k"), C("GET", "k"),
+        C("SET", "k", "v3", "KEEPTTL", "GET"), C("PEXPIRETIME", "k"),
+        C("SET", "k", "v4", "XX", "KEEPTTL"), C("PEXPIRETIME", "k"),
+        C("SET", "k", "v5"), C("TTL", "k"), C("EXPIRETIME", "k"),
+        C("SET", "new", "v", "KEEPTTL"), C("TTL", "new"),
+        C("SET", "k", "v", "EX", "10000", "GET"), C("TTL", "k"),
+        C("SET", "k", "w", "NX", "EX", "5"), C("TTL", "k"),
+        C("SET", "nx", "w", "NX", "PX", "30000000"), C("TTL", "nx"),
+        C("SET", "k", "v", "XX", "EXAT", FUT_S), C("EXPIRETIME", "k"),
+        C("SET", "k", "v", "PXAT", I64_MAX), C("PEXPIRETIME", "k"),
+        # invalid values
+        C("SET", "k", "v", "EX", "0"), C("SET", "k", "v", "EX", "-1"),
+        C("SET", "k", "v", "EX", "1.5"), C("SET", "k", "v", "EX", "abc"),
+        C("SET", "k", "v", "EX", ""), C("SET", "k", "v", "EX", I64_MAX),
+        C("SET", "k", "v", "EX", I64_MIN), C("SET", "k", "v", "EX", "99999999999999999999"),
+        C("SET", "k", "v", "PX", "0"), C("SET", "k", "v", "PX", "-5"),
+        C("SET", "k", "v", "PX", I64_MAX), C("SET", "k", "v", "PX", "9223372036854775"),
+        C("SET", "k", "v", "EX", "9223372036854775"),
+        C("SET", "k", "v", "EXAT", "0"), C("SET", "k", "v", "EXAT", "-1"),
+        C("SET", "k", "v", "EXAT", I64_MAX), C("SET", "k", "v", "PXAT", "0"),
+        C("SET", "k", "v", "PXAT", "-1"), C("SET", "k", "v", "PXAT", "x"),
+        # invalid combinations
+        C("SET", "k", "v", "EX", "10", "PX", "10"), C("SET", "k", "v", "EX", "10", "EX", "10"),
+        C("SET", "k", "v", "EX", "10", "KEEPTTL"), C("SET", "k", "v", "KEEPTTL", "EX", "10"),
+        C("SET", "k", "v", "KEEPTTL", "KEEPTTL"), C("SET", "k", "v", "PXAT", "1", "EXAT", "1"),
+        C("SET", "k", "v", "EX"), C("SET", "k", "v", "PX"), C("SET", "k", "v", "EXAT"),
+        C("SET", "k", "v", "PXAT"), C("SET", "k", "v", "EX", "10", "NX", "XX"),
+        C("SET", "k", "v", "KEEPTTL", "PX", "10"), C("SET", "k", "v", "EX", "PX"),
+        C("PEXPIRETIME", "k"), C("GET", "k"),
+        # past absolute deadlines: the SET succeeds and the key is gone
+        C("SET", "gone", "v", "EXAT", "1"), C("EXISTS", "gone"), C("GET", "gone"),
+        C("SET", "gone", "v", "PXAT", "1000"), C("GET", "gone"), C("TTL", "gone"),
+        C("SET", "gone", "v", "PXAT", "1", "GET"), C("SET", "k", "v", "EXAT", "1", "GET"),
+        C("GET", "k")])
+
+    add("setex-psetex", [
+        C("SETEX", "k", "10000", "v"), C("TTL", "k"), C("GET", "k"),
+        C("PSETEX", "k", "20000000", "w"), C("TTL", "k"), C("GET", "k"),
+        C("SETEX", "k", "0", "v"), C("SETEX", "k", "-1", "v"), C("SETEX", "k", "abc", "v"),
+        C("SETEX", "k", "1.5", "v"), C("SETEX", "k", I64_MAX, "v"),
+        C("SETEX", "k", "9223372036854775", "v"), C("PSETEX", "k", "0", "v"),
+        C("PSETEX", "k", "-5", "v"), C("PSETEX", "k", I64_MAX, "v"), C("PSETEX", "k", "x", "v"),
+        C("GET", "k"), C("TTL", "k"),
+        C("SETEX", "k", "10"), C("SETEX"), C("SETEX", "k", "10", "v", "x"), C("PSETEX", "k"),
+        C("setex", "low", "30000", "x"), C("TTL", "low"), C("psetex", "low", "40000000", "x"),
+        C("TTL", "low"), C("PTTL", "low", mode="type")])
+
+    add("getex", [
+        C("SET", "k", "v"), C("GETEX", "k"), C("TTL", "k"),
+        C("GETEX", "k", "EX", "10000"), C("TTL", "k"), C("PTTL", "k", mode="type"),
+        C("GETEX", "k", "PX", "20000000"), C("TTL", "k"),
+        C("GETEX", "k", "EXAT", FUT_S), C("EXPIRETIME", "k"),
+        C("GETEX", "k", "PXAT", FUT_MS), C("PEXPIRETIME", "k"),
+        C("GETEX", "k"), C("PEXPIRETIME", "k"),
+        C("GETEX", "k", "PERSIST"), C("TTL", "k"), C("GETEX", "k", "persist"),
+        C("GETEX", "k", "ex", "30000"), C("TTL", "k"),
+        C("GETEX", "missing"), C("GETEX", "missing", "EX", "10"), C("GETEX", "missing", "PERSIST"),
+        C("EXISTS", "missing"),
+        C("GETEX", "k", "EX", "0"), C("GETEX", "k", "EX", "-1"), C("GETEX", "k", "EX", "abc"),
+        C("GETEX", "k", "EX", "1.5"), C("GETEX", "k", "PX", "0"), C("GETEX", "k", "PX", "-1"),
+        C("GETEX", "k", "EX", I64_MAX), C("GETEX", "k", "PX", I64_MAX),
+        C("GETEX", "k", "EXAT", "0"), C("GETEX", "k", "PXAT", "-1"),
+        C("GETEX", "k", "EXAT", I64_MAX),
+        C("GETEX", "k", "EX"), C("GETEX", "k", "PX"), C("GETEX", "k", "EX", "10", "PX", "10"),
+        C("GETEX", "k", "PERSIST", "EX", "10"), C("GETEX", "k", "EX", "10", "PERSIST"),
+        C("GETEX", "k", "FOO"), C("GETEX", "k", "KEEPTTL"), C("GETEX", "k", "EX", "10", "x"),
+        C("GETEX", "missing", "FOO"),
+        C("TTL", "k"), C("GET", "k"),
+        C("GETEX", "k", "EXAT", "1"), C("EXISTS", "k"), C("GET", "k"),
+        C("SET", "k", "v"), C("GETEX", "k", "PXAT", "1"), C("GET", "k"),
+        C("GETEX"), C("getex", "k")])
+
+    add("getdel", [
+        C("SET", "k", "v"), C("GETDEL", "k"), C("GETDEL", "k"), C("EXISTS", "k"),
+        C("SET", "t", "v", "EX", "10000"), C("GETDEL", "t"), C("TTL", "t"),
+        C("SET", "e", ""), C("GETDEL", "e"), C("EXISTS", "e"),
+        C("GETDEL"), C("GETDEL", "a", "b"), C("getdel", "missing")])
+
+    exp = [C("SET", "k", "v"),
+           C("EXPIRE", "k", "10000"), C("TTL", "k"),
+           C("EXPIRE", "k", "20000", "NX"), C("TTL", "k"),
+           C("EXPIRE", "k", "20000", "XX"), C("TTL", "k"),
+           C("EXPIRE", "k", "5000", "GT"), C("TTL", "k"),
+           C("EXPIRE", "k", "30000", "GT"), C("TTL", "k"),
+           C("EXPIRE", "k", "40000", "LT"), C("TTL", "k"),
+           C("EXPIRE", "k", "10000", "LT"), C("TTL", "k"),
+           C("EXPIRE", "k", "10000", "GT"), C("EXPIRE", "k", "10000", "LT"),
+           C("EXPIRE", "k", "50000", "XX", "GT"), C("TTL", "k"),
+           C("EXPIRE", "k", "40000", "XX", "LT"), C("TTL", "k"),
+           C("EXPIRE", "k", "60000", "GT", "XX"), C("TTL", "k"),
+           C("EXPIRE", "k", "70000", "nx"), C("EXPIRE", "k", "70000", "gt"), C("TTL", "k"),
+           C("PERSIST", "k"), C("TTL", "k"),
+           C("EXPIRE", "k", "10000", "XX"), C("EXPIRE", "k", "10000", "GT"), C("TTL", "k"),
+           C("EXPIRE", "k", "10000", "XX", "LT"), C("TTL", "k"),
+           C("EXPIRE", "k", "10000", "LT"), C("TTL", "k"), C("PERSIST", "k"),
+           C("EXPIRE", "k", "10000", "NX"), C("TTL", "k"),
+           C("EXPIRE", "k", "10000", "NX", "NX"), C("EXPIRE", "k", "80000", "GT", "GT"),
+           C("TTL", "k")]
+    for combo in [("NX", "XX"), ("XX", "NX"), ("NX", "GT"), ("NX", "LT"), ("GT", "NX"),
+                  ("LT", "NX"), ("GT", "LT"), ("LT", "GT"), ("NX", "XX", "GT"),
+                  ("XX", "GT", "LT"), ("nx", "xx"), ("gt", "lt")]:
+        exp.append(C("EXPIRE", "k", "100", *combo))
+        exp.append(C("PEXPIRE", "k", "100", *combo))
+        exp.append(C("EXPIREAT", "k", FUT_S, *combo))
+        exp.append(C("PEXPIREAT", "k", FUT_MS, *combo))
+    exp += [C("EXPIRE", "k", "100", "FOO"), C("EXPIRE", "k", "100", "NX", "FOO"),
+            C("PEXPIRE", "k", "100", "bar"), C("EXPIREAT", "k", "100", "KEEPTTL"),
+            C("PEXPIREAT", "k", "100", "EX"), C("EXPIRE", "k", "100", ""),
+            C("TTL", "k"),
+            C("EXPIRE", "missing", "10"), C("EXPIRE", "missing", "10", "XX"),
+            C("EXPIRE", "missing", "10", "NX"), C("EXPIRE", "missing", "-1"),
+            C("PEXPIRE", "missing", "10"), C("EXPIREAT", "missing", FUT_S),
+            C("PEXPIREAT", "missing", FUT_MS), C("EXPIRE", "missing", "10", "FOO"),
+            C("EXPIRE", "k", "abc"), C("EXPIRE", "k", "1.5"), C("EXPIRE", "k", ""),
+            C("EXPIRE", "k", I64_MAX), C("EXPIRE", "k", I64_MIN),
+            C("EXPIRE", "k", "9223372036854775"), C("EXPIRE", "k", "-9223372036854775"),
+            C("PEXPIRE", "k", I64_MAX), C("PEXPIRE", "k", I64_MIN),
+            C("EXPIREAT", "k", I64_MAX), C("EXPIREAT", "k", I64_MIN),
+            C("PEXPIREAT", "k", I64_MIN), C("EXPIRE", "k", "99999999999999999999"),
+            C("EXPIRE", "missing", "abc"), C("TTL", "k"),
+            C("EXPIRE", "k"), C("EXPIRE"), C("PEXPIRE", "k"), C("EXPIREAT", "k"),
+            C("PEXPIREAT"),
+            # absolute deadlines with options
+            C("EXPIREAT", "k", FUT_S, "GT"), C("EXPIRETIME", "k"),
+            C("PEXPIREAT", "k", FUT_MS, "GT"), C("PEXPIRETIME", "k"),
+            C("PEXPIREAT", "k", "4102444800000", "GT"), C("PEXPIRETIME", "k"),
+            C("EXPIREAT", "k", "4102444700", "LT"), C("EXPIRETIME", "k"),
+            C("PEXPIREAT", "k", I64_MAX, "XX"), C("PEXPIRETIME", "k"),
+            C("PEXPIRE", "k", "10000000", "LT"), C("TTL", "k"), C("PTTL", "k", mode="type"),
+            C("PEXPIRE", "k", "20000000", "GT"), C("TTL", "k"),
+            C("pexpire", "k", "30000000", "xx"), C("TTL", "k"), C("GET", "k")]
+    add("expire-options", exp)
+
+    add("expire-past-deletes", [
+        C("SET", "d", "v"), C("EXPIRE", "d", "-1"), C("EXISTS", "d"), C("GET", "d"),
+        C("SET", "d", "v"), C("EXPIRE", "d", "0"), C("GET", "d"),
+        C("SET", "d", "v"), C("PEXPIRE", "d", "-100"), C("TTL", "d"),
+        C("SET", "d", "v"), C("PEXPIRE", "d", "0"), C("EXISTS", "d"),
+        C("SET", "d", "v"), C("EXPIREAT", "d", "1"), C("TTL", "d"),
+        C("SET", "d", "v"), C("EXPIREAT", "d", "0"), C("GET", "d"),
+        C("SET", "d", "v"), C("EXPIREAT", "d", "-5"), C("GET", "d"),
+        C("SET", "d", "v"), C("PEXPIREAT", "d", "1000"), C("EXISTS", "d"),
+        # GT against no TTL (infinite) fails: the key stays; LT succeeds: it goes
+        C("SET", "d", "v"), C("EXPIRE", "d", "-1", "GT"), C("GET", "d"), C("TTL", "d"),
+        C("EXPIRE", "d", "-1", "XX"), C("GET", "d"), C("EXPIRE", "d", "-1", "LT"),
+        C("GET", "d"),
+        C("SET", "d", "v"), C("EXPIRE", "d", "-1", "NX"), C("GET", "d"),
+        C("SET", "d", "v", "EX", "10000"), C("EXPIRE", "d", "-1", "NX"), C("GET", "d"),
+        C("EXPIRE", "d", "0", "GT"), C("GET", "d"), C("EXPIRE", "d", "0", "LT"), C("GET", "d"),
+        C("SET", "d", "v", "EX", "10000"), C("EXPIREAT", "d", "1", "XX"), C("GET", "d"),
+        C("SET", "d", "v", "EX", "10000"), C("PEXPIREAT", "d", "1", "GT"), C("TTL", "d"),
+        C("DBSIZE")])
+
+    add("ttl-persist", [
+        C("TTL", "missing"), C("PTTL", "missing"), C("EXPIRETIME", "missing"),
+        C("PEXPIRETIME", "missing"), C("SET", "k", "v"), C("TTL", "k"), C("PTTL", "k"),
+        C("EXPIRETIME", "k"), C("PEXPIRETIME", "k"),
+        C("PERSIST", "missing"), C("PERSIST", "k"),
+        C("EXPIRE", "k", "10000"), C("PERSIST", "k"), C("PERSIST", "k"), C("TTL", "k"),
+        C("PTTL", "k"), C("GET", "k"),
+        C("TTL"), C("TTL", "a", "b"), C("PTTL"), C("EXPIRETIME"), C("PEXPIRETIME", "a", "b"),
+        C("PERSIST"), C("PERSIST", "a", "b"), C("ttl", "k"), C("persist", "k")])
+
+    add("ttl-kept-or-cleared", [
+        C("SET", "n", "1", "EX", "10000"), C("INCR", "n"), C("TTL", "n"),
+        C("INCRBY", "n", "5"), C("DECR", "n"), C("DECRBY", "n", "2"), C("TTL", "n"),
+        C("APPEND", "n", "0"), C("TTL", "n"), C("SETRANGE", "n", "0", "9"), C("TTL", "n"),
+        C("INCRBYFLOAT", "n", "1.5"), C("TTL", "n"), C("GET", "n"),
+        C("SET", "n", "1"), C("TTL", "n"),
+        C("SET", "g", "v", "EX", "10000"), C("GETSET", "g", "w"), C("TTL", "g"),
+        C("SET", "m", "v", "EX", "10000"), C("MSET", "m", "x", "o", "y"), C("TTL", "m"),
+        C("SET", "s", "v", "EX", "10000"), C("SET", "s", "v2", "XX"), C("TTL", "s"),
+        C("SET", "s", "v", "EX", "10000"), C("SET", "s", "v2", "NX"), C("TTL", "s"),
+        C("SET", "s", "v", "EX", "10000"), C("SET", "s", "v2", "GET"), C("TTL", "s"),
+        C("SET", "s", "v", "EX", "10000"), C("SETNX", "s", "x"), C("TTL", "s"),
+        C("MSETNX", "s", "x", "new", "y"), C("TTL", "s"),
+        C("GETEX", "s"), C("TTL", "s"), C("GETRANGE", "s", "0", "0"), C("TTL", "s"),
+        C("TOUCH", "s"), C("TTL", "s")])
+    return S
+
+
+def keys_scan_scripts():
+    S = []
+    add = lambda name, steps, **kw: S.extend(both_protocols(name, steps, **kw))
+    names = ["hello", "hallo", "hxllo", "hllo", "heeeello", "h*llo", "h?llo", "hillo",
+             "a", "b", "c", "ab", "[x]", "x", "a\\b", "", "h[a]llo", "^a", "-", "aaa"]
+    kv = []
+    for n in names:
+        kv += [n, "1"]
+    pats = ["*", "h?llo", "h*llo", "h[ae]llo", "h[^e]llo", "h[a-i]llo", "h[!e]llo",
+            "h\\*llo", "h\\?llo", "\\[x\\]", "[x]", "[a-c]", "[^a]", "[c-a]", "?", "??",
+            "a*", "*a*", "*o", "a\\\\b", "h\\[a\\]llo", "[\\^]a", "\\-", "nomatch", "",
+            "[", "[a", "a[", "\\", "*[x-z]*", "h**o", "[ab][ab]"]
+    steps = [C(*(["MSET"] + kv)), C("SELECT", "1"), C("SET", "hello", "other-db"),
+             C("KEYS", "*", mode="set"), C("SELECT", "0")]
+    steps += [C("KEYS", p, mode="set") for p in pats]
+    steps += [C("SET", "exp", "v", "EX", "10000"), C("KEYS", "ex*", mode="set"),
+              C("KEYS"), C("KEYS", "a", "b"), C("keys", "h?llo", mode="set"),
+              C("FLUSHDB"), C("KEYS", "*")]
+    add("keys-patterns", steps)
+
+    mset = ["MSET"]
+    for i in range(40):
+        mset += ["user:%d" % i, "u%d" % i]
+    for i in range(20):
+        mset += ["item:%d" % i, "i%d" % i]
+    add("scan-full-iteration", [
+        C("SCAN", "0"), C("SCAN", "0", "COUNT", "1000"), C("SCAN", "0", "MATCH", "*"),
+        C(*mset), C("SET", "ttl:1", "v", "EX", "10000"),
+        SCANALL(), SCANALL("COUNT", "5"), SCANALL("COUNT", "1"), SCANALL("COUNT", "1000"),
+        SCANALL("MATCH", "user:1*"), SCANALL("MATCH", "user:1*", "COUNT", "3"),
+        SCANALL("MATCH", "item:?"), SCANALL("MATCH", "*:1[0-5]"), SCANALL("MATCH", "nomatch"),
+        SCANALL("TYPE", "string"), SCANALL("TYPE", "STRING", "COUNT", "7"),
+        SCANALL("TYPE", "list"), SCANALL("TYPE", "hash", "MATCH", "*"),
+        SCANALL("MATCH", "ttl*", "TYPE", "string", "COUNT", "2"),
+        SCANALL("match", "item:1*", "count", "4"),
+        SCANALL("MATCH", "a", "MATCH", "user:3*"), SCANALL("COUNT", "1", "COUNT", "100"),
+        C("SELECT", "2"), SCANALL(), C("SET", "db2", "x"), SCANALL("COUNT", "2"),
+        C("SELECT", "0"), C("DBSIZE")])
+    add("scan-errors", [
+        C("SET", "a", "1"),
+        C("SCAN", "abc"), C("SCAN", "1.5"), C("SCAN", " 0"),
+        C("SCAN", "0x10"), C("SCAN", "99999999999999999999"),
+        C("SCAN", "0", "COUNT", "0"), C("SCAN", "0", "COUNT", "-1"),
+        C("SCAN", "0", "COUNT", "x"), C("SCAN", "0", "COUNT", "1.5"), C("SCAN", "0", "COUNT"),
+        C("SCAN", "0", "COUNT", I64_MAX, "MATCH", "zz"), C("SCAN", "0", "MATCH"),
+        C("SCAN", "0", "TYPE"), C("SCAN", "0", "FOO"), C("SCAN", "0", "FOO", "bar"),
+        C("SCAN", "0", "MATCH", "*", "COUNT"), C("SCAN", "0", "COUNT", "10", "x"),
+        C("SCAN", "abc", "COUNT", "0"), C("SCAN", "0", "COUNT", "0", "MATCH", "*"),
+        C("SCAN"), C("scan", "x")])
+    add("randomkey", [
+        C("RANDOMKEY"), C("SET", "only", "v"), C("RANDOMKEY"), C("RANDOMKEY"),
+        C("SELECT", "1"), C("RANDOMKEY"), C("SET", "one", "x"), C("RANDOMKEY"),
+        C("SET", "exp", "x", "EX", "10000"), C("DEL", "one"), C("RANDOMKEY"),
+        C("RANDOMKEY", "x"), C("randomkey"), C("SELECT", "0"), C("DEL", "only"),
+        C("RANDOMKEY")])
+
+    add("rename", [
+        C("RENAME", "missing", "x"), C("RENAMENX", "missing", "x"),
+        C("RENAME", "missing", "missing"), C("RENAMENX", "missing", "missing"),
+        C("SET", "a", "1"), C("RENAME", "a", "a"), C("RENAMENX", "a", "a"), C("GET", "a"),
+        C("RENAME", "a", "b"), C("GET", "a"), C("GET", "b"), C("SET", "c", "3"),
+        C("RENAME", "b", "c"), C("GET", "c"), C("EXISTS", "b"), C("SET", "d", "4"),
+        C("RENAMENX", "c", "d"), C("GET", "c"), C("GET", "d"), C("RENAMENX", "c", "e"),
+        C("GET", "e"), C("EXISTS", "c"),
+        C("SET", "t", "v", "EX", "10000"), C("RENAME", "t", "t2"), C("TTL", "t2"),
+        C("TTL", "t"), C("RENAMENX", "t2", "t3"), C("TTL", "t3"),
+        C("SET", "u", "v", "EX", "10000"), C("SET", "w", "x"), C("RENAME", "w", "u"),
+        C("TTL", "u"), C("GET", "u"),
+        C("SET", "p", "v", "EXAT", FUT_S), C("RENAME", "p", "q"), C("EXPIRETIME", "q"),
+        C("SELECT", "1"), C("RENAME", "q", "r"), C("SELECT", "0"),
+        C("RENAME", "q", ""), C("GET", ""), C("RENAME", "", "q"),
+        C("RENAME"), C("RENAME", "a"), C("RENAME", "a", "b", "c"), C("RENAMENX", "a"),
+        C("rename", "q", "q2"), C("renamenx", "q2", "q3"), C("DBSIZE")])
+    return S
+
+
+def db_transaction_scripts():
+    S = []
+    add = lambda name, steps, **kw: S.extend(both_protocols(name, steps, **kw))
+    add("multi-select", [
+        C("SET", "k", "zero"), C("MULTI"), C("SELECT", "1"), C("SET", "k", "one"),
+        C("GET", "k"), C("SELECT", "0"), C("GET", "k"), C("SELECT", "2"), C("EXEC"),
+        C("SET", "k", "two"), C("DBSIZE"), C("SELECT", "1"), C("GET", "k"),
+        C("SELECT", "0"), C("GET", "k"),
+        C("MULTI"), C("SELECT", "99"), C("SET", "k", "x"), C("EXEC"), C("GET", "k"),
+        C("MULTI"), C("SELECT"), C("SET", "k", "y"), C("EXEC"), C("GET", "k"),
+        C("MULTI"), C("MOVE", "k", "3"), C("SELECT", "3"), C("GET", "k"),
+        C("COPY", "k", "k2", "DB", "4"), C("EXEC"), C("SELECT", "4"), C("GET", "k2")])
+    add("multi-expiry", [
+        C("MULTI"), C("SET", "k", "v", "EX", "10000"), C("TTL", "k"),
+        C("EXPIRE", "k", "20000", "GT"), C("TTL", "k"), C("EXPIRE", "k", "5", "GT"),
+        C("PERSIST", "k"), C("TTL", "k"), C("GETEX", "k", "EX", "30000"), C("TTL", "k"),
+        C("EXPIRETIME", "missing"), C("SETEX", "s", "40000", "x"), C("TTL", "s"),
+        C("GETDEL", "k"), C("EXPIRE", "k", "10", "XX"), C("EXPIRE", "s", "-1"),
+        C("EXISTS", "s"), C("SET", "bad", "v", "EX", "0"),
+        C("EXPIRE", "k", "10", "NX", "XX"), C("EXEC"),
+        C("MULTI"), C("EXPIRE", "k"), C("SET", "z", "1"), C("EXEC"), C("EXISTS", "z"),
+        C("MULTI"), C("SET", "p", "v", "PXAT", FUT_MS), C("PEXPIRETIME", "p"),
+        C("SET", "p", "w", "KEEPTTL"), C("EXPIRETIME", "p"), C("EXEC")])
+    add("multi-rename", [
+        C("SET", "a", "1"), C("MULTI"), C("RENAME", "a", "b"), C("GET", "b"),
+        C("RENAME", "a", "c"), C("RENAMENX", "b", "c"), C("COPY", "c", "d"),
+        C("MOVE", "d", "1"), C("RENAMENX", "c", "c"), C("EXISTS", "a", "b", "c", "d"),
+        C("DBSIZE"), C("EXEC"), C("KEYS", "*"), C("RANDOMKEY"),
+        C("SELECT", "1"), C("GET", "d")])
+    add("watch-expire", [
+        C("SET", "w", "v"), C("WATCH", "w"), C2("EXPIRE", "w", "10000"), C("MULTI"),
+        C("GET", "w"), C("EXEC"), C("TTL", "w"),
+        # PERSIST that removes nothing does not touch the key
+        C("SET", "w", "v"), C("WATCH", "w"), C2("PERSIST", "w"), C("MULTI"), C("GET", "w"),
+        C("EXEC"),
+        C("SET", "w", "v", "EX", "10000"), C("WATCH", "w"), C2("PERSIST", "w"), C("MULTI"),
+        C("GET", "w"), C("EXEC"),
+        # EXPIRE that fails (NX on a key with a TTL) does not touch it either
+        C("SET", "w", "v", "EX", "10000"), C("WATCH", "w"), C2("EXPIRE", "w", "5", "NX"),
+        C("MULTI"), C("TTL", "w"), C("EXEC"),
+        C("WATCH", "w"), C2("GETEX", "w", "EX", "20000"), C("MULTI"), C("TTL", "w"),
+        C("EXEC"),
+        C("WATCH", "w"), C2("SELECT", "1"), C2("SET", "w", "other db"), C("MULTI"),
+        C("GET", "w"), C("EXEC"),
+        C("WATCH", "w"), C2("SELECT", "0"), C2("MOVE", "w", "2"), C("MULTI"),
+        C("EXISTS", "w"), C("EXEC"),
+        C("SET", "w", "v"), C("WATCH", "w"), C2("RENAME", "w", "w2"), C("MULTI"),
+        C("GET", "w"), C("EXEC"),
+        C("WATCH", "w2"), C2("EXPIRE", "w2", "-1"), C("MULTI"), C("GET", "w2"), C("EXEC"),
+        C("SET", "x", "v"), C("WATCH", "x"), C2("COPY", "src-missing", "x"), C("MULTI"),
+        C("GET", "x"), C("EXEC"),
+        C("SELECT", "3"), C("SET", "y", "v"), C("WATCH", "y"), C2("SELECT", "3"),
+        C2("EXPIRE", "y", "10000"), C("MULTI"), C("GET", "y"), C("EXEC")])
+    return S
+
+
+def client_list_scripts():
+    S = []
+    add = lambda name, steps, **kw: S.extend(both_protocols(name, steps, **kw))
+    add("client-info-list", [
+        C("CLIENT", "INFO", mode="clientinfo"), C("CLIENT", "SETNAME", "cw-e2e"),
+        C("CLIENT", "INFO", mode="clientinfo"),
+        C("CLIENT", "LIST", mode="clientinfo"),
+        C("CLIENT", "LIST", "TYPE", "normal", mode="clientinfo"),
+        C("CLIENT", "LIST", "TYPE", "pubsub"),
+        C("CLIENT", "LIST", "TYPE", "bogus"), C("CLIENT", "LIST", "ID", "abc"),
+        C("CLIENT", "LIST", "ID"), C("CLIENT", "LIST", "FOO"),
+        C("CLIENT", "LIST", "ID", "999999999"), C("CLIENT", "INFO", "x"),
+        C("client", "info", mode="clientinfo")])
+    add("client-kill-errors", [
+        C("CLIENT", "KILL", "1.2.3.4:5"), C("CLIENT", "KILL", "ID", "999999999"),
+        C("CLIENT", "KILL", "ID", "abc"), C("CLIENT", "KILL", "ID", "-1"),
+        C("CLIENT", "KILL", "ID"), C("CLIENT", "KILL", "TYPE", "bogus"),
+        C("CLIENT", "KILL", "TYPE", "pubsub"), C("CLIENT", "KILL", "FOO", "bar"),
+        C("CLIENT", "KILL", "ADDR", "1.2.3.4:5"), C("CLIENT", "KILL", "LADDR", "1.2.3.4:5"),
+        C("CLIENT", "KILL", "SKIPME", "maybe"),
+        C("CLIENT", "KILL", "ADDR", "1.2.3.4:5", "SKIPME"), C("CLIENT", "KILL"),
+        C("client", "kill", "no-such-addr"), C("PING")])
+    add("client-no-evict", [
+        C("CLIENT", "NO-EVICT", "on"), C("CLIENT", "NO-EVICT", "off"),
+        C("CLIENT", "NO-EVICT", "ON"), C("CLIENT", "NO-EVICT", "maybe"),
+        C("CLIENT", "NO-EVICT"), C("CLIENT", "NO-EVICT", "on", "off"),
+        C("client", "no-evict", "OFF")])
+    return S
+
+
 # ---------------------------------------------------------------- comparison
 
 def short(b):
@@ -967,6 +1453,40 @@ def keyspace_keys(v):
     return 0
 
 
+def keyspace_dbs(v):
+    """INFO keyspace: {dbN: (keys, expires)} (avg_ttl is left out)."""
+    if v[0] not in (b"$", b"="):
+        return None
+    text = (v[1] or b"")[4 if v[0] == b"=" else 0:]
+    out = {}
+    for line in text.split(b"\n"):
+        line = line.strip()
+        if line.startswith(b"db") and b":" in line:
+            name, rest = line.split(b":", 1)
+            f = dict(x.split(b"=", 1) for x in rest.split(b",") if b"=" in x)
+            out[name.decode()] = (f.get(b"keys"), f.get(b"expires"))
+    return out
+
+
+CLIENT_FIELDS = ["id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub",
+                 "psub", "multi", "qbuf", "qbuf-free", "obl", "oll", "omem", "events", "cmd",
+                 "user", "resp"]
+CLIENT_COMPARED = ("name", "db", "flags", "multi", "cmd", "user", "resp")
+
+
+def client_lines(v):
+    """CLIENT INFO/LIST text as a list of {field: value}, one per line."""
+    if v[0] not in (b"$", b"=") or v[1] is None:
+        return None
+    text = v[1][4 if v[0] == b"=" else 0:].decode("latin-1")
+    lines = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            lines.append(dict(x.split("=", 1) for x in line.split(" ") if "=" in x))
+    return lines
+
+
 def is_time_reply(v):
     if v[0] != b"*" or v[1] is None or len(v[1]) != 2:
         return False
@@ -997,6 +1517,34 @@ def compare(mode, ref, test):
         if rp is None or tp is None:
             return None if rraw == traw else "bytes differ"
         return None if sorted(rp) == sorted(tp) else "maps differ (order ignored)"
+    if mode == "set":
+        if rraw[:1] != traw[:1]:
+            return "RESP type differs"
+        if rval[0] not in (b"*", b"~") or rval[1] is None or tval[1] is None:
+            return None if rraw == traw else "bytes differ"
+        return None if sorted(rval[1]) == sorted(tval[1]) else "elements differ (order ignored)"
+    if mode == "keyspace-all":
+        if rraw[:1] != traw[:1]:
+            return "RESP type differs"
+        a, b = keyspace_dbs(rval), keyspace_dbs(tval)
+        return None if a == b else "keyspace lines differ: %r vs %r" % (a, b)
+    if mode == "clientinfo":
+        if rraw[:1] != traw[:1]:
+            return "RESP type differs"
+        a, b = client_lines(rval), client_lines(tval)
+        if a is None or b is None:
+            return None if rraw == traw else "bytes differ"
+        for side, lines in (("redis", a), ("corewire", b)):
+            for fields in lines:
+                missing = [f for f in CLIENT_FIELDS if f not in fields]
+                if missing:
+                    return "%s: CLIENT line lacks %s" % (side, " ".join(missing))
+        # The connection asking: same db, name, resp, multi, flags, cmd.
+        mine = lambda lines: [tuple(f.get(k) for k in CLIENT_COMPARED) for f in lines
+                              if f.get("cmd", "").startswith("client|")]
+        if mine(a) != mine(b):
+            return "own CLIENT line differs in %s: %r vs %r" % (CLIENT_COMPARED, mine(a), mine(b))
+        return None
     if mode == "keyspace":
         a, b = keyspace_keys(rval), keyspace_keys(tval)
         if rraw[:1] != traw[:1]:
@@ -1043,9 +1591,12 @@ def run_script(script, host, ports):
                 c = side[step.conn]
                 got = []
                 try:
-                    c.send(step.data, step.chunk_bytes, step.chunk_delay_s)
-                    for _ in step.modes:
-                        got.append(c.read_reply())
+                    if getattr(step, "scan_args", None) is not None:
+                        got.append(c.scan_all(step.scan_args))
+                    else:
+                        c.send(step.data, step.chunk_bytes, step.chunk_delay_s)
+                        for _ in step.modes:
+                            got.append(c.read_reply())
                 except (ReplyTimeout, Closed, OSError, ValueError) as e:
                     got.append(("<%s: %s>" % (type(e).__name__, e), None))
                 replies.append(got)

@@ -22,7 +22,7 @@ SEED=${SEED_HOST_BIN:-$ROOT/build/seed_host}
 LOGS=$ROOT/build/e2e
 TOOLS=$E2E/tools.py
 SERVER=${E2E_SERVER:-corewire}
-ONLY=${E2E_ONLY:-a b c d j i h e f g}
+ONLY=${E2E_ONLY:-a b c d j k i h e f g}
 mkdir -p "$LOGS"
 
 PASSED=0
@@ -325,6 +325,15 @@ if want j; then
   out=$(timeout 180 python3 "$E2E/redis_py_transactions.py" "$PORT" 2>&1) || rc=$?
   printf '%s\n' "$out"
   if [[ $rc == 0 ]]; then pass "redis-py transactions: $(tail -1 <<<"$out")"; else fail "redis-py transactions (exit $rc): $(tail -1 <<<"$out")"; fi
+fi
+
+# ---------------------------------------------------------------------------- k
+if want k; then
+  section "k. redis-py expiry, SCAN, databases (SET EX/PX/KEEPTTL, GETEX, EXPIRE NX/XX/GT/LT, scan_iter, COPY/MOVE)"
+  rc=0
+  out=$(timeout 120 python3 "$E2E/redis_py_expiry.py" "$PORT" 2>&1) || rc=$?
+  printf '%s\n' "$out"
+  if [[ $rc == 0 ]]; then pass "redis-py expiry: $(tail -1 <<<"$out")"; else fail "redis-py expiry (exit $rc): $(tail -1 <<<"$out")"; fi
 fi
 
 # ---------------------------------------------------------------------------- i
