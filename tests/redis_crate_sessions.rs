@@ -46,7 +46,11 @@ fn expiry_session() {
             .unwrap()
     };
     assert_eq!(expire(&mut con, 100, "XX"), 0, "XX without a TTL");
-    assert_eq!(expire(&mut con, 100, "GT"), 0, "GT against no TTL (infinite)");
+    assert_eq!(
+        expire(&mut con, 100, "GT"),
+        0,
+        "GT against no TTL (infinite)"
+    );
     assert_eq!(expire(&mut con, 20_000, "NX"), 1);
     assert_eq!(expire(&mut con, 30_000, "NX"), 0);
     assert_eq!(ttl(&mut con, "k"), 20_000);
@@ -153,7 +157,16 @@ fn transactions_and_pipelines_session() {
         .query(&mut con)
         .unwrap();
     assert_eq!(
-        (set.as_str(), t1, grew, t2, renamed.as_str(), t3, old, value.as_str()),
+        (
+            set.as_str(),
+            t1,
+            grew,
+            t2,
+            renamed.as_str(),
+            t3,
+            old,
+            value.as_str()
+        ),
         ("OK", 10_000, 1, 20_000, "OK", 20_000, 0, "1")
     );
 
@@ -163,7 +176,10 @@ fn transactions_and_pipelines_session() {
         .set("c", "x")
         .rename("missing", "d")
         .query(&mut con);
-    assert!(result.is_err(), "RENAME of a missing key inside EXEC must fail");
+    assert!(
+        result.is_err(),
+        "RENAME of a missing key inside EXEC must fail"
+    );
     assert_eq!(con.get::<_, String>("c").unwrap(), "x");
     let err = con.rename::<_, _, ()>("missing", "d").unwrap_err();
     assert!(err.to_string().contains("no such key"), "{err}");
@@ -256,7 +272,11 @@ fn scan_and_databases_session() {
 
     // MOVE and COPY ... DB between the two.
     assert_eq!(con.exists::<_, i64>("scan:7").unwrap(), 1);
-    let moved: i64 = redis::cmd("MOVE").arg("scan:7").arg(3).query(&mut con).unwrap();
+    let moved: i64 = redis::cmd("MOVE")
+        .arg("scan:7")
+        .arg(3)
+        .query(&mut con)
+        .unwrap();
     assert_eq!(moved, 1);
     assert_eq!(con.exists::<_, i64>("scan:7").unwrap(), 0);
     assert_eq!(db3.get::<_, String>("scan:7").unwrap(), "7");
