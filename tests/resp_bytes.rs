@@ -823,3 +823,42 @@ fn config_set_changes_live_settings_all_or_nothing() {
     let mut open = server.raw();
     exchange(&mut open, b"GET k\r\n", b"$-1\r\n");
 }
+
+/// Edge cases found by the differential suite, expected bytes from Redis
+/// 7.0.15.
+#[test]
+fn redis_edge_cases() {
+    let server = TestServer::start();
+    script(
+        &server,
+        &[
+            (
+                b"SELECT 9223372036854775807\r\n",
+                b"-ERR value is out of range, value must between -2147483648 and 2147483647\r\n",
+            ),
+            (b"SET k v PXAT 9223372036854775807\r\n", b"+OK\r\n"),
+            (b"EXPIRETIME k\r\n", b":9223372036854776\r\n"),
+            (b"SET g v\r\n", b"+OK\r\n"),
+            (b"GETEX g PERSIST PERSIST\r\n", b"$1\r\nv\r\n"),
+            (b"GETEX g EX 100 EX 100\r\n", b"$1\r\nv\r\n"),
+            (b"TTL g\r\n", b":100\r\n"),
+            (b"GETEX missing EX 0\r\n", b"$-1\r\n"),
+            (
+                b"GETEX g EX 0\r\n",
+                b"-ERR invalid expire time in 'getex' command\r\n",
+            ),
+            (b"GETEX g PERSIST EX 1\r\n", b"-ERR syntax error\r\n"),
+            (
+                b"CLIENT KILL USER nobody\r\n",
+                b"-ERR No such user 'nobody'\r\n",
+            ),
+            (b"SET hallo 1\r\n", b"+OK\r\n"),
+            (b"KEYS h[a-]llo\r\n", b"*0\r\n"),
+            (b"FLUSHALL\r\n", b"+OK\r\n"),
+            (b"SET \"\" empty\r\n", b"+OK\r\n"),
+            (b"KEYS **\r\n", b"*0\r\n"),
+            (b"KEYS *\r\n", b"*1\r\n$0\r\n\r\n"),
+            (b"SCAN \"\"\r\n", b"*2\r\n$1\r\n0\r\n*1\r\n$0\r\n\r\n"),
+        ],
+    );
+}

@@ -98,7 +98,8 @@ pub fn ttl_reply(deadline_ms: i64, now_ms: i64, in_ms: bool, absolute: bool) -> 
     if in_ms {
         value
     } else {
-        (value + 500) / 1000
+        // (value + 500) / 1000, without overflowing near i64::MAX.
+        value / 1000 + (value % 1000 >= 500) as i64
     }
 }
 

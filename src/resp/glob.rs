@@ -5,6 +5,11 @@
 pub fn glob_match(pattern: &[u8], text: &[u8], nocase: bool) -> bool {
     // Iterative with one backtrack point for the last `*`: linear-ish and
     // no recursion, so a hostile pattern cannot blow the stack.
+    // Redis's loop never runs on an empty string, so not even "*" matches
+    // it (KEYS * and SCAN without MATCH list the empty key by a shortcut).
+    if text.is_empty() {
+        return pattern.is_empty();
+    }
     let eq = |a: u8, b: u8| {
         if nocase {
             a.eq_ignore_ascii_case(&b)
@@ -86,7 +91,8 @@ fn match_class(pattern: &[u8], open: usize, c: u8, nocase: bool) -> Option<(bool
         if pattern[i] == b'\\' && i + 1 < pattern.len() {
             matched |= fold(pattern[i + 1]) == c;
             i += 2;
-        } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' && pattern[i + 2] != b']' {
+        } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' {
+            // As Redis: a range even when its end is ']' ("[a-]").
             let (mut lo, mut hi) = (fold(pattern[i]), fold(pattern[i + 2]));
             if lo > hi {
                 std::mem::swap(&mut lo, &mut hi);
@@ -113,7 +119,9 @@ mod tests {
         let no = |p: &str, t: &str| {
             assert!(!glob_match(p.as_bytes(), t.as_bytes(), false), "{p} !~ {t}")
         };
-        yes("*", "");
+        no("*", "");
+        yes("", "");
+        no("h[a-]llo", "hallo");
         yes("*", "anything");
         yes("h?llo", "hello");
         no("h?llo", "hllo");

@@ -698,7 +698,7 @@ fn client_line(conn: &Conn) -> Vec<u8> {
     }
     let multi_mem = multi.map_or(0, |queue| queue.queued_bytes());
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db=0 sub=0 psub=0 ssub=0 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 \
          multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={multi_mem} rbs={} rbp=0 obl=0 oll=0 omem={} \
          tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
         session.client_id,
@@ -708,6 +708,7 @@ fn client_line(conn: &Conn) -> Vec<u8> {
         show(&session.name),
         now.duration_since(session.created).as_secs(),
         now.duration_since(session.last_interaction).as_secs(),
+        session.db,
         multi.map_or(-1, |queue| queue.len() as i64),
         conn.input.len(),
         conn.input.capacity() - conn.input.len(),

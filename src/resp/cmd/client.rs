@@ -177,7 +177,13 @@ fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 None => return unknown_type(ctx, value),
             }
         } else if is(b"USER") {
-            filter.matches_nobody |= value != b"default";
+            // Only the default user exists.
+            if value != b"default" {
+                let mut text = b"ERR No such user '".to_vec();
+                text.extend_from_slice(value);
+                text.push(b'\'');
+                return ctx.reply().error(&text);
+            }
         } else if is(b"ADDR") {
             filter.addr = Some(text());
         } else if is(b"LADDR") {

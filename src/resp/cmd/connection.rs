@@ -45,7 +45,7 @@ fn select(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if i32::try_from(index).is_err() {
         return ctx
             .reply()
-            .error(b"ERR value is not an integer or out of range");
+            .error(b"ERR value is out of range, value must between -2147483648 and 2147483647");
     }
     if index < 0 || index >= ctx.shared.databases as i64 {
         return ctx.reply().error(b"ERR DB index is out of range");

@@ -138,25 +138,29 @@ fn set_with_deadline(ctx: &mut Ctx<'_>, args: &Args<'_>, unit: Unit, name: &str)
 }
 
 /// What GETEX does to the deadline.
-enum GetexChange {
+enum GetexChange<'a> {
     Nothing,
     Persist,
-    At(i64),
+    /// The unvalidated amount, its unit and base.
+    Expire(&'a [u8], Unit, Base),
 }
 
 /// GETEX key [EX s | PX ms | EXAT ts | PXAT ts | PERSIST], parsed as Redis
-/// does (one option at most, else a syntax error).
-fn getex_change(args: &Args<'_>) -> Result<GetexChange, Vec<u8>> {
+/// does: the same option may repeat (the last wins), two kinds may not.
+fn getex_change<'a>(args: &Args<'a>) -> Result<GetexChange<'a>, ()> {
     let mut change = GetexChange::Nothing;
+    let mut kind: Option<&[u8]> = None;
     let mut index = 2;
     while index < args.len() {
         let option = args.get(index);
         let is = |name: &[u8]| option.eq_ignore_ascii_case(name);
-        let has_next = index + 1 < args.len();
-        let free = matches!(change, GetexChange::Nothing);
-        if is(b"PERSIST") && free {
+        let same_kind = kind.is_none_or(|k| k.eq_ignore_ascii_case(option));
+        if is(b"PERSIST") && same_kind {
             change = GetexChange::Persist;
-        } else if (is(b"EX") || is(b"PX") || is(b"EXAT") || is(b"PXAT")) && free && has_next {
+        } else if (is(b"EX") || is(b"PX") || is(b"EXAT") || is(b"PXAT"))
+            && same_kind
+            && index + 1 < args.len()
+        {
             let unit = if is(b"EX") || is(b"EXAT") {
                 Unit::Seconds
             } else {
@@ -167,42 +171,45 @@ fn getex_change(args: &Args<'_>) -> Result<GetexChange, Vec<u8>> {
             } else {
                 Base::Absolute
             };
-            change = GetexChange::At(positive_deadline(
-                args.get(index + 1),
-                unit,
-                base,
-                now_ms(),
-                "getex",
-            )?);
+            change = GetexChange::Expire(args.get(index + 1), unit, base);
             index += 1;
         } else {
-            return Err(SYNTAX_ERROR.to_vec());
+            return Err(());
         }
+        kind = Some(option);
         index += 1;
     }
     Ok(change)
 }
 
+/// Redis looks the key up before it validates the expire time: a missing
+/// key answers nil even with a bad time.
 fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let change = match getex_change(args) {
-        Ok(change) => change,
-        Err(text) => return ctx.reply().error(&text),
+    let Ok(change) = getex_change(args) else {
+        return ctx.reply().error(SYNTAX_ERROR);
     };
     let key = args.get(1);
     let result = ctx.backend.atomically(|store| {
         let mut value = None;
         store.get(key, &mut |v| value = v.map(<[u8]>::to_vec))?;
-        if value.is_some() {
-            match change {
-                GetexChange::Nothing => {}
-                GetexChange::Persist => drop(store.persist(key)?),
-                GetexChange::At(deadline) => drop(store.expire(key, deadline, 0)?),
+        if value.is_none() {
+            return Ok(Ok(None));
+        }
+        match change {
+            GetexChange::Nothing => {}
+            GetexChange::Persist => drop(store.persist(key)?),
+            GetexChange::Expire(amount, unit, base) => {
+                match positive_deadline(amount, unit, base, now_ms(), "getex") {
+                    Ok(deadline) => drop(store.expire(key, deadline, 0)?),
+                    Err(text) => return Ok(Err(text)),
+                }
             }
         }
-        Ok(value)
+        Ok(Ok(value))
     });
     match result {
-        Ok(value) => ctx.reply().bulk_or_null(value.as_deref()),
+        Ok(Ok(value)) => ctx.reply().bulk_or_null(value.as_deref()),
+        Ok(Err(text)) => ctx.reply().error(&text),
         Err(error) => ctx.engine_error(error),
     }
 }

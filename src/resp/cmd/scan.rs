@@ -22,6 +22,8 @@ const KEYS_BATCH: usize = 1024;
 
 fn keys(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let pattern = args.get(1);
+    // Redis lists every key for "*" without matching (the empty key too).
+    let all = pattern == b"*";
     let (worker, db) = ctx.backend.worker();
     // The cursor guarantee allows repeats (a table may grow mid-walk);
     // KEYS answers each key once.
@@ -30,7 +32,7 @@ fn keys(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mut cursor = 0;
     loop {
         let result = worker.scan(db, cursor, KEYS_BATCH, |key| {
-            if glob_match(pattern, key, false) && seen.insert(key.to_vec()) {
+            if (all || glob_match(pattern, key, false)) && seen.insert(key.to_vec()) {
                 found.push(key.to_vec());
             }
         });
@@ -54,6 +56,9 @@ fn parse_cursor(text: &[u8]) -> Option<u64> {
         [b'+', rest @ ..] => (false, rest),
         _ => (false, text),
     };
+    if text.is_empty() {
+        return Some(0); // strtoul("") is 0 with nothing left over
+    }
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -87,7 +92,8 @@ fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             }
             count = n as usize;
         } else if option.eq_ignore_ascii_case(b"MATCH") {
-            pattern = Some(value);
+            // "*" matches everything by Redis's shortcut, the empty key too.
+            pattern = (value != b"*").then_some(value);
         } else if option.eq_ignore_ascii_case(b"TYPE") {
             // Every key here is a string.
             only_strings = value.eq_ignore_ascii_case(b"string");
@@ -137,5 +143,6 @@ mod tests {
         assert_eq!(parse_cursor(b"18446744073709551616"), None);
         assert_eq!(parse_cursor(b"abc"), None);
         assert_eq!(parse_cursor(b" 1"), None);
+        assert_eq!(parse_cursor(b""), Some(0));
     }
 }
