@@ -19,6 +19,18 @@ pub enum Base {
     Absolute,
 }
 
+/// EX, PX, EXAT or PXAT (any case): how its number counts time.
+pub fn expiry_option(name: &[u8]) -> Option<(Unit, Base)> {
+    let is = |option: &[u8]| name.eq_ignore_ascii_case(option);
+    match () {
+        _ if is(b"EX") => Some((Unit::Seconds, Base::Relative)),
+        _ if is(b"PX") => Some((Unit::Milliseconds, Base::Relative)),
+        _ if is(b"EXAT") => Some((Unit::Seconds, Base::Absolute)),
+        _ if is(b"PXAT") => Some((Unit::Milliseconds, Base::Absolute)),
+        _ => None,
+    }
+}
+
 pub const NOT_AN_INTEGER: &[u8] = b"ERR value is not an integer or out of range";
 
 /// "invalid expire time in '<command>' command".

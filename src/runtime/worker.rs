@@ -481,11 +481,9 @@ impl Worker {
             if conn.input.is_empty() {
                 // Common case: read into the worker's buffer, run what is
                 // complete, keep only a trailing partial request.
-                let read = match read_into(&conn.stream, &mut self.read_buffer) {
-                    Ok(0) => return ReadOutcome::Close,
+                let read = match read_outcome(read_into(&conn.stream, &mut self.read_buffer)) {
                     Ok(n) => n,
-                    Err(error) if would_block(&error) => return ReadOutcome::Open,
-                    Err(_) => return ReadOutcome::Close,
+                    Err(outcome) => return outcome,
                 };
                 stats.net_input_bytes.add(read as u64);
                 conn.session.last_interaction = Instant::now();
@@ -515,11 +513,9 @@ impl Worker {
                     .saturating_sub(conn.input.len())
                     .max(KEEP_BUFFER_BYTES);
                 conn.input.reserve(spare);
-                let read = match read_append(&conn.stream, &mut conn.input) {
-                    Ok(0) => return ReadOutcome::Close,
+                let read = match read_outcome(read_append(&conn.stream, &mut conn.input)) {
                     Ok(n) => n,
-                    Err(error) if would_block(&error) => return ReadOutcome::Open,
-                    Err(_) => return ReadOutcome::Close,
+                    Err(outcome) => return outcome,
                 };
                 stats.net_input_bytes.add(read as u64);
                 conn.session.last_interaction = Instant::now();
@@ -744,6 +740,17 @@ fn flush(conn: &mut Conn, stats: &WorkerStats) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A read's bytes, or what becomes of the connection: EOF or an error
+/// closes it, nothing to read leaves it open.
+fn read_outcome(result: io::Result<usize>) -> Result<usize, ReadOutcome> {
+    match result {
+        Ok(0) => Err(ReadOutcome::Close),
+        Ok(n) => Ok(n),
+        Err(error) if would_block(&error) => Err(ReadOutcome::Open),
+        Err(_) => Err(ReadOutcome::Close),
+    }
 }
 
 fn would_block(error: &io::Error) -> bool {

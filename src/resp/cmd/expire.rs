@@ -5,7 +5,9 @@
 
 use super::{command_spec, CommandSpec, SYNTAX_ERROR};
 use crate::engine::{PutCondition, PutExpiry, EXPIRE_GT, EXPIRE_LT, EXPIRE_NX, EXPIRE_XX};
-use crate::resp::expiry::{any_deadline, now_ms, positive_deadline, ttl_reply, Base, Unit};
+use crate::resp::expiry::{
+    any_deadline, expiry_option, now_ms, positive_deadline, ttl_reply, Base, Unit,
+};
 use crate::resp::{Args, Ctx};
 
 macro_rules! expiry_command {
@@ -157,20 +159,9 @@ fn getex_change<'a>(args: &Args<'a>) -> Result<GetexChange<'a>, ()> {
         let same_kind = kind.is_none_or(|k| k.eq_ignore_ascii_case(option));
         if is(b"PERSIST") && same_kind {
             change = GetexChange::Persist;
-        } else if (is(b"EX") || is(b"PX") || is(b"EXAT") || is(b"PXAT"))
-            && same_kind
-            && index + 1 < args.len()
+        } else if let Some((unit, base)) =
+            expiry_option(option).filter(|_| same_kind && index + 1 < args.len())
         {
-            let unit = if is(b"EX") || is(b"EXAT") {
-                Unit::Seconds
-            } else {
-                Unit::Milliseconds
-            };
-            let base = if is(b"EX") || is(b"PX") {
-                Base::Relative
-            } else {
-                Base::Absolute
-            };
             change = GetexChange::Expire(args.get(index + 1), unit, base);
             index += 1;
         } else {

@@ -2,7 +2,7 @@
 
 use super::{command_spec, CommandSpec, SYNTAX_ERROR};
 use crate::engine::{PutCondition, PutExpiry};
-use crate::resp::expiry::{now_ms, positive_deadline, Base, Unit};
+use crate::resp::expiry::{expiry_option, now_ms, positive_deadline};
 use crate::resp::{reply::ReplyWriter, Args, Ctx};
 
 pub static SET: CommandSpec = command_spec!("set", -3, Some(set), group: "string", since: "1.0.0",
@@ -42,9 +42,7 @@ fn parse_options(args: &Args<'_>) -> Result<SetOptions, Vec<u8>> {
             options.return_old = true;
         } else if is(b"KEEPTTL") && expiry.is_none() {
             keep_ttl = true;
-        } else if [&b"EX"[..], b"PX", b"EXAT", b"PXAT"]
-            .iter()
-            .any(|name| is(name))
+        } else if expiry_option(option).is_some()
             && !keep_ttl
             && expiry.is_none_or(|(previous, _)| previous.eq_ignore_ascii_case(option))
             && has_next
@@ -60,17 +58,7 @@ fn parse_options(args: &Args<'_>) -> Result<SetOptions, Vec<u8>> {
         options.expiry = PutExpiry::Keep;
     }
     if let Some((option, argument)) = expiry {
-        let is = |name: &[u8]| option.eq_ignore_ascii_case(name);
-        let unit = if is(b"EX") || is(b"EXAT") {
-            Unit::Seconds
-        } else {
-            Unit::Milliseconds
-        };
-        let base = if is(b"EX") || is(b"PX") {
-            Base::Relative
-        } else {
-            Base::Absolute
-        };
+        let (unit, base) = expiry_option(option).expect("checked while parsing");
         options.expiry = PutExpiry::At(positive_deadline(argument, unit, base, now_ms(), "set")?);
     }
     Ok(options)

@@ -36,6 +36,15 @@ pub static MSETNX: CommandSpec = command_spec!("msetnx", -3, Some(msetnx), group
 
 const TOO_LONG: &[u8] = b"ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
+/// APPEND / SETRANGE: the new length, or None when over the size limit.
+fn reply_new_length(ctx: &mut Ctx<'_>, result: Result<Option<usize>, EngineError>) {
+    match result {
+        Ok(Some(len)) => ctx.reply().integer(len as i64),
+        Ok(None) => ctx.reply().error(TOO_LONG),
+        Err(error) => ctx.engine_error(error),
+    }
+}
+
 /// Reads one value into an owned copy (for read-modify-write).
 fn read(
     store: &mut dyn crate::resp::store::Store,
@@ -58,11 +67,7 @@ fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         store.put(key, &value, PutCondition::Always, PutExpiry::Keep, None)?;
         Ok(Some(value.len()))
     });
-    match result {
-        Ok(Some(len)) => ctx.reply().integer(len as i64),
-        Ok(None) => ctx.reply().error(TOO_LONG),
-        Err(error) => ctx.engine_error(error),
-    }
+    reply_new_length(ctx, result);
 }
 
 fn strlen(ctx: &mut Ctx<'_>, args: &Args<'_>) {
@@ -139,11 +144,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         store.put(key, &value, PutCondition::Always, PutExpiry::Keep, None)?;
         Ok(Some(value.len()))
     });
-    match result {
-        Ok(Some(len)) => ctx.reply().integer(len as i64),
-        Ok(None) => ctx.reply().error(TOO_LONG),
-        Err(error) => ctx.engine_error(error),
-    }
+    reply_new_length(ctx, result);
 }
 
 fn getset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
