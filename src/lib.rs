@@ -14,6 +14,7 @@
 pub mod capi;
 pub mod config;
 pub mod engine;
+pub mod pg;
 pub mod resp;
 pub mod runtime;
 pub mod stats;

@@ -1,0 +1,1 @@
+//! Tokens of the kv SQL fast path (being written).
