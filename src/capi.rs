@@ -28,9 +28,11 @@ fn start(config: Config, engine: Engine) -> Result<(), String> {
     let bind = config.bind;
     let server = Server::start(config, engine)?;
     println!(
-        "corewire: RESP listening on {}:{} ({} workers, SO_REUSEPORT)",
+        "corewire: RESP listening on {}:{}, PostgreSQL on {}:{} ({} workers, SO_REUSEPORT)",
         bind,
         server.resp_port(),
+        bind,
+        server.pg_port(),
         server.shared().worker_count
     );
     use std::io::Write;

@@ -27,6 +27,39 @@ pub struct Config {
     pub max_multibulk_count: usize,
     /// Listen backlog of every listener.
     pub listen_backlog: i32,
+    /// PostgreSQL protocol port. 0 picks a free port (tests).
+    pub pg_port: u16,
+    /// PostgreSQL users: name and secret (a plaintext password, `md5<hex>`
+    /// or a `SCRAM-SHA-256$...` verifier). Empty: loopback clients are
+    /// trusted and nobody else gets in.
+    pub pg_users: Vec<(String, String)>,
+    /// How configured users authenticate.
+    pub pg_auth_method: PgAuthMethod,
+    /// Largest PostgreSQL message a client may send (PostgreSQL: 1 GB).
+    pub pg_max_message_bytes: usize,
+    /// Named prepared statements one PostgreSQL session may hold.
+    pub pg_max_prepared_statements: usize,
+    /// Open portals one PostgreSQL session may hold.
+    pub pg_max_portals: usize,
+}
+
+/// PostgreSQL authentication for configured users (pg_hba's method).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PgAuthMethod {
+    ScramSha256,
+    Md5,
+    /// No password, but only for loopback clients.
+    Trust,
+}
+
+impl PgAuthMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            PgAuthMethod::ScramSha256 => "scram-sha-256",
+            PgAuthMethod::Md5 => "md5",
+            PgAuthMethod::Trust => "trust",
+        }
+    }
 }
 
 impl Default for Config {
@@ -42,6 +75,12 @@ impl Default for Config {
             max_output_buffer_bytes: 256 * 1024 * 1024,
             max_multibulk_count: 1024 * 1024,
             listen_backlog: 1024,
+            pg_port: 5433,
+            pg_users: Vec::new(),
+            pg_auth_method: PgAuthMethod::ScramSha256,
+            pg_max_message_bytes: 64 * 1024 * 1024,
+            pg_max_prepared_statements: 1000,
+            pg_max_portals: 100,
         }
     }
 }
@@ -107,6 +146,36 @@ const FLAGS: &[Flag] = &[
         value: "N",
         help: "elements in one request array",
     },
+    Flag {
+        name: "pg-port",
+        value: "PORT",
+        help: "PostgreSQL protocol port",
+    },
+    Flag {
+        name: "pg-user",
+        value: "NAME:SECRET",
+        help: "a PostgreSQL user; SECRET is a password, md5<hex> or a SCRAM-SHA-256$ verifier (repeat for more; none: loopback is trusted)",
+    },
+    Flag {
+        name: "pg-auth-method",
+        value: "METHOD",
+        help: "scram-sha-256, md5 or trust (trust: loopback clients only)",
+    },
+    Flag {
+        name: "pg-max-message-bytes",
+        value: "BYTES",
+        help: "largest PostgreSQL protocol message a client may send",
+    },
+    Flag {
+        name: "pg-max-prepared-statements",
+        value: "N",
+        help: "named prepared statements per PostgreSQL session",
+    },
+    Flag {
+        name: "pg-max-portals",
+        value: "N",
+        help: "open portals per PostgreSQL session",
+    },
 ];
 
 fn default_of(name: &str, config: &Config) -> String {
@@ -120,6 +189,12 @@ fn default_of(name: &str, config: &Config) -> String {
         "client-query-buffer-limit" => config.max_query_buffer_bytes.to_string(),
         "client-output-buffer-limit" => config.max_output_buffer_bytes.to_string(),
         "max-multibulk-count" => config.max_multibulk_count.to_string(),
+        "pg-port" => config.pg_port.to_string(),
+        "pg-user" => "(none)".into(),
+        "pg-auth-method" => config.pg_auth_method.name().into(),
+        "pg-max-message-bytes" => config.pg_max_message_bytes.to_string(),
+        "pg-max-prepared-statements" => config.pg_max_prepared_statements.to_string(),
+        "pg-max-portals" => config.pg_max_portals.to_string(),
         _ => unreachable!("flag {name} has no default"),
     }
 }
@@ -199,6 +274,34 @@ fn apply(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "client-query-buffer-limit" => config.max_query_buffer_bytes = number(name, value)?,
         "client-output-buffer-limit" => config.max_output_buffer_bytes = number(name, value)?,
         "max-multibulk-count" => config.max_multibulk_count = number(name, value)?,
+        "pg-port" => {
+            config.pg_port = number(name, value)?;
+            if config.pg_port == 0 {
+                return Err("--pg-port must be between 1 and 65535".into());
+            }
+        }
+        "pg-user" => {
+            let (user, secret) = value
+                .split_once(':')
+                .filter(|(user, secret)| !user.is_empty() && !secret.is_empty())
+                .ok_or("--pg-user: expected NAME:SECRET")?;
+            config.pg_users.push((user.to_string(), secret.to_string()));
+        }
+        "pg-auth-method" => {
+            config.pg_auth_method = match value {
+                "scram-sha-256" => PgAuthMethod::ScramSha256,
+                "md5" => PgAuthMethod::Md5,
+                "trust" => PgAuthMethod::Trust,
+                _ => {
+                    return Err(format!(
+                        "--pg-auth-method: '{value}' is not one of scram-sha-256, md5, trust"
+                    ))
+                }
+            }
+        }
+        "pg-max-message-bytes" => config.pg_max_message_bytes = number(name, value)?,
+        "pg-max-prepared-statements" => config.pg_max_prepared_statements = number(name, value)?,
+        "pg-max-portals" => config.pg_max_portals = number(name, value)?,
         _ => return Err(format!("unknown flag --{name} (see --help)")),
     }
     Ok(())
@@ -221,6 +324,15 @@ pub fn validate(config: &Config) -> Result<(), String> {
     {
         return Err("buffer limits must be at least 1 byte".into());
     }
+    if config.pg_max_message_bytes < 1024 {
+        return Err("--pg-max-message-bytes must be at least 1024".into());
+    }
+    if config.pg_resp_port_clash() {
+        return Err(format!(
+            "--port and --pg-port are both {}",
+            config.resp_port
+        ));
+    }
     if !config.bind.is_loopback() && config.requirepass.is_none() {
         return Err(format!(
             "refusing to bind {} without a password (protected mode): pass --requirepass, \
@@ -232,6 +344,10 @@ pub fn validate(config: &Config) -> Result<(), String> {
 }
 
 impl Config {
+    fn pg_resp_port_clash(&self) -> bool {
+        self.pg_port != 0 && self.pg_port == self.resp_port
+    }
+
     /// Worker count with 0 resolved to the number of cores.
     pub fn worker_count(&self) -> usize {
         if self.workers > 0 {

@@ -33,6 +33,10 @@ pub struct Shared {
     pub worker_count: usize,
     /// The RESP port actually bound (differs from the config for port 0).
     pub resp_port: u16,
+    /// The PostgreSQL port actually bound.
+    pub pg_port: u16,
+    /// PostgreSQL users and their parsed secrets.
+    pub pg_users: std::collections::HashMap<String, crate::pg::auth::Secret>,
     /// Logical databases the engine has (SELECT 0..databases-1).
     pub databases: u32,
     /// One entry per worker, written only by its worker.
@@ -80,9 +84,20 @@ impl Server {
         let addr = SocketAddr::new(config.bind, config.resp_port);
         let (resp_port, reservation) =
             listener::reserve_port(addr).map_err(|e| format!("cannot bind {addr}: {e}"))?;
+        let pg_addr = SocketAddr::new(config.bind, config.pg_port);
+        let (pg_port, pg_reservation) = listener::reserve_port(pg_addr)
+            .map_err(|e| format!("cannot bind {pg_addr} (PostgreSQL): {e}"))?;
+        let mut pg_users = std::collections::HashMap::new();
+        for (user, secret) in &config.pg_users {
+            let secret = crate::pg::auth::Secret::parse(secret)
+                .map_err(|e| format!("--pg-user {user}: {e}"))?;
+            pg_users.insert(user.clone(), secret);
+        }
         let shared = Arc::new(Shared {
             worker_count,
             resp_port,
+            pg_port,
+            pg_users,
             databases: engine.databases(),
             stats: (0..worker_count).map(|_| WorkerStats::default()).collect(),
             started: Instant::now(),
@@ -173,6 +188,7 @@ impl Server {
             }
         }
         drop(reservation);
+        drop(pg_reservation);
         if !errors.is_empty() {
             server.shutdown();
             return Err(errors.join("; "));
@@ -183,6 +199,11 @@ impl Server {
     /// The RESP port the workers listen on.
     pub fn resp_port(&self) -> u16 {
         self.shared.resp_port
+    }
+
+    /// The PostgreSQL port the workers listen on.
+    pub fn pg_port(&self) -> u16 {
+        self.shared.pg_port
     }
 
     pub fn shared(&self) -> &Shared {

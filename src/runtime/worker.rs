@@ -22,6 +22,7 @@ use super::listener::bind_reuseport;
 use super::poller::{Event, Interest, Poller, Waker};
 use super::Shared;
 use crate::engine::{Engine, EngineWorker};
+use crate::pg::session::{self as pg_session, Next, PgSession};
 use crate::resp::cmd::client::{AdminRequest, KillFilter};
 use crate::resp::parse::{ArgSource, ParseLimits, Parsed, RequestParser};
 use crate::resp::{self, Args, Ctx, Session};
@@ -40,6 +41,11 @@ pub enum Control {
         filter: KillFilter,
         reply: Sender<u64>,
     },
+    /// A PostgreSQL CancelRequest for a session of this worker.
+    PgCancel {
+        pid: i32,
+        secret: i32,
+    },
 }
 
 /// How long a CLIENT LIST / KILL waits for the other workers.
@@ -47,6 +53,7 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(2);
 
 const TOKEN_WAKER: u64 = u64::MAX;
 const TOKEN_RESP_LISTENER: u64 = u64::MAX - 1;
+const TOKEN_PG_LISTENER: u64 = u64::MAX - 2;
 
 /// Ready registrations handled per wait.
 const MAX_EVENTS: usize = 256;
@@ -89,7 +96,11 @@ struct Conn {
     /// for new input.
     deferred: bool,
     parser: RequestParser,
+    /// Client id, addresses and times for both protocols; the rest of it
+    /// is RESP state.
     session: Session,
+    /// The PostgreSQL session, on the PostgreSQL listener's connections.
+    pg: Option<Box<PgSession>>,
 }
 
 impl Conn {
@@ -106,6 +117,11 @@ pub struct Worker {
     waker: Arc<Waker>,
     control: Receiver<Control>,
     listener: TcpListener,
+    pg_listener: TcpListener,
+    /// PostgreSQL sessions started here (their BackendKeyData pid).
+    pg_sessions_started: u32,
+    /// Parked PostgreSQL sessions (pg_sleep): deadline, slot, generation.
+    parked: Vec<(Instant, usize, u32)>,
     /// Slab of connections; the token is (generation << 32) | slot.
     conns: Vec<Option<Conn>>,
     free_slots: Vec<usize>,
@@ -137,6 +153,9 @@ impl Worker {
         let addr = SocketAddr::new(shared.config.bind, shared.resp_port);
         let listener = bind_reuseport(addr, shared.config.listen_backlog)
             .map_err(|e| format!("worker {id}: cannot listen on {addr}: {e}"))?;
+        let pg_addr = SocketAddr::new(shared.config.bind, shared.pg_port);
+        let pg_listener = bind_reuseport(pg_addr, shared.config.listen_backlog)
+            .map_err(|e| format!("worker {id}: cannot listen on {pg_addr}: {e}"))?;
         let engine = engine
             .open_worker(id)
             .map_err(|e| format!("worker {id}: engine: {e}"))?;
@@ -144,6 +163,7 @@ impl Worker {
         poller
             .add(waker.fd(), TOKEN_WAKER, Interest::Read)
             .and_then(|()| poller.add(listener.as_raw_fd(), TOKEN_RESP_LISTENER, Interest::Read))
+            .and_then(|()| poller.add(pg_listener.as_raw_fd(), TOKEN_PG_LISTENER, Interest::Read))
             .map_err(|e| format!("worker {id}: epoll_ctl: {e}"))?;
         let limits = ParseLimits {
             max_bulk_bytes: shared.live.max_bulk_bytes(),
@@ -156,6 +176,9 @@ impl Worker {
             waker,
             control,
             listener,
+            pg_listener,
+            pg_sessions_started: 0,
+            parked: Vec::new(),
             conns: Vec::new(),
             free_slots: Vec::new(),
             engine,
@@ -171,7 +194,7 @@ impl Worker {
     pub fn run(mut self) {
         let mut ready = Vec::with_capacity(MAX_EVENTS);
         loop {
-            if let Err(error) = self.poller.wait(&mut ready, CRON_INTERVAL_MS) {
+            if let Err(error) = self.poller.wait(&mut ready, self.wait_timeout_ms()) {
                 eprintln!(
                     "corewire: worker {}: epoll_wait failed: {error}; stopping",
                     self.id
@@ -181,13 +204,15 @@ impl Worker {
             for event in &ready {
                 match event.token {
                     TOKEN_WAKER => self.handle_control(),
-                    TOKEN_RESP_LISTENER => self.accept(),
+                    TOKEN_RESP_LISTENER => self.accept(false),
+                    TOKEN_PG_LISTENER => self.accept(true),
                     token => self.handle_conn(*event, token),
                 }
             }
             if self.stopping {
                 break;
             }
+            self.wake_parked();
             self.cron();
         }
         for slot in 0..self.conns.len() {
@@ -214,6 +239,7 @@ impl Worker {
                 Control::KillClients { filter, reply } => {
                     let _ = reply.send(self.kill_local(&filter, None));
                 }
+                Control::PgCancel { pid, secret } => self.cancel_local(pid, secret),
             }
         }
     }
@@ -223,6 +249,7 @@ impl Worker {
         self.conns
             .iter()
             .flatten()
+            .filter(|conn| conn.pg.is_none())
             .map(|conn| (conn.session.client_id, client_line(conn)))
             .collect()
     }
@@ -232,7 +259,7 @@ impl Worker {
     fn kill_local(&mut self, filter: &KillFilter, caller: Option<usize>) -> u64 {
         let mut killed = 0;
         for slot in 0..self.conns.len() {
-            let Some(conn) = self.conns[slot].as_mut() else {
+            let Some(conn) = self.conns[slot].as_mut().filter(|conn| conn.pg.is_none()) else {
                 continue;
             };
             let session = &conn.session;
@@ -351,9 +378,14 @@ impl Worker {
         }
     }
 
-    fn accept(&mut self) {
+    fn accept(&mut self, pg: bool) {
         for _ in 0..MAX_ACCEPTS_PER_WAKE {
-            let stream = match self.listener.accept() {
+            let listener = if pg {
+                &self.pg_listener
+            } else {
+                &self.listener
+            };
+            let stream = match listener.accept() {
                 Ok((stream, _peer)) => stream,
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
@@ -369,10 +401,14 @@ impl Worker {
                 self.shared.connected_clients.fetch_sub(1, Relaxed);
                 self.stats().connections_rejected.add(1);
                 // Best effort, as Redis: the socket is fresh, so this fits.
-                let _ = (&stream).write(b"-ERR max number of clients reached\r\n");
+                let _ = (&stream).write(if pg {
+                    TOO_MANY_PG_CLIENTS
+                } else {
+                    b"-ERR max number of clients reached\r\n"
+                });
                 continue;
             }
-            if let Err(error) = self.register(stream) {
+            if let Err(error) = self.register(stream, pg) {
                 self.shared.connected_clients.fetch_sub(1, Relaxed);
                 eprintln!(
                     "corewire: worker {}: cannot register a connection: {error}",
@@ -382,7 +418,7 @@ impl Worker {
         }
     }
 
-    fn register(&mut self, stream: TcpStream) -> io::Result<()> {
+    fn register(&mut self, stream: TcpStream, pg: bool) -> io::Result<()> {
         stream.set_nonblocking(true)?;
         stream.set_nodelay(true)?;
         let slot = self.free_slots.pop().unwrap_or_else(|| {
@@ -401,6 +437,19 @@ impl Worker {
             |addr: io::Result<SocketAddr>| addr.map(|a| a.to_string()).unwrap_or_default();
         let (peer_addr, local_addr) = (address(stream.peer_addr()), address(stream.local_addr()));
         let password_required = self.shared.live.password_required();
+        let pg = pg.then(|| {
+            self.pg_sessions_started = self.pg_sessions_started.wrapping_add(1);
+            // The pid names this worker in its low byte, so a cancel that
+            // lands elsewhere can be routed; the secret is random.
+            let pid = ((self.pg_sessions_started << 8) | self.id as u32) & 0x7fff_ffff;
+            let secret = i32::from_ne_bytes(crate::pg::auth::random_bytes::<4>());
+            Box::new(PgSession::new(
+                client_id,
+                pid as i32,
+                secret,
+                stream.peer_addr().ok(),
+            ))
+        });
         self.conns[slot] = Some(Conn {
             stream,
             generation,
@@ -413,6 +462,7 @@ impl Worker {
             deferred: false,
             parser: RequestParser::default(),
             session: Session::new(client_id, password_required, peer_addr, local_addr),
+            pg,
         });
         self.stats().connected_clients.add(1);
         Ok(())
@@ -462,8 +512,115 @@ impl Worker {
                 return; // killed by a peer meanwhile
             }
         }
+        self.after_pg_activity(slot);
+        if self.conns[slot].is_none() {
+            return;
+        }
         // Write whatever the requests produced (or what EPOLLOUT now allows).
         self.flush_and_settle(slot);
+    }
+
+    /// A PostgreSQL session may have parked (pg_sleep) or asked to cancel
+    /// another session.
+    fn after_pg_activity(&mut self, slot: usize) {
+        let Some(conn) = self.conns[slot].as_mut() else {
+            return;
+        };
+        let generation = conn.generation;
+        let Some(session) = conn.pg.as_mut() else {
+            return;
+        };
+        if let Some(until) = session.parked_until() {
+            if !self
+                .parked
+                .iter()
+                .any(|&(_, s, g)| s == slot && g == generation)
+            {
+                self.parked.push((until, slot, generation));
+            }
+        }
+        if let Some((pid, secret)) = session.cancel_request.take() {
+            let owner = (pid & 0xff) as usize;
+            if owner == self.id {
+                self.cancel_local(pid, secret);
+            } else if let Some(peer) = self.shared.peers.get().and_then(|peers| peers.get(owner)) {
+                if peer
+                    .control
+                    .try_send(Control::PgCancel { pid, secret })
+                    .is_ok()
+                {
+                    peer.waker.wake();
+                }
+            }
+        }
+    }
+
+    /// A CancelRequest for one of this worker's sessions: a parked one
+    /// stops with 57014; one that is not running anything is unaffected,
+    /// as in PostgreSQL.
+    fn cancel_local(&mut self, pid: i32, secret: i32) {
+        let found = self.conns.iter().enumerate().find_map(|(slot, conn)| {
+            let conn = conn.as_ref()?;
+            let session = conn.pg.as_ref()?;
+            (session.pid == pid && session.secret == secret).then_some((slot, conn.generation))
+        });
+        if let Some((slot, generation)) = found {
+            self.parked
+                .retain(|&(_, s, g)| !(s == slot && g == generation));
+            self.unpark(slot, true);
+        }
+    }
+
+    /// Wakes parked sessions whose deadline passed.
+    fn wake_parked(&mut self) {
+        let now = Instant::now();
+        let mut i = 0;
+        while i < self.parked.len() {
+            let (until, slot, generation) = self.parked[i];
+            if until > now {
+                i += 1;
+                continue;
+            }
+            self.parked.swap_remove(i);
+            if self.conns[slot]
+                .as_ref()
+                .is_some_and(|c| c.generation == generation)
+            {
+                self.unpark(slot, false);
+            }
+        }
+    }
+
+    /// Ends a park, runs the input that waited, and writes the replies.
+    fn unpark(&mut self, slot: usize, canceled: bool) {
+        let conn = self.conns[slot].as_mut().expect("live slot");
+        let Some(session) = conn.pg.as_mut() else {
+            return;
+        };
+        if session.parked_until().is_none() {
+            return;
+        }
+        let limits = pg_limits(&self.shared);
+        let mut ctx = pg_session::Ctx {
+            worker: &mut self.engine,
+            out: &mut conn.output,
+            limits: &limits,
+        };
+        session.unpark(canceled, &mut ctx);
+        self.run_buffered(slot);
+        self.after_pg_activity(slot);
+        if self.conns[slot].is_some() {
+            self.flush_and_settle(slot);
+        }
+    }
+
+    /// The epoll timeout: the cron tick, or sooner for a parked session.
+    fn wait_timeout_ms(&self) -> i32 {
+        let now = Instant::now();
+        self.parked
+            .iter()
+            .map(|&(until, _, _)| until.saturating_duration_since(now).as_millis() as i32 + 1)
+            .fold(CRON_INTERVAL_MS, i32::min)
     }
 
     /// Reads what is ready and runs every complete request.
@@ -627,6 +784,9 @@ fn run_requests(
     args: &mut Vec<Range<usize>>,
     limits: &ParseLimits,
 ) -> usize {
+    if conn.pg.is_some() {
+        return run_pg(conn, input, engine, shared);
+    }
     let max_output_bytes = shared.live.max_output_buffer_bytes();
     let mut pos = 0;
     conn.deferred = false;
@@ -676,6 +836,51 @@ fn run_requests(
     }
     pos
 }
+
+fn pg_limits(shared: &Shared) -> pg_session::Limits<'_> {
+    let config = &shared.config;
+    pg_session::Limits {
+        max_message_bytes: config.pg_max_message_bytes,
+        max_prepared_statements: config.pg_max_prepared_statements,
+        max_portals: config.pg_max_portals,
+        auth_method: config.pg_auth_method,
+        users: &shared.pg_users,
+    }
+}
+
+/// Hands PostgreSQL input to the session; returns the bytes it used.
+fn run_pg(conn: &mut Conn, input: &[u8], engine: &mut EngineWorker, shared: &Shared) -> usize {
+    let session = conn.pg.as_mut().expect("a PostgreSQL connection");
+    let limits = pg_limits(shared);
+    let mut ctx = pg_session::Ctx {
+        worker: engine,
+        out: &mut conn.output,
+        limits: &limits,
+    };
+    let (consumed, next) = session.handle(input, &mut ctx);
+    conn.input_needed_bytes = None;
+    match next {
+        Next::Continue | Next::Parked(_) => consumed,
+        Next::NeedInput(needed_bytes) => {
+            conn.input_needed_bytes = needed_bytes;
+            consumed
+        }
+        Next::Close => {
+            conn.closing = true;
+            input.len()
+        }
+        Next::Cancel { pid, secret } => {
+            session.cancel_request = Some((pid, secret));
+            conn.closing = true;
+            input.len()
+        }
+    }
+}
+
+/// ErrorResponse FATAL 53300, sent before closing a connection over
+/// maxclients (PostgreSQL's wording).
+const TOO_MANY_PG_CLIENTS: &[u8] =
+    b"E\0\0\0\x3bSFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0\0";
 
 /// One CLIENT LIST line, in Redis 7's field order.
 fn client_line(conn: &Conn) -> Vec<u8> {

@@ -33,3 +33,14 @@ pub trait SessionView {
     /// BackendKeyData process id (pg_backend_pid()).
     fn backend_pid(&self) -> i32;
 }
+
+// TEMPORARY STUB added by the lead so the session compiles; the catalog
+// helper replaces it with the real `execute` (delete this stub then).
+pub fn execute(
+    sql: &str,
+    params: &[Option<String>],
+    session: &mut dyn SessionView,
+) -> Result<ResultSet, PgError> {
+    let _ = (sql, params, session);
+    Err(PgError::unsupported("the general SQL path is not ready"))
+}

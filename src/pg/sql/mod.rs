@@ -39,7 +39,9 @@ pub enum Statement {
     /// `BEGIN [WORK | TRANSACTION] [modes]`, `START TRANSACTION [modes]`.
     /// Isolation modes are accepted and ignored (the engine is serializable
     /// for point reads); `READ ONLY` is kept.
-    Begin { read_only: bool },
+    Begin {
+        read_only: bool,
+    },
     /// `COMMIT`, `END` (`[WORK | TRANSACTION]`).
     Commit,
     /// `ROLLBACK`, `ABORT` (`[WORK | TRANSACTION]`).
@@ -63,7 +65,9 @@ pub enum Statement {
     /// `RESET name`, `RESET ALL` (`None`).
     Reset(Option<String>),
     /// `DISCARD ALL` (other DISCARD forms: `Discard(false)`).
-    Discard { all: bool },
+    Discard {
+        all: bool,
+    },
     /// `CLOSE name` / `CLOSE ALL` (`None`): cursors; corewire has no SQL
     /// cursors, so only ALL succeeds.
     CloseCursor(Option<String>),
