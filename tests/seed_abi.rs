@@ -33,6 +33,7 @@ fn seed_abi_serves_get_and_set_only() {
         Config {
             workers: 2,
             resp_port: 0,
+            pg_port: 0,
             ..Config::default()
         },
         Engine::Seed,

@@ -492,6 +492,18 @@ impl PgSession {
         };
     }
 
+    /// Takes an implicit transaction out (for its commit), leaving Idle;
+    /// any other state stays.
+    fn take_implicit(&mut self) -> Option<PgTxn> {
+        match std::mem::replace(&mut self.txn, TxnState::Idle) {
+            TxnState::Implicit(txn) => Some(txn),
+            other => {
+                self.txn = other;
+                None
+            }
+        }
+    }
+
     fn status(&self) -> TxnStatus {
         match self.txn {
             TxnState::Idle | TxnState::Implicit(_) => TxnStatus::Idle,
@@ -502,7 +514,7 @@ impl PgSession {
 
     fn sync(&mut self, ctx: &mut Ctx<'_>) {
         self.skip_until_sync = false;
-        if let TxnState::Implicit(txn) = std::mem::replace(&mut self.txn, TxnState::Idle) {
+        if let Some(txn) = self.take_implicit() {
             if let Err(error) = txn.commit() {
                 Writer { out: ctx.out }.error(&error);
             }
@@ -585,7 +597,7 @@ impl PgSession {
 
     /// After the last statement: an implicit transaction commits.
     fn end_simple_query(&mut self, ctx: &mut Ctx<'_>) {
-        if let TxnState::Implicit(txn) = std::mem::replace(&mut self.txn, TxnState::Idle) {
+        if let Some(txn) = self.take_implicit() {
             if let Err(error) = txn.commit() {
                 Writer { out: ctx.out }.error(&error);
             }
@@ -599,6 +611,27 @@ impl PgSession {
         statement: Statement,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), PgError> {
+        if statement == Statement::Other {
+            // Run once: the result carries its own description.
+            self.check_not_failed_for(None)?;
+            let result = catalog::execute(text, &[], self)?;
+            let mut writer = Writer { out: ctx.out };
+            if let Some(fields) = general_fields(&result) {
+                writer.row_description(&fields, |_| false);
+            }
+            for row in &result.rows {
+                let at = writer.begin_row(row.len());
+                for value in row {
+                    match value {
+                        Some(text) => writer.value(text.as_bytes()),
+                        None => writer.null(),
+                    }
+                }
+                writer.end_row(at);
+            }
+            writer.command_complete(&result.command_tag);
+            return Ok(());
+        }
         let prepared = prepare(text, statement, &[], self)?;
         if let Some(fields) = &prepared.fields {
             if !matches!(prepared.statement, Statement::CopyTo(..)) {
@@ -1634,24 +1667,7 @@ fn prepare(
             // Describe by running with NULL parameters: the general path
             // only reads the catalog.
             let nulls = vec![None; param_count];
-            let result = catalog::execute(text, &nulls, session)?;
-            if result.columns.is_empty() && !result.command_tag.starts_with("SELECT") {
-                None
-            } else {
-                Some(
-                    result
-                        .columns
-                        .iter()
-                        .map(|c| Field {
-                            name: c.name.clone(),
-                            type_oid: c.type_oid,
-                            type_size: types::type_size(c.type_oid),
-                            table_oid: 0,
-                            column_number: 0,
-                        })
-                        .collect(),
-                )
-            }
+            general_fields(&catalog::execute(text, &nulls, session)?)
         }
         _ => None,
     };
@@ -1661,6 +1677,26 @@ fn prepare(
         param_types,
         fields,
     })
+}
+
+/// The description of a general-path result (`None`: it returns no rows).
+fn general_fields(result: &catalog::ResultSet) -> Option<Vec<Field>> {
+    if result.columns.is_empty() && !result.command_tag.starts_with("SELECT") {
+        return None;
+    }
+    Some(
+        result
+            .columns
+            .iter()
+            .map(|c| Field {
+                name: c.name.clone(),
+                type_oid: c.type_oid,
+                type_size: types::type_size(c.type_oid),
+                table_oid: 0,
+                column_number: 0,
+            })
+            .collect(),
+    )
 }
 
 fn text_field(name: &str) -> Field {

@@ -20,6 +20,8 @@ pub struct TestServer {
     server: Option<Server>,
     ops: Box<cw_engine_ops>,
     pub port: u16,
+    /// The PostgreSQL listener's port.
+    pub pg_port: u16,
 }
 
 impl TestServer {
@@ -36,6 +38,7 @@ impl TestServer {
         let mut config = Config {
             workers: 2,
             resp_port: 0,
+            pg_port: 0,
             ..Config::default()
         };
         adjust(&mut config);
@@ -54,10 +57,12 @@ impl TestServer {
         match Server::start(config, engine) {
             Ok(server) => {
                 let port = server.resp_port();
+                let pg_port = server.pg_port();
                 Ok(TestServer {
                     server: Some(server),
                     ops,
                     port,
+                    pg_port,
                 })
             }
             Err(error) => {
@@ -70,6 +75,19 @@ impl TestServer {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A `postgres` crate connection string for `user` (no password).
+    pub fn pg_url(&self, user: &str) -> String {
+        format!(
+            "host=127.0.0.1 port={} user={user} dbname=kv connect_timeout=30",
+            self.pg_port
+        )
+    }
+
+    /// A PostgreSQL client (trusted loopback login).
+    pub fn pg_client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.pg_url("tester"), postgres::NoTls).expect("connects")
     }
 
     pub fn client(&self) -> redis::Connection {
