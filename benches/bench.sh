@@ -4,6 +4,7 @@
 #   make bench                     (builds build/corewire first)
 #   BENCH_REPS=5 bash benches/bench.sh
 #   BENCH_QUICK=1 bash benches/bench.sh     (1 repetition, -n / 10: a smoke run)
+#   BENCH_ONLY=redis|pg bash benches/bench.sh   only the Redis or the PostgreSQL part
 #
 # Three servers run side by side on loopback:
 #   redis      redis-server (save "", appendonly no), pinned to CPU 0 with taskset
@@ -30,6 +31,20 @@
 # Then RSS per idle connection: 5000 connections that each sent
 # one PING, VmRSS before and after.
 #
+# PostgreSQL part (after the Redis part; BENCH_ONLY=pg for it alone): a real
+# PostgreSQL 15 (initdb'd into a temp dir by tests/e2e/lib.sh, default settings but
+# synchronous_commit=off: a cache-like comparison, fsync stays on; BENCH_PG_SETTINGS
+# overrides) and corewire --threads 1 --pg-port, both pinned to CPU 0, each loaded
+# with the same 100k keys (INSERT ... generate_series into PostgreSQL, then COPY TO
+# STDOUT | COPY FROM STDIN into corewire). pgbench (pinned to the last CPU, -c 16
+# -j 1 -T BENCH_PG_T=10 s) runs a point SELECT and a point UPDATE by random key, each
+# with -M simple and -M prepared, against both, interleaved, BENCH_REPS times; the
+# table shows medians of TPS, server CPU-us per transaction and average latency.
+# PostgreSQL's CPU is that of all its processes: the postmaster with its reaped
+# children (cutime/cstime: the backends of finished connections) and its live ones
+# (checkpointer, walwriter, autovacuum, ...). A corewire without --pg-port is
+# reported and PostgreSQL is measured alone.
+#
 # Raw results go to build/bench/<timestamp>/; the table goes to stdout.
 set -euo pipefail
 
@@ -45,24 +60,19 @@ if [[ -n ${BENCH_QUICK:-} ]]; then REPS=1; N_P1=$((N_P1 / 10)); N_P16=$((N_P16 /
 TX_P1=${BENCH_TX_P1:-$N_P1}          # MULTI/EXEC transactions per run (5 commands each)
 TX_P16=${BENCH_TX_P16:-$((N_P16 / 2))}
 TESTS=(ping_inline ping_mbulk set get incr mset)
+BENCH_ONLY=${BENCH_ONLY:-}
+PG_T=${BENCH_PG_T:-$([[ -n ${BENCH_QUICK:-} ]] && echo 3 || echo 10)}  # pgbench -T seconds per run
+PG_CLIENTS=${BENCH_PG_CLIENTS:-16}
+PG_KEYS=${BENCH_PG_KEYS:-100000}
+read -r -a PG_SETTINGS <<<"${BENCH_PG_SETTINGS:--c synchronous_commit=off}"
 OUT=$ROOT/build/bench/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
 for tool in redis-server redis-benchmark redis-cli python3 taskset timeout getconf; do
+  [[ $BENCH_ONLY == pg && $tool == redis-benchmark ]] && continue
   command -v "$tool" >/dev/null || { echo "bench: missing $tool" >&2; exit 1; }
 done
 [[ -x $BIN ]] || { echo "bench: missing $BIN (run make all)" >&2; exit 1; }
-
-# The MULTI/EXEC load generator, built before anything is measured.
-MULTI_EXEC=$(cargo bench --bench multi_exec --no-run --message-format=json 2>"$OUT/multi_exec-build.log" |
-  python3 -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "multi_exec" and m.get("executable"):
-        print(m["executable"])') || true
-if [[ -z $MULTI_EXEC || ! -x $MULTI_EXEC ]]; then
-  echo "bench: cargo bench --bench multi_exec --no-run failed; log:" >&2; cat "$OUT/multi_exec-build.log" >&2; exit 1
-fi
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 NCPU=$(nproc)
@@ -70,8 +80,13 @@ LAST_CPU=$((NCPU - 1))
 CLK_TCK=$(getconf CLK_TCK)
 
 PIDS=()
+# free_port, and the PostgreSQL helpers (pg_start, pq, pg_wait_ready, pg_cleanup, ...).
+LIB_TAG="bench: "
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
 cleanup() {
   local p
+  pg_cleanup
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -80,15 +95,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM  # so that cleanup runs when we are interrupted
-
-free_port() {
-  local p
-  for p in $(seq "$1" $(($1 + 200))); do
-    if python3 "$TOOLS" port-free "$p"; then echo "$p"; return 0; fi
-  done
-  echo "bench: no free port in $1..$(($1 + 200))" >&2
-  return 1
-}
 
 wait_ready() {
   local port=$1 pid=$2
@@ -119,9 +125,162 @@ start() {  # name port command...
   wait_ready "$port" "${PID[$name]}" || { echo "bench: $name did not start; log:" >&2; cat "$OUT/$name.log" >&2; exit 1; }
 }
 
+# stop NAME: SIGTERM, 5 s, SIGKILL.
+stop() {
+  local pid=${PID[$1]}
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# ------------------------------------------------------------------------- PostgreSQL
+# CPU time of a PostgreSQL server, in microseconds: the postmaster's own and that
+# of its children it has reaped (utime, stime, cutime, cstime), plus the same four
+# of each live child. Backends of closed connections are in the postmaster's
+# cutime/cstime once reaped: measure only after pg_settle.
+pg_cpu_us() {
+  local ticks=0 t c
+  for c in "$1" $(pgrep -P "$1" || true); do
+    t=$(sed 's/.*) //' "/proc/$c/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}') || true
+    ticks=$((ticks + ${t:-0}))
+  done
+  echo $((ticks * 1000000 / CLK_TCK))
+}
+
+# pg_settle PID: waits (10 s at most) until the postmaster has no client backend
+# left (process title "postgres: USER DB 127.0.0.1(PORT) ..."), i.e. those of the
+# last run have exited and been reaped.
+pg_settle() {
+  for _ in $(seq 1 100); do
+    pgrep -P "$1" -f ' 127\.0\.0\.1\(' >/dev/null || return 0
+    sleep 0.1
+  done
+  echo "bench: PostgreSQL pid $1 still has client backends after 10 s" >&2
+}
+
+# pgb SERVER TEST MODE [SECONDS]: one pgbench run, pinned to the last CPU; sets
+# PGB_TPS PGB_LAT PGB_TX; exits the bench if pgbench fails or a transaction failed.
+pgb() {
+  local s=$1 t=$2 m=$3 secs=${4:-$PG_T} out rc=0
+  out=$(pg_client_env timeout $((secs + 60)) taskset -c "$LAST_CPU" pgbench -n -h 127.0.0.1 -p "${PGPORT[$s]}" \
+    -U postgres -c "$PG_CLIENTS" -j 1 -T "$secs" -M "$m" -f "$OUT/pgbench_$t.sql" kv 2>&1) || rc=$?
+  printf '%s\n' "$out" >"$OUT/pgbench-$s-$t-$m.log"
+  PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' <<<"$out")
+  PGB_LAT=$(sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p' <<<"$out")
+  PGB_TX=$(sed -n 's/^number of transactions actually processed: \([0-9]*\)$/\1/p' <<<"$out")
+  if [[ $rc != 0 || -z $PGB_TPS || -z $PGB_TX ]] || ! grep -q '^number of failed transactions: 0 ' <<<"$out"; then
+    echo "bench: pgbench failed (exit $rc) against $s, $t -M $m:" >&2; tail -5 <<<"$out" >&2; exit 1
+  fi
+}
+
+declare -A PGPORT
+bench_pg() {
+  local why="" s t m rep i total before after p n
+  for tool in psql pgbench pg_isready pgrep; do command -v "$tool" >/dev/null || why="missing $tool"; done
+  [[ -n $PG_BINDIR ]] || why="no PostgreSQL server binaries in /usr/lib/postgresql/*/bin"
+  if [[ -n $why ]]; then echo "bench: PostgreSQL part skipped: $why (apt-get install postgresql)" >&2; return 0; fi
+
+  # The workload: the shape of tests/e2e/pg/pgbench_{select,update}.sql over PG_KEYS keys.
+  printf '\\set k random(1, %d)\nSELECT value FROM kv WHERE key = :k::text;\n' "$PG_KEYS" >"$OUT/pgbench_select.sql"
+  printf '\\set k random(1, %d)\n\\set v random(1, 1000000)\nUPDATE kv SET value = :v::text WHERE key = :k::text;\n' \
+    "$PG_KEYS" >"$OUT/pgbench_update.sql"
+
+  PG_SERVERS=(postgres)
+  p=$(free_port 17480)
+  PG_WRAP=(taskset -c 0)
+  pg_start bench "$p" "$OUT/postgres.log" "${PG_SETTINGS[@]}" || {
+    echo "bench: PostgreSQL did not start; log:" >&2; tail -20 "$OUT/postgres.log" >&2; exit 1; }
+  PG_WRAP=()
+  PID[postgres]=$STARTED_PID
+  PGPORT[postgres]=$p
+  out=$(pq "$p" -c "INSERT INTO kv SELECT g::text, md5(g::text) FROM generate_series(1, $PG_KEYS) g" -c 'VACUUM ANALYZE kv' -c 'CHECKPOINT')
+  [[ -z $out ]] || { echo "bench: loading PostgreSQL: $out" >&2; exit 1; }
+
+  if corewire_has_pg "$BIN"; then
+    p=$(free_port $((p + 1)))
+    n=$(free_port $((p + 1)))
+    start cwpg "$p" taskset -c 0 "$BIN" --port "$p" --pg-port "$n" --threads 1
+    PGPORT[cw1]=$n
+    pg_wait_ready "$n" "${PID[cwpg]}" || { echo "bench: corewire --pg-port $n did not answer; log:" >&2; cat "$OUT/cwpg.log" >&2; exit 1; }
+    # The same rows, through COPY.
+    out=$(pq "${PGPORT[postgres]}" -c 'COPY kv TO STDOUT' -o "$OUT/kv.tsv")
+    [[ -z $out ]] || { echo "bench: COPY kv TO STDOUT from PostgreSQL: $out" >&2; exit 1; }
+    out=$(pq "$n" -c 'COPY kv FROM STDIN' <"$OUT/kv.tsv")
+    [[ -z $out ]] || { echo "bench: loading corewire with COPY kv FROM STDIN: $out" >&2; exit 1; }
+    rm -f "$OUT/kv.tsv"
+    PG_SERVERS+=(cw1)
+  else
+    echo "bench: $BIN has no --pg-port (PostgreSQL listener not built yet?): PostgreSQL measured alone" | tee "$OUT/pg-note.txt" >&2
+  fi
+  for s in "${PG_SERVERS[@]}"; do
+    n=$(pq "${PGPORT[$s]}" -c 'SELECT count(*) FROM kv')
+    [[ $n == "$PG_KEYS" ]] || { echo "bench: $s holds $n rows, want $PG_KEYS" >&2; exit 1; }
+  done
+
+  {
+    echo "PostgreSQL part: $("$PG_BINDIR/postgres" --version), pid ${PID[postgres]} port ${PGPORT[postgres]}, pinned to CPU 0,"
+    echo "  default settings plus: ${PG_SETTINGS[*]} (fsync on); table kv with $PG_KEYS keys (VACUUM ANALYZEd)"
+    [[ -n ${PGPORT[cw1]:-} ]] && echo "  cw1 = corewire --threads 1 --pg-port: pid ${PID[cwpg]} port ${PGPORT[cw1]}, pinned to CPU 0, same $PG_KEYS rows"
+    echo "  pgbench -c $PG_CLIENTS -j 1 -T $PG_T, pinned to CPU $LAST_CPU; reps=$REPS"
+  } | tee "$OUT/pg_env.txt"
+
+  # Warm-up: caches, allocator, prepared-statement paths.
+  for s in "${PG_SERVERS[@]}"; do pgb "$s" select prepared 2; pgb "$s" select simple 2; done
+
+  RAWPG=$OUT/pg_runs.csv
+  echo "rep,test,mode,server,transactions,tps,lat_ms,cpu_us" >"$RAWPG"
+  total=$((REPS * 4 * ${#PG_SERVERS[@]}))
+  i=0
+  for rep in $(seq 1 "$REPS"); do
+    for t in select update; do
+      for m in simple prepared; do
+        for s in "${PG_SERVERS[@]}"; do
+          i=$((i + 1))
+          if [[ $s == postgres ]]; then
+            pg_settle "${PID[postgres]}"
+            before=$(pg_cpu_us "${PID[postgres]}")
+            pgb "$s" "$t" "$m"
+            pg_settle "${PID[postgres]}"
+            after=$(pg_cpu_us "${PID[postgres]}")
+          else
+            before=$(cpu_us "${PID[cwpg]}")
+            pgb "$s" "$t" "$m"
+            after=$(cpu_us "${PID[cwpg]}")
+          fi
+          echo "$rep,$t,$m,$s,$PGB_TX,$PGB_TPS,$PGB_LAT,$((after - before))" >>"$RAWPG"
+          printf '[%3d/%d] rep %d pgbench %-6s -M %-8s %-8s %10s tps  %7.2f CPU-us/tx  %6s ms\n' "$i" "$total" "$rep" "$t" "$m" \
+            "$s" "$PGB_TPS" "$(awk -v c=$((after - before)) -v n="$PGB_TX" 'BEGIN {print c / n}')" "$PGB_LAT" >&2
+        done
+      done
+    done
+  done
+  python3 "$ROOT/benches/summarize.py" --pg "$RAWPG" | tee "$OUT/pg_table.txt"
+}
+
+if [[ $BENCH_ONLY == pg ]]; then
+  bench_pg
+  echo "raw results: $OUT"
+  exit 0
+fi
+
+# The MULTI/EXEC load generator, built before anything is measured.
+MULTI_EXEC=$(cargo bench --bench multi_exec --no-run --message-format=json 2>"$OUT/multi_exec-build.log" |
+  python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "multi_exec" and m.get("executable"):
+        print(m["executable"])') || true
+if [[ -z $MULTI_EXEC || ! -x $MULTI_EXEC ]]; then
+  echo "bench: cargo bench --bench multi_exec --no-run failed; log:" >&2; cat "$OUT/multi_exec-build.log" >&2; exit 1
+fi
+
 p=$(free_port 17380); start redis "$p" taskset -c 0 redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --daemonize no
-p=$(free_port $((p + 1))); start cw1 "$p" taskset -c 0 "$BIN" --port "$p" --threads 1
-p=$(free_port $((p + 1))); start cw2 "$p" "$BIN" --port "$p" --threads 2
+# corewire also listens for PostgreSQL (5433 unless told otherwise): each gets a port
+# of its own, so that cw1 and cw2 do not collide.
+cw_pg_args() { CW_PG_ARGS=(); if corewire_has_pg "$BIN"; then CW_PG_ARGS=(--pg-port "$(free_port "$1")"); fi; }
+p=$(free_port $((p + 1))); cw_pg_args 17580; start cw1 "$p" taskset -c 0 "$BIN" --port "$p" --threads 1 "${CW_PG_ARGS[@]}"
+p=$(free_port $((p + 1))); cw_pg_args 17590; start cw2 "$p" "$BIN" --port "$p" --threads 2 "${CW_PG_ARGS[@]}"
 SERVERS=(redis cw1 cw2)
 
 {
@@ -216,4 +375,10 @@ for s in "${SERVERS[@]}"; do
 done
 
 python3 "$ROOT/benches/summarize.py" "$RAW" "$RSS" | tee "$OUT/table.txt"
+
+if [[ $BENCH_ONLY != redis ]]; then
+  # The Redis part's servers go first, so that they do not share CPU 0 with this part.
+  for s in "${SERVERS[@]}"; do stop "$s"; done
+  bench_pg
+fi
 echo "raw results: $OUT"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns benches/bench.sh raw results into the tables it prints (medians over reps).
 
-Usage: summarize.py runs.csv rss.csv
+Usage: summarize.py runs.csv rss.csv      the Redis part
+       summarize.py --pg pg_runs.csv      the PostgreSQL part (pgbench)
 """
 
 import csv
@@ -80,5 +81,54 @@ def main():
                   % (r["server"], n, before, after, (after - before) / n))
 
 
+def main_pg(path):
+    """pg_runs.csv: rep,test,mode,server,transactions,tps,lat_ms,cpu_us; servers
+    "postgres" and (when corewire has --pg-port) "cw1"."""
+    runs = defaultdict(list)
+    order = []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            key = (r["test"], r["mode"])
+            if key not in order:
+                order.append(key)
+            runs[key + (r["server"],)].append(r)
+
+    def med(key, field):
+        rows = runs.get(key, [])
+        if not rows:
+            return float("nan")
+        if field == "cpu":
+            return statistics.median(int(r["cpu_us"]) / int(r["transactions"]) for r in rows)
+        return statistics.median(float(r[field]) for r in rows)
+
+    def ratio(a, b):
+        return a / b if b and a == a and b == b else float("nan")
+
+    reps = max((len(v) for v in runs.values()), default=0)
+    has_cw = any(k[2] == "cw1" for k in runs)
+    print()
+    print("PostgreSQL protocol, pgbench: medians of %d runs each; postgres = PostgreSQL, cw1 = corewire "
+          "--threads 1 --pg-port, one core each (CPU 0)," % reps)
+    print("pgbench on the other core. tps excludes connection time; CPU = server utime+stime per transaction "
+          "(for PostgreSQL: all its processes); lat = pgbench's average.")
+    if not has_cw:
+        print("corewire has no --pg-port: PostgreSQL alone.")
+    hdr = ("%-6s %-8s | %10s %10s %6s | %8s %8s %6s | %7s %7s"
+           % ("test", "mode", "pg tps", "cw1 tps", "cw1/pg", "pg us", "cw1 us", "cw1/pg", "pg ms", "cw1 ms"))
+    print(hdr)
+    print("-" * len(hdr))
+    for test, mode in order:
+        p_tps, c_tps = med((test, mode, "postgres"), "tps"), med((test, mode, "cw1"), "tps")
+        p_cpu, c_cpu = med((test, mode, "postgres"), "cpu"), med((test, mode, "cw1"), "cpu")
+        p_lat, c_lat = med((test, mode, "postgres"), "lat_ms"), med((test, mode, "cw1"), "lat_ms")
+        print("%-6s %-8s | %10.0f %10.0f %6.2f | %8.1f %8.1f %6.2f | %7.3f %7.3f"
+              % (test, mode, p_tps, c_tps, ratio(c_tps, p_tps), p_cpu, c_cpu, ratio(c_cpu, p_cpu), p_lat, c_lat))
+    print("select: SELECT value FROM kv WHERE key = :k::text; update: UPDATE kv SET value = :v::text "
+          "WHERE key = :k::text; k random over all keys.")
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--pg":
+        main_pg(sys.argv[2])
+    else:
+        main()

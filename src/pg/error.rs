@@ -80,6 +80,15 @@ pub struct PgError {
     pub hint: Option<String>,
     /// 1-based character offset into the query (field `P`).
     pub position: Option<usize>,
+    /// Where it happened, e.g. `COPY kv, line 3` (field `W`).
+    pub context: Option<String>,
+    /// The object it concerns: schema, table, column and constraint names
+    /// (fields `s`, `t`, `c`, `n`; drivers expose them, e.g. psycopg's
+    /// `diag.constraint_name`).
+    pub schema: Option<&'static str>,
+    pub table: Option<&'static str>,
+    pub column: Option<&'static str>,
+    pub constraint: Option<&'static str>,
 }
 
 impl PgError {
@@ -91,6 +100,11 @@ impl PgError {
             detail: None,
             hint: None,
             position: None,
+            context: None,
+            schema: None,
+            table: None,
+            column: None,
+            constraint: None,
         }
     }
 
@@ -115,6 +129,25 @@ impl PgError {
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> PgError {
         self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_context(mut self, context: impl Into<String>) -> PgError {
+        self.context = Some(context.into());
+        self
+    }
+
+    /// Names table kv (in schema public) and, if given, the column and
+    /// constraint the error concerns.
+    pub fn on_kv(
+        mut self,
+        column: Option<&'static str>,
+        constraint: Option<&'static str>,
+    ) -> PgError {
+        self.schema = Some("public");
+        self.table = Some("kv");
+        self.column = column;
+        self.constraint = constraint;
         self
     }
 

@@ -102,7 +102,9 @@ const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// map keyed by lowercase name; a transaction's changes can be undone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Params {
-    /// Session-level values (SET, set_config(..., false), startup).
+    /// Values from the startup packet: what RESET returns to.
+    startup: BTreeMap<String, String>,
+    /// Session-level values (SET, set_config(..., false)).
     session: BTreeMap<String, String>,
     /// SET LOCAL values, dropped at the end of the transaction.
     local: BTreeMap<String, String>,
@@ -125,13 +127,15 @@ impl Params {
                     e
                 })?;
         }
+        params.startup = std::mem::take(&mut params.session);
         Ok(params)
     }
 
     /// Current value, or `None` for an unknown name.
     pub fn get(&self, name: &str) -> Option<String> {
         let key = name.to_ascii_lowercase();
-        if let Some(value) = self.local.get(&key).or_else(|| self.session.get(&key)) {
+        let set = self.local.get(&key).or_else(|| self.session.get(&key));
+        if let Some(value) = set.or_else(|| self.startup.get(&key)) {
             return Some(value.clone());
         }
         find(name).map(|spec| spec.default.to_string())
@@ -198,14 +202,7 @@ impl Params {
         match name {
             Some(name) => self.set(name, None, false, false),
             None => {
-                // Read-only values (session_authorization) survive RESET ALL.
-                let keep: Vec<(String, String)> = self
-                    .session
-                    .iter()
-                    .filter(|(k, _)| find(k).is_some_and(|s| s.kind == Kind::ReadOnly))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                self.session = keep.into_iter().collect();
+                self.session.clear();
                 self.local.clear();
                 Ok(())
             }
@@ -232,7 +229,8 @@ impl Params {
             .iter()
             .map(|s| (s.name.to_string(), self.get(s.name).unwrap_or_default()))
             .collect();
-        for key in self.session.keys().chain(self.local.keys()) {
+        let keys = self.startup.keys().chain(self.session.keys());
+        for key in keys.chain(self.local.keys()) {
             if find(key).is_none() && !rows.iter().any(|(name, _)| name == key) {
                 rows.push((key.clone(), self.get(key).unwrap_or_default()));
             }
@@ -293,7 +291,9 @@ fn normalize(spec: &Spec, value: &str, current: &str) -> Result<String, PgError>
             Ok(number.to_string())
         }
         Kind::Special if spec.name == "client_encoding" => {
+            // asyncpg sends 'utf-8' with its quotes.
             match trimmed
+                .trim_matches('\'')
                 .to_ascii_uppercase()
                 .replace(['-', '_'], "")
                 .as_str()
@@ -345,8 +345,14 @@ mod tests {
         assert_eq!(params.get("extra_float_digits").unwrap(), "3");
         params.end_transaction();
         assert_eq!(params.get("extra_float_digits").unwrap(), "1");
+        params
+            .set("application_name", Some("u"), false, false)
+            .unwrap();
+        params.reset(Some("application_name")).unwrap();
+        assert_eq!(params.get("application_name").unwrap(), "t");
         params.reset(None).unwrap();
         assert_eq!(params.get("DateStyle").unwrap(), "ISO, MDY");
+        assert_eq!(params.get("application_name").unwrap(), "t");
         assert_eq!(params.get("session_authorization").unwrap(), "alice");
     }
 

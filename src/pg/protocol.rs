@@ -428,6 +428,19 @@ impl Writer<'_> {
             self.out.push(b'P');
             self.cstr(&position.to_string());
         }
+        let fields = [
+            (b'W', error.context.as_deref()),
+            (b's', error.schema),
+            (b't', error.table),
+            (b'c', error.column),
+            (b'n', error.constraint),
+        ];
+        for (field, value) in fields {
+            if let Some(value) = value {
+                self.out.push(field);
+                self.cstr(value);
+            }
+        }
         self.out.push(0);
         self.end(at);
     }

@@ -543,8 +543,7 @@ impl PgSession {
         let statements = match sql::parse(query) {
             Ok(statements) => statements,
             Err(error) => {
-                let mut error = PgError::new(error.sqlstate, error.message);
-                error.position = None;
+                let error = syntax_error(error);
                 Writer { out: ctx.out }.error(&error);
                 self.fail_transaction();
                 Writer { out: ctx.out }.ready_for_query(self.status());
@@ -676,7 +675,7 @@ impl PgSession {
             .with_hint("close unused statements, or raise --pg-max-prepared-statements"));
         }
         self.check_not_failed_for(None)?;
-        let mut statements = sql::parse(query).map_err(|e| PgError::new(e.sqlstate, e.message))?;
+        let mut statements = sql::parse(query).map_err(syntax_error)?;
         if statements.len() > 1 {
             return Err(PgError::new(
                 sqlstate::SYNTAX_ERROR,
@@ -936,12 +935,28 @@ impl PgSession {
             | Statement::Update(_)
             | Statement::Delete(_)
             | Statement::Truncate => {
+                // Extended-protocol writes outside a block commit at Sync,
+                // so an error before it rolls them back (PostgreSQL).
+                let implicit = !simple && !matches!(statement, Statement::Truncate);
+                if implicit && matches!(self.txn, TxnState::Idle) {
+                    self.txn = TxnState::Implicit(PgTxn::begin(ctx.worker, false, &self.params)?);
+                }
                 let tag = self.run_write(statement, params, &formats, ctx)?;
                 Writer { out: ctx.out }.command_complete(&tag);
                 portal.state = PortalState::Done(tag);
                 Ok(())
             }
-            Statement::Begin { read_only } => self.begin(*read_only, ctx),
+            Statement::Begin { read_only } => {
+                let start = prepared
+                    .text
+                    .get(..5)
+                    .is_some_and(|w| w.eq_ignore_ascii_case("start"));
+                self.begin(
+                    *read_only,
+                    if start { "START TRANSACTION" } else { "BEGIN" },
+                    ctx,
+                )
+            }
             Statement::Commit => self.commit(ctx),
             Statement::Rollback => self.rollback(ctx),
             Statement::Savepoint(name) => {
@@ -1067,6 +1082,14 @@ impl PgSession {
             }
             Statement::CopyFrom(options) => {
                 let copy = CopyIn::new(options)?;
+                if let TxnState::Block(txn) = &self.txn {
+                    if txn.read_only {
+                        return Err(PgError::new(
+                            sqlstate::READ_ONLY_SQL_TRANSACTION,
+                            "cannot execute COPY FROM in a read-only transaction",
+                        ));
+                    }
+                }
                 if matches!(self.txn, TxnState::Idle) {
                     self.txn = TxnState::Implicit(PgTxn::begin(ctx.worker, false, &self.params)?);
                 }
@@ -1163,6 +1186,15 @@ impl PgSession {
         ctx: &mut Ctx<'_>,
     ) -> Result<String, PgError> {
         if let TxnState::Implicit(txn) | TxnState::Block(txn) = &mut self.txn {
+            if txn.read_only {
+                return Err(PgError::new(
+                    sqlstate::READ_ONLY_SQL_TRANSACTION,
+                    format!(
+                        "cannot execute {} in a read-only transaction",
+                        statement_name(statement)
+                    ),
+                ));
+            }
             if matches!(statement, Statement::Truncate) {
                 return Err(PgError::unsupported(
                     "TRUNCATE inside a transaction block is not supported",
@@ -1213,7 +1245,7 @@ impl PgSession {
         Err(serialization_failure())
     }
 
-    fn begin(&mut self, read_only: bool, ctx: &mut Ctx<'_>) -> Result<(), PgError> {
+    fn begin(&mut self, read_only: bool, tag: &str, ctx: &mut Ctx<'_>) -> Result<(), PgError> {
         match std::mem::replace(&mut self.txn, TxnState::Idle) {
             TxnState::Idle => {
                 self.txn = TxnState::Block(PgTxn::begin(ctx.worker, read_only, &self.params)?)
@@ -1233,7 +1265,7 @@ impl PgSession {
                 });
             }
         }
-        Writer { out: ctx.out }.command_complete("BEGIN");
+        Writer { out: ctx.out }.command_complete(tag);
         Ok(())
     }
 
@@ -1482,6 +1514,24 @@ fn source_fetch(
 ) -> Result<bool, PgError> {
     let mut access = session.access(ctx.worker);
     source.fetch(&mut access, &mut Writer { out: ctx.out }, formats, max_rows)
+}
+
+/// A write statement's name in PostgreSQL's messages.
+fn statement_name(statement: &Statement) -> &'static str {
+    match statement {
+        Statement::Insert(_) => "INSERT",
+        Statement::Update(_) => "UPDATE",
+        Statement::Delete(_) => "DELETE",
+        Statement::Truncate => "TRUNCATE TABLE",
+        Statement::CopyFrom(_) => "COPY FROM",
+        _ => "this statement",
+    }
+}
+
+fn syntax_error(error: sql::SyntaxError) -> PgError {
+    let mut pg = PgError::new(error.sqlstate, error.message);
+    pg.position = error.position;
+    pg
 }
 
 fn warn_no_transaction(ctx: &mut Ctx<'_>) {

@@ -9,6 +9,21 @@
 #                                      redis-server instead of corewire: validates the
 #                                      suite itself (corewire-only checks are skipped)
 #   E2E_ONLY="a c" bash tests/e2e/run.sh   run only some checks (letters as below)
+#   E2E_PG_SERVER=postgres bash tests/e2e/run.sh
+#                                      runs the PostgreSQL client checks (sections l-s)
+#                                      against a second real PostgreSQL instead of
+#                                      corewire's --pg-port: validates those checks
+#                                      (corewire-only ones are skipped). This is the
+#                                      default when E2E_SERVER=redis.
+#   E2E_ONLY="l m n o p q r s" bash tests/e2e/run.sh  only the PostgreSQL sections
+#
+# PostgreSQL sections (tests/e2e/pg/): l psql differential against a real PostgreSQL,
+# m pgbench, n psycopg 3, o asyncpg, p cross-protocol (RESP <-> SQL), q JDBC, r
+# corewire-only SQL checks, s password authentication (SCRAM-SHA-256, md5; its own
+# servers). l-r run against a second corewire started with
+# --pg-port (plus --port, sharing its data); if this corewire has no --pg-port, each
+# of them is one FAIL saying so. The reference PostgreSQL is initdb'd into a temp dir
+# and started by tests/e2e/lib.sh (as user postgres when run as root).
 #
 # Every client command runs under `timeout`; every server started here is killed on
 # exit. Ends with one line "N passed, M failed" and exits nonzero if M > 0.
@@ -22,12 +37,16 @@ SEED=${SEED_HOST_BIN:-$ROOT/build/seed_host}
 LOGS=$ROOT/build/e2e
 TOOLS=$E2E/tools.py
 SERVER=${E2E_SERVER:-corewire}
-ONLY=${E2E_ONLY:-a b c d j k i h e f g}
+if [[ $SERVER == redis ]]; then PG_SERVER=${E2E_PG_SERVER:-postgres}; else PG_SERVER=${E2E_PG_SERVER:-corewire}; fi
+ONLY=${E2E_ONLY:-a b c d j k i h e f g l m n o p q r s}
 mkdir -p "$LOGS"
 
 PASSED=0
 FAILED=0
 PIDS=()
+# free_port, and the PostgreSQL helpers (pg_start, pq, pg_wait_ready, pg_cleanup, ...).
+# shellcheck source=tests/e2e/lib.sh
+source "$E2E/lib.sh"
 
 pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
@@ -36,6 +55,7 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 cleanup() {
   local p
+  pg_cleanup
   for p in "${PIDS[@]}"; do
     kill -TERM "$p" 2>/dev/null || true
   done
@@ -46,16 +66,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM  # so that cleanup runs when we are interrupted
-
-# A free loopback port at or above $1 (bounded scan).
-free_port() {
-  local p
-  for p in $(seq "$1" $(($1 + 200))); do
-    if python3 "$TOOLS" port-free "$p"; then echo "$p"; return 0; fi
-  done
-  echo "no free port in $1..$(($1 + 200))" >&2
-  return 1
-}
 
 # cli PORT ARGS...: redis-cli, bounded, stderr folded in.
 cli() {
@@ -96,10 +106,24 @@ wait_exit() {
   return 0
 }
 
+# corewire also listens for PostgreSQL, on 5433 unless told otherwise: every corewire
+# started here gets a free --pg-port of its own unless its caller names one, so that
+# two of them never collide (nor meet whatever else holds 5433).
+CW_HAS_PG=0
+if [[ -x $BIN ]] && corewire_has_pg "$BIN"; then CW_HAS_PG=1; fi
+# cw_pg_args: sets CW_PG_ARGS to (--pg-port FREE_PORT) for a corewire with a
+# PostgreSQL listener, to () otherwise.
+cw_pg_args() {
+  CW_PG_ARGS=()
+  if [[ $CW_HAS_PG == 1 ]]; then CW_PG_ARGS=(--pg-port "$(free_port 17100)"); fi
+}
+
 # start_corewire PORT LOG ARGS...: sets STARTED_PID; fails the caller if not ready.
 start_corewire() {
   local port=$1 log=$2; shift 2
-  python3 "$TOOLS" exec "$BIN" --port "$port" "$@" >"$log" 2>&1 &
+  CW_PG_ARGS=()
+  [[ " $* " == *" --pg-port "* ]] || cw_pg_args
+  python3 "$TOOLS" exec "$BIN" --port "$port" "${CW_PG_ARGS[@]}" "$@" >"$log" 2>&1 &
   STARTED_PID=$!
   PIDS+=("$STARTED_PID")
   wait_ready "$port" "$STARTED_PID"
@@ -486,7 +510,8 @@ if want g && [[ $SERVER == corewire ]]; then
   section "g. startup failures exit nonzero promptly"
   # $REF_PORT is held by redis-server (no SO_REUSEPORT there), so the bind must fail.
   rc=0; start=$(date +%s%N)
-  timeout 15 "$BIN" --port "$REF_PORT" --threads 2 >"$LOGS/corewire-bindfail.log" 2>&1 || rc=$?
+  cw_pg_args
+  timeout 15 "$BIN" --port "$REF_PORT" --threads 2 "${CW_PG_ARGS[@]}" >"$LOGS/corewire-bindfail.log" 2>&1 || rc=$?
   ms=$((($(date +%s%N) - start) / 1000000))
   if [[ $rc != 0 && $rc != 124 ]]; then
     pass "bind to busy port $REF_PORT: exit code $rc after $ms ms ($(head -1 "$LOGS/corewire-bindfail.log"))"
@@ -513,6 +538,235 @@ if want g && [[ $SERVER == corewire ]]; then
   fi
 fi
 
+# ============================================================================ PostgreSQL
+# Sections l-s. PG_PORT is the PostgreSQL port under test: corewire's --pg-port
+# (a second corewire, started here with --port PG_RESP_PORT --pg-port PG_PORT
+# --threads 2, so that the Redis checks above are untouched by it), or with
+# E2E_PG_SERVER=postgres a second real PostgreSQL. PG_REF_PORT is the reference
+# PostgreSQL of the differential test. PG_WHY says why the server under test is not
+# there, if it is not; every PostgreSQL section then fails with that reason.
+PG_SECTIONS="l m n o p q r s"
+pg_wanted() { local s; for s in $PG_SECTIONS; do want "$s" && return 0; done; return 1; }
+PG_PORT="" PG_RESP_PORT="" PG_PID="" PG_REF_PORT="" PG_WHY=""
+
+pg_setup() {
+  local tool
+  for tool in psql pgbench pg_isready; do
+    command -v "$tool" >/dev/null || { PG_WHY="missing tool $tool (apt-get install postgresql)"; return; }
+  done
+  [[ -n $PG_BINDIR ]] || { PG_WHY="no PostgreSQL server binaries in /usr/lib/postgresql/*/bin"; return; }
+  python3 -c 'import psycopg, asyncpg' 2>/dev/null \
+    || echo "note: python packages psycopg and/or asyncpg missing (pip install 'psycopg[binary]' asyncpg)"
+  if want l || [[ $PG_SERVER == postgres ]]; then
+    PG_REF_PORT=$(free_port 16540)
+    if ! pg_start ref "$PG_REF_PORT" "$LOGS/pg-ref.log"; then
+      PG_WHY="reference PostgreSQL did not start: $(tail -3 "$LOGS/pg-ref.log" | tr '\n' ' ')"; return
+    fi
+    echo "reference PostgreSQL ($("$PG_BINDIR/postgres" --version)) pid $STARTED_PID on 127.0.0.1:$PG_REF_PORT"
+  fi
+  if [[ $PG_SERVER == postgres ]]; then
+    echo "E2E_PG_SERVER=postgres: PostgreSQL client checks run against a second PostgreSQL (suite self-test)"
+    PG_PORT=$(free_port $((PG_REF_PORT + 1)))
+    if ! pg_start test "$PG_PORT" "$LOGS/pg-test.log"; then
+      PG_WHY="PostgreSQL under test did not start: $(tail -3 "$LOGS/pg-test.log" | tr '\n' ' ')"; PG_PORT=""; return
+    fi
+    PG_PID=$STARTED_PID
+  else
+    if [[ ! -x $BIN ]]; then PG_WHY="missing $BIN"; return; fi
+    if ! corewire_has_pg "$BIN"; then
+      PG_WHY="$BIN has no --pg-port flag (PostgreSQL listener not built yet?): not run"; return
+    fi
+    PG_RESP_PORT=$(free_port 16560)
+    PG_PORT=$(free_port 16580)
+    if ! start_corewire "$PG_RESP_PORT" "$LOGS/corewire-pg.log" --pg-port "$PG_PORT" --threads 2; then
+      PG_WHY="corewire --pg-port $PG_PORT did not start; log: $(tail -3 "$LOGS/corewire-pg.log" | tr '\n' ' ')"; PG_PORT=""; return
+    fi
+    PG_PID=$STARTED_PID
+    if ! pg_wait_ready "$PG_PORT" "$PG_PID"; then
+      PG_WHY="corewire did not accept PostgreSQL connections (pg_isready) on --pg-port $PG_PORT within 10 s; log: $(tail -3 "$LOGS/corewire-pg.log" | tr '\n' ' ')"
+      PG_PORT=""; return
+    fi
+  fi
+  echo "PostgreSQL server under test ($PG_SERVER) pid $PG_PID on 127.0.0.1:$PG_PORT${PG_RESP_PORT:+ (RESP on $PG_RESP_PORT)}"
+}
+
+# pg_section LETTER TITLE: true if the section is to run and its server is there;
+# prints the header, and the FAIL when the server is not there.
+pg_section() {
+  want "$1" || return 1
+  section "$1. $2"
+  if [[ -n $PG_WHY || -z $PG_PORT ]]; then fail "$1. $2: ${PG_WHY:-no PostgreSQL server under test}"; return 1; fi
+}
+
+# pg_script NAME TIMEOUT CMD...: runs a Python check script, prints its output,
+# one PASS/FAIL for the whole script (its last line).
+pg_script() {
+  local name=$1 limit=$2 rc=0 out; shift 2
+  out=$(pg_client_env timeout "$limit" "$@" 2>&1) || rc=$?
+  printf '%s\n' "$out"
+  if [[ $rc == 0 ]]; then pass "$name: $(tail -1 <<<"$out")";
+  else fail "$name (exit $rc$([[ $rc == 124 ]] && echo ", timed out after $limit s")): $(grep -c '^FAIL' <<<"$out") FAIL lines; $(tail -1 <<<"$out")"; fi
+}
+
+if pg_wanted; then
+  section "PostgreSQL servers"
+  pg_setup
+  [[ -z $PG_WHY ]] || echo "PostgreSQL sections cannot run: $PG_WHY"
+  if [[ $PG_SERVER == postgres ]]; then
+    for s in p r; do want $s && echo "note: section $s is corewire-only: skipped with E2E_PG_SERVER=postgres"; done
+  fi
+fi
+
+# ---------------------------------------------------------------------------- l
+if pg_section l "psql differential test against PostgreSQL (tests/e2e/pg/[0-9]*.sql, multi_statement.txt)"; then
+  if [[ -z $PG_REF_PORT ]]; then
+    fail "psql differential: no reference PostgreSQL"
+  else
+    rc=0
+    timeout 300 python3 "$E2E/pg/psql_diff.py" --ref-port "$PG_REF_PORT" --test-port "$PG_PORT" \
+      --out "$LOGS/pg-diff" >"$LOGS/pg-diff.log" 2>&1 || rc=$?
+    cat "$LOGS/pg-diff.log"
+    summary=$(tail -1 "$LOGS/pg-diff.log")
+    if [[ $rc == 0 ]]; then pass "$summary"; else fail "exit $rc: $summary (outputs in $LOGS/pg-diff)"; fi
+  fi
+fi
+
+# ---------------------------------------------------------------------------- m
+# pgbench with custom scripts over keys 1..1000, each protocol mode; then the table
+# must still hold exactly those keys, each with its loaded value or an UPDATEd one.
+if pg_section m "pgbench (-c 4 -j 2 -t 500; tests/e2e/pg/pgbench_{select,update}.sql; -M simple|extended|prepared)"; then
+  pq "$PG_PORT" -c 'TRUNCATE kv' >/dev/null
+  out=$(seq 1 1000 | awk '{print $1 "\tv" $1}' | pq "$PG_PORT" -c 'COPY kv FROM STDIN')
+  expect "pgbench: load keys 1..1000 with COPY FROM STDIN" "" "$out"
+  expect "pgbench: count(*) after load" "1000" "$(pq "$PG_PORT" -c 'SELECT count(*) FROM kv')"
+  for mode in simple extended prepared; do
+    for script in select update; do
+      rc=0
+      out=$(pg_client_env timeout 120 pgbench -n -h 127.0.0.1 -p "$PG_PORT" -U postgres \
+        -f "$E2E/pg/pgbench_$script.sql" -M "$mode" -c 4 -j 2 -t 500 kv 2>&1) || rc=$?
+      printf '%s\n' "$out" >"$LOGS/pgbench-$script-$mode.log"
+      tps=$(grep -o '^tps = [0-9.]*' <<<"$out" | head -1 || true)
+      if [[ $rc != 0 ]]; then
+        fail "pgbench $script -M $mode: exit $rc (124 = timed out after 120 s): $(grep -m3 -iE 'error|abort|fatal' <<<"$out" | tr '\n' ' ')"
+      elif ! grep -qx 'number of transactions actually processed: 2000/2000' <<<"$out"; then
+        fail "pgbench $script -M $mode: $(grep 'actually processed' <<<"$out" || echo 'no processed count')"
+      elif ! grep -q '^number of failed transactions: 0 (0.000%)$' <<<"$out"; then
+        fail "pgbench $script -M $mode: $(grep 'failed transactions' <<<"$out" | head -1 || echo 'no failed-transactions line')"
+      else
+        pass "pgbench $script -M $mode: 2000/2000 transactions, 0 failed, $tps"
+      fi
+    done
+  done
+  expect "pgbench: count(*) after the runs" "1000" "$(pq "$PG_PORT" -c 'SELECT count(*) FROM kv')"
+  # Every key 1..1000 once; values "v<key>" (never updated) or an integer 1..1000000.
+  out=$(pq "$PG_PORT" -c 'COPY (SELECT key, value FROM kv ORDER BY key) TO STDOUT' | awk -F '\t' '
+    { n++; if (seen[$1]++) dup++;
+      if ($1 !~ /^[0-9]+$/ || $1 < 1 || $1 > 1000) badkey++;
+      if ($2 == "v" $1) orig++; else if ($2 ~ /^[0-9]+$/ && $2 >= 1 && $2 <= 1000000) upd++; else badval++ }
+    END { printf "rows=%d dup=%d badkey=%d badval=%d updated=%s\n", n, dup, badkey, badval, (upd > 0 ? "yes" : "no") }')
+  expect "pgbench: read-back (keys 1..1000, values loaded or updated)" "rows=1000 dup=0 badkey=0 badval=0 updated=yes" "$out"
+fi
+
+# ---------------------------------------------------------------------------- n
+if pg_section n "psycopg 3 (tests/e2e/pg/psycopg_smoke.py)"; then
+  pg_script "psycopg smoke" 120 python3 "$E2E/pg/psycopg_smoke.py" --port "$PG_PORT"
+fi
+
+# ---------------------------------------------------------------------------- o
+if pg_section o "asyncpg (tests/e2e/pg/asyncpg_smoke.py)"; then
+  pg_script "asyncpg smoke" 120 python3 "$E2E/pg/asyncpg_smoke.py" --port "$PG_PORT"
+fi
+
+# ---------------------------------------------------------------------------- p
+# One corewire, both protocols: redis-cli and psql on the same data (db 0 = kv).
+if want p && [[ $PG_SERVER == corewire ]] && pg_section p "cross-protocol: redis-cli <-> psql, redis-py <-> psycopg (one corewire)"; then
+  R=$PG_RESP_PORT
+  expect "xp: flushall" "OK" "$(cli "$R" flushall)"
+  expect "xp: redis-cli SET a 1" "OK" "$(cli "$R" set a 1)"
+  expect "xp: psql SELECT value of a" "1" "$(pq "$PG_PORT" -c "SELECT value FROM kv WHERE key = 'a'")"
+  expect "xp: psql INSERT b" "" "$(pq "$PG_PORT" -c "INSERT INTO kv VALUES ('b', 'from psql')")"
+  expect "xp: redis-cli GET b" "from psql" "$(cli "$R" get b)"
+  uni='héllo wörld ✓ 日本語 🎉 with  spaces '
+  expect "xp: redis-cli SET unicode value with spaces" "OK" "$(cli "$R" set 'key with space' "$uni")"
+  expect "xp: psql reads it (trailing spaces kept)" "$uni" "$(pq "$PG_PORT" -c "SELECT value FROM kv WHERE key = 'key with space'")"
+  expect "xp: psql UPDATE with unicode" "" "$(pq "$PG_PORT" -c "UPDATE kv SET value = 'ünï cödé ✓' WHERE key = 'key with space'")"
+  expect "xp: redis-cli GET it" "ünï cödé ✓" "$(cli "$R" get 'key with space')"
+  expect "xp: psql DELETE a" "" "$(pq "$PG_PORT" -c "DELETE FROM kv WHERE key = 'a'")"
+  expect "xp: redis-cli EXISTS a" "0" "$(cli "$R" exists a)"
+  expect "xp: redis-cli DBSIZE == psql count(*)" "$(cli "$R" dbsize)" "$(pq "$PG_PORT" -c 'SELECT count(*) FROM kv')"
+  # -x: the value from stdin, NUL included (an argv string cannot hold one).
+  expect "xp: redis-cli SET binary value" "OK" "$(printf '\001\377\000x' | timeout 10 redis-cli -p "$R" -x set bin 2>&1)"
+  expect "xp: psql value::bytea of a binary value" '\x01ff0078' "$(pq "$PG_PORT" -c "SELECT value::bytea FROM kv WHERE key = 'bin'")"
+  expect "xp: psql TRUNCATE" "" "$(pq "$PG_PORT" -c 'TRUNCATE kv')"
+  expect "xp: redis-cli DBSIZE after TRUNCATE" "0" "$(cli "$R" dbsize)"
+  pg_script "cross-protocol (redis-py + psycopg)" 120 python3 "$E2E/pg/cross_protocol.py" --resp-port "$R" --pg-port "$PG_PORT"
+fi
+
+# ---------------------------------------------------------------------------- q
+if want q; then
+  JDBC_JAR=${JDBC_JAR:-/usr/share/java/postgresql.jar}
+  if ! command -v javac >/dev/null || ! command -v java >/dev/null || [[ ! -r $JDBC_JAR ]]; then
+    section "q. JDBC (pgjdbc)"
+    echo "SKIP: JDBC: needs java, javac and $JDBC_JAR (apt-get install default-jdk-headless libpostgresql-jdbc-java)"
+  elif pg_section q "JDBC (pgjdbc, $JDBC_JAR; tests/e2e/pg/JdbcSmoke.java)"; then
+    rm -rf "$LOGS/jdbc" && mkdir -p "$LOGS/jdbc"
+    if out=$(timeout 120 javac -encoding UTF-8 -d "$LOGS/jdbc" "$E2E/pg/JdbcSmoke.java" 2>&1); then
+      pg_script "JDBC smoke" 120 java -cp "$LOGS/jdbc:$JDBC_JAR" JdbcSmoke "$PG_PORT"
+    else
+      fail "JDBC: javac failed: $(head -5 <<<"$out" | tr '\n' ' ')"
+    fi
+  fi
+fi
+
+# ---------------------------------------------------------------------------- r
+if want r && [[ $PG_SERVER == corewire ]] && pg_section r "corewire-only SQL checks (unsupported SQL, version(), database names)"; then
+  pg_script "corewire-only" 60 python3 "$E2E/pg/corewire_only.py" --port "$PG_PORT"
+fi
+
+# ---------------------------------------------------------------------------- s
+# Password authentication: corewire --pg-user (alice: plaintext, bob: md5 hash, carol:
+# SCRAM verifier; see tests/e2e/pg/auth_check.py) with --pg-auth-method scram-sha-256
+# and md5, one corewire --threads 1 each; or, with E2E_PG_SERVER=postgres, one more
+# PostgreSQL with the same roles and pg_hba `host all all 127.0.0.1/32 METHOD`.
+if pg_section s "PostgreSQL password authentication (scram-sha-256, md5)"; then
+  AUTH=$E2E/pg/auth_check.py
+  if [[ $PG_SERVER == corewire ]]; then
+    users=()
+    while IFS= read -r u; do users+=(--pg-user "$u"); done < <(python3 "$AUTH" --print-users)
+    for method in scram-sha-256 md5; do
+      APORT=$(free_port 16600); ARESP=$(free_port 16620)
+      if start_corewire "$ARESP" "$LOGS/corewire-auth-$method.log" --pg-port "$APORT" --threads 1 \
+           --pg-auth-method "$method" "${users[@]}" && pg_wait_ready "$APORT" "$STARTED_PID"; then
+        APID=$STARTED_PID
+        pg_script "auth $method" 120 python3 "$AUTH" --port "$APORT" --method "$method"
+        stop_pid "$APID"
+      else
+        fail "auth $method: corewire did not start; log: $(tail -3 "$LOGS/corewire-auth-$method.log" | tr '\n' ' ')"
+      fi
+    done
+  else
+    APORT=$(free_port 16600)
+    if pg_start auth "$APORT" "$LOGS/pg-auth.log"; then
+      APID=$STARTED_PID
+      sock=$(dirname "${PG_DATA[auth]}")
+      # Administration through the Unix socket (trusted); TCP needs the method.
+      admin() { pg_client_env timeout 30 psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -p "$APORT" -U postgres -d kv "$@" 2>&1; }
+      out=$(python3 "$AUTH" --print-sql | admin)
+      [[ -z $out ]] || fail "auth: creating roles: $out"
+      for method in scram-sha-256 md5; do
+        printf 'local all all trust\nhost all all 127.0.0.1/32 %s\n' "$method" >"${PG_DATA[auth]}/pg_hba.conf"
+        out=$(admin -c "SET password_encryption = '$method'" -c "ALTER ROLE alice PASSWORD 'alice pw'" \
+          -c 'SELECT pg_reload_conf()')
+        [[ $out == t ]] || fail "auth $method: reconfiguring PostgreSQL: $out"
+        pg_script "auth $method" 120 python3 "$AUTH" --port "$APORT" --method "$method"
+      done
+      pg_stop "$APID"
+    else
+      fail "auth: PostgreSQL did not start: $(tail -3 "$LOGS/pg-auth.log" | tr '\n' ' ')"
+    fi
+  fi
+fi
+
 # ---------------------------------------------------------------------------- end
 section "server under test after all checks"
 if kill -0 "$SRV_PID" 2>/dev/null; then
@@ -521,6 +775,15 @@ if kill -0 "$SRV_PID" 2>/dev/null; then
   expect "server under test: exit code on SIGTERM" "0" "$EXIT_RC"
 else
   fail "server under test died during the run; log tail: $(tail -5 "$LOGS/server.log" "$LOGS/corewire.log" 2>/dev/null | tr '\n' ' ')"
+fi
+if [[ -n $PG_PID && $PG_SERVER == corewire ]]; then
+  if kill -0 "$PG_PID" 2>/dev/null; then
+    expect "corewire --pg-port still answers SELECT 1" "1" "$(pq "$PG_PORT" -c 'SELECT 1')"
+    stop_pid "$PG_PID"
+    expect "corewire --pg-port: exit code on SIGTERM" "0" "$EXIT_RC"
+  else
+    fail "corewire --pg-port died during the run; log tail: $(tail -5 "$LOGS/corewire-pg.log" | tr '\n' ' ')"
+  fi
 fi
 
 echo

@@ -4,6 +4,7 @@
 //! rows are parsed and buffered in the transaction, the tail waits for the
 //! next chunk (bounded). COPY TO encodes each row into one CopyData.
 
+use super::{duplicate_key, not_null_violation};
 use crate::pg::error::{sqlstate, PgError};
 use crate::pg::sql::{ColumnExpr, CopyColumn, CopyFormat, CopyOptions, OutputColumn, SqlType};
 use crate::pg::txn::{PgTxn, Write};
@@ -121,7 +122,11 @@ impl CopyIn {
             }
         }
         if data.len() - start > MAX_COPY_ROW_BYTES {
-            return Err(self.error(format!("row is longer than {MAX_COPY_ROW_BYTES} bytes")));
+            return Err(PgError::new(
+                sqlstate::PROGRAM_LIMIT_EXCEEDED,
+                format!("COPY row is longer than {MAX_COPY_ROW_BYTES} bytes"),
+            )
+            .with_context(self.context(None)));
         }
         data.drain(..start);
         self.partial = data;
@@ -133,7 +138,7 @@ impl CopyIn {
         if !self.ended && !self.partial.is_empty() {
             let row = std::mem::take(&mut self.partial);
             if self.dialect.csv && self.row_end(&row).is_none() && open_quote(&row, &self.dialect) {
-                return Err(self.error("unterminated CSV quoted field".into()));
+                return Err(self.error("unterminated CSV quoted field".into(), &row));
             }
             self.row(&row, txn)?;
         }
@@ -167,11 +172,17 @@ impl CopyIn {
         None
     }
 
-    fn error(&self, message: String) -> PgError {
-        PgError::new(sqlstate::BAD_COPY_FILE_FORMAT, message).with_detail(format!(
-            "COPY kv, line {}",
-            self.rows + 1 + self.dialect.header as u64
-        ))
+    /// Where a row error happened, as PostgreSQL's CONTEXT line puts it.
+    fn context(&self, row: Option<&[u8]>) -> String {
+        let line = self.rows + 1 + self.dialect.header as u64;
+        match row {
+            Some(row) => format!("COPY kv, line {line}: \"{}\"", String::from_utf8_lossy(row)),
+            None => format!("COPY kv, line {line}"),
+        }
+    }
+
+    fn error(&self, message: String, row: &[u8]) -> PgError {
+        PgError::new(sqlstate::BAD_COPY_FILE_FORMAT, message).with_context(self.context(Some(row)))
     }
 
     fn row(&mut self, row: &[u8], txn: &mut PgTxn) -> Result<(), PgError> {
@@ -189,34 +200,23 @@ impl CopyIn {
         } else {
             split_text(row, &self.dialect)
         }
-        .map_err(|message| self.error(message))?;
+        .map_err(|message| self.error(message, row))?;
         if fields.len() != 2 {
             let message = if fields.len() < 2 {
                 "missing data for column \"value\"".to_string()
             } else {
                 "extra data after last expected column".to_string()
             };
-            return Err(self.error(message));
+            return Err(self.error(message, row));
         }
-        let not_null = |field: &Option<Vec<u8>>, column: &str| {
-            field.clone().ok_or_else(|| {
-                PgError::new(
-                    sqlstate::NOT_NULL_VIOLATION,
-                    format!("null value in column \"{column}\" of relation \"kv\" violates not-null constraint"),
-                )
-            })
-        };
-        let key = not_null(&fields[self.key_at], "key")?;
-        let value = not_null(&fields[self.value_at], "value")?;
+        let key = fields[self.key_at]
+            .clone()
+            .ok_or_else(|| not_null_violation("key", None).with_context(self.context(Some(row))))?;
+        let value = fields[self.value_at].clone().ok_or_else(|| {
+            not_null_violation("value", Some(&key)).with_context(self.context(Some(row)))
+        })?;
         if txn.exists(&key)? {
-            return Err(PgError::new(
-                sqlstate::UNIQUE_VIOLATION,
-                "duplicate key value violates unique constraint \"kv_pkey\"",
-            )
-            .with_detail(format!(
-                "Key (key)=({}) already exists.",
-                String::from_utf8_lossy(&key)
-            )));
+            return Err(duplicate_key(&key).with_context(self.context(None)));
         }
         txn.write(
             &key,
@@ -428,7 +428,7 @@ impl CopyOutFormat {
                 b'\\' => line.extend_from_slice(b"\\\\"),
                 b'\n' => line.extend_from_slice(b"\\n"),
                 b'\r' => line.extend_from_slice(b"\\r"),
-                b'\t' if self.dialect.delimiter != b'\t' => line.extend_from_slice(b"\\t"),
+                b'\t' => line.extend_from_slice(b"\\t"),
                 8 => line.extend_from_slice(b"\\b"),
                 12 => line.extend_from_slice(b"\\f"),
                 11 => line.extend_from_slice(b"\\v"),

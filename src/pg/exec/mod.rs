@@ -90,16 +90,41 @@ pub fn eval<'p>(scalar: &'p Scalar, params: Params<'p>) -> Result<Option<Cow<'p,
 pub fn eval_required<'p>(
     scalar: &'p Scalar,
     params: Params<'p>,
-    column: &str,
+    column: &'static str,
 ) -> Result<Cow<'p, [u8]>, PgError> {
-    eval(scalar, params)?.ok_or_else(|| {
-        PgError::new(
-            sqlstate::NOT_NULL_VIOLATION,
-            format!(
-                "null value in column \"{column}\" of relation \"kv\" violates not-null constraint"
-            ),
-        )
-    })
+    eval(scalar, params)?.ok_or_else(|| not_null_violation(column, None))
+}
+
+/// 23502 for a NULL key or value; `key` (when the value is the NULL one)
+/// fills PostgreSQL's "Failing row contains" detail.
+pub fn not_null_violation(column: &'static str, key: Option<&[u8]>) -> PgError {
+    let error = PgError::new(
+        sqlstate::NOT_NULL_VIOLATION,
+        format!(
+            "null value in column \"{column}\" of relation \"kv\" violates not-null constraint"
+        ),
+    )
+    .on_kv(Some(column), None);
+    match key {
+        Some(key) => error.with_detail(format!(
+            "Failing row contains ({}, null).",
+            String::from_utf8_lossy(key)
+        )),
+        None => error,
+    }
+}
+
+/// 23505 on kv's primary key.
+pub fn duplicate_key(key: &[u8]) -> PgError {
+    PgError::new(
+        sqlstate::UNIQUE_VIOLATION,
+        "duplicate key value violates unique constraint \"kv_pkey\"",
+    )
+    .with_detail(format!(
+        "Key (key)=({}) already exists.",
+        String::from_utf8_lossy(key)
+    ))
+    .on_kv(None, Some("kv_pkey"))
 }
 
 /// An integer scalar (LIMIT, OFFSET); NULL is `None` (LIMIT NULL = all).

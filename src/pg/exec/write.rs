@@ -8,7 +8,9 @@
 use std::collections::HashSet;
 
 use super::select::matching_keys;
-use super::{eval_required, expand, write_row, Access, Params};
+use super::{
+    duplicate_key, eval, eval_required, expand, not_null_violation, write_row, Access, Params,
+};
 use crate::engine::{PutCondition, PutExpiry};
 use crate::pg::error::{sqlstate, PgError};
 use crate::pg::protocol::Writer;
@@ -74,17 +76,6 @@ fn engine(error: crate::engine::EngineError) -> PgError {
     PgError::new(sqlstate::INTERNAL_ERROR, format!("engine: {error}"))
 }
 
-fn duplicate_key(key: &[u8]) -> PgError {
-    PgError::new(
-        sqlstate::UNIQUE_VIOLATION,
-        "duplicate key value violates unique constraint \"kv_pkey\"",
-    )
-    .with_detail(format!(
-        "Key (key)=({}) already exists.",
-        String::from_utf8_lossy(key)
-    ))
-}
-
 fn returning(
     columns: &[OutputColumn],
     writer: &mut Writer<'_>,
@@ -108,7 +99,8 @@ fn insert_rows(
     let mut updated_keys = HashSet::new();
     for (key_scalar, value_scalar) in &insert.rows {
         let key = eval_required(key_scalar, params, "key")?;
-        let mut value = eval_required(value_scalar, params, "value")?;
+        let mut value =
+            eval(value_scalar, params)?.ok_or_else(|| not_null_violation("value", Some(&key)))?;
         let txn = match access {
             Access::Direct(worker) => {
                 // One row, one engine call.
@@ -174,7 +166,14 @@ fn update_rows(
     writer: &mut Writer<'_>,
     formats: &[Format],
 ) -> Result<u64, PgError> {
-    let value = eval_required(&update.value, params, "value")?;
+    let Some(value) = eval(&update.value, params)? else {
+        // SET value = NULL fails only if a row matches, as in PostgreSQL.
+        let keys = matching_keys(&update.filter, params, access)?;
+        return match keys.first() {
+            Some(key) => Err(not_null_violation("value", Some(key))),
+            None => Ok(0),
+        };
+    };
     if let (Access::Direct(worker), KeyFilter::Eq(key)) = (&mut *access, &update.filter) {
         let key = eval_required(key, params, "key")?;
         let written = worker

@@ -65,43 +65,84 @@ impl Token {
     }
 }
 
+const SPACE: u8 = 1;
+const IDENT_START: u8 = 2;
+const IDENT_CONTINUE: u8 = 4;
+const DOLLAR_TAG_CONTINUE: u8 = 8;
+const OPERATOR: u8 = 16;
+
+/// Character classes by byte, so the scanning loops are one load each.
+/// Bytes >= 0x80 are identifier characters, as in PostgreSQL.
+static BYTE_CLASSES: [u8; 256] = byte_classes();
+
+const fn byte_classes() -> [u8; 256] {
+    let mut classes = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        let mut class = 0;
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            class |= SPACE;
+        }
+        if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 {
+            class |= IDENT_START | IDENT_CONTINUE | DOLLAR_TAG_CONTINUE;
+        }
+        if b.is_ascii_digit() {
+            class |= IDENT_CONTINUE | DOLLAR_TAG_CONTINUE;
+        }
+        if b == b'$' {
+            class |= IDENT_CONTINUE;
+        }
+        if matches!(
+            b,
+            b'~' | b'!'
+                | b'@'
+                | b'#'
+                | b'^'
+                | b'&'
+                | b'|'
+                | b'`'
+                | b'?'
+                | b'+'
+                | b'-'
+                | b'*'
+                | b'/'
+                | b'%'
+                | b'<'
+                | b'>'
+                | b'='
+        ) {
+            class |= OPERATOR;
+        }
+        classes[byte] = class;
+        byte += 1;
+    }
+    classes
+}
+
+fn has_class(byte: u8, class: u8) -> bool {
+    BYTE_CLASSES[byte as usize] & class != 0
+}
+
 /// PostgreSQL's `space` class.
 pub(super) fn is_space(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+    has_class(byte, SPACE)
 }
 
 fn is_ident_start(byte: u8) -> bool {
-    byte.is_ascii_alphabetic() || byte == b'_' || byte >= 0x80
+    has_class(byte, IDENT_START)
 }
 
 fn is_ident_continue(byte: u8) -> bool {
-    is_ident_start(byte) || byte.is_ascii_digit() || byte == b'$'
+    has_class(byte, IDENT_CONTINUE)
 }
 
 fn is_dollar_tag_continue(byte: u8) -> bool {
-    is_ident_start(byte) || byte.is_ascii_digit()
+    has_class(byte, DOLLAR_TAG_CONTINUE)
 }
 
 fn is_operator_char(byte: u8) -> bool {
-    matches!(
-        byte,
-        b'~' | b'!'
-            | b'@'
-            | b'#'
-            | b'^'
-            | b'&'
-            | b'|'
-            | b'`'
-            | b'?'
-            | b'+'
-            | b'-'
-            | b'*'
-            | b'/'
-            | b'%'
-            | b'<'
-            | b'>'
-            | b'='
-    )
+    has_class(byte, OPERATOR)
 }
 
 /// Appends the tokens of `sql` to `tokens`. Fails only where PostgreSQL's
@@ -227,7 +268,7 @@ fn block_comment_end(sql: &str, start: usize) -> Result<usize, SyntaxError> {
 /// If only whitespace with a newline (and `--` comments) separates a closed
 /// string literal from another `'`, the literal continues there (SQL
 /// standard). Returns the index of that quote.
-pub(super) fn string_continuation(bytes: &[u8], mut index: usize) -> Option<usize> {
+fn string_continuation(bytes: &[u8], mut index: usize) -> Option<usize> {
     let mut saw_newline = false;
     loop {
         match *bytes.get(index)? {

@@ -7,6 +7,7 @@
 //! rejects as a whole (lexical errors, unbalanced parentheses) or for a
 //! statement that is clearly ours (kv DML, COPY kv, transaction and session
 //! commands) but malformed.
+use std::cell::Cell;
 use std::ops::Range;
 
 use super::lexer::{self, Token, TokenKind};
@@ -136,39 +137,119 @@ const TYPE_FUNC_NAME_KEYWORDS: &[&str] = &[
 /// Keywords that cannot begin an expression: seeing one where a value must
 /// start is a syntax error in any dialect of the statement.
 const CLAUSE_KEYWORDS: &[&str] = &[
-    "from",
-    "where",
-    "group",
-    "having",
-    "order",
-    "limit",
-    "offset",
-    "fetch",
-    "for",
-    "into",
-    "union",
-    "intersect",
-    "except",
-    "returning",
     "and",
-    "or",
     "as",
     "asc",
     "desc",
-    "then",
-    "else",
-    "when",
-    "end",
-    "window",
-    "using",
-    "on",
-    "to",
     "do",
+    "else",
+    "end",
+    "except",
+    "fetch",
+    "for",
+    "from",
+    "group",
+    "having",
+    "intersect",
+    "into",
+    "limit",
+    "offset",
+    "on",
+    "or",
+    "order",
+    "returning",
+    "then",
+    "to",
+    "union",
+    "using",
+    "when",
+    "where",
+    "window",
 ];
 
-fn listed(list: &[&str], word: &str) -> bool {
-    list.iter()
-        .any(|keyword| keyword.eq_ignore_ascii_case(word))
+/// A keyword list for lookups without memcmp: each keyword of at most 16
+/// bytes packed big-endian into a u128 (zero-padded, so packing is exact
+/// and keeps the sort order) for a binary search; longer ones (only
+/// `current_timestamp`) are compared as text.
+struct KeywordSet {
+    words: &'static [&'static str],
+    packed: &'static [u128],
+}
+
+const fn pack_word(word: &[u8]) -> u128 {
+    let mut packed = 0u128;
+    let mut index = 0;
+    while index < 16 {
+        let byte = if index < word.len() {
+            word[index].to_ascii_lowercase()
+        } else {
+            0
+        };
+        packed = packed << 8 | byte as u128;
+        index += 1;
+    }
+    packed
+}
+
+/// The packed short keywords of `words` (sorted), then u128::MAX padding,
+/// which no UTF-8 text packs to.
+const fn pack_words<const N: usize>(words: &[&str]) -> [u128; N] {
+    let mut packed = [u128::MAX; N];
+    let mut index = 0;
+    let mut count = 0;
+    while index < N {
+        if words[index].len() <= 16 {
+            packed[count] = pack_word(words[index].as_bytes());
+            count += 1;
+        }
+        index += 1;
+    }
+    packed
+}
+
+const fn keyword_set<const N: usize>(
+    words: &'static [&'static str],
+    packed: &'static [u128; N],
+) -> KeywordSet {
+    KeywordSet { words, packed }
+}
+
+const RESERVED: KeywordSet = keyword_set(
+    RESERVED_KEYWORDS,
+    &pack_words::<{ RESERVED_KEYWORDS.len() }>(RESERVED_KEYWORDS),
+);
+const TYPE_FUNC_NAME: KeywordSet = keyword_set(
+    TYPE_FUNC_NAME_KEYWORDS,
+    &pack_words::<{ TYPE_FUNC_NAME_KEYWORDS.len() }>(TYPE_FUNC_NAME_KEYWORDS),
+);
+const CLAUSE: KeywordSet = keyword_set(
+    CLAUSE_KEYWORDS,
+    &pack_words::<{ CLAUSE_KEYWORDS.len() }>(CLAUSE_KEYWORDS),
+);
+
+/// Whether `word` (any case) is in a keyword set.
+fn listed(set: &KeywordSet, word: &str) -> bool {
+    let bytes = word.as_bytes();
+    if bytes.len() > 16 {
+        return set
+            .words
+            .iter()
+            .any(|keyword| keyword.len() > 16 && keyword.eq_ignore_ascii_case(word));
+    }
+    // pack_word at run time, without its byte loop.
+    let mut buffer = [0u8; 16];
+    buffer[..bytes.len()].copy_from_slice(bytes);
+    buffer.make_ascii_lowercase();
+    set.packed
+        .binary_search(&u128::from_be_bytes(buffer))
+        .is_ok()
+}
+
+/// Whether `word` (any case) is one of a few lowercase `words`.
+fn one_of(words: &[&str], word: &str) -> bool {
+    words
+        .iter()
+        .any(|candidate| candidate.eq_ignore_ascii_case(word))
 }
 
 /// One statement of a query string.
@@ -187,8 +268,27 @@ pub struct Parsed {
 /// ones are dropped, but a string with no statement at all (only
 /// whitespace, comments and `;`) yields one [`Statement::Empty`].
 pub fn parse(sql: &str) -> Result<Vec<Parsed>, SyntaxError> {
-    let mut tokens = Vec::with_capacity(sql.len() / 4 + 4);
-    lexer::tokenize(sql, &mut tokens)?;
+    // Reuse this thread's token buffer: no allocation for lexing on the
+    // hot path. (A nested call would just find it empty.)
+    let mut tokens = TOKEN_BUFFER.take();
+    tokens.clear();
+    let result = parse_tokens(sql, &mut tokens);
+    if tokens.capacity() <= MAX_KEPT_TOKENS {
+        TOKEN_BUFFER.set(tokens);
+    }
+    result
+}
+
+thread_local! {
+    static TOKEN_BUFFER: Cell<Vec<Token>> = const { Cell::new(Vec::new()) };
+}
+
+/// Larger token buffers (huge multi-row INSERTs) are freed, not kept.
+const MAX_KEPT_TOKENS: usize = 4096;
+
+fn parse_tokens(sql: &str, tokens: &mut Vec<Token>) -> Result<Vec<Parsed>, SyntaxError> {
+    lexer::tokenize(sql, tokens)?;
+    let tokens = &tokens[..];
     let mut parsed = Vec::with_capacity(1);
     let mut depth = 0usize;
     let mut first_token = 0;
@@ -202,7 +302,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>, SyntaxError> {
             TokenKind::Semicolon if depth > 0 => return Err(lexer::syntax_error_at(sql, token)),
             TokenKind::Semicolon => {
                 let text = text_start..token.start as usize;
-                parse_statement(sql, &tokens, first_token..index, text, &mut parsed)?;
+                parse_statement(sql, tokens, first_token..index, text, &mut parsed)?;
                 first_token = index + 1;
                 text_start = token.end as usize;
             }
@@ -213,7 +313,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>, SyntaxError> {
         return Err(lexer::syntax_error_at_end(sql));
     }
     let text = text_start..sql.len();
-    parse_statement(sql, &tokens, first_token..tokens.len(), text, &mut parsed)?;
+    parse_statement(sql, tokens, first_token..tokens.len(), text, &mut parsed)?;
     if parsed.is_empty() {
         // Any tokens left are all `;`: the text is what precedes the first.
         let first_end = tokens
@@ -256,7 +356,7 @@ fn parse_statement(
     let statement = match parser.statement() {
         Ok(statement) => statement,
         Err(Fail::Other) => Statement::Other,
-        Err(Fail::Error(error)) => return Err(error),
+        Err(Fail::Error(error)) => return Err(*error),
     };
     parsed.push(Parsed {
         statement,
@@ -282,12 +382,13 @@ fn trim(sql: &str, range: Range<usize>) -> Range<usize> {
 enum Fail {
     /// Not a shape the fast path handles: the general path decides.
     Other,
-    Error(SyntaxError),
+    /// Boxed: keeps every `Step<T>` small on the success path.
+    Error(Box<SyntaxError>),
 }
 
 impl From<SyntaxError> for Fail {
     fn from(error: SyntaxError) -> Self {
-        Fail::Error(error)
+        Fail::Error(Box::new(error))
     }
 }
 
@@ -402,7 +503,12 @@ impl<'a> Parser<'a> {
             TokenKind::QuotedIdent => true,
             TokenKind::Ident => {
                 let word = self.text(token);
-                !listed(RESERVED_KEYWORDS, word) && !listed(TYPE_FUNC_NAME_KEYWORDS, word)
+                // FROM and WHERE follow most columns and tables: skip the
+                // lookups for them.
+                !word.eq_ignore_ascii_case("from")
+                    && !word.eq_ignore_ascii_case("where")
+                    && !listed(&RESERVED, word)
+                    && !listed(&TYPE_FUNC_NAME, word)
             }
             _ => false,
         }
@@ -416,7 +522,7 @@ impl<'a> Parser<'a> {
         if !self.committed {
             return Fail::Other;
         }
-        Fail::Error(
+        Fail::from(
             match self.peek().or_else(|| self.tokens.get(self.end).copied()) {
                 Some(token) => lexer::syntax_error_at(self.sql, token),
                 None => lexer::syntax_error_at_end(self.sql),
@@ -442,7 +548,7 @@ impl<'a> Parser<'a> {
             | TokenKind::Semicolon
             | TokenKind::Dot
             | TokenKind::Typecast => true,
-            TokenKind::Ident => listed(CLAUSE_KEYWORDS, self.text(token)),
+            TokenKind::Ident => listed(&CLAUSE, self.text(token)),
             _ => false,
         }
     }
@@ -493,7 +599,7 @@ impl<'a> Parser<'a> {
         let byte = self
             .peek()
             .map_or(self.sql.len(), |token| token.start as usize);
-        Fail::Error(SyntaxError {
+        Fail::from(SyntaxError {
             sqlstate: "54000",
             message: format!("{what} can have at most {MAX_LIST_ITEMS} entries"),
             position: Some(lexer::position(self.sql, byte)),
@@ -913,9 +1019,6 @@ impl<'a> Parser<'a> {
         }
         self.expect_keyword("set")?;
         self.assigned_value_column()?;
-        if self.at_kind(TokenKind::Dot) && false {
-            unreachable!();
-        }
         let excluded = self
             .peek()
             .is_some_and(|token| self.names(token, "excluded"))
@@ -1052,8 +1155,8 @@ impl<'a> Parser<'a> {
                 Some(alias) if self.is_col_id(alias) => alias,
                 _ => return Err(self.unexpected()),
             }
-        } else if self.is_col_id(token)
-            && !(token.kind == TokenKind::Ident && listed(not_alias, self.text(token)))
+        } else if !(token.kind == TokenKind::Ident && one_of(not_alias, self.text(token)))
+            && self.is_col_id(token)
         {
             token
         } else {
@@ -1085,7 +1188,10 @@ impl<'a> Parser<'a> {
             if !token.is_name() {
                 return None;
             }
-            if self.token_at(index + 1)?.kind == TokenKind::Dot {
+            if self
+                .token_at(index + 1)
+                .is_some_and(|next| next.kind == TokenKind::Dot)
+            {
                 if qualifier_count == qualifiers.len() {
                     return None;
                 }
@@ -1253,7 +1359,8 @@ impl<'a> Parser<'a> {
             None => {
                 let key = self.scalar()?;
                 if !self.eat_operator("=") {
-                    return Err(self.mismatch());
+                    // `WHERE 'a'` alone is a type error, not a syntax error.
+                    return Err(Fail::Other);
                 }
                 match self.peek_column(table) {
                     Some((ColumnName::Key, len)) => self.pos += len,
@@ -1279,7 +1386,7 @@ impl<'a> Parser<'a> {
         }
         if !self.eat_keyword("in") {
             // `WHERE key` alone is a type error, not a syntax error.
-            return Err(self.mismatch());
+            return Err(Fail::Other);
         }
         self.expect_kind(TokenKind::LParen)?;
         let mut keys = Vec::new();
@@ -1342,7 +1449,11 @@ impl<'a> Parser<'a> {
                             cast: None,
                         })
                     }
-                    _ => Err(Fail::Other),
+                    Some(_) => Err(Fail::Other),
+                    None => {
+                        self.advance();
+                        Err(self.unexpected())
+                    }
                 }
             }
             TokenKind::Ident if self.is_keyword(token, "null") => {
@@ -1413,20 +1524,26 @@ impl<'a> Parser<'a> {
                 _ => return Err(Fail::Other),
             }
         } else {
-            let word = self.text(token).to_ascii_lowercase();
-            match word.as_str() {
-                "text" | "varchar" => SqlType::Text,
-                // `character varying`; bare `character` is bpchar(1).
-                "character" if self.keyword_at(1, "varying") => {
-                    self.advance();
-                    SqlType::Text
-                }
-                "bytea" => SqlType::Bytea,
-                "int" | "integer" | "int2" | "int4" | "int8" | "smallint" | "bigint" => {
-                    SqlType::Integer
-                }
-                _ if listed(CLAUSE_KEYWORDS, &word) => return Err(self.unexpected()),
-                _ => return Err(Fail::Other),
+            let word = self.text(token);
+            if one_of(&["text", "varchar"], word) {
+                SqlType::Text
+            } else if word.eq_ignore_ascii_case("character") && self.keyword_at(1, "varying") {
+                // Bare `character` is bpchar(1): not text.
+                self.advance();
+                SqlType::Text
+            } else if word.eq_ignore_ascii_case("bytea") {
+                SqlType::Bytea
+            } else if one_of(
+                &[
+                    "bigint", "int", "int2", "int4", "int8", "integer", "smallint",
+                ],
+                word,
+            ) {
+                SqlType::Integer
+            } else if listed(&CLAUSE, word) {
+                return Err(self.unexpected());
+            } else {
+                return Err(Fail::Other);
             }
         };
         self.advance();
@@ -1480,9 +1597,9 @@ impl<'a> Parser<'a> {
                     self.expect_keyword("write")?;
                     read_only = false;
                 }
-            } else if self.eat_keyword("not") {
-                self.expect_keyword("deferrable")?;
             } else {
+                // `[NOT] DEFERRABLE`
+                self.eat_keyword("not");
                 self.expect_keyword("deferrable")?;
             }
             need_mode = self.eat_kind(TokenKind::Comma);
@@ -1661,7 +1778,7 @@ impl<'a> Parser<'a> {
                 let boolean = ["true", "false", "on"]
                     .iter()
                     .any(|keyword| word.eq_ignore_ascii_case(keyword));
-                if !boolean && listed(RESERVED_KEYWORDS, word) {
+                if !boolean && listed(&RESERVED, word) {
                     return Err(self.unexpected());
                 }
                 self.advance();
@@ -1679,11 +1796,15 @@ impl<'a> Parser<'a> {
             return Some(self.text(token).to_owned());
         }
         let sign = self.text(token);
-        let number = self.token_at(self.pos + 1)?;
-        if token.kind != TokenKind::Operator
-            || !(sign == "-" || sign == "+")
-            || number.kind != TokenKind::Number
-        {
+        if token.kind != TokenKind::Operator || !(sign == "-" || sign == "+") {
+            return None;
+        }
+        let Some(number) = self.token_at(self.pos + 1) else {
+            // A lone sign: the caller reports the end of input.
+            self.advance();
+            return None;
+        };
+        if number.kind != TokenKind::Number {
             return None;
         }
         self.pos += 2;
@@ -1984,7 +2105,7 @@ impl<'a> Parser<'a> {
     }
 
     fn apply_copy_option(
-        &mut self,
+        &self,
         options: &mut CopyOptions,
         seen: &mut CopySeen,
         name: Token,
@@ -1997,7 +2118,7 @@ impl<'a> Parser<'a> {
     /// Applies one option as PostgreSQL's ProcessCopyOptions does; checks
     /// between options (HEADER in BINARY...) are the executor's.
     fn apply_named_copy_option(
-        &mut self,
+        &self,
         options: &mut CopyOptions,
         seen: &mut CopySeen,
         option: &str,
@@ -2015,7 +2136,7 @@ impl<'a> Parser<'a> {
             "freeze" | "force_quote" | "force_not_null" | "force_null" | "encoding" | "default"
             | "on_error" | "log_verbosity" | "reject_limit" => return Err(Fail::Other),
             _ => {
-                return Err(Fail::Error(SyntaxError {
+                return Err(Fail::from(SyntaxError {
                     sqlstate: "42601",
                     message: format!("option \"{option}\" not recognized"),
                     position,
@@ -2023,7 +2144,7 @@ impl<'a> Parser<'a> {
             }
         };
         if std::mem::replace(flag, true) {
-            return Err(Fail::Error(SyntaxError {
+            return Err(Fail::from(SyntaxError {
                 sqlstate: "42601",
                 message: "conflicting or redundant options".to_owned(),
                 position,
@@ -2035,7 +2156,7 @@ impl<'a> Parser<'a> {
                 Some(Some(header)) => header,
                 Some(None) if argument.as_deref() == Some("match") => return Err(Fail::Other),
                 Some(None) => {
-                    return Err(Fail::Error(SyntaxError {
+                    return Err(Fail::from(SyntaxError {
                         sqlstate: "42601",
                         message: "header requires a Boolean value or \"match\"".to_owned(),
                         position: None,
@@ -2045,7 +2166,7 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         let Some(argument) = argument else {
-            return Err(Fail::Error(SyntaxError {
+            return Err(Fail::from(SyntaxError {
                 sqlstate: "42601",
                 message: format!("{option} requires a parameter"),
                 position: None,
@@ -2058,7 +2179,7 @@ impl<'a> Parser<'a> {
                     "csv" => CopyFormat::Csv,
                     "binary" => CopyFormat::Binary,
                     _ => {
-                        return Err(Fail::Error(SyntaxError {
+                        return Err(Fail::from(SyntaxError {
                             sqlstate: "22023",
                             message: format!("COPY format \"{argument}\" not recognized"),
                             position,
@@ -2069,7 +2190,7 @@ impl<'a> Parser<'a> {
             "null" => options.null = Some(argument),
             single_byte => {
                 let [byte] = argument.as_bytes() else {
-                    return Err(Fail::Error(SyntaxError {
+                    return Err(Fail::from(SyntaxError {
                         sqlstate: "0A000",
                         message: format!("COPY {single_byte} must be a single one-byte character"),
                         position: None,
@@ -2109,5 +2230,1799 @@ fn parse_bool(value: &str) -> Option<bool> {
         Some(false)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_one(sql: &str) -> Parsed {
+        let mut parsed = parse(sql).unwrap_or_else(|error| panic!("{sql}: {error:?}"));
+        assert_eq!(parsed.len(), 1, "{sql}: {parsed:?}");
+        parsed.remove(0)
+    }
+
+    fn one(sql: &str) -> Statement {
+        parse_one(sql).statement
+    }
+
+    fn assert_other(sql: &str) {
+        assert_eq!(one(sql), Statement::Other, "{sql}");
+    }
+
+    fn error(sql: &str) -> SyntaxError {
+        match parse(sql) {
+            Ok(parsed) => panic!("{sql}: expected an error, got {parsed:?}"),
+            Err(error) => error,
+        }
+    }
+
+    /// A 42601 "at or near" error at 1-based character `position`.
+    fn assert_syntax_error(sql: &str, near: &str, position: usize) {
+        assert_eq!(
+            error(sql),
+            SyntaxError {
+                sqlstate: "42601",
+                message: format!("syntax error at or near \"{near}\""),
+                position: Some(position),
+            },
+            "{sql}"
+        );
+    }
+
+    fn assert_error_at_end(sql: &str) {
+        assert_eq!(
+            error(sql),
+            SyntaxError {
+                sqlstate: "42601",
+                message: "syntax error at end of input".to_owned(),
+                position: Some(sql.chars().count() + 1),
+            },
+            "{sql}"
+        );
+    }
+
+    fn lit(text: &str) -> Scalar {
+        Scalar::Literal {
+            text: text.to_owned(),
+            cast: None,
+        }
+    }
+
+    fn lit_cast(text: &str, cast: SqlType) -> Scalar {
+        Scalar::Literal {
+            text: text.to_owned(),
+            cast: Some(cast),
+        }
+    }
+
+    fn param(index: usize) -> Scalar {
+        Scalar::Param { index, cast: None }
+    }
+
+    fn col(expr: ColumnExpr) -> OutputColumn {
+        OutputColumn { expr, alias: None }
+    }
+
+    fn aliased(expr: ColumnExpr, alias: &str) -> OutputColumn {
+        OutputColumn {
+            expr,
+            alias: Some(alias.to_owned()),
+        }
+    }
+
+    fn key() -> OutputColumn {
+        col(ColumnExpr::Key(None))
+    }
+
+    fn value() -> OutputColumn {
+        col(ColumnExpr::Value(None))
+    }
+
+    fn star() -> OutputColumn {
+        col(ColumnExpr::Star)
+    }
+
+    fn select(columns: Vec<OutputColumn>, filter: KeyFilter) -> Select {
+        Select {
+            columns,
+            filter,
+            order: Order::None,
+            limit: None,
+            offset: None,
+        }
+    }
+
+    fn assert_select(sql: &str, expected: Select) {
+        assert_eq!(one(sql), Statement::Select(expected), "{sql}");
+    }
+
+    fn insert(rows: Vec<(Scalar, Scalar)>) -> Insert {
+        Insert {
+            rows,
+            on_conflict: OnConflict::Error,
+            returning: vec![],
+        }
+    }
+
+    fn copy_options(columns: Vec<CopyColumn>, format: CopyFormat) -> CopyOptions {
+        CopyOptions {
+            columns,
+            format,
+            delimiter: None,
+            null: None,
+            header: false,
+            quote: None,
+            escape: None,
+        }
+    }
+
+    fn both_columns() -> Vec<CopyColumn> {
+        vec![CopyColumn::Key, CopyColumn::Value]
+    }
+
+    fn set(name: &str, value: Option<&str>, local: bool) -> Statement {
+        Statement::Set {
+            name: name.to_owned(),
+            value: value.map(str::to_owned),
+            local,
+        }
+    }
+
+    #[test]
+    fn keyword_sets_are_sorted_for_binary_search() {
+        for set in [RESERVED, TYPE_FUNC_NAME, CLAUSE] {
+            let words = set.words;
+            assert!(words.windows(2).all(|pair| pair[0] < pair[1]), "{words:?}");
+            assert!(
+                set.packed.windows(2).all(|pair| pair[0] < pair[1]),
+                "{words:?}"
+            );
+            for word in words {
+                assert_eq!(*word, word.to_ascii_lowercase());
+                assert!(listed(&set, word));
+                assert!(listed(&set, &word.to_ascii_uppercase()));
+                assert!(!listed(&set, &format!("{word}x")));
+                let prefix = &word[..word.len() - 1];
+                assert_eq!(listed(&set, prefix), words.contains(&prefix));
+            }
+        }
+        assert!(listed(&RESERVED, "current_timestamp"));
+        assert!(!listed(&RESERVED, "current_timestam"));
+        assert!(!listed(&RESERVED, "kv"));
+        assert!(!listed(&RESERVED, ""));
+        assert!(!listed(&RESERVED, &"x".repeat(100)));
+        assert!(one_of(&["text", "varchar"], "VARCHAR"));
+    }
+
+    // ---- SELECT ----
+
+    #[test]
+    fn select_point_read_with_parameter() {
+        let parsed = parse_one("SELECT value FROM kv WHERE key = $1");
+        assert_eq!(
+            parsed.statement,
+            Statement::Select(select(vec![value()], KeyFilter::Eq(param(1))))
+        );
+        assert_eq!(parsed.param_count, 1);
+        assert_eq!(parsed.text, 0..35);
+    }
+
+    #[test]
+    fn select_keywords_and_identifiers_are_case_insensitive() {
+        let expected = select(vec![star()], KeyFilter::Eq(lit("a")));
+        assert_select("select * from kv where key = 'a'", expected.clone());
+        assert_select("SeLeCt * FrOm KV WhErE KEY='a'", expected.clone());
+        assert_select("SELECT * FROM \"kv\" WHERE \"key\" = 'a'", expected.clone());
+        assert_select("SELECT * FROM public.kv WHERE key = 'a'", expected.clone());
+        assert_select(
+            "SELECT * FROM PUBLIC.\"kv\" WHERE key = 'a'",
+            expected.clone(),
+        );
+        assert_select(
+            "SELECT\n\t*\nFROM kv -- comment\nWHERE /* c */ key = 'a'",
+            expected,
+        );
+        // Quoted identifiers are case-sensitive.
+        assert_other("SELECT * FROM \"KV\" WHERE key = 'a'");
+        assert_other("SELECT \"Key\" FROM kv");
+    }
+
+    #[test]
+    fn select_columns() {
+        assert_select(
+            "SELECT key, value, * FROM kv",
+            select(vec![key(), value(), star()], KeyFilter::All),
+        );
+        assert_select(
+            "SELECT kv.key, kv.* FROM kv",
+            select(vec![key(), star()], KeyFilter::All),
+        );
+        assert_select(
+            "SELECT public.kv.value FROM public.kv",
+            select(vec![value()], KeyFilter::All),
+        );
+        assert_select(
+            "SELECT key::bytea, value::text, value::VARCHAR, value::character varying FROM kv",
+            select(
+                vec![
+                    col(ColumnExpr::Key(Some(SqlType::Bytea))),
+                    col(ColumnExpr::Value(Some(SqlType::Text))),
+                    col(ColumnExpr::Value(Some(SqlType::Text))),
+                    col(ColumnExpr::Value(Some(SqlType::Text))),
+                ],
+                KeyFilter::All,
+            ),
+        );
+        assert_select(
+            "SELECT CAST(value AS bytea), key::int8, key::int FROM kv",
+            select(
+                vec![
+                    col(ColumnExpr::Value(Some(SqlType::Bytea))),
+                    col(ColumnExpr::Key(Some(SqlType::Integer))),
+                    col(ColumnExpr::Key(Some(SqlType::Integer))),
+                ],
+                KeyFilter::All,
+            ),
+        );
+        assert_select(
+            "SELECT length(value), OCTET_LENGTH(kv.value) AS bytes FROM kv",
+            select(
+                vec![
+                    col(ColumnExpr::ValueLength { octets: false }),
+                    aliased(ColumnExpr::ValueLength { octets: true }, "bytes"),
+                ],
+                KeyFilter::All,
+            ),
+        );
+    }
+
+    #[test]
+    fn select_aliases() {
+        assert_select(
+            "SELECT key AS k, value \"Val\", key AS \"from\", value v FROM kv",
+            select(
+                vec![
+                    aliased(ColumnExpr::Key(None), "k"),
+                    aliased(ColumnExpr::Value(None), "Val"),
+                    aliased(ColumnExpr::Key(None), "from"),
+                    aliased(ColumnExpr::Value(None), "v"),
+                ],
+                KeyFilter::All,
+            ),
+        );
+        // Any word may follow AS, even a reserved one.
+        assert_select(
+            "SELECT key AS from FROM kv",
+            select(vec![aliased(ColumnExpr::Key(None), "from")], KeyFilter::All),
+        );
+        assert_select(
+            "SELECT value::bytea AS Raw FROM kv",
+            select(
+                vec![aliased(ColumnExpr::Value(Some(SqlType::Bytea)), "raw")],
+                KeyFilter::All,
+            ),
+        );
+    }
+
+    #[test]
+    fn select_count() {
+        for sql in [
+            "SELECT count(*) FROM kv",
+            "SELECT COUNT(key) FROM kv",
+            "select count(1) from kv",
+            "SELECT count(kv.key) FROM kv",
+        ] {
+            assert_select(
+                sql,
+                select(vec![col(ColumnExpr::CountStar)], KeyFilter::All),
+            );
+        }
+        assert_select(
+            "SELECT count(*) AS n FROM kv WHERE key LIKE 'a%'",
+            select(
+                vec![aliased(ColumnExpr::CountStar, "n")],
+                KeyFilter::Like(lit("a%")),
+            ),
+        );
+        // Grouping errors and other aggregates are the general path's.
+        assert_other("SELECT key, count(*) FROM kv");
+        assert_other("SELECT count(*) FROM kv ORDER BY key");
+        assert_other("SELECT count(*) FROM kv FOR UPDATE");
+        assert_other("SELECT count(value) FROM kv");
+        assert_other("SELECT count(DISTINCT key) FROM kv");
+        assert_other("SELECT sum(length(value)) FROM kv");
+    }
+
+    #[test]
+    fn select_table_alias_and_qualified_columns() {
+        let expected = select(
+            vec![key(), aliased(ColumnExpr::Value(None), "v")],
+            KeyFilter::Eq(lit("x")),
+        );
+        assert_select(
+            "SELECT t.key, t.value AS v FROM kv AS t WHERE t.key = 'x'",
+            expected.clone(),
+        );
+        assert_select(
+            "SELECT t.key, T.value v FROM kv t WHERE key = 'x'",
+            expected.clone(),
+        );
+        assert_select(
+            "SELECT \"T\".key, \"T\".value v FROM public.kv \"T\" WHERE \"T\".key = 'x'",
+            expected,
+        );
+        assert_select(
+            "SELECT kv.key FROM kv WHERE kv.key = 'x'",
+            select(vec![key()], KeyFilter::Eq(lit("x"))),
+        );
+        // With an alias the table name no longer qualifies, and unknown
+        // qualifiers are errors for the general path to report.
+        assert_other("SELECT kv.key FROM kv t");
+        assert_other("SELECT x.key FROM kv");
+        assert_other("SELECT t.key FROM kv");
+        assert_other("SELECT \"T\".key FROM kv t");
+        assert_other("SELECT key FROM kv AS t (k, v)");
+        assert_other("SELECT other.kv.key FROM kv");
+    }
+
+    #[test]
+    fn select_filters() {
+        let cases = [
+            (
+                "SELECT key FROM kv WHERE 'a' = key",
+                KeyFilter::Eq(lit("a")),
+            ),
+            (
+                "SELECT key FROM kv WHERE $2 = kv.key",
+                KeyFilter::Eq(param(2)),
+            ),
+            (
+                "SELECT key FROM kv WHERE (key = 'a')",
+                KeyFilter::Eq(lit("a")),
+            ),
+            (
+                "SELECT key FROM kv WHERE ((('a' = key)))",
+                KeyFilter::Eq(lit("a")),
+            ),
+            (
+                "SELECT key FROM kv WHERE key = NULL",
+                KeyFilter::Eq(Scalar::Null),
+            ),
+            (
+                "SELECT key FROM kv WHERE key = -7",
+                KeyFilter::Eq(lit("-7")),
+            ),
+            ("SELECT key FROM kv WHERE key=-7", KeyFilter::Eq(lit("-7"))),
+            (
+                "SELECT key FROM kv WHERE key = 1.5e3",
+                KeyFilter::Eq(lit("1.5e3")),
+            ),
+            (
+                "SELECT key FROM kv WHERE key = $1::text",
+                KeyFilter::Eq(Scalar::Param {
+                    index: 1,
+                    cast: Some(SqlType::Text),
+                }),
+            ),
+            (
+                "SELECT key FROM kv WHERE key = CAST($1 AS varchar)",
+                KeyFilter::Eq(Scalar::Param {
+                    index: 1,
+                    cast: Some(SqlType::Text),
+                }),
+            ),
+            (
+                "SELECT key FROM kv WHERE key = '\\x01'::bytea",
+                KeyFilter::Eq(lit_cast("\\x01", SqlType::Bytea)),
+            ),
+            (
+                "SELECT key FROM kv WHERE key IN ('a', $2, 'c')",
+                KeyFilter::In(vec![lit("a"), param(2), lit("c")]),
+            ),
+            (
+                "SELECT key FROM kv WHERE key IN ('a')",
+                KeyFilter::In(vec![lit("a")]),
+            ),
+            (
+                "SELECT key FROM kv WHERE key LIKE 'pre%'",
+                KeyFilter::Like(lit("pre%")),
+            ),
+            (
+                "SELECT key FROM kv WHERE (key like $1)",
+                KeyFilter::Like(param(1)),
+            ),
+        ];
+        for (sql, filter) in cases {
+            assert_select(sql, select(vec![key()], filter));
+        }
+    }
+
+    #[test]
+    fn select_order_limit_offset_fetch_locking() {
+        let mut expected = select(vec![star()], KeyFilter::All);
+        expected.order = Order::KeyDesc;
+        expected.limit = Some(lit("10"));
+        expected.offset = Some(param(2));
+        assert_select(
+            "SELECT * FROM kv ORDER BY key DESC LIMIT 10 OFFSET $2",
+            expected.clone(),
+        );
+        assert_select(
+            "SELECT * FROM kv ORDER BY kv.key desc OFFSET $2 ROWS LIMIT 10",
+            expected.clone(),
+        );
+        assert_select(
+            "SELECT * FROM kv ORDER BY key DESC OFFSET $2 FETCH FIRST 10 ROWS ONLY",
+            expected.clone(),
+        );
+        assert_select(
+            "SELECT * FROM kv ORDER BY key DESC LIMIT 10 OFFSET $2 FOR UPDATE",
+            expected.clone(),
+        );
+        assert_select(
+            "SELECT * FROM kv ORDER BY key DESC FOR SHARE LIMIT 10 OFFSET $2",
+            expected,
+        );
+
+        let mut ascending = select(vec![key()], KeyFilter::Like(lit("a%")));
+        ascending.order = Order::KeyAsc;
+        assert_select(
+            "SELECT key FROM kv WHERE key LIKE 'a%' ORDER BY key",
+            ascending.clone(),
+        );
+        assert_select(
+            "SELECT key FROM kv WHERE key LIKE 'a%' ORDER BY key ASC",
+            ascending,
+        );
+
+        let mut first_row = select(vec![value()], KeyFilter::All);
+        first_row.limit = Some(lit("1"));
+        assert_select(
+            "SELECT value FROM kv FETCH NEXT ROW ONLY",
+            first_row.clone(),
+        );
+        assert_select(
+            "SELECT value FROM kv FETCH FIRST 1 ROW ONLY",
+            first_row.clone(),
+        );
+        assert_select(
+            "SELECT value FROM kv LIMIT 1 FOR NO KEY UPDATE",
+            first_row.clone(),
+        );
+        assert_select("SELECT value FROM kv LIMIT 1 FOR KEY SHARE", first_row);
+
+        let mut param_limit = select(vec![value()], KeyFilter::All);
+        param_limit.limit = Some(param(1));
+        assert_select("SELECT value FROM kv LIMIT $1", param_limit);
+
+        let unlimited = select(vec![value()], KeyFilter::All);
+        assert_select("SELECT value FROM kv LIMIT ALL", unlimited.clone());
+        assert_select("SELECT value FROM kv LIMIT NULL OFFSET NULL", unlimited);
+
+        // ORDER BY a bare name sorts by the output column of that name.
+        assert_other("SELECT value AS key FROM kv ORDER BY key");
+        assert_other("SELECT key::bytea FROM kv ORDER BY key");
+        let mut by_key = select(
+            vec![aliased(ColumnExpr::Value(None), "key")],
+            KeyFilter::All,
+        );
+        by_key.order = Order::KeyAsc;
+        assert_select("SELECT value AS key FROM kv ORDER BY kv.key", by_key);
+    }
+
+    #[test]
+    fn select_shapes_for_the_general_path() {
+        for sql in [
+            "SELECT 1",
+            "SELECT version()",
+            "SELECT * FROM pg_catalog.pg_class",
+            "SELECT value FROM kv WHERE value = 'x'",
+            "SELECT * FROM kv JOIN x ON kv.key = x.key",
+            "SELECT * FROM kv LEFT JOIN x USING (key)",
+            "SELECT * FROM kv, other",
+            "SELECT key FROM kv GROUP BY key",
+            "SELECT key FROM kv WHERE key = 'a' AND value = 'b'",
+            "SELECT key FROM kv WHERE key = 'a' OR key = 'b'",
+            "SELECT DISTINCT key FROM kv",
+            "SELECT now() FROM kv",
+            "SELECT FROM kv",
+            "SELECT",
+            "SELECT * FROM kv WHERE key IN (SELECT key FROM other)",
+            "SELECT * FROM kv WHERE key = (SELECT 'a')",
+            "SELECT * FROM kv WHERE key = ANY($1)",
+            "SELECT * FROM kv WHERE key NOT IN ('a')",
+            "SELECT * FROM kv WHERE key ILIKE 'a'",
+            "SELECT * FROM kv WHERE key LIKE 'a' ESCAPE '!'",
+            "SELECT * FROM kv WHERE NOT key = 'a'",
+            "SELECT * FROM kv WHERE key",
+            "SELECT * FROM kv WHERE 'a'",
+            "SELECT * FROM kv WHERE key = \"a\"",
+            "SELECT * FROM kv WHERE key = 'a' || 'b'",
+            "SELECT * FROM kv WHERE key = lower('A')",
+            "SELECT * FROM kv WHERE key = TRUE",
+            "SELECT * FROM kv WHERE key = -7::text",
+            "SELECT * FROM kv WHERE key = $1::text::bytea",
+            "SELECT * FROM kv WHERE key = 'a'::varchar(3)",
+            "SELECT * FROM kv WHERE key = 'a'::char",
+            "SELECT * FROM kv WHERE key = 'a'::unknown_type",
+            "SELECT * FROM kv WHERE key = 'a' 'b'",
+            "SELECT * FROM kv WHERE key = B'0101'",
+            "SELECT * FROM kv WHERE key = 0x1F",
+            "SELECT * FROM kv WHERE key = ('a')",
+            "SELECT * FROM kv WHERE (key, value) = ('a', 'b')",
+            "SELECT * FROM kv ORDER BY value",
+            "SELECT * FROM kv ORDER BY 1",
+            "SELECT * FROM kv ORDER BY key NULLS FIRST",
+            "SELECT * FROM kv ORDER BY key, value",
+            "SELECT * FROM kv LIMIT 1, 2",
+            "SELECT * FROM kv LIMIT 1 LIMIT 2",
+            "SELECT * FROM kv LIMIT 1 FETCH FIRST 1 ROW ONLY",
+            "SELECT * FROM kv FETCH FIRST 1 ROWS WITH TIES",
+            "SELECT * FROM kv FOR UPDATE NOWAIT",
+            "SELECT * FROM kv FOR UPDATE OF kv",
+            "SELECT * FROM kv FOR READ ONLY",
+            "SELECT * FROM kv UNION SELECT * FROM kv",
+            "SELECT * FROM kv WHERE key = 'a' garbage",
+            "SELECT * FROM ONLY kv",
+            "SELECT * FROM kv TABLESAMPLE SYSTEM (10)",
+            "SELECT * FROM other.kv",
+            "SELECT * FROM db.public.kv",
+            "SELECT key FROM (SELECT * FROM kv) s",
+            "SELECT *::text FROM kv",
+            "SELECT key || value FROM kv",
+            "SELECT length(key) FROM kv",
+            "SELECT pg_sleep(1), 2",
+            "SELECT pg_sleep(1) FROM kv",
+            "SELECT pg_sleep(1 + 1)",
+            "SELECT pg_sleep()",
+            "WITH x AS (SELECT 1) SELECT * FROM kv",
+            "(SELECT * FROM kv)",
+            "TABLE kv",
+            "VALUES (1)",
+            "EXPLAIN SELECT * FROM kv",
+        ] {
+            assert_other(sql);
+        }
+        // Deeper parentheses than the fast path bothers with.
+        let deep = format!(
+            "SELECT * FROM kv WHERE {}key = 'a'{}",
+            "(".repeat(65),
+            ")".repeat(65)
+        );
+        assert_other(&deep);
+        let shallow = format!(
+            "SELECT * FROM kv WHERE {}key = 'a'{}",
+            "(".repeat(64),
+            ")".repeat(64)
+        );
+        assert_select(&shallow, select(vec![star()], KeyFilter::Eq(lit("a"))));
+    }
+
+    #[test]
+    fn select_pg_sleep() {
+        assert_eq!(one("SELECT pg_sleep(1.5)"), Statement::Sleep(lit("1.5")));
+        assert_eq!(one("select PG_SLEEP($1)"), Statement::Sleep(param(1)));
+        assert_eq!(one("SELECT pg_sleep('2')"), Statement::Sleep(lit("2")));
+        assert_eq!(one("SELECT pg_sleep(NULL)"), Statement::Sleep(Scalar::Null));
+        assert_eq!(
+            one("SELECT pg_sleep(0.1::int8)"),
+            Statement::Sleep(lit_cast("0.1", SqlType::Integer))
+        );
+    }
+
+    #[test]
+    fn select_syntax_errors() {
+        assert_error_at_end("SELECT * FROM kv WHERE");
+        assert_error_at_end("SELECT * FROM kv WHERE key =");
+        assert_error_at_end("SELECT * FROM kv WHERE key = ");
+        assert_error_at_end("SELECT * FROM kv WHERE 'a' =");
+        assert_error_at_end("SELECT * FROM kv WHERE key IN ('a',");
+        assert_error_at_end("SELECT * FROM kv WHERE key LIKE");
+        assert_error_at_end("SELECT * FROM kv LIMIT");
+        assert_error_at_end("SELECT * FROM kv OFFSET");
+        assert_error_at_end("SELECT * FROM kv ORDER BY");
+        assert_error_at_end("SELECT * FROM kv ORDER BY key LIMIT 1 FOR");
+        assert_error_at_end("SELECT * FROM kv FETCH FIRST 1");
+        assert_error_at_end("SELECT * FROM kv AS");
+        assert_error_at_end("SELECT * FROM kv WHERE key = -");
+        assert_syntax_error("SELECT * FROM kv WHERE key = ;", ";", 30);
+        assert_syntax_error("SELECT key, FROM kv", "FROM", 13);
+        assert_syntax_error("SELECT key AS , value FROM kv", ",", 15);
+        assert_syntax_error("SELECT * FROM kv ORDER key", "key", 24);
+        assert_syntax_error("SELECT * FROM kv WHERE key IN ()", ")", 32);
+        assert_syntax_error("SELECT * FROM kv WHERE key IN 'a'", "'a'", 31);
+        assert_syntax_error("SELECT key:: FROM kv", "FROM", 14);
+        assert_syntax_error("SELECT * FROM kv WHERE key = ORDER BY key", "ORDER", 30);
+        assert_syntax_error("SELECT * FROM kv WHERE key = 'a' LIMIT WHERE", "WHERE", 40);
+        assert_syntax_error("SELECT * FROM kv FETCH 1 ROWS ONLY", "1", 24);
+        assert_syntax_error("SELECT * FROM kv WHERE key = 'a')", ")", 33);
+    }
+
+    #[test]
+    fn syntax_error_positions_count_characters_in_the_whole_string() {
+        // Statement two; 'é' and '€' are one character each.
+        assert_syntax_error("SELECT 'é€'; SELECT key, FROM kv", "FROM", 26);
+        let sql = "SELECT 'é€'; SELECT * FROM kv WHERE";
+        assert_eq!(error(sql).position, Some(36));
+        assert_syntax_error(
+            "SELECT 1;\nSELECT * FROM kv WHERE key = ; SELECT 2",
+            ";",
+            40,
+        );
+        assert_syntax_error("SELECT * FROM kv WHERE key = ; SELECT 2", ";", 30);
+    }
+
+    #[test]
+    fn casts_to_every_listed_type() {
+        for (cast, sql_type) in [
+            ("text", SqlType::Text),
+            ("TEXT", SqlType::Text),
+            ("\"text\"", SqlType::Text),
+            ("varchar", SqlType::Text),
+            ("character varying", SqlType::Text),
+            ("bytea", SqlType::Bytea),
+            ("int", SqlType::Integer),
+            ("integer", SqlType::Integer),
+            ("int2", SqlType::Integer),
+            ("int4", SqlType::Integer),
+            ("int8", SqlType::Integer),
+            ("bigint", SqlType::Integer),
+            ("smallint", SqlType::Integer),
+        ] {
+            let sql = format!("SELECT key::{cast} FROM kv WHERE key = $1::{cast}");
+            assert_select(
+                &sql,
+                select(
+                    vec![col(ColumnExpr::Key(Some(sql_type)))],
+                    KeyFilter::Eq(Scalar::Param {
+                        index: 1,
+                        cast: Some(sql_type),
+                    }),
+                ),
+            );
+            let sql =
+                format!("SELECT CAST(value AS {cast}) FROM kv WHERE key = CAST('k' AS {cast})");
+            assert_select(
+                &sql,
+                select(
+                    vec![col(ColumnExpr::Value(Some(sql_type)))],
+                    KeyFilter::Eq(lit_cast("k", sql_type)),
+                ),
+            );
+        }
+        // NULL stays NULL whatever its cast.
+        assert_select(
+            "SELECT key FROM kv WHERE key = NULL::text",
+            select(vec![key()], KeyFilter::Eq(Scalar::Null)),
+        );
+        assert_select(
+            "SELECT key FROM kv WHERE key = CAST(NULL AS bytea)",
+            select(vec![key()], KeyFilter::Eq(Scalar::Null)),
+        );
+        for cast in [
+            "\"int\"",
+            "char",
+            "character",
+            "name",
+            "numeric",
+            "text[]",
+            "pg_catalog.text",
+        ] {
+            assert_other(&format!("SELECT key FROM kv WHERE key = $1::{cast}"));
+        }
+    }
+
+    #[test]
+    fn statement_text_excludes_semicolon_and_whitespace() {
+        let sql = "SELECT value FROM kv WHERE key = $1;\n\tINSERT INTO kv VALUES ('a', 'b') ;";
+        let parsed = parse(sql).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(
+            &sql[parsed[0].text.clone()],
+            "SELECT value FROM kv WHERE key = $1"
+        );
+        assert_eq!(
+            &sql[parsed[1].text.clone()],
+            "INSERT INTO kv VALUES ('a', 'b')"
+        );
+        assert_eq!(parsed[0].param_count, 1);
+        assert_eq!(parsed[1].param_count, 0);
+        assert_eq!(
+            parsed[1].statement,
+            Statement::Insert(insert(vec![(lit("a"), lit("b"))]))
+        );
+    }
+
+    // ---- INSERT ----
+
+    #[test]
+    fn insert_forms() {
+        assert_eq!(
+            one("INSERT INTO kv VALUES ('a', 'b')"),
+            Statement::Insert(insert(vec![(lit("a"), lit("b"))]))
+        );
+        assert_eq!(
+            one("insert into public.kv (key, value) values ($1, $2)"),
+            Statement::Insert(insert(vec![(param(1), param(2))]))
+        );
+        assert_eq!(
+            one("INSERT INTO kv (\"value\", KEY) VALUES ('v', 'k'), ('v2', 'k2')"),
+            Statement::Insert(insert(vec![(lit("k"), lit("v")), (lit("k2"), lit("v2"))]))
+        );
+        let parsed = parse_one("INSERT INTO kv VALUES ($1, $2), ($3, $4), ($5, NULL)");
+        assert_eq!(parsed.param_count, 5);
+        assert_eq!(
+            parsed.statement,
+            Statement::Insert(insert(vec![
+                (param(1), param(2)),
+                (param(3), param(4)),
+                (param(5), Scalar::Null)
+            ]))
+        );
+        assert_eq!(
+            one("INSERT INTO kv VALUES (1, -2.5)"),
+            Statement::Insert(insert(vec![(lit("1"), lit("-2.5"))]))
+        );
+        assert_eq!(
+            one("INSERT INTO kv VALUES ('k', '\\x00ff'::bytea)"),
+            Statement::Insert(insert(vec![(
+                lit("k"),
+                lit_cast("\\x00ff", SqlType::Bytea)
+            )]))
+        );
+    }
+
+    #[test]
+    fn insert_on_conflict_and_returning() {
+        let mut expected = insert(vec![(lit("a"), lit("b"))]);
+        expected.on_conflict = OnConflict::DoNothing;
+        assert_eq!(
+            one("INSERT INTO kv VALUES ('a', 'b') ON CONFLICT DO NOTHING"),
+            Statement::Insert(expected.clone())
+        );
+        assert_eq!(
+            one("INSERT INTO kv VALUES ('a', 'b') on conflict (key) do nothing"),
+            Statement::Insert(expected.clone())
+        );
+
+        expected.on_conflict = OnConflict::DoUpdate(None);
+        assert_eq!(
+            one("INSERT INTO kv VALUES ('a', 'b') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"),
+            Statement::Insert(expected.clone())
+        );
+        assert_eq!(
+            one("INSERT INTO kv VALUES ('a', 'b') ON CONFLICT (\"key\") DO UPDATE SET \"value\" = excluded.\"value\""),
+            Statement::Insert(expected.clone())
+        );
+
+        expected.on_conflict = OnConflict::DoUpdate(Some(param(1)));
+        assert_eq!(
+            one("INSERT INTO kv VALUES ('a', 'b') ON CONFLICT (key) DO UPDATE SET value = $1"),
+            Statement::Insert(expected.clone())
+        );
+
+        expected.on_conflict = OnConflict::Error;
+        expected.returning = vec![star()];
+        assert_eq!(
+            one("INSERT INTO kv VALUES ('a', 'b') RETURNING *"),
+            Statement::Insert(expected.clone())
+        );
+        expected.returning = vec![
+            key(),
+            aliased(ColumnExpr::Value(Some(SqlType::Bytea)), "v"),
+            col(ColumnExpr::ValueLength { octets: false }),
+        ];
+        assert_eq!(
+            one("INSERT INTO kv AS t VALUES ('a', 'b') RETURNING t.key, value::bytea AS v, length(t.value)"),
+            Statement::Insert(expected.clone())
+        );
+        expected.on_conflict = OnConflict::DoNothing;
+        expected.returning = vec![key()];
+        assert_eq!(
+            one("INSERT INTO kv VALUES ('a', 'b') ON CONFLICT DO NOTHING RETURNING kv.key"),
+            Statement::Insert(expected)
+        );
+    }
+
+    #[test]
+    fn insert_shapes_for_the_general_path() {
+        for sql in [
+            "INSERT INTO kv (key) VALUES ('a')",
+            "INSERT INTO kv VALUES ('a')",
+            "INSERT INTO kv VALUES ('a', 'b', 'c')",
+            "INSERT INTO kv VALUES ('a', 'b'), ('c')",
+            "INSERT INTO kv (key, key) VALUES ('a', 'b')",
+            "INSERT INTO kv (key, other) VALUES ('a', 'b')",
+            "INSERT INTO kv (key, value, other) VALUES ('a', 'b', 'c')",
+            "INSERT INTO kv DEFAULT VALUES",
+            "INSERT INTO kv SELECT 'a', 'b'",
+            "INSERT INTO kv (key, value) SELECT key, value FROM kv",
+            "INSERT INTO kv VALUES (DEFAULT, 'a')",
+            "INSERT INTO kv VALUES (lower('A'), 'b')",
+            "INSERT INTO kv VALUES ('a', 'b' || 'c')",
+            "INSERT INTO other VALUES ('a', 'b')",
+            "INSERT INTO kv VALUES ('a', 'b') ON CONFLICT ON CONSTRAINT kv_pkey DO NOTHING",
+            "INSERT INTO kv VALUES ('a', 'b') ON CONFLICT DO UPDATE SET value = 'c'",
+            "INSERT INTO kv VALUES ('a', 'b') ON CONFLICT (key) WHERE key > 'a' DO NOTHING",
+            "INSERT INTO kv VALUES ('a', 'b') ON CONFLICT (value) DO NOTHING",
+            "INSERT INTO kv VALUES ('a', 'b') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value WHERE kv.value <> 'x'",
+            "INSERT INTO kv VALUES ('a', 'b') ON CONFLICT (key) DO UPDATE SET value = kv.value || 'x'",
+            "INSERT INTO kv VALUES ('a', 'b') ON CONFLICT (key) DO UPDATE SET key = 'x'",
+            "INSERT INTO kv VALUES ('a', 'b') RETURNING count(*)",
+            "INSERT INTO kv VALUES ('a', 'b') RETURNING key || value",
+            "INSERT INTO kv VALUES ('a', 'b') RETURNING t.key",
+            "INSERT INTO kv AS t VALUES ('a', 'b') RETURNING kv.key",
+            "WITH x AS (SELECT 1) INSERT INTO kv VALUES ('a', 'b')",
+        ] {
+            assert_other(sql);
+        }
+    }
+
+    #[test]
+    fn insert_syntax_errors() {
+        assert_error_at_end("INSERT INTO kv");
+        assert_error_at_end("INSERT INTO kv VALUES");
+        assert_error_at_end("INSERT INTO kv VALUES ('a', 'b'),");
+        assert_error_at_end("INSERT INTO kv VALUES ('a', 'b') ON CONFLICT DO");
+        assert_error_at_end(
+            "INSERT INTO kv VALUES ('a', 'b') ON CONFLICT (key) DO UPDATE SET value =",
+        );
+        assert_error_at_end("INSERT INTO kv VALUES ('a', 'b') RETURNING");
+        assert_error_at_end("INSERT INTO kv AS");
+        assert_syntax_error("INSERT INTO kv VALUES ('a',)", ")", 28);
+        assert_syntax_error("INSERT INTO kv foo VALUES ('a', 'b')", "foo", 16);
+        assert_syntax_error("INSERT INTO kv VALUES 'a'", "'a'", 23);
+        assert_syntax_error("INSERT INTO kv () VALUES ('a', 'b')", ")", 17);
+        assert_syntax_error(
+            "INSERT INTO kv VALUES ('a', 'b') ON CONFLICT DO SOMETHING",
+            "SOMETHING",
+            49,
+        );
+        assert_syntax_error(
+            "INSERT INTO kv VALUES ('a', 'b') ON DUPLICATE",
+            "DUPLICATE",
+            37,
+        );
+        assert_syntax_error("INSERT INTO kv VALUES ('a'; 'b')", ";", 27);
+    }
+
+    // ---- UPDATE / DELETE / TRUNCATE ----
+
+    #[test]
+    fn update_forms() {
+        assert_eq!(
+            one("UPDATE kv SET value = '42' WHERE key = '7'"),
+            Statement::Update(Update {
+                value: lit("42"),
+                filter: KeyFilter::Eq(lit("7")),
+                returning: vec![],
+            })
+        );
+        let parsed = parse_one("update KV set VALUE = $1 where key in ($2, $3) returning value");
+        assert_eq!(parsed.param_count, 3);
+        assert_eq!(
+            parsed.statement,
+            Statement::Update(Update {
+                value: param(1),
+                filter: KeyFilter::In(vec![param(2), param(3)]),
+                returning: vec![value()],
+            })
+        );
+        assert_eq!(
+            one("UPDATE public.kv AS t SET value = NULL WHERE t.key LIKE 'a%' RETURNING t.*"),
+            Statement::Update(Update {
+                value: Scalar::Null,
+                filter: KeyFilter::Like(lit("a%")),
+                returning: vec![star()],
+            })
+        );
+        assert_eq!(
+            one("UPDATE kv t SET value = 'x'"),
+            Statement::Update(Update {
+                value: lit("x"),
+                filter: KeyFilter::All,
+                returning: vec![],
+            })
+        );
+    }
+
+    #[test]
+    fn update_shapes_for_the_general_path() {
+        for sql in [
+            "UPDATE kv SET key = 'x'",
+            "UPDATE kv SET value = value || 'x'",
+            "UPDATE kv SET value = 'x', key = 'y'",
+            "UPDATE kv SET (value) = ('x')",
+            "UPDATE kv SET value[1] = 'x'",
+            "UPDATE kv SET value = DEFAULT",
+            "UPDATE kv SET value = 'x' FROM other WHERE other.key = kv.key",
+            "UPDATE kv SET value = 'x' WHERE CURRENT OF c",
+            "UPDATE kv SET value = 'x' WHERE value = 'y'",
+            "UPDATE other SET value = 'x'",
+            "UPDATE ONLY kv SET value = 'x'",
+        ] {
+            assert_other(sql);
+        }
+    }
+
+    #[test]
+    fn update_syntax_errors() {
+        assert_error_at_end("UPDATE kv");
+        assert_error_at_end("UPDATE kv SET");
+        assert_error_at_end("UPDATE kv SET value");
+        assert_error_at_end("UPDATE kv SET value =");
+        assert_error_at_end("UPDATE kv SET value = 'x' WHERE");
+        assert_syntax_error("UPDATE kv SET value 'x'", "'x'", 21);
+        assert_syntax_error("UPDATE kv SET value = WHERE key = 'a'", "WHERE", 23);
+        // `value` is taken as the alias, as PostgreSQL does.
+        assert_syntax_error("UPDATE kv value = 'x'", "=", 17);
+        assert_syntax_error("UPDATE kv SET = 'x'", "=", 15);
+    }
+
+    #[test]
+    fn delete_and_truncate() {
+        assert_eq!(
+            one("DELETE FROM kv WHERE key = $1 RETURNING *"),
+            Statement::Delete(Delete {
+                filter: KeyFilter::Eq(param(1)),
+                returning: vec![star()],
+            })
+        );
+        assert_eq!(
+            one("delete from kv"),
+            Statement::Delete(Delete {
+                filter: KeyFilter::All,
+                returning: vec![],
+            })
+        );
+        assert_eq!(
+            one("DELETE FROM kv AS t WHERE t.key IN ('a', 'b') RETURNING t.key AS k"),
+            Statement::Delete(Delete {
+                filter: KeyFilter::In(vec![lit("a"), lit("b")]),
+                returning: vec![aliased(ColumnExpr::Key(None), "k")],
+            })
+        );
+        assert_other("DELETE FROM kv USING other WHERE other.key = kv.key");
+        assert_other("DELETE FROM other");
+        assert_other("DELETE FROM kv WHERE value = 'x'");
+        assert_other("DELETE kv");
+        assert_error_at_end("DELETE FROM kv WHERE");
+        assert_error_at_end("DELETE FROM kv WHERE key IN (");
+        assert_syntax_error("DELETE FROM kv WHERE key = 'a' RETURNING ,", ",", 42);
+
+        assert_eq!(one("TRUNCATE kv"), Statement::Truncate);
+        assert_eq!(one("truncate table public.kv"), Statement::Truncate);
+        assert_other("TRUNCATE other");
+        assert_other("TRUNCATE kv CASCADE");
+        assert_other("TRUNCATE kv, other");
+        assert_other("TRUNCATE");
+    }
+
+    // ---- transactions ----
+
+    #[test]
+    fn transaction_control() {
+        for sql in [
+            "BEGIN",
+            "begin work",
+            "BEGIN TRANSACTION",
+            "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ WRITE",
+            "BEGIN ISOLATION LEVEL READ COMMITTED NOT DEFERRABLE",
+            "BEGIN ISOLATION LEVEL READ UNCOMMITTED, DEFERRABLE",
+            "START TRANSACTION",
+            "START TRANSACTION READ ONLY, READ WRITE",
+        ] {
+            assert_eq!(one(sql), Statement::Begin { read_only: false }, "{sql}");
+        }
+        for sql in [
+            "BEGIN READ ONLY",
+            "BEGIN WORK ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE",
+            "start transaction read only",
+        ] {
+            assert_eq!(one(sql), Statement::Begin { read_only: true }, "{sql}");
+        }
+        for sql in [
+            "COMMIT",
+            "commit work",
+            "COMMIT TRANSACTION",
+            "END",
+            "END TRANSACTION AND NO CHAIN",
+            "COMMIT AND NO CHAIN",
+        ] {
+            assert_eq!(one(sql), Statement::Commit, "{sql}");
+        }
+        for sql in [
+            "ROLLBACK",
+            "rollback work",
+            "ABORT",
+            "ABORT TRANSACTION",
+            "ROLLBACK AND NO CHAIN",
+        ] {
+            assert_eq!(one(sql), Statement::Rollback, "{sql}");
+        }
+        assert_eq!(one("SAVEPOINT Sp1"), Statement::Savepoint("sp1".to_owned()));
+        assert_eq!(
+            one("SAVEPOINT \"Sp 1\""),
+            Statement::Savepoint("Sp 1".to_owned())
+        );
+        assert_eq!(
+            one("ROLLBACK TO sp"),
+            Statement::RollbackTo("sp".to_owned())
+        );
+        assert_eq!(
+            one("ROLLBACK TO SAVEPOINT sp"),
+            Statement::RollbackTo("sp".to_owned())
+        );
+        assert_eq!(
+            one("rollback work to savepoint \"X\""),
+            Statement::RollbackTo("X".to_owned())
+        );
+        assert_eq!(
+            one("ROLLBACK TRANSACTION TO a"),
+            Statement::RollbackTo("a".to_owned())
+        );
+        assert_eq!(one("RELEASE sp"), Statement::Release("sp".to_owned()));
+        assert_eq!(
+            one("RELEASE SAVEPOINT SP"),
+            Statement::Release("sp".to_owned())
+        );
+        // As in PostgreSQL's grammar, a lone SAVEPOINT word is the name.
+        assert_eq!(
+            one("RELEASE savepoint"),
+            Statement::Release("savepoint".to_owned())
+        );
+
+        assert_other("COMMIT PREPARED 'x'");
+        assert_other("ROLLBACK PREPARED 'x'");
+        assert_other("COMMIT AND CHAIN");
+        assert_other("PREPARE TRANSACTION 'x'");
+
+        assert_syntax_error("BEGIN ISOLATION LEVEL foo", "foo", 23);
+        assert_error_at_end("BEGIN READ");
+    }
+
+    #[test]
+    fn transaction_syntax_errors() {
+        assert_error_at_end("SAVEPOINT");
+        assert_error_at_end("START");
+        assert_error_at_end("BEGIN READ ONLY,");
+        assert_error_at_end("BEGIN ISOLATION LEVEL");
+        assert_error_at_end("ROLLBACK TO");
+        assert_error_at_end("RELEASE");
+        assert_error_at_end("COMMIT AND NO");
+        assert_syntax_error("COMMIT foo", "foo", 8);
+        assert_syntax_error("START foo", "foo", 7);
+        assert_syntax_error("SAVEPOINT 'x'", "'x'", 11);
+        assert_syntax_error("SAVEPOINT select", "select", 11);
+        assert_syntax_error("ABORT TO sp", "TO", 7);
+        assert_syntax_error("BEGIN; COMMIT WORK WORK", "WORK", 20);
+    }
+
+    // ---- SET / SHOW / RESET / DISCARD / CLOSE / UNLISTEN ----
+
+    #[test]
+    fn set_forms() {
+        let cases = [
+            (
+                "SET search_path TO public",
+                set("search_path", Some("public"), false),
+            ),
+            (
+                "set Application_Name = 'MyApp'",
+                set("application_name", Some("MyApp"), false),
+            ),
+            (
+                "SET LOCAL statement_timeout = 5000",
+                set("statement_timeout", Some("5000"), true),
+            ),
+            (
+                "SET SESSION DateStyle = ISO, MDY",
+                set("datestyle", Some("iso, mdy"), false),
+            ),
+            (
+                "SET extra_float_digits = -3",
+                set("extra_float_digits", Some("-3"), false),
+            ),
+            (
+                "SET extra_float_digits = +3",
+                set("extra_float_digits", Some("3"), false),
+            ),
+            ("SET x = 1.5", set("x", Some("1.5"), false)),
+            ("SET work_mem TO DEFAULT", set("work_mem", None, false)),
+            ("SET work_mem = default", set("work_mem", None, false)),
+            (
+                "SET standard_conforming_strings = ON",
+                set("standard_conforming_strings", Some("on"), false),
+            ),
+            (
+                "SET enable_seqscan = off",
+                set("enable_seqscan", Some("off"), false),
+            ),
+            (
+                "SET enable_seqscan TO TRUE",
+                set("enable_seqscan", Some("true"), false),
+            ),
+            (
+                "SET log_error_verbosity = verbose",
+                set("log_error_verbosity", Some("verbose"), false),
+            ),
+            (
+                "SET search_path = \"$user\", public",
+                set("search_path", Some("$user, public"), false),
+            ),
+            (
+                "SET myapp.User_Id = '42'",
+                set("myapp.user_id", Some("42"), false),
+            ),
+            (
+                "SET \"Quoted.Name\" = E'a\\tb'",
+                set("Quoted.Name", Some("a\tb"), false),
+            ),
+            (
+                "SET TIME ZONE 'Europe/Paris'",
+                set("timezone", Some("Europe/Paris"), false),
+            ),
+            ("set time zone UTC", set("timezone", Some("utc"), false)),
+            ("SET TIME ZONE LOCAL", set("timezone", None, false)),
+            ("SET TIME ZONE DEFAULT", set("timezone", None, false)),
+            ("SET TIME ZONE -7", set("timezone", Some("-7"), false)),
+            (
+                "SET LOCAL TIME ZONE 'UTC'",
+                set("timezone", Some("UTC"), true),
+            ),
+            ("SET timezone = 'UTC'", set("timezone", Some("UTC"), false)),
+            (
+                "SET NAMES 'UTF8'",
+                set("client_encoding", Some("UTF8"), false),
+            ),
+            ("SET NAMES", set("client_encoding", None, false)),
+            ("SET NAMES DEFAULT", set("client_encoding", None, false)),
+            ("SET names = 'LATIN1'", set("names", Some("LATIN1"), false)),
+            ("SET local = 1", set("local", Some("1"), false)),
+            ("SET SESSION role = 'x'", set("role", Some("x"), false)),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(one(sql), expected, "{sql}");
+        }
+        for sql in [
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "SET TRANSACTION READ ONLY",
+            "SET ROLE admin",
+            "SET SESSION AUTHORIZATION DEFAULT",
+            "SET CONSTRAINTS ALL DEFERRED",
+            "SET SCHEMA 'public'",
+            "SET XML OPTION DOCUMENT",
+            "SET search_path FROM CURRENT",
+            "SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE",
+        ] {
+            assert_other(sql);
+        }
+    }
+
+    #[test]
+    fn set_syntax_errors() {
+        assert_error_at_end("SET");
+        assert_error_at_end("SET x");
+        assert_error_at_end("SET x =");
+        assert_error_at_end("SET x = 'a',");
+        assert_error_at_end("SET TIME ZONE");
+        assert_error_at_end("SET x = -");
+        assert_syntax_error("SET x = 'a' 'b'", "'b'", 13);
+        assert_syntax_error("SET = 1", "=", 5);
+        assert_syntax_error("SET x = select", "select", 9);
+        assert_syntax_error("SET x = DEFAULT, 1", ",", 16);
+        assert_syntax_error("SET NAMES utf8", "utf8", 11);
+        assert_syntax_error("SET x y", "y", 7);
+    }
+
+    #[test]
+    fn show_reset_discard_close_unlisten() {
+        assert_eq!(
+            one("SHOW search_path"),
+            Statement::Show("search_path".to_owned())
+        );
+        assert_eq!(one("show ALL"), Statement::Show("all".to_owned()));
+        assert_eq!(
+            one("SHOW TIME ZONE"),
+            Statement::Show("timezone".to_owned())
+        );
+        assert_eq!(one("SHOW TimeZone"), Statement::Show("timezone".to_owned()));
+        assert_eq!(
+            one("SHOW \"TimeZone\""),
+            Statement::Show("TimeZone".to_owned())
+        );
+        assert_eq!(
+            one("SHOW TRANSACTION ISOLATION LEVEL"),
+            Statement::Show("transaction_isolation".to_owned())
+        );
+        assert_eq!(
+            one("SHOW SESSION AUTHORIZATION"),
+            Statement::Show("session_authorization".to_owned())
+        );
+        assert_eq!(one("SHOW myapp.x"), Statement::Show("myapp.x".to_owned()));
+        assert_error_at_end("SHOW");
+        assert_syntax_error("SHOW server_version garbage", "garbage", 21);
+
+        assert_eq!(one("RESET ALL"), Statement::Reset(None));
+        assert_eq!(
+            one("reset Search_Path"),
+            Statement::Reset(Some("search_path".to_owned()))
+        );
+        assert_eq!(
+            one("RESET TIME ZONE"),
+            Statement::Reset(Some("timezone".to_owned()))
+        );
+        assert_error_at_end("RESET");
+
+        assert_eq!(one("DISCARD ALL"), Statement::Discard { all: true });
+        for sql in [
+            "DISCARD PLANS",
+            "discard sequences",
+            "DISCARD TEMP",
+            "DISCARD TEMPORARY",
+        ] {
+            assert_eq!(one(sql), Statement::Discard { all: false }, "{sql}");
+        }
+        assert_syntax_error("DISCARD everything", "everything", 9);
+        assert_error_at_end("DISCARD");
+
+        assert_eq!(one("CLOSE ALL"), Statement::CloseCursor(None));
+        assert_eq!(
+            one("close My_Cursor"),
+            Statement::CloseCursor(Some("my_cursor".to_owned()))
+        );
+        assert_error_at_end("CLOSE");
+
+        assert_eq!(one("UNLISTEN *"), Statement::Unlisten);
+        assert_eq!(one("unlisten my_channel"), Statement::Unlisten);
+        assert_error_at_end("UNLISTEN");
+    }
+
+    // ---- COPY ----
+
+    #[test]
+    fn copy_from_stdin() {
+        assert_eq!(
+            one("COPY kv FROM STDIN"),
+            Statement::CopyFrom(copy_options(both_columns(), CopyFormat::Text))
+        );
+        assert_eq!(
+            one("copy public.kv (value, key) from stdin"),
+            Statement::CopyFrom(copy_options(
+                vec![CopyColumn::Value, CopyColumn::Key],
+                CopyFormat::Text
+            ))
+        );
+        assert_eq!(
+            one("COPY kv (key) FROM STDIN"),
+            Statement::CopyFrom(copy_options(vec![CopyColumn::Key], CopyFormat::Text))
+        );
+        let mut csv = copy_options(both_columns(), CopyFormat::Csv);
+        csv.header = true;
+        csv.delimiter = Some(b';');
+        csv.null = Some("NULL".to_owned());
+        csv.quote = Some(b'"');
+        csv.escape = Some(b'\\');
+        assert_eq!(
+            one("COPY kv FROM STDIN WITH (FORMAT csv, HEADER, DELIMITER ';', NULL 'NULL', QUOTE '\"', ESCAPE '\\')"),
+            Statement::CopyFrom(csv.clone())
+        );
+        assert_eq!(
+            one("COPY kv FROM STDIN (format 'csv', header true, delimiter ';', null 'NULL', quote '\"', escape E'\\\\')"),
+            Statement::CopyFrom(csv)
+        );
+        assert_eq!(
+            one("COPY kv FROM STDIN (FORMAT binary)"),
+            Statement::CopyFrom(copy_options(both_columns(), CopyFormat::Binary))
+        );
+        assert_eq!(
+            one("COPY kv FROM STDIN (HEADER off, FORMAT text)"),
+            Statement::CopyFrom(copy_options(both_columns(), CopyFormat::Text))
+        );
+        assert_eq!(
+            one("COPY kv FROM STDIN WITH"),
+            Statement::CopyFrom(copy_options(both_columns(), CopyFormat::Text))
+        );
+    }
+
+    #[test]
+    fn copy_old_option_syntax() {
+        let mut csv = copy_options(both_columns(), CopyFormat::Csv);
+        csv.header = true;
+        csv.delimiter = Some(b'|');
+        csv.null = Some(String::new());
+        assert_eq!(
+            one("COPY kv FROM STDIN WITH CSV HEADER DELIMITER AS '|' NULL AS ''"),
+            Statement::CopyFrom(csv)
+        );
+        let mut comma = copy_options(both_columns(), CopyFormat::Text);
+        comma.delimiter = Some(b',');
+        assert_eq!(
+            one("COPY kv FROM STDIN WITH DELIMITER ','"),
+            Statement::CopyFrom(comma)
+        );
+        assert_eq!(
+            one("COPY kv FROM STDIN BINARY"),
+            Statement::CopyFrom(copy_options(both_columns(), CopyFormat::Binary))
+        );
+        let mut quoted = copy_options(both_columns(), CopyFormat::Csv);
+        quoted.quote = Some(b'\'');
+        quoted.escape = Some(b'"');
+        assert_eq!(
+            one("COPY kv TO STDOUT CSV QUOTE AS '''' ESCAPE '\"'"),
+            Statement::CopyTo(quoted, None)
+        );
+    }
+
+    #[test]
+    fn copy_as_drivers_send_it() {
+        // pgx CopyFrom.
+        assert_eq!(
+            one("copy \"public\".\"kv\" ( \"key\", \"value\" ) from stdin binary;"),
+            Statement::CopyFrom(copy_options(both_columns(), CopyFormat::Binary))
+        );
+        // psql \copy.
+        assert_eq!(
+            one("COPY  kv FROM STDIN"),
+            Statement::CopyFrom(copy_options(both_columns(), CopyFormat::Text))
+        );
+        let mut null_marker = copy_options(both_columns(), CopyFormat::Text);
+        null_marker.null = Some("\\N".to_owned());
+        assert_eq!(
+            one("COPY kv FROM stdin WITH NULL AS '\\N'"),
+            Statement::CopyFrom(null_marker)
+        );
+        let mut tab = copy_options(both_columns(), CopyFormat::Csv);
+        tab.delimiter = Some(b'\t');
+        assert_eq!(
+            one("COPY kv TO STDOUT WITH (FORMAT csv, DELIMITER E'\\t')"),
+            Statement::CopyTo(tab, None)
+        );
+    }
+
+    #[test]
+    fn copy_to_stdout() {
+        assert_eq!(
+            one("COPY kv TO STDOUT"),
+            Statement::CopyTo(copy_options(both_columns(), CopyFormat::Text), None)
+        );
+        assert_eq!(
+            one("COPY kv (value) TO stdout (FORMAT csv)"),
+            Statement::CopyTo(copy_options(vec![CopyColumn::Value], CopyFormat::Csv), None)
+        );
+        let mut inner = select(vec![key()], KeyFilter::Like(lit("a%")));
+        inner.order = Order::KeyAsc;
+        assert_eq!(
+            one("COPY (SELECT key FROM kv WHERE key LIKE 'a%' ORDER BY key) TO STDOUT WITH (FORMAT csv)"),
+            Statement::CopyTo(copy_options(vec![], CopyFormat::Csv), Some(Box::new(inner)))
+        );
+        assert_eq!(
+            one("copy (select * from kv) to stdout"),
+            Statement::CopyTo(
+                copy_options(vec![], CopyFormat::Text),
+                Some(Box::new(select(vec![star()], KeyFilter::All)))
+            )
+        );
+    }
+
+    #[test]
+    fn copy_shapes_for_the_general_path() {
+        for sql in [
+            "COPY kv FROM '/tmp/x'",
+            "COPY kv TO '/tmp/x'",
+            "COPY kv FROM PROGRAM 'cat'",
+            "COPY kv FROM STDOUT",
+            "COPY (SELECT 1) TO STDOUT",
+            "COPY (SELECT * FROM other) TO STDOUT",
+            "COPY (SELECT * FROM kv WHERE value = 'x') TO STDOUT",
+            "COPY (VALUES (1)) TO STDOUT",
+            "COPY (SELECT * FROM kv) TO '/tmp/x'",
+            "COPY other FROM STDIN",
+            "COPY kv (key, key) FROM STDIN",
+            "COPY kv (key, other) FROM STDIN",
+            "COPY kv FROM STDIN (FREEZE)",
+            "COPY kv FROM STDIN (FORMAT csv, FORCE_QUOTE *)",
+            "COPY kv FROM STDIN (FORMAT csv, FORCE_NOT_NULL (key))",
+            "COPY kv FROM STDIN (ENCODING 'UTF8')",
+            "COPY kv FROM STDIN (HEADER match)",
+            "COPY kv FROM STDIN WITH CSV FORCE NOT NULL key",
+            "COPY kv FROM STDIN WHERE key = 'a'",
+            "COPY kv FROM STDIN USING DELIMITERS ','",
+            "COPY BINARY kv FROM STDIN",
+        ] {
+            assert_other(sql);
+        }
+    }
+
+    #[test]
+    fn copy_errors() {
+        assert_error_at_end("COPY kv");
+        assert_error_at_end("COPY kv FROM STDIN (FORMAT");
+        assert_error_at_end("COPY kv FROM STDIN WITH CSV DELIMITER");
+        assert_syntax_error("COPY kv FROM STDIN WITH CSV GARBAGE", "GARBAGE", 29);
+        assert_syntax_error("COPY kv FROM STDIN WITH DELIMITER ;", ";", 35);
+        assert_syntax_error("COPY kv STDIN", "STDIN", 9);
+        assert_syntax_error("COPY kv () FROM STDIN", ")", 10);
+        assert_syntax_error("COPY (SELECT * FROM kv WHERE) TO STDOUT", ")", 29);
+        assert_eq!(
+            error("COPY kv FROM STDIN (FORMAT xml)"),
+            SyntaxError {
+                sqlstate: "22023",
+                message: "COPY format \"xml\" not recognized".to_owned(),
+                position: Some(21),
+            }
+        );
+        assert_eq!(
+            error("COPY kv FROM STDIN (FORMAT csv, format text)"),
+            SyntaxError {
+                sqlstate: "42601",
+                message: "conflicting or redundant options".to_owned(),
+                position: Some(33),
+            }
+        );
+        assert_eq!(
+            error("COPY kv FROM STDIN WITH BINARY CSV"),
+            SyntaxError {
+                sqlstate: "42601",
+                message: "conflicting or redundant options".to_owned(),
+                position: Some(32),
+            }
+        );
+        assert_eq!(
+            error("COPY kv FROM STDIN (Bogus 1)"),
+            SyntaxError {
+                sqlstate: "42601",
+                message: "option \"bogus\" not recognized".to_owned(),
+                position: Some(21),
+            }
+        );
+        assert_eq!(
+            error("COPY kv FROM STDIN (DELIMITER '||')"),
+            SyntaxError {
+                sqlstate: "0A000",
+                message: "COPY delimiter must be a single one-byte character".to_owned(),
+                position: None,
+            }
+        );
+        assert_eq!(
+            error("COPY kv TO STDOUT (FORMAT csv, QUOTE 'é')").message,
+            "COPY quote must be a single one-byte character"
+        );
+        assert_eq!(
+            error("COPY kv FROM STDIN (HEADER maybe)").message,
+            "header requires a Boolean value or \"match\""
+        );
+        assert_eq!(
+            error("COPY kv FROM STDIN (DELIMITER)").message,
+            "delimiter requires a parameter"
+        );
+    }
+
+    // ---- splitting, text ranges, Empty ----
+
+    #[test]
+    fn splits_at_top_level_semicolons_only() {
+        let sql = "  SELECT 1 ;  SELECT ';' ; SELECT $$;$$;SELECT $tag$ $$; $tag$ ; SELECT E'\\';' -- ;\n ; SELECT \";\"; /* ; /* ; */ ; */ BEGIN";
+        let parsed = parse(sql).unwrap();
+        let texts: Vec<&str> = parsed.iter().map(|p| &sql[p.text.clone()]).collect();
+        assert_eq!(
+            texts,
+            [
+                "SELECT 1",
+                "SELECT ';'",
+                "SELECT $$;$$",
+                "SELECT $tag$ $$; $tag$",
+                "SELECT E'\\';' -- ;",
+                "SELECT \";\"",
+                "/* ; /* ; */ ; */ BEGIN",
+            ]
+        );
+        assert_eq!(parsed[6].statement, Statement::Begin { read_only: false });
+        assert!(parsed[..6].iter().all(|p| p.statement == Statement::Other));
+    }
+
+    #[test]
+    fn empty_statements_are_dropped() {
+        let parsed = parse(";;BEGIN;; ;COMMIT;").unwrap();
+        assert_eq!(
+            parsed,
+            vec![
+                Parsed {
+                    statement: Statement::Begin { read_only: false },
+                    text: 2..7,
+                    param_count: 0,
+                },
+                Parsed {
+                    statement: Statement::Commit,
+                    text: 11..17,
+                    param_count: 0,
+                },
+            ]
+        );
+        let parsed = parse("BEGIN; -- done\n").unwrap();
+        assert_eq!(parsed.len(), 1);
+    }
+
+    #[test]
+    fn only_whitespace_and_comments_is_one_empty_statement() {
+        for (sql, text) in [
+            ("", 0..0),
+            ("   \n\t", 5..5),
+            ("-- just a comment", 0..17),
+            (" /* a /* nested */ comment */ ", 1..29),
+            (";", 0..0),
+            (" ; ; ", 1..1),
+        ] {
+            assert_eq!(
+                parse(sql).unwrap(),
+                vec![Parsed {
+                    statement: Statement::Empty,
+                    text,
+                    param_count: 0,
+                }],
+                "{sql:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unbalanced_parentheses_are_syntax_errors() {
+        assert_error_at_end("SELECT (1");
+        assert_syntax_error("SELECT 1)", ")", 9);
+        assert_syntax_error("SELECT (1; SELECT 2)", ";", 10);
+        assert_syntax_error("SELECT ')' )", ")", 12);
+    }
+
+    // ---- parameters ----
+
+    #[test]
+    fn param_count_is_the_highest_index_in_each_statement() {
+        let parsed =
+            parse("SELECT $3 + $1; SELECT '$9', $2; SELECT 1; UPDATE kv SET value = $65535")
+                .unwrap();
+        let counts: Vec<usize> = parsed.iter().map(|p| p.param_count).collect();
+        assert_eq!(counts, [3, 2, 0, 65535]);
+        assert_eq!(
+            one("SELECT key FROM kv WHERE key = $007"),
+            Statement::Select(select(vec![key()], KeyFilter::Eq(param(7))))
+        );
+    }
+
+    #[test]
+    fn parameters_beyond_the_limit_do_not_exist() {
+        assert_eq!(
+            error("SELECT $65536"),
+            SyntaxError {
+                sqlstate: "42P02",
+                message: "there is no parameter $65536".to_owned(),
+                position: Some(8),
+            }
+        );
+        assert_eq!(error("SELECT 1, $0").message, "there is no parameter $0");
+        assert_eq!(
+            error("SELECT $99999999999999999999999").message,
+            "there is no parameter $99999999999999999999999"
+        );
+        // Junk after a parameter is not a parameter.
+        assert_other("SELECT key FROM kv WHERE key = $1abc");
+    }
+
+    // ---- literals and identifiers ----
+
+    #[test]
+    fn string_literal_rules() {
+        let cases = [
+            ("'it''s'", "it's"),
+            ("'back\\slash'", "back\\slash"),
+            ("''", ""),
+            ("E'\\n\\t\\\\\\''", "\n\t\\'"),
+            ("e'it''s \\b\\f\\r\\q'", "it's \u{8}\u{c}\rq"),
+            ("E'\\x41\\101\\x4a\\xg'", "AAJxg"),
+            ("E'\\u00e9\\U0001F600'", "é😀"),
+            ("E'\\uD83D\\uDE00'", "😀"),
+            ("E'\\303\\251'", "é"),
+            ("$$it's $ \\ raw$$", "it's $ \\ raw"),
+            ("$tag$a $$ b$tag$", "a $$ b"),
+            ("$a1$x$a$y$a1$", "x$a$y"),
+            ("'héllo wörld'", "héllo wörld"),
+            ("'con'\n'tinued'", "continued"),
+            ("'a' -- comment with a '\n  'b'\n'c'", "abc"),
+            ("E'x\\n'\n'\\n'", "x\n\n"),
+        ];
+        for (literal, expected) in cases {
+            let sql = format!("UPDATE kv SET value = {literal}");
+            assert_eq!(
+                one(&sql),
+                Statement::Update(Update {
+                    value: lit(expected),
+                    filter: KeyFilter::All,
+                    returning: vec![],
+                }),
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_escapes_and_encodings() {
+        assert_eq!(
+            error("UPDATE kv SET value = E'\\xff'"),
+            SyntaxError {
+                sqlstate: "22021",
+                message: "invalid byte sequence for encoding \"UTF8\": 0xff".to_owned(),
+                position: None,
+            }
+        );
+        assert_eq!(
+            error("UPDATE kv SET value = E'a\\0'").message,
+            "invalid byte sequence for encoding \"UTF8\": 0x00"
+        );
+        assert_eq!(
+            error("UPDATE kv SET value = E'\\u12'"),
+            SyntaxError {
+                sqlstate: "22025",
+                message: "invalid Unicode escape".to_owned(),
+                position: Some(25),
+            }
+        );
+        assert_eq!(
+            error("UPDATE kv SET value = E'\\uD83Dx'").message,
+            "invalid Unicode surrogate pair"
+        );
+        assert_eq!(
+            error("UPDATE kv SET value = E'\\U00110000'").message,
+            "invalid Unicode escape value"
+        );
+    }
+
+    #[test]
+    fn unterminated_tokens_are_errors() {
+        let cases = [
+            (
+                "SELECT 'abc",
+                "unterminated quoted string at or near \"'abc\"",
+                8,
+            ),
+            (
+                "SELECT E'abc\\'",
+                "unterminated quoted string at or near \"E'abc\\'\"",
+                8,
+            ),
+            (
+                "SELECT 1 /* a /* b */",
+                "unterminated /* comment at or near \"/* a /* b */\"",
+                10,
+            ),
+            (
+                "SELECT \"abc",
+                "unterminated quoted identifier at or near \"\"abc\"",
+                8,
+            ),
+            (
+                "SELECT $x$abc$$",
+                "unterminated dollar-quoted string at or near \"$x$abc$$\"",
+                8,
+            ),
+            (
+                "SELECT 'é', 'abc",
+                "unterminated quoted string at or near \"'abc\"",
+                13,
+            ),
+        ];
+        for (sql, message, position) in cases {
+            assert_eq!(
+                error(sql),
+                SyntaxError {
+                    sqlstate: "42601",
+                    message: message.to_owned(),
+                    position: Some(position),
+                },
+                "{sql}"
+            );
+        }
+        assert_eq!(
+            error("SELECT \"\" FROM kv").message,
+            "zero-length delimited identifier at or near \"\"\"\""
+        );
+    }
+
+    #[test]
+    fn identifiers() {
+        // `""` inside a quoted identifier; `$` inside an unquoted one.
+        assert_eq!(
+            one("SAVEPOINT \"a\"\"b\""),
+            Statement::Savepoint("a\"b".to_owned())
+        );
+        assert_eq!(
+            one("SAVEPOINT a$$b"),
+            Statement::Savepoint("a$$b".to_owned())
+        );
+        assert_eq!(one("SAVEPOINT ÉtÉ"), Statement::Savepoint("ÉtÉ".to_owned()));
+        // Truncated to 63 bytes, on a character boundary.
+        let long = "x".repeat(62) + "éé";
+        assert_eq!(
+            one(&format!("SAVEPOINT \"{long}\"")),
+            Statement::Savepoint("x".repeat(62))
+        );
+        assert_eq!(
+            one(&format!("SAVEPOINT {}", "A".repeat(70))),
+            Statement::Savepoint("a".repeat(63))
+        );
+    }
+
+    #[test]
+    fn operators_split_like_postgresql() {
+        assert_eq!(
+            one("DELETE FROM kv WHERE key=-1"),
+            Statement::Delete(Delete {
+                filter: KeyFilter::Eq(lit("-1")),
+                returning: vec![],
+            })
+        );
+        // `=--` starts a comment; `<>` and `@-` are operators of their own.
+        assert_eq!(
+            one("DELETE FROM kv WHERE key='a'--x\n"),
+            Statement::Delete(Delete {
+                filter: KeyFilter::Eq(lit("a")),
+                returning: vec![],
+            })
+        );
+        assert_other("DELETE FROM kv WHERE key <> 'a'");
+        assert_other("DELETE FROM kv WHERE key =@- 'a'");
+    }
+
+    // ---- limits ----
+
+    #[test]
+    fn values_and_in_lists_are_capped() {
+        let rows = vec!["('k', 'v')"; MAX_LIST_ITEMS].join(",");
+        let Statement::Insert(insert) = one(&format!("INSERT INTO kv VALUES {rows}")) else {
+            panic!("not an insert");
+        };
+        assert_eq!(insert.rows.len(), MAX_LIST_ITEMS);
+
+        let too_many = format!("INSERT INTO kv VALUES {rows},('k', 'v')");
+        let error = error(&too_many);
+        assert_eq!(error.sqlstate, "54000");
+        assert_eq!(
+            error.message,
+            "VALUES lists can have at most 100000 entries"
+        );
+        assert_eq!(error.position, Some(too_many.len() - 9));
+
+        let items = vec!["'k'"; MAX_LIST_ITEMS + 1].join(",");
+        let error = super::parse(&format!("SELECT * FROM kv WHERE key IN ({items})")).unwrap_err();
+        assert_eq!(error.sqlstate, "54000");
+        assert_eq!(error.message, "IN lists can have at most 100000 entries");
+    }
+
+    /// `cargo test --release -- --ignored --nocapture parse_speed`
+    #[test]
+    #[ignore]
+    fn parse_speed() {
+        use std::hint::black_box;
+        use std::time::Instant;
+        for sql in [
+            "SELECT value FROM kv WHERE key = $1",
+            "UPDATE kv SET value = '42' WHERE key = '7'",
+            "INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            "BEGIN",
+            "SELECT 1",
+        ] {
+            let iterations = 2_000_000;
+            for _ in 0..10_000 {
+                black_box(parse(black_box(sql)).unwrap());
+            }
+            let start = Instant::now();
+            for _ in 0..iterations {
+                black_box(parse(black_box(sql)).unwrap());
+            }
+            let nanos = start.elapsed().as_nanos() as f64 / iterations as f64;
+            println!("{nanos:7.1} ns  {sql}");
+        }
     }
 }

@@ -1,0 +1,100 @@
+-- Transaction blocks: COMMIT, ROLLBACK, an error aborting the block (25P02 until its
+-- end; COMMIT of an aborted block answers ROLLBACK), savepoints, the warnings for
+-- BEGIN/COMMIT/ROLLBACK in the wrong state, and multi-statement query strings
+-- (psql's \; sends the statements around it as ONE Query message).
+\set VERBOSITY verbose
+BEGIN;
+INSERT INTO kv VALUES ('t1', 'committed');
+SELECT value FROM kv WHERE key = 't1';
+COMMIT;
+SELECT value FROM kv WHERE key = 't1';
+BEGIN;
+INSERT INTO kv VALUES ('t2', 'rolled back');
+UPDATE kv SET value = 'changed' WHERE key = 't1';
+SELECT * FROM kv ORDER BY key;
+ROLLBACK;
+SELECT * FROM kv ORDER BY key;
+START TRANSACTION;
+DELETE FROM kv WHERE key = 't1';
+SELECT count(*) FROM kv;
+END;
+SELECT count(*) FROM kv;
+-- An error inside a block.
+INSERT INTO kv VALUES ('a', '1');
+BEGIN;
+INSERT INTO kv VALUES ('b', '2');
+INSERT INTO kv VALUES ('a', 'dup');
+SELECT 1;
+SELECT * FROM kv ORDER BY key;
+INSERT INTO kv VALUES ('c', '3');
+COMMIT;
+SELECT * FROM kv ORDER BY key;
+BEGIN;
+SELECT * FROM nope;
+SELECT value FROM kv WHERE key = 'a';
+ROLLBACK;
+SELECT value FROM kv WHERE key = 'a';
+-- Savepoints.
+BEGIN;
+INSERT INTO kv VALUES ('s1', '1');
+SAVEPOINT one;
+INSERT INTO kv VALUES ('s2', '2');
+SAVEPOINT two;
+INSERT INTO kv VALUES ('s3', '3');
+ROLLBACK TO SAVEPOINT two;
+SELECT * FROM kv WHERE key LIKE 's%' ORDER BY key;
+ROLLBACK TO one;
+SELECT * FROM kv WHERE key LIKE 's%' ORDER BY key;
+INSERT INTO kv VALUES ('s4', '4');
+SAVEPOINT three;
+INSERT INTO kv VALUES ('a', 'dup');
+SELECT 1;
+ROLLBACK TO SAVEPOINT three;
+SELECT * FROM kv WHERE key LIKE 's%' ORDER BY key;
+RELEASE SAVEPOINT three;
+SAVEPOINT four;
+UPDATE kv SET value = 'four' WHERE key = 's4';
+RELEASE four;
+ROLLBACK TO SAVEPOINT four;
+SELECT 1;
+ROLLBACK;
+SELECT * FROM kv WHERE key LIKE 's%' ORDER BY key;
+BEGIN;
+INSERT INTO kv VALUES ('s5', '5');
+SAVEPOINT a;
+SAVEPOINT a;
+INSERT INTO kv VALUES ('s6', '6');
+ROLLBACK TO a;
+RELEASE a;
+ROLLBACK TO a;
+COMMIT;
+SELECT * FROM kv WHERE key LIKE 's%' ORDER BY key;
+-- Wrong states.
+SAVEPOINT outside;
+ROLLBACK TO SAVEPOINT outside;
+RELEASE SAVEPOINT outside;
+COMMIT;
+ROLLBACK;
+BEGIN;
+BEGIN;
+ROLLBACK TO SAVEPOINT nope;
+ROLLBACK;
+BEGIN READ ONLY;
+SELECT count(*) FROM kv;
+INSERT INTO kv VALUES ('ro', '1');
+ROLLBACK;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+INSERT INTO kv VALUES ('iso', '1');
+COMMIT;
+SELECT value FROM kv WHERE key = 'iso';
+-- Multi-statement query strings: one implicit transaction unless it has BEGIN.
+INSERT INTO kv VALUES ('m1', '1') \; INSERT INTO kv VALUES ('m2', '2');
+SELECT * FROM kv WHERE key LIKE 'm%' ORDER BY key;
+INSERT INTO kv VALUES ('m3', '3') \; INSERT INTO kv VALUES ('m1', 'dup') \; INSERT INTO kv VALUES ('m4', '4');
+SELECT * FROM kv WHERE key LIKE 'm%' ORDER BY key;
+SELECT 1 \; SELECT 2 \; SELECT count(*) FROM kv;
+BEGIN \; INSERT INTO kv VALUES ('m5', '5') \; COMMIT \; SELECT value FROM kv WHERE key = 'm5';
+BEGIN \; INSERT INTO kv VALUES ('m6', '6');
+SELECT value FROM kv WHERE key = 'm6';
+ROLLBACK;
+SELECT count(*) FROM kv WHERE key = 'm6';

@@ -1,0 +1,62 @@
+-- SET / SHOW / RESET and current_setting: application_name (psql sets it to "psql"
+-- at startup), DateStyle, TimeZone, extra_float_digits; SET LOCAL; a SET undone by
+-- ROLLBACK. (The server's default TimeZone is not shown: it is configuration.)
+\set VERBOSITY verbose
+SHOW application_name;
+SET application_name = 'e2e-app';
+SHOW application_name;
+SELECT current_setting('application_name');
+SET application_name TO 'with space';
+SHOW application_name;
+RESET application_name;
+SHOW application_name;
+SHOW DateStyle;
+SET DateStyle = 'ISO, DMY';
+SHOW DateStyle;
+SHOW datestyle;
+RESET DateStyle;
+SHOW DateStyle;
+SET TimeZone = 'UTC';
+SHOW TimeZone;
+SET TIME ZONE 'Europe/Paris';
+SHOW TimeZone;
+SET timezone TO 'America/New_York';
+SELECT current_setting('TimeZone');
+SET TimeZone = 'UTC';
+SHOW extra_float_digits;
+SET extra_float_digits = 3;
+SHOW extra_float_digits;
+SET extra_float_digits TO 2;
+SELECT current_setting('extra_float_digits');
+SET extra_float_digits = DEFAULT;
+SHOW extra_float_digits;
+SHOW client_encoding;
+SHOW standard_conforming_strings;
+SHOW integer_datetimes;
+SHOW server_encoding;
+SHOW search_path;
+SET search_path = public;
+SHOW search_path;
+SHOW nope_parameter;
+SELECT current_setting('nope_parameter');
+SET extra_float_digits = 'abc';
+-- Transactions and settings.
+BEGIN;
+SET LOCAL application_name = 'local';
+SHOW application_name;
+COMMIT;
+SHOW application_name;
+BEGIN;
+SET application_name = 'rolled-back';
+SHOW application_name;
+ROLLBACK;
+SHOW application_name;
+BEGIN;
+SET application_name = 'kept';
+COMMIT;
+SHOW application_name;
+RESET ALL;
+SHOW application_name;
+SHOW extra_float_digits;
+SELECT 1;
+SELECT 1 AS one, 'two' AS two;
