@@ -521,10 +521,11 @@ mod tests {
         let mut out = Vec::new();
         let error = PgError::new(sqlstate::UNIQUE_VIOLATION, "dup")
             .with_detail("Key (key)=(a) already exists.")
-            .with_position(3);
+            .with_position(3)
+            .on_kv(None, Some("kv_pkey"));
         Writer { out: &mut out }.error(&error);
-        let expected: &[u8] =
-            b"E\0\0\0\x43SERROR\0VERROR\0C23505\0Mdup\0DKey (key)=(a) already exists.\0P3\0\0";
+        let expected: &[u8] = b"E\0\0\0\x56SERROR\0VERROR\0C23505\0Mdup\0DKey (key)=(a) already exists.\0P3\0spublic\0tkv\0nkv_pkey\0\0";
         assert_eq!(out, expected);
+        assert_eq!(out.len(), 0x56 + 1);
     }
 }

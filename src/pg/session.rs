@@ -87,7 +87,6 @@ enum PortalState {
     /// A general-path result, sent in pieces.
     Materialized {
         rows: std::collections::VecDeque<Vec<Option<String>>>,
-        sent: u64,
         tag: String,
     },
     Done(String),
@@ -107,6 +106,8 @@ struct Parked {
     /// park came from Execute).
     rest: Option<Vec<sql::Parsed>>,
     query: Rc<str>,
+    /// The Query had several statements (implicit transaction).
+    multi: bool,
 }
 
 /// A COPY FROM STDIN in progress.
@@ -137,6 +138,8 @@ pub struct PgSession {
     parked: Option<Parked>,
     /// A CancelRequest this connection carried, for the worker to route.
     pub cancel_request: Option<(i32, i32)>,
+    /// Reported parameters as the client last heard them.
+    reported: Vec<(&'static str, String)>,
 }
 
 /// Everything a message needs from the worker.
@@ -170,6 +173,7 @@ impl PgSession {
             copy_in: None,
             parked: None,
             cancel_request: None,
+            reported: Vec::new(),
         }
     }
 
@@ -417,8 +421,9 @@ impl PgSession {
     fn login(&mut self, ctx: &mut Ctx<'_>) -> Next {
         let mut writer = Writer { out: ctx.out };
         writer.auth_ok();
-        for (name, value) in self.params.reported() {
-            writer.parameter_status(name, &value);
+        self.reported = self.params.reported();
+        for (name, value) in &self.reported {
+            writer.parameter_status(name, value);
         }
         writer.backend_key_data(self.pid, self.secret);
         writer.ready_for_query(TxnStatus::Idle);
@@ -523,7 +528,7 @@ impl PgSession {
             // Portals live until the end of their transaction.
             self.portals.clear();
         }
-        Writer { out: ctx.out }.ready_for_query(self.status());
+        self.ready(ctx);
     }
 
     // ---- simple query ----
@@ -534,7 +539,7 @@ impl PgSession {
             Ok(query) => query,
             Err(error) => {
                 Writer { out: ctx.out }.error(&error);
-                Writer { out: ctx.out }.ready_for_query(self.status());
+                self.ready(ctx);
                 return Next::Continue;
             }
         };
@@ -546,21 +551,12 @@ impl PgSession {
                 let error = syntax_error(error);
                 Writer { out: ctx.out }.error(&error);
                 self.fail_transaction();
-                Writer { out: ctx.out }.ready_for_query(self.status());
+                self.ready(ctx);
                 return Next::Continue;
             }
         };
-        if statements.len() > 1 && matches!(self.txn, TxnState::Idle) {
-            match PgTxn::begin(ctx.worker, false, &self.params) {
-                Ok(txn) => self.txn = TxnState::Implicit(txn),
-                Err(error) => {
-                    Writer { out: ctx.out }.error(&error);
-                    Writer { out: ctx.out }.ready_for_query(self.status());
-                    return Next::Continue;
-                }
-            }
-        }
-        self.run_simple(Rc::from(query), statements, ctx)
+        let multi = statements.len() > 1;
+        self.run_simple(Rc::from(query), statements, multi, ctx)
     }
 
     /// Runs a simple Query's statements from the front of `statements`.
@@ -568,17 +564,30 @@ impl PgSession {
         &mut self,
         query: Rc<str>,
         statements: Vec<sql::Parsed>,
+        multi: bool,
         ctx: &mut Ctx<'_>,
     ) -> Next {
         let mut statements = statements.into_iter();
         while let Some(parsed) = statements.next() {
             let text = &query[parsed.text.clone()];
-            let result = self.run_one_simple(text, parsed.statement, ctx);
+            // Statements of a multi-statement Query outside a block share
+            // an implicit transaction (a new one after a COMMIT).
+            let mut result = Ok(());
+            if multi && matches!(self.txn, TxnState::Idle) {
+                match PgTxn::begin(ctx.worker, false, &self.params) {
+                    Ok(txn) => self.txn = TxnState::Implicit(txn),
+                    Err(error) => result = Err(error),
+                }
+            }
+            if result.is_ok() {
+                result = self.run_one_simple(text, parsed.statement, ctx);
+            }
             match result {
                 Ok(()) if self.parked.is_some() => {
                     let parked = self.parked.as_mut().expect("parked");
                     parked.rest = Some(statements.collect());
                     parked.query = query;
+                    parked.multi = multi;
                     return Next::Parked(parked.until);
                 }
                 Ok(()) if self.copy_in.is_some() => return Next::Continue,
@@ -601,7 +610,7 @@ impl PgSession {
                 Writer { out: ctx.out }.error(&error);
             }
         }
-        Writer { out: ctx.out }.ready_for_query(self.status());
+        self.ready(ctx);
     }
 
     fn run_one_simple(
@@ -631,6 +640,7 @@ impl PgSession {
             writer.command_complete(&result.command_tag);
             return Ok(());
         }
+        self.check_not_failed_for(Some(&statement))?;
         let prepared = prepare(text, statement, &[], self)?;
         if let Some(fields) = &prepared.fields {
             if !matches!(prepared.statement, Statement::CopyTo(..)) {
@@ -664,7 +674,8 @@ impl PgSession {
                 format!("prepared statement \"{name}\" already exists"),
             ));
         }
-        if !name.is_empty() && self.statements.len() >= ctx.limits.max_prepared_statements {
+        let named = self.statements.len() - self.statements.contains_key("") as usize;
+        if !name.is_empty() && named >= ctx.limits.max_prepared_statements {
             return Err(PgError::new(
                 sqlstate::PROGRAM_LIMIT_EXCEEDED,
                 format!(
@@ -912,8 +923,8 @@ impl PgSession {
                 let fetched = source_fetch(&mut source, self, ctx, &formats, max_rows);
                 return self.send_rows(portal, fetched, source, ctx);
             }
-            PortalState::Materialized { rows, sent, tag } => {
-                return self.send_materialized(portal, rows, sent, tag, &formats, max_rows, ctx);
+            PortalState::Materialized { rows, tag } => {
+                return self.send_materialized(portal, rows, tag, &formats, max_rows, ctx);
             }
             PortalState::NotRun => {}
         }
@@ -980,7 +991,7 @@ impl PgSession {
                 let failed = restored.is_err();
                 match restored {
                     Ok(params) => {
-                        self.set_params(params, ctx);
+                        self.set_params(params);
                         self.txn = TxnState::Block(txn);
                     }
                     Err(_) => self.txn = TxnState::Failed(txn),
@@ -1015,7 +1026,7 @@ impl PgSession {
                 } else {
                     let mut params = self.params.clone();
                     params.set(name, value.as_deref(), *local, false)?;
-                    self.set_params(params, ctx);
+                    self.set_params(params);
                 }
                 Writer { out: ctx.out }.command_complete("SET");
                 Ok(())
@@ -1023,7 +1034,7 @@ impl PgSession {
             Statement::Reset(name) => {
                 let mut params = self.params.clone();
                 params.reset(name.as_deref())?;
-                self.set_params(params, ctx);
+                self.set_params(params);
                 Writer { out: ctx.out }.command_complete("RESET");
                 Ok(())
             }
@@ -1032,7 +1043,6 @@ impl PgSession {
                 self.send_materialized(
                     portal,
                     result.rows.into(),
-                    0,
                     result.command_tag,
                     &formats,
                     max_rows,
@@ -1052,7 +1062,7 @@ impl PgSession {
                 }
                 let mut params = self.params.clone();
                 params.reset(None)?;
-                self.set_params(params, ctx);
+                self.set_params(params);
                 self.statements.clear();
                 self.portals.clear();
                 Writer { out: ctx.out }.command_complete("DISCARD ALL");
@@ -1076,6 +1086,7 @@ impl PgSession {
                     until: Instant::now() + Duration::from_secs_f64(seconds).min(MAX_SLEEP),
                     rest: None,
                     query: Rc::from(""),
+                    multi: false,
                 });
                 portal.state = PortalState::Done("SELECT 1".into());
                 Ok(())
@@ -1121,7 +1132,7 @@ impl PgSession {
         ctx: &mut Ctx<'_>,
     ) -> Result<(), PgError> {
         if fetched? {
-            let tag = format!("SELECT {}", source.sent);
+            let tag = format!("SELECT {}", source.sent_last_fetch);
             Writer { out: ctx.out }.command_complete(&tag);
             portal.state = PortalState::Done(tag);
         } else {
@@ -1131,12 +1142,10 @@ impl PgSession {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn send_materialized(
         &mut self,
         portal: &mut Portal,
         mut rows: std::collections::VecDeque<Vec<Option<String>>>,
-        mut sent: u64,
         tag: String,
         formats: &[Format],
         max_rows: u64,
@@ -1159,11 +1168,10 @@ impl PgSession {
             }
             writer.end_row(at);
             now += 1;
-            sent += 1;
         }
         if rows.is_empty() {
             let tag = if tag.starts_with("SELECT") {
-                format!("SELECT {sent}")
+                format!("SELECT {now}")
             } else {
                 tag
             };
@@ -1171,7 +1179,7 @@ impl PgSession {
             portal.state = PortalState::Done(tag);
         } else {
             writer.portal_suspended();
-            portal.state = PortalState::Materialized { rows, sent, tag };
+            portal.state = PortalState::Materialized { rows, tag };
         }
         Ok(())
     }
@@ -1276,14 +1284,14 @@ impl PgSession {
                 self.params.end_transaction();
                 self.end_block_portals();
                 if let Err(error) = txn.commit() {
-                    self.set_params(params_at_begin, ctx);
+                    self.set_params(params_at_begin);
                     return Err(error);
                 }
                 Writer { out: ctx.out }.command_complete("COMMIT");
             }
             TxnState::Failed(txn) => {
                 // COMMIT of a failed block rolls back, as PostgreSQL does.
-                self.set_params(txn.params_at_begin.clone(), ctx);
+                self.set_params(txn.params_at_begin.clone());
                 self.end_block_portals();
                 Writer { out: ctx.out }.command_complete("ROLLBACK");
             }
@@ -1298,7 +1306,7 @@ impl PgSession {
     fn rollback(&mut self, ctx: &mut Ctx<'_>) -> Result<(), PgError> {
         match std::mem::replace(&mut self.txn, TxnState::Idle) {
             TxnState::Block(txn) | TxnState::Failed(txn) | TxnState::Implicit(txn) => {
-                self.set_params(txn.params_at_begin.clone(), ctx);
+                self.set_params(txn.params_at_begin.clone());
                 self.end_block_portals();
             }
             TxnState::Idle => warn_no_transaction(ctx),
@@ -1313,18 +1321,26 @@ impl PgSession {
 
     /// Replaces the parameters, sending ParameterStatus for reported ones
     /// that changed.
-    fn set_params(&mut self, mut params: Params, ctx: &mut Ctx<'_>) {
+    fn set_params(&mut self, mut params: Params) {
         if !matches!(self.txn, TxnState::Block(_) | TxnState::Failed(_)) {
             params.end_transaction();
         }
-        let before = self.params.reported();
         self.params = params;
+    }
+
+    /// ReadyForQuery, preceded by ParameterStatus for each reported
+    /// parameter whose value differs from what the client last heard (as
+    /// PostgreSQL: once per change, at the end of the query).
+    fn ready(&mut self, ctx: &mut Ctx<'_>) {
         let mut writer = Writer { out: ctx.out };
-        for ((name, old), (_, new)) in before.iter().zip(self.params.reported()) {
-            if *old != new {
-                writer.parameter_status(name, &new);
+        let now = self.params.reported();
+        for ((name, new), (_, old)) in now.iter().zip(&self.reported) {
+            if new != old {
+                writer.parameter_status(name, new);
             }
         }
+        self.reported = now;
+        writer.ready_for_query(self.status());
     }
 
     fn run_general(
@@ -1402,7 +1418,7 @@ impl PgSession {
         });
         result?;
         writer.copy_done();
-        writer.command_complete(&format!("COPY {}", source.sent));
+        writer.command_complete(&format!("COPY {}", source.sent_last_fetch));
         Ok(())
     }
 
@@ -1446,7 +1462,7 @@ impl PgSession {
                     Err(error) => Writer { out: ctx.out }.error(&error),
                 }
                 if simple {
-                    Writer { out: ctx.out }.ready_for_query(self.status());
+                    self.ready(ctx);
                 }
                 Next::Continue
             }
@@ -1455,7 +1471,7 @@ impl PgSession {
                 Writer { out: ctx.out }.error(&error);
                 self.fail_transaction();
                 if simple {
-                    Writer { out: ctx.out }.ready_for_query(self.status());
+                    self.ready(ctx);
                 } else {
                     self.skip_until_sync = true;
                 }
@@ -1494,7 +1510,7 @@ impl PgSession {
         writer.end_row(at);
         writer.command_complete("SELECT 1");
         if let Some(rest) = parked.rest {
-            let _ = self.run_simple(parked.query, rest, ctx);
+            let _ = self.run_simple(parked.query, rest, parked.multi, ctx);
         }
     }
 

@@ -398,7 +398,7 @@ fn joins_subqueries_and_sets() {
         ("SELECT relname FROM pg_class c WHERE EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = c.oid)", &[&[Some("kv_pkey")]]),
         ("SELECT x, s FROM (VALUES (2)) v(x), generate_series(1, x) s ORDER BY s DESC", &[&[Some("2"), Some("2")], &[Some("2"), Some("1")]]),
         ("SELECT nspname, n.oid FROM (SELECT 'public'::name AS nspname) x JOIN pg_namespace n USING (nspname)", &[&[Some("public"), Some("2200")]]),
-        ("SELECT count(*) FROM pg_class NATURAL JOIN pg_class c2 WHERE c2.relname LIKE 'kv%'", &[&[Some("2")]]),
+        ("SELECT * FROM (SELECT 1 AS a, 2 AS b) x NATURAL JOIN (SELECT 1 AS a, 3 AS c) y", &[&[Some("1"), Some("2"), Some("3")]]),
     ];
     for (sql, rows) in cases {
         let result = run(sql);
@@ -1333,14 +1333,15 @@ fn tmp_stack_probe() {
     let Ok(name) = std::env::var("PROBE_CASE") else { return };
     let kb: usize = std::env::var("PROBE_KB").unwrap().parse().unwrap();
     let sql = match name.as_str() {
-        "paren60" => format!("SELECT {}1{}", "(".repeat(60), ")".repeat(60)),
-        "paren70" => format!("SELECT {}1{}", "(".repeat(70), ")".repeat(70)),
-        "paren99" => format!("SELECT {}1{}", "(".repeat(99), ")".repeat(99)),
-        "sub70" => format!("SELECT {}1{}", "(SELECT ".repeat(70), ")".repeat(70)),
-        "sub40" => format!("SELECT {}1{}", "(SELECT ".repeat(40), ")".repeat(40)),
-        "chain100" => format!("SELECT 1{}", " + 1".repeat(100)),
+        "paren62" => format!("SELECT {}1{}", "(".repeat(62), ")".repeat(62)),
+        "sub10" => format!("SELECT {}1{}", "(SELECT ".repeat(9), ")".repeat(9)),
+        "not32" => format!("SELECT {}true", "NOT ".repeat(32)),
+        "case60" => format!("SELECT {}1{}", "CASE WHEN true THEN ".repeat(60), " END".repeat(60)),
+        "case30" => format!("SELECT {}1{}", "CASE WHEN true THEN ".repeat(30), " END".repeat(30)),
         "chain4900" => format!("SELECT 1{}", " + 1".repeat(4_900)),
-        "and500" => format!("SELECT 1 WHERE true{}", " AND 1 = 1".repeat(500)),
+        "in5000" => format!("SELECT 1 WHERE 1 IN ({})", vec!["1"; 4_900].join(", ")),
+        "subparen" => format!("SELECT {}1{}", "(SELECT (((((".repeat(9), ")))))".repeat(9)),
+        "psql" => TOOLS[7].sql.to_string(),
         _ => unreachable!(),
     };
     let h = std::thread::Builder::new().stack_size(kb * 1024).spawn(move || { let r = run(&sql); eprintln!("RESULT {:?}", r.map(|x| x.rows.len()).map_err(|e| e.code)); }).unwrap();

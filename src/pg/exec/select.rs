@@ -25,8 +25,9 @@ pub struct RowSource {
     /// Rows still to skip (OFFSET) and still to send (LIMIT).
     skip: u64,
     remaining: Option<u64>,
-    /// Rows sent so far (the SELECT n tag).
-    pub sent: u64,
+    /// Rows sent by the latest fetch (the SELECT n tag: PostgreSQL counts
+    /// one Execute's rows).
+    pub sent_last_fetch: u64,
 }
 
 enum Keys {
@@ -116,7 +117,7 @@ impl RowSource {
             keys,
             skip: offset as u64,
             remaining: limit.map(|n| n as u64),
-            sent: 0,
+            sent_last_fetch: 0,
         })
     }
 
@@ -154,6 +155,7 @@ impl RowSource {
         on_row: &mut dyn FnMut(Row<'_>),
     ) -> Result<bool, PgError> {
         let mut sent_now = 0u64;
+        self.sent_last_fetch = 0;
         loop {
             if self.remaining == Some(0) {
                 return Ok(true);
@@ -190,7 +192,7 @@ impl RowSource {
             };
             if sent {
                 sent_now += 1;
-                self.sent += 1;
+                self.sent_last_fetch += 1;
                 if let Some(remaining) = &mut self.remaining {
                     *remaining -= 1;
                 }
