@@ -264,6 +264,7 @@ fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr) -> Result<(), PgError>) -> 
         Expr::Compare { left, right, .. }
         | Expr::Arith { left, right, .. }
         | Expr::Concat { left, right, .. }
+        | Expr::ArrayCat { left, right, .. }
         | Expr::IsDistinct { left, right, .. }
         | Expr::NullIf(left, right)
         | Expr::Like { expr: left, pattern: right, .. }
@@ -1632,8 +1633,23 @@ impl<'a> Binder<'a> {
 
     fn bind_concat(&mut self, l: (Expr, Oid), r: (Expr, Oid)) -> Result<(Expr, Oid), PgError> {
         let ((l, lt), (r, rt)) = (l, r);
-        if types::array_elem(lt).is_some() || types::array_elem(rt).is_some() {
-            return Err(unsupported("array concatenation"));
+        let (l_elem, r_elem) = (types::array_elem(lt), types::array_elem(rt));
+        if l_elem.is_some() || r_elem.is_some() {
+            // An untyped literal next to an array is read as an array.
+            let array = if l_elem.is_some() { lt } else { rt };
+            let elem = l_elem.or(r_elem).unwrap_or(oid::TEXT);
+            let side = |b: &mut Self, e: Expr, t: Oid| -> Result<(Expr, bool), PgError> {
+                if t == oid::UNKNOWN || t == array {
+                    Ok((b.coerce(e, t, array), true))
+                } else if types::comparable(t, elem) && types::array_elem(t).is_none() {
+                    Ok((b.coerce(e, t, elem), false))
+                } else {
+                    Err(operator_error(lt, "||", rt))
+                }
+            };
+            let (l, la) = side(self, l, lt)?;
+            let (r, ra) = side(self, r, rt)?;
+            return Ok((Expr::ArrayCat { left: Box::new(l), right: Box::new(r), arrays: [la, ra] }, array));
         }
         if !types::is_string(lt) && !types::is_string(rt) {
             return Err(operator_error(lt, "||", rt));

@@ -98,3 +98,5 @@ pub(crate) const PG_USER: &[(&str, Oid)] = &[("usename", 19), ("usesysid", 26), 
 pub(crate) const PG_USER_MAPPING: &[(&str, Oid)] = &[("oid", 26), ("umuser", 26), ("umserver", 26), ("umoptions", 1009)];
 /// `pg_catalog.pg_views`
 pub(crate) const PG_VIEWS: &[(&str, Oid)] = &[("schemaname", 19), ("viewname", 19), ("viewowner", 19), ("definition", 25)];
+/// `pg_catalog.pg_proc`
+pub(crate) const PG_PROC: &[(&str, Oid)] = &[("oid", 26), ("proname", 19), ("pronamespace", 26), ("proowner", 26), ("prolang", 26), ("procost", 700), ("prorows", 700), ("provariadic", 26), ("prosupport", 24), ("prokind", 18), ("prosecdef", 16), ("proleakproof", 16), ("proisstrict", 16), ("proretset", 16), ("provolatile", 18), ("proparallel", 18), ("pronargs", 21), ("pronargdefaults", 21), ("prorettype", 26), ("proargtypes", 30), ("proallargtypes", 1028), ("proargmodes", 1002), ("proargnames", 1009), ("proargdefaults", 194), ("protrftypes", 1028), ("prosrc", 25), ("probin", 25), ("prosqlbody", 194), ("proconfig", 1009), ("proacl", 1034)];

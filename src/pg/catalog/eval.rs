@@ -63,9 +63,36 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
         Expr::Arith { op, left, right, ty } => arith(*op, eval(left, f, env)?, eval(right, f, env)?, *ty)?,
         Expr::Concat { left, right, types: [lt, rt] } => {
             let (l, r) = (eval(left, f, env)?, eval(right, f, env)?);
-            match (types::output(&l, *lt, env.user()), types::output(&r, *rt, env.user())) {
-                (Some(a), Some(b)) => Value::Text(a + &b),
+            if l.is_null() || r.is_null() {
+                return Ok(Value::Null);
+            }
+            // Each side as its cast to text (booleans read true/false).
+            match (types::cast(l, *lt, oid::TEXT, -1, env.user())?, types::cast(r, *rt, oid::TEXT, -1, env.user())?) {
+                (Value::Text(a), Value::Text(b)) => Value::Text(a + &b),
                 _ => Value::Null,
+            }
+        }
+        Expr::ArrayCat { left, right, arrays } => {
+            // A NULL array counts as empty; a NULL element is kept.
+            let mut items = Vec::new();
+            let mut all_null = true;
+            for (x, is_array) in [(left, arrays[0]), (right, arrays[1])] {
+                match (eval(x, f, env)?, is_array) {
+                    (Value::Array(a), true) => {
+                        all_null = false;
+                        items.extend(a);
+                    }
+                    (Value::Null, true) => {}
+                    (v, _) => {
+                        all_null = false;
+                        items.push(v);
+                    }
+                }
+            }
+            if all_null {
+                Value::Null
+            } else {
+                Value::Array(items)
             }
         }
         Expr::IsNull { expr, negated } => Value::Bool(eval(expr, f, env)?.is_null() != *negated),

@@ -2,6 +2,7 @@
 //! catalog queries, answered from the session and the in-memory catalog.
 
 use super::exec::Env;
+use super::procs;
 use super::tables::{self, KV_OID, KV_PKEY_CONSTRAINT_OID, KV_PKEY_OID};
 use super::types::{self, oid, Numeric, Oid, Value};
 use super::SERVER_VERSION;
@@ -139,6 +140,25 @@ static FUNCTIONS: &[FuncDef] = &[
         })
     }),
     func("pg_get_serial_sequence", 2, 2, &[TEXT, TEXT], Fixed(TEXT), pg_get_serial_sequence),
+    func("pg_get_function_result", 1, 1, &[OID], Fixed(TEXT), |_, _, a| {
+        Ok(procs::result(oid_arg(&a[0])).map_or(Value::Null, Value::Text))
+    }),
+    func("pg_get_function_arguments", 1, 1, &[OID], Fixed(TEXT), |_, _, a| {
+        Ok(procs::arguments(oid_arg(&a[0])).map_or(Value::Null, Value::Text))
+    }),
+    func("pg_get_function_identity_arguments", 1, 1, &[OID], Fixed(TEXT), |_, _, a| {
+        Ok(procs::arguments(oid_arg(&a[0])).map_or(Value::Null, Value::Text))
+    }),
+    func("pg_function_is_visible", 1, 1, &[OID], Fixed(BOOL), |_, _, a| {
+        Ok(procs::find(oid_arg(&a[0])).map_or(Value::Null, |_| Value::Bool(true)))
+    }),
+    // Sizes live in the engine, which this evaluator cannot ask: NULL
+    // (unknown), which psql shows as an empty Size.
+    func("pg_table_size", 1, 1, &[oid::REGCLASS], Fixed(oid::INT8), |_, _, _| Ok(Value::Null)),
+    func("pg_relation_size", 1, 2, &[oid::REGCLASS, TEXT], Fixed(oid::INT8), |_, _, _| Ok(Value::Null)),
+    func("pg_total_relation_size", 1, 1, &[oid::REGCLASS], Fixed(oid::INT8), |_, _, _| Ok(Value::Null)),
+    func("pg_indexes_size", 1, 1, &[oid::REGCLASS], Fixed(oid::INT8), |_, _, _| Ok(Value::Null)),
+    func("pg_size_pretty", 1, 1, &[oid::INT8], Fixed(TEXT), |_, _, a| Ok(Value::Text(size_pretty(int_arg(&a[0]))))),
     // pg_description is empty: nothing has a comment.
     func("obj_description", 1, 2, &[OID, NAME], Fixed(TEXT), |_, _, _| Ok(Value::Null)),
     func("col_description", 2, 2, &[OID, INT4], Fixed(TEXT), |_, _, _| Ok(Value::Null)),
@@ -295,10 +315,6 @@ const UNSUPPORTED: &[&str] = &[
     "currval",
     "setval",
     "lastval",
-    "pg_relation_size",
-    "pg_total_relation_size",
-    "pg_table_size",
-    "pg_indexes_size",
     "pg_database_size",
     "pg_terminate_backend",
     "pg_cancel_backend",
@@ -410,6 +426,25 @@ fn floor_ceil(v: &Value, ceil: bool) -> Result<Value, PgError> {
 
 // ---------------------------------------------------------------------------
 // Implementations
+
+/// pg_size_pretty(bigint): bytes, kB, MB, GB, TB, PB with PostgreSQL's
+/// rounding (one extra bit kept, then halved away from zero).
+fn size_pretty(size: i64) -> String {
+    const LIMIT: i64 = 10 * 1024;
+    const LIMIT2: i64 = LIMIT * 2 - 1;
+    if size.abs() < LIMIT {
+        return format!("{size} bytes");
+    }
+    let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
+    let mut size = size >> 9;
+    for unit in ["kB", "MB", "GB", "TB"] {
+        if size.abs() < LIMIT2 {
+            return format!("{} {unit}", half_rounded(size));
+        }
+        size >>= 10;
+    }
+    format!("{} PB", half_rounded(size))
+}
 
 fn user(env: &Env, _: &[Oid], _: &[Value]) -> Result<Value, PgError> {
     Ok(Value::text(env.user()))

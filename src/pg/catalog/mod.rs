@@ -18,6 +18,7 @@ mod eval;
 mod exec;
 mod functions;
 mod plan;
+mod procs;
 mod tables;
 mod types;
 

@@ -49,6 +49,9 @@ pub(crate) enum Expr {
     Arith { op: ArithOp, left: Box<Expr>, right: Box<Expr>, ty: Oid },
     /// `||` on two non-array values, each rendered as text.
     Concat { left: Box<Expr>, right: Box<Expr>, types: [Oid; 2] },
+    /// `||` with an array: array || array, array || element, element ||
+    /// array (`arrays` says which sides are arrays).
+    ArrayCat { left: Box<Expr>, right: Box<Expr>, arrays: [bool; 2] },
     IsNull { expr: Box<Expr>, negated: bool },
     /// `IS [NOT] TRUE / FALSE / UNKNOWN` (`value` None = UNKNOWN).
     IsBool { expr: Box<Expr>, value: Option<bool>, negated: bool },

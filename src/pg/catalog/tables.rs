@@ -98,6 +98,7 @@ pub(crate) static TABLES: &[TableDef] = &[
     table("pg_catalog", "pg_namespace", 2615, b'r', PG_NAMESPACE, pg_namespace_rows),
     table("pg_catalog", "pg_partitioned_table", 3350, b'r', PG_PARTITIONED_TABLE, no_rows),
     table("pg_catalog", "pg_policy", 3256, b'r', PG_POLICY, no_rows),
+    table("pg_catalog", "pg_proc", 1255, b'r', PG_PROC, super::procs::pg_proc_rows),
     table("pg_catalog", "pg_publication", 6104, b'r', PG_PUBLICATION, no_rows),
     table("pg_catalog", "pg_publication_namespace", 6237, b'r', PG_PUBLICATION_NAMESPACE, no_rows),
     table("pg_catalog", "pg_publication_rel", 6106, b'r', PG_PUBLICATION_REL, no_rows),
@@ -263,7 +264,7 @@ fn ch(c: u8) -> Value {
 /// A row with the named columns set. Unset columns of a table get the
 /// zero value of fixed-width types (PostgreSQL catalogs have no NULLs
 /// there) and NULL otherwise; every column of a view defaults to NULL.
-fn build(columns: &[(&str, Oid)], view: bool, set: Vec<(&str, Value)>) -> Row {
+pub(crate) fn build(columns: &[(&str, Oid)], view: bool, set: Vec<(&str, Value)>) -> Row {
     let mut row: Row = columns
         .iter()
         .map(|&(_, ty)| match ty {

@@ -1327,23 +1327,16 @@ ORDER BY 1,2"#,
     ),
 ];
 
-
 #[test]
-fn tmp_stack_probe() {
-    let Ok(name) = std::env::var("PROBE_CASE") else { return };
-    let kb: usize = std::env::var("PROBE_KB").unwrap().parse().unwrap();
-    let sql = match name.as_str() {
-        "paren62" => format!("SELECT {}1{}", "(".repeat(62), ")".repeat(62)),
-        "sub10" => format!("SELECT {}1{}", "(SELECT ".repeat(9), ")".repeat(9)),
-        "not32" => format!("SELECT {}true", "NOT ".repeat(32)),
-        "case60" => format!("SELECT {}1{}", "CASE WHEN true THEN ".repeat(60), " END".repeat(60)),
-        "case30" => format!("SELECT {}1{}", "CASE WHEN true THEN ".repeat(30), " END".repeat(30)),
-        "chain4900" => format!("SELECT 1{}", " + 1".repeat(4_900)),
-        "in5000" => format!("SELECT 1 WHERE 1 IN ({})", vec!["1"; 4_900].join(", ")),
-        "subparen" => format!("SELECT {}1{}", "(SELECT (((((".repeat(9), ")))))".repeat(9)),
-        "psql" => TOOLS[7].sql.to_string(),
-        _ => unreachable!(),
-    };
-    let h = std::thread::Builder::new().stack_size(kb * 1024).spawn(move || { let r = run(&sql); eprintln!("RESULT {:?}", r.map(|x| x.rows.len()).map_err(|e| e.code)); }).unwrap();
-    h.join().unwrap();
+fn tmp_q3() {
+    let Ok(dir) = std::env::var("Q3_DIR") else { return };
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files {
+        let sql = std::fs::read_to_string(&f).unwrap();
+        match run(&sql) {
+            Ok(r) => eprintln!("{}: OK cols={:?} rows={:?}", f.display(), r.columns.iter().map(|c| (c.name.clone(), c.type_oid)).collect::<Vec<_>>(), r.rows),
+            Err(e) => eprintln!("{}: ERR {} {}", f.display(), e.code, e.message),
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use super::tables;
+use super::{procs, tables};
 use crate::pg::error::{sqlstate, PgError};
 
 pub(crate) type Oid = u32;
@@ -180,6 +180,7 @@ pub(crate) static TYPES: &[TypeInfo] = &[
     ty(2277, "anyarray", -1, false, b'p', b'P', false, 0, 0, [2296, 2297, 2502, 2503], b'd', b'x', 0, 0),
     ty(2278, "void", 4, true, b'p', b'P', false, 0, 0, [2298, 2299, 3120, 3121], b'i', b'p', 0, 0),
     ty(2287, "_record", -1, false, b'p', b'P', false, 2249, 0, [750, 751, 2400, 2401], b'd', b'x', 0, 6179),
+    ty(2776, "anynonarray", 4, true, b'p', b'P', false, 0, 0, [2777, 2778, 0, 0], b'i', b'p', 0, 0),
     ty(2950, "uuid", 16, false, b'b', b'U', false, 0, 2951, [2952, 2953, 2961, 2962], b'c', b'p', 0, 0),
     ty(2951, "_uuid", -1, false, b'b', b'A', false, 2950, 0, [750, 751, 2400, 2401], b'i', b'x', 0, 6179),
     ty(3802, "jsonb", -1, false, b'b', b'U', false, 0, 3807, [3806, 3804, 3805, 3803], b'i', b'x', 0, 6098),
@@ -195,6 +196,8 @@ pub(crate) static TYPES: &[TypeInfo] = &[
 /// pg_proc names for the regproc columns above (typinput, amhandler, ...).
 pub(crate) static PROCS: &[(Oid, &str)] = &[
     (3, "heap_tableam_handler"),
+    (2777, "anynonarray_in"),
+    (2778, "anynonarray_out"),
     (31, "byteaout"),
     (330, "bthandler"),
     (331, "hashhandler"),
@@ -378,8 +381,15 @@ pub(crate) fn type_info(ty: Oid) -> Option<&'static TypeInfo> {
     TYPES.binary_search_by_key(&ty, |t| t.oid).ok().map(|i| &TYPES[i])
 }
 
+/// A function's name by OID (type I/O functions and those in pg_proc).
 pub(crate) fn proc_name(proc_oid: Oid) -> Option<&'static str> {
-    PROCS.iter().find(|p| p.0 == proc_oid).map(|p| p.1)
+    PROCS.iter().find(|p| p.0 == proc_oid).map(|p| p.1).or_else(|| procs::find(proc_oid).map(|p| p.name))
+}
+
+/// A function's OID by name (the first overload, as regprocin requires a
+/// unique name).
+fn proc_oid(name: &str) -> Option<Oid> {
+    PROCS.iter().find(|p| p.1 == name).map(|p| p.0).or_else(|| procs::PROCS.iter().find(|p| p.name == name).map(|p| p.oid))
 }
 
 /// The element type of a true array type (not int2vector/oidvector).
@@ -1539,7 +1549,7 @@ fn reg_in(s: &str, ty: Oid, user: &str) -> Result<Oid, PgError> {
                 [schema, n] if schema == "pg_catalog" => n,
                 _ => "",
             };
-            PROCS.iter().find(|p| p.1 == name).map(|p| p.0).ok_or_else(|| {
+            proc_oid(name).ok_or_else(|| {
                 PgError::new(sqlstate::UNDEFINED_FUNCTION, format!("function \"{t}\" does not exist"))
             })
         }
