@@ -162,3 +162,61 @@ fn session_user_is_the_login_user() {
     let row = client.query_one("SELECT current_user", &[]).unwrap();
     assert_eq!(row.get::<_, String>(0), "alice");
 }
+
+/// This machine's non-loopback IPv4 address, if it has one (no packet is
+/// sent: connecting a UDP socket only picks the route).
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn trust_is_for_loopback_only() {
+    let Some(ip) = non_loopback_ip() else {
+        eprintln!("no non-loopback address here: the remote-client half is not exercised");
+        return;
+    };
+    let url = |server: &TestServer, user: &str, password: &str| {
+        format!(
+            "host={ip} port={} user={user} password='{password}' dbname=kv connect_timeout=30",
+            server.pg_port
+        )
+    };
+    let refused = |server: &TestServer, user: &str| {
+        let Err(error) = Client::connect(&url(server, user, "x"), NoTls) else {
+            panic!("{user} from {ip} got in");
+        };
+        let db = error.as_db_error().expect("a server error");
+        assert_eq!(db.code(), &SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
+        assert_eq!(
+            db.message(),
+            format!("no pg_hba.conf entry for host \"{ip}\", user \"{user}\", database \"kv\", no encryption")
+        );
+    };
+    let public = |users: Vec<(String, String)>, method: PgAuthMethod| {
+        TestServer::start_with(move |c| {
+            c.bind = "0.0.0.0".parse().unwrap();
+            c.requirepass = Some("protected-mode".into());
+            c.pg_users = users;
+            c.pg_auth_method = method;
+        })
+    };
+    // No users: loopback is trusted, a remote client is refused.
+    let server = public(vec![], PgAuthMethod::ScramSha256);
+    refused(&server, "anyone");
+    assert_works(&server, "anyone", None);
+    // `trust` with users: still loopback only.
+    let server = public(vec![("alice".into(), "secret".into())], PgAuthMethod::Trust);
+    refused(&server, "alice");
+    // A configured user with a password gets in from anywhere.
+    let server = public(
+        vec![("alice".into(), "secret".into())],
+        PgAuthMethod::ScramSha256,
+    );
+    let mut client =
+        Client::connect(&url(&server, "alice", "secret"), NoTls).expect("remote login");
+    let row = client.query_one("SELECT current_user", &[]).unwrap();
+    assert_eq!(row.get::<_, String>(0), "alice");
+}

@@ -1258,3 +1258,42 @@ fn copy_in_the_simple_protocol() {
         strings(&["CopyOut 0", "d key\n", "CopyDone", "C COPY 0", "Z I"])
     );
 }
+
+#[test]
+fn gssenc_request_and_protocol_version_negotiation() {
+    let server = TestServer::start();
+    let mut conn = RawConn::connect(server.pg_port);
+    let mut gss = 8i32.to_be_bytes().to_vec();
+    gss.extend_from_slice(&80877104i32.to_be_bytes());
+    conn.send(&gss);
+    assert_eq!(conn.read_byte(), b'N');
+    // Protocol 3.2 with a `_pq_` option: NegotiateProtocolVersion names
+    // 3.0 and the option, then the login goes on.
+    let mut startup = raw::startup(&[("user", "raw"), ("_pq_.compression", "on")]);
+    startup[4..8].copy_from_slice(&196610i32.to_be_bytes());
+    conn.send(&startup);
+    let msgs = conn.read_until_ready();
+    assert_eq!(msgs[0].tag, b'v');
+    let mut expected = 0i32.to_be_bytes().to_vec();
+    expected.extend_from_slice(&1i32.to_be_bytes());
+    expected.extend_from_slice(b"_pq_.compression\0");
+    assert_eq!(msgs[0].body, expected);
+    assert_eq!(msgs[1].describe(), "R 0");
+    assert_eq!(msgs.last().unwrap().describe(), "Z I");
+    assert_eq!(
+        conn.simple("SELECT value FROM kv WHERE key = 'none'"),
+        strings(&["T value:25", "C SELECT 0", "Z I"])
+    );
+
+    // Protocol 2 is refused with PostgreSQL's FATAL 0A000.
+    let mut conn = RawConn::connect(server.pg_port);
+    let mut old = raw::startup(&[("user", "raw")]);
+    old[4..8].copy_from_slice(&131072i32.to_be_bytes());
+    conn.send(&old);
+    let error = conn.read();
+    assert_eq!(error.describe(), "E FATAL 0A000");
+    assert_eq!(
+        error.field(b'M').unwrap(),
+        "unsupported frontend protocol 2.0: server supports 3.0 to 3.0"
+    );
+}
