@@ -4,7 +4,15 @@
 //! output columns are named as PostgreSQL names them, and errors carry
 //! PostgreSQL's SQLSTATEs.
 
-use sqlparser::ast::{self, BinaryOperator as BinOp, FunctionArg, FunctionArgExpr, FunctionArguments, SetExpr};
+use sqlparser::ast::{
+    self, BinaryOperator as BinOp, FunctionArg, FunctionArgExpr, FunctionArguments, SetExpr,
+};
+
+mod expr;
+mod pushdown;
+
+use expr::*;
+use pushdown::push_down;
 
 use super::functions::{self, TableFunc};
 use super::plan::*;
@@ -79,7 +87,9 @@ pub(crate) struct Binder<'a> {
 }
 
 fn unsupported(what: impl std::fmt::Display) -> PgError {
-    PgError::unsupported(format!("{what} is not supported by corewire's catalog queries"))
+    PgError::unsupported(format!(
+        "{what} is not supported by corewire's catalog queries"
+    ))
 }
 
 fn too_deep() -> PgError {
@@ -101,145 +111,12 @@ pub(crate) fn ident(i: &ast::Ident) -> String {
 fn object_name(name: &ast::ObjectName) -> Result<Vec<String>, PgError> {
     name.0
         .iter()
-        .map(|p| p.as_ident().map(ident).ok_or_else(|| unsupported(format!("the name {name}"))))
+        .map(|p| {
+            p.as_ident()
+                .map(ident)
+                .ok_or_else(|| unsupported(format!("the name {name}")))
+        })
         .collect()
-}
-
-/// Same representation (`Value` variant) for two types: no conversion is
-/// needed between them.
-fn same_repr(a: Oid, b: Oid) -> bool {
-    fn class(t: Oid) -> u8 {
-        if types::is_int(t) {
-            1
-        } else if t == oid::FLOAT4 || t == oid::FLOAT8 {
-            2
-        } else if t == oid::NUMERIC {
-            3
-        } else if t == oid::BOOL {
-            4
-        } else if types::subscript_elem(t).is_some() {
-            5
-        } else {
-            6
-        }
-    }
-    class(a) == class(b) && !(class(a) == 5 && types::subscript_elem(a) != types::subscript_elem(b))
-}
-
-fn cmp_op(op: &BinOp) -> Option<(CmpOp, &'static str)> {
-    Some(match op {
-        BinOp::Eq => (CmpOp::Eq, "="),
-        BinOp::NotEq => (CmpOp::Ne, "<>"),
-        BinOp::Lt => (CmpOp::Lt, "<"),
-        BinOp::LtEq => (CmpOp::Le, "<="),
-        BinOp::Gt => (CmpOp::Gt, ">"),
-        BinOp::GtEq => (CmpOp::Ge, ">="),
-        _ => return None,
-    })
-}
-
-/// `OPERATOR(pg_catalog.~)` and friends: the operator they name.
-fn custom_operator(parts: &[String]) -> Option<BinOp> {
-    let (schema, op) = match parts {
-        [op] => (None, op),
-        [schema, op] => (Some(schema), op),
-        _ => return None,
-    };
-    if schema.is_some_and(|s| s != "pg_catalog") {
-        return None;
-    }
-    Some(match op.as_str() {
-        "=" => BinOp::Eq,
-        "<>" | "!=" => BinOp::NotEq,
-        "<" => BinOp::Lt,
-        "<=" => BinOp::LtEq,
-        ">" => BinOp::Gt,
-        ">=" => BinOp::GtEq,
-        "~" => BinOp::PGRegexMatch,
-        "~*" => BinOp::PGRegexIMatch,
-        "!~" => BinOp::PGRegexNotMatch,
-        "!~*" => BinOp::PGRegexNotIMatch,
-        "~~" => BinOp::PGLikeMatch,
-        "~~*" => BinOp::PGILikeMatch,
-        "!~~" => BinOp::PGNotLikeMatch,
-        "!~~*" => BinOp::PGNotILikeMatch,
-        "||" => BinOp::StringConcat,
-        "+" => BinOp::Plus,
-        "-" => BinOp::Minus,
-        "*" => BinOp::Multiply,
-        "/" => BinOp::Divide,
-        "%" => BinOp::Modulo,
-        _ => return None,
-    })
-}
-
-/// A type written in a cast: (OID, typmod).
-fn data_type(dt: &ast::DataType) -> Result<(Oid, i32), PgError> {
-    let written = dt.to_string();
-    types::parse_type_name(&written).ok_or_else(|| {
-        let name = written.trim_end_matches("[]").trim_matches('"').to_lowercase();
-        PgError::new(sqlstate::UNDEFINED_OBJECT, format!("type \"{name}\" does not exist"))
-    })
-}
-
-/// The pg_type name PostgreSQL uses as a cast's column name (`int4` for
-/// `integer[]`).
-fn type_column_name(ty: Oid) -> String {
-    let base = types::array_elem(ty).unwrap_or(ty);
-    types::type_info(base).map_or("?column?", |t| t.name).to_string()
-}
-
-/// PostgreSQL's FigureColname: the default name of a select-list item and
-/// how sure it is (2: a real name, 1: a type name, 0: `?column?`).
-fn figure_name(e: &ast::Expr) -> (String, u8) {
-    use ast::Expr as E;
-    match e {
-        E::Identifier(i) => (ident(i), 2),
-        E::CompoundIdentifier(parts) => (parts.last().map(ident).unwrap_or_default(), 2),
-        E::Function(f) => {
-            let name = f.name.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default();
-            (name, 2)
-        }
-        // A cast keeps a real name (`c.oid::regclass` is "oid"), else it
-        // names its type (`'kv'::regclass::oid` is "oid").
-        E::Cast { expr, data_type: dt, .. } => match figure_name(expr) {
-            (_, 0 | 1) => match data_type(dt) {
-                Ok((ty, _)) => (type_column_name(ty), 1),
-                Err(_) => ("?column?".into(), 0),
-            },
-            named => named,
-        },
-        E::TypedString(t) => match data_type(&t.data_type) {
-            Ok((ty, _)) => (type_column_name(ty), 1),
-            Err(_) => ("?column?".into(), 0),
-        },
-        E::Nested(inner) | E::Collate { expr: inner, .. } => figure_name(inner),
-        E::Case { else_result, .. } => match else_result.as_deref().map(figure_name) {
-            Some((name, 2)) => (name, 2),
-            _ => ("case".into(), 1),
-        },
-        E::Array(_) => ("array".into(), 2),
-        // NOT EXISTS is an operator over EXISTS: unnamed.
-        E::Exists { negated: false, .. } => ("exists".into(), 2),
-        E::CompoundFieldAccess { root, access_chain } => match access_chain.last() {
-            Some(ast::AccessExpr::Dot(E::Identifier(i))) => (ident(i), 2),
-            _ => figure_name(root),
-        },
-        E::Substring { shorthand: true, .. } => ("substr".into(), 2),
-        E::Substring { .. } => ("substring".into(), 2),
-        E::Position { .. } => ("position".into(), 2),
-        E::Trim { trim_where, .. } => {
-            let name = match trim_where {
-                Some(ast::TrimWhereField::Leading) => "ltrim",
-                Some(ast::TrimWhereField::Trailing) => "rtrim",
-                _ => "btrim",
-            };
-            (name.into(), 2)
-        }
-        E::Ceil { .. } => ("ceil".into(), 2),
-        E::Floor { .. } => ("floor".into(), 2),
-        _ => ("?column?".into(), 0),
-    }
 }
 
 fn is_integer_literal(e: &ast::Expr) -> Option<i64> {
@@ -252,51 +129,14 @@ fn is_integer_literal(e: &ast::Expr) -> Option<i64> {
     }
 }
 
-/// Calls `f` on each direct sub-expression (not into subqueries).
-fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr) -> Result<(), PgError>) -> Result<(), PgError> {
-    match e {
-        Expr::Const(_) | Expr::Param(_) | Expr::Column { .. } | Expr::Agg(_) => Ok(()),
-        Expr::Subquery(_) | Expr::Exists(_) | Expr::ArraySubquery(_) => Ok(()),
-        Expr::Not(x) | Expr::IsNull { expr: x, .. } | Expr::IsBool { expr: x, .. } | Expr::Cast { expr: x, .. } => f(x),
-        Expr::InSubquery { expr, .. } => f(expr),
-        Expr::And(xs) | Expr::Or(xs) | Expr::Coalesce(xs) | Expr::Array(xs) => xs.iter().try_for_each(f),
-        Expr::Extreme { args, .. } | Expr::Call { args, .. } => args.iter().try_for_each(f),
-        Expr::Compare { left, right, .. }
-        | Expr::Arith { left, right, .. }
-        | Expr::Concat { left, right, .. }
-        | Expr::ArrayCat { left, right, .. }
-        | Expr::IsDistinct { left, right, .. }
-        | Expr::NullIf(left, right)
-        | Expr::Like { expr: left, pattern: right, .. }
-        | Expr::Regex { expr: left, pattern: right, .. }
-        | Expr::Quantified { left, array: right, .. }
-        | Expr::Subscript { expr: left, index: right, .. } => {
-            f(left)?;
-            f(right)
-        }
-        Expr::InList { expr, list, .. } => {
-            f(expr)?;
-            list.iter().try_for_each(f)
-        }
-        Expr::Case { operand, whens, otherwise } => {
-            if let Some(o) = operand {
-                f(o)?;
-            }
-            for (w, r) in whens {
-                f(w)?;
-                f(r)?;
-            }
-            otherwise.as_deref().map_or(Ok(()), f)
-        }
-    }
-}
-
 /// Whether an expression reads this query level's row (subqueries are
 /// assumed to).
 fn uses_current_level(e: &Expr) -> bool {
     match e {
         Expr::Column { up: 0, .. } => true,
-        Expr::Subquery(_) | Expr::Exists(_) | Expr::ArraySubquery(_) | Expr::InSubquery { .. } => true,
+        Expr::Subquery(_) | Expr::Exists(_) | Expr::ArraySubquery(_) | Expr::InSubquery { .. } => {
+            true
+        }
         _ => {
             let mut found = false;
             let _ = for_each_child(e, &mut |c| {
@@ -325,7 +165,16 @@ impl<'a> Binder<'a> {
     /// Parameter types after binding (inferred where not declared; text
     /// where nothing says otherwise).
     pub fn param_types(&self) -> Vec<Oid> {
-        self.param_types.iter().map(|&t| if t == 0 || t == oid::UNKNOWN { oid::TEXT } else { t }).collect()
+        self.param_types
+            .iter()
+            .map(|&t| {
+                if t == 0 || t == oid::UNKNOWN {
+                    oid::TEXT
+                } else {
+                    t
+                }
+            })
+            .collect()
     }
 
     fn level(&self) -> &Level {
@@ -349,7 +198,11 @@ impl<'a> Binder<'a> {
 
     /// Runs `f` inside a fresh query level with no FROM items (VALUES,
     /// LIMIT, the output row of a set operation).
-    fn in_level<T>(&mut self, level: Level, f: impl FnOnce(&mut Self) -> Result<T, PgError>) -> Result<T, PgError> {
+    fn in_level<T>(
+        &mut self,
+        level: Level,
+        f: impl FnOnce(&mut Self) -> Result<T, PgError>,
+    ) -> Result<T, PgError> {
         self.levels.push(level);
         let result = f(self);
         self.levels.pop();
@@ -361,15 +214,25 @@ impl<'a> Binder<'a> {
 
     pub fn bind_query(&mut self, q: &'a ast::Query) -> Result<Query, PgError> {
         self.nested(|b| {
-            if q.for_clause.is_some() || q.settings.is_some() || q.format_clause.is_some() || !q.pipe_operators.is_empty()
+            if q.for_clause.is_some()
+                || q.settings.is_some()
+                || q.format_clause.is_some()
+                || !q.pipe_operators.is_empty()
             {
                 return Err(unsupported(format!("the query {q}")));
             }
             let scoped = match &q.with {
                 Some(with) if with.recursive => return Err(unsupported("WITH RECURSIVE")),
                 Some(with) => {
-                    let defs = with.cte_tables.iter().map(|c| (ident(&c.alias.name), c)).collect();
-                    b.ctes.push(CteScope { level: b.levels.len(), defs });
+                    let defs = with
+                        .cte_tables
+                        .iter()
+                        .map(|c| (ident(&c.alias.name), c))
+                        .collect();
+                    b.ctes.push(CteScope {
+                        level: b.levels.len(),
+                        defs,
+                    });
                     true
                 }
                 None => false,
@@ -385,7 +248,9 @@ impl<'a> Binder<'a> {
     fn bind_query_body(&mut self, q: &'a ast::Query) -> Result<Query, PgError> {
         let order: &[ast::OrderByExpr] = match &q.order_by {
             None => &[],
-            Some(o) if o.interpolate.is_some() => return Err(unsupported("ORDER BY ... INTERPOLATE")),
+            Some(o) if o.interpolate.is_some() => {
+                return Err(unsupported("ORDER BY ... INTERPOLATE"))
+            }
             Some(o) => match &o.kind {
                 ast::OrderByKind::Expressions(v) => v,
                 ast::OrderByKind::All(_) => return Err(unsupported("ORDER BY ALL")),
@@ -407,14 +272,20 @@ impl<'a> Binder<'a> {
         let (mut limit, mut offset) = (None, None);
         match &q.limit_clause {
             None => {}
-            Some(ast::LimitClause::LimitOffset { limit: l, offset: o, limit_by }) => {
+            Some(ast::LimitClause::LimitOffset {
+                limit: l,
+                offset: o,
+                limit_by,
+            }) => {
                 if !limit_by.is_empty() {
                     return Err(unsupported("LIMIT BY"));
                 }
                 limit = l.as_ref();
                 offset = o.as_ref().map(|o| &o.value);
             }
-            Some(ast::LimitClause::OffsetCommaLimit { .. }) => return Err(unsupported("LIMIT offset, count")),
+            Some(ast::LimitClause::OffsetCommaLimit { .. }) => {
+                return Err(unsupported("LIMIT offset, count"))
+            }
         }
         let mut fetch_one = None;
         if let Some(fetch) = &q.fetch {
@@ -422,7 +293,10 @@ impl<'a> Binder<'a> {
                 return Err(unsupported("FETCH ... WITH TIES / PERCENT"));
             }
             if limit.is_some() {
-                return Err(PgError::new(sqlstate::SYNTAX_ERROR, "multiple LIMIT clauses not allowed"));
+                return Err(PgError::new(
+                    sqlstate::SYNTAX_ERROR,
+                    "multiple LIMIT clauses not allowed",
+                ));
             }
             match &fetch.quantity {
                 Some(e) => limit = Some(e),
@@ -444,13 +318,19 @@ impl<'a> Binder<'a> {
 
     /// LIMIT / OFFSET: a bigint, evaluated once, seeing only outer levels.
     fn bind_limit(&mut self, e: &'a ast::Expr, context: &'static str) -> Result<Expr, PgError> {
-        let level = Level { agg_context: context, ..Level::default() };
+        let level = Level {
+            agg_context: context,
+            ..Level::default()
+        };
         self.in_level(level, |b| {
             let (e, t) = b.bind_expr(e)?;
             if !types::is_numeric(t) && t != oid::UNKNOWN {
                 return Err(PgError::new(
                     sqlstate::DATATYPE_MISMATCH,
-                    format!("argument of {context} must be type bigint, not type {}", types::format_type(t, None)),
+                    format!(
+                        "argument of {context} must be type bigint, not type {}",
+                        types::format_type(t, None)
+                    ),
                 ));
             }
             Ok(b.coerce(e, t, oid::INT8))
@@ -462,7 +342,12 @@ impl<'a> Binder<'a> {
             SetExpr::Select(sel) => self.bind_select(sel, &[]),
             SetExpr::Query(q) => self.bind_query(q),
             SetExpr::Values(v) => self.bind_values(v),
-            SetExpr::SetOperation { op, set_quantifier, left, right } => {
+            SetExpr::SetOperation {
+                op,
+                set_quantifier,
+                left,
+                right,
+            } => {
                 let (op, name) = match op {
                     ast::SetOperator::Union => (SetOp::Union, "UNION"),
                     ast::SetOperator::Intersect => (SetOp::Intersect, "INTERSECT"),
@@ -488,7 +373,12 @@ impl<'a> Binder<'a> {
                     columns.push((name_l.clone(), ty));
                 }
                 Ok(Query {
-                    body: Body::SetOp { op, all, left: Box::new(l), right: Box::new(r) },
+                    body: Body::SetOp {
+                        op,
+                        all,
+                        left: Box::new(l),
+                        right: Box::new(r),
+                    },
                     columns,
                     order: Vec::new(),
                     limit: None,
@@ -497,21 +387,33 @@ impl<'a> Binder<'a> {
             }
             SetExpr::Table(_) => Err(unsupported("TABLE name")),
             SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_) => {
-                Err(PgError::unsupported("data-modifying statements in WITH are not supported"))
+                Err(PgError::unsupported(
+                    "data-modifying statements in WITH are not supported",
+                ))
             }
         }
     }
 
     fn bind_values(&mut self, v: &'a ast::Values) -> Result<Query, PgError> {
-        let level = Level { agg_context: "VALUES", ..Level::default() };
+        let level = Level {
+            agg_context: "VALUES",
+            ..Level::default()
+        };
         self.in_level(level, |b| {
             let width = v.rows.first().map_or(0, Vec::len);
             let mut rows = Vec::new();
             for row in &v.rows {
                 if row.len() != width {
-                    return Err(PgError::new(sqlstate::SYNTAX_ERROR, "VALUES lists must all be the same length"));
+                    return Err(PgError::new(
+                        sqlstate::SYNTAX_ERROR,
+                        "VALUES lists must all be the same length",
+                    ));
                 }
-                rows.push(row.iter().map(|e| b.bind_expr(e)).collect::<Result<Vec<_>, _>>()?);
+                rows.push(
+                    row.iter()
+                        .map(|e| b.bind_expr(e))
+                        .collect::<Result<Vec<_>, _>>()?,
+                );
             }
             let mut columns = Vec::new();
             for i in 0..width {
@@ -520,9 +422,20 @@ impl<'a> Binder<'a> {
             }
             let rows = rows
                 .into_iter()
-                .map(|row| row.into_iter().zip(&columns).map(|((e, t), c)| b.coerce(e, t, c.1)).collect())
+                .map(|row| {
+                    row.into_iter()
+                        .zip(&columns)
+                        .map(|((e, t), c)| b.coerce(e, t, c.1))
+                        .collect()
+                })
                 .collect();
-            Ok(Query { body: Body::Values(rows), columns, order: Vec::new(), limit: None, offset: None })
+            Ok(Query {
+                body: Body::Values(rows),
+                columns,
+                order: Vec::new(),
+                limit: None,
+                offset: None,
+            })
         })
     }
 
@@ -536,17 +449,28 @@ impl<'a> Binder<'a> {
         let entry = Entry {
             alias: String::new(),
             qualified: None,
-            columns: columns.iter().map(|(n, t)| (n.clone(), output_type(*t))).collect(),
+            columns: columns
+                .iter()
+                .map(|(n, t)| (n.clone(), output_type(*t)))
+                .collect(),
             hidden: vec![false; columns.len()],
             offset: 0,
         };
-        let level = Level { entries: vec![entry], width: columns.len(), agg_context: "ORDER BY", ..Level::default() };
+        let level = Level {
+            entries: vec![entry],
+            width: columns.len(),
+            agg_context: "ORDER BY",
+            ..Level::default()
+        };
         self.in_level(level, |b| {
             order
                 .iter()
                 .map(|o| {
                     let expr = match is_integer_literal(&o.expr) {
-                        Some(n) if n >= 1 && n as usize <= columns.len() => Expr::Column { up: 0, index: n as usize - 1 },
+                        Some(n) if n >= 1 && n as usize <= columns.len() => Expr::Column {
+                            up: 0,
+                            index: n as usize - 1,
+                        },
                         Some(n) => return Err(order_position_error(n)),
                         None => b.bind_expr(&o.expr)?.0,
                     };
@@ -556,7 +480,11 @@ impl<'a> Binder<'a> {
         })
     }
 
-    fn bind_select(&mut self, sel: &'a ast::Select, order: &'a [ast::OrderByExpr]) -> Result<Query, PgError> {
+    fn bind_select(
+        &mut self,
+        sel: &'a ast::Select,
+        order: &'a [ast::OrderByExpr],
+    ) -> Result<Query, PgError> {
         if sel.top.is_some()
             || !sel.lateral_views.is_empty()
             || sel.prewhere.is_some()
@@ -573,7 +501,9 @@ impl<'a> Binder<'a> {
             return Err(unsupported(format!("the SELECT form {sel}")));
         }
         if sel.into.is_some() {
-            return Err(PgError::unsupported("SELECT INTO is not supported: corewire serves the single table kv"));
+            return Err(PgError::unsupported(
+                "SELECT INTO is not supported: corewire serves the single table kv",
+            ));
         }
         let distinct = match &sel.distinct {
             None => false,
@@ -607,7 +537,11 @@ impl<'a> Binder<'a> {
                 },
             });
         }
-        let filter = sel.selection.as_ref().map(|e| self.bind_condition(e, "WHERE")).transpose()?;
+        let filter = sel
+            .selection
+            .as_ref()
+            .map(|e| self.bind_condition(e, "WHERE"))
+            .transpose()?;
         let (from, filter) = match (from, filter) {
             (Some(node), Some(f)) => {
                 let (node, rest) = push_down(node, f, &self.level().sources);
@@ -622,7 +556,10 @@ impl<'a> Binder<'a> {
         };
         let items = self.expand_select_list(&sel.projection)?;
         self.level_mut().agg_context = "GROUP BY";
-        let keys = group_exprs.iter().map(|g| self.bind_group_key(g, &items)).collect::<Result<Vec<_>, _>>()?;
+        let keys = group_exprs
+            .iter()
+            .map(|g| self.bind_group_key(g, &items))
+            .collect::<Result<Vec<_>, _>>()?;
 
         // Aggregates are collected from here on.
         self.level_mut().aggs = Some(Vec::new());
@@ -664,7 +601,11 @@ impl<'a> Binder<'a> {
         let grouped = !keys.is_empty() || !aggs.is_empty() || having.is_some();
         if grouped {
             let key_text: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
-            for e in projections.iter().chain(having.iter()).chain(sort.iter().map(|s| &s.expr)) {
+            for e in projections
+                .iter()
+                .chain(having.iter())
+                .chain(sort.iter().map(|s| &s.expr))
+            {
                 self.check_grouped(e, &key_text)?;
             }
         }
@@ -678,11 +619,20 @@ impl<'a> Binder<'a> {
             projections,
             distinct,
         };
-        Ok(Query { body: Body::Select(Box::new(select)), columns, order: sort, limit: None, offset: None })
+        Ok(Query {
+            body: Body::Select(Box::new(select)),
+            columns,
+            order: sort,
+            limit: None,
+            offset: None,
+        })
     }
 
     /// `*` and `t.*` expand to columns; other items stay AST until bound.
-    fn expand_select_list(&self, projection: &'a [ast::SelectItem]) -> Result<Vec<Item<'a>>, PgError> {
+    fn expand_select_list(
+        &self,
+        projection: &'a [ast::SelectItem],
+    ) -> Result<Vec<Item<'a>>, PgError> {
         let level = self.level();
         let mut items = Vec::new();
         let check = |o: &ast::WildcardAdditionalOptions| {
@@ -699,7 +649,9 @@ impl<'a> Binder<'a> {
         for p in projection {
             match p {
                 ast::SelectItem::UnnamedExpr(e) => items.push(Item::Ast(e, None)),
-                ast::SelectItem::ExprWithAlias { expr, alias } => items.push(Item::Ast(expr, Some(ident(alias)))),
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    items.push(Item::Ast(expr, Some(ident(alias))))
+                }
                 ast::SelectItem::Wildcard(opts) => {
                     check(opts)?;
                     if level.entries.is_empty() {
@@ -712,7 +664,10 @@ impl<'a> Binder<'a> {
                         for (i, (name, ty)) in entry.columns.iter().enumerate() {
                             if !entry.hidden[i] {
                                 items.push(Item::Column(
-                                    Expr::Column { up: 0, index: entry.offset + i },
+                                    Expr::Column {
+                                        up: 0,
+                                        index: entry.offset + i,
+                                    },
                                     name.clone(),
                                     *ty,
                                 ));
@@ -727,9 +682,20 @@ impl<'a> Binder<'a> {
                     };
                     let parts = object_name(name)?;
                     let alias = parts.last().cloned().unwrap_or_default();
-                    let entry = level.entries.iter().find(|e| e.alias == alias).ok_or_else(|| missing_from(&alias))?;
+                    let entry = level
+                        .entries
+                        .iter()
+                        .find(|e| e.alias == alias)
+                        .ok_or_else(|| missing_from(&alias))?;
                     for (i, (name, ty)) in entry.columns.iter().enumerate() {
-                        items.push(Item::Column(Expr::Column { up: 0, index: entry.offset + i }, name.clone(), *ty));
+                        items.push(Item::Column(
+                            Expr::Column {
+                                up: 0,
+                                index: entry.offset + i,
+                            },
+                            name.clone(),
+                            *ty,
+                        ));
                     }
                 }
             }
@@ -813,7 +779,10 @@ impl<'a> Binder<'a> {
     // -----------------------------------------------------------------
     // FROM
 
-    fn bind_table_with_joins(&mut self, twj: &'a ast::TableWithJoins) -> Result<(FromNode, bool), PgError> {
+    fn bind_table_with_joins(
+        &mut self,
+        twj: &'a ast::TableWithJoins,
+    ) -> Result<(FromNode, bool), PgError> {
         let start = self.level().entries.len();
         let (mut node, lateral) = self.bind_table_factor(&twj.relation)?;
         for join in &twj.joins {
@@ -862,14 +831,25 @@ impl<'a> Binder<'a> {
                     }
                 }
             };
-            node = FromNode::Join { kind, left: Box::new(node), right: Box::new(right), on, lateral: right_lateral };
+            node = FromNode::Join {
+                kind,
+                left: Box::new(node),
+                right: Box::new(right),
+                on,
+                lateral: right_lateral,
+            };
         }
         Ok((node, lateral))
     }
 
     /// USING (a, b): equality of the same-named columns on both sides; the
     /// right side's copies are then hidden from unqualified references.
-    fn bind_using(&mut self, names: &[String], start: usize, right_start: usize) -> Result<Expr, PgError> {
+    fn bind_using(
+        &mut self,
+        names: &[String],
+        start: usize,
+        right_start: usize,
+    ) -> Result<Expr, PgError> {
         let mut conditions = Vec::new();
         for name in names {
             let find = |entries: &[Entry], base: usize| -> Result<(usize, usize), PgError> {
@@ -900,13 +880,33 @@ impl<'a> Binder<'a> {
             let (le, lc) = find(&level.entries[start..right_start], start)?;
             let (re, rc) = find(&level.entries[right_start..], right_start)?;
             let (l_entry, r_entry) = (&level.entries[le], &level.entries[re]);
-            let left = (Expr::Column { up: 0, index: l_entry.offset + lc }, l_entry.columns[lc].1);
-            let right = (Expr::Column { up: 0, index: r_entry.offset + rc }, r_entry.columns[rc].1);
+            let left = (
+                Expr::Column {
+                    up: 0,
+                    index: l_entry.offset + lc,
+                },
+                l_entry.columns[lc].1,
+            );
+            let right = (
+                Expr::Column {
+                    up: 0,
+                    index: r_entry.offset + rc,
+                },
+                r_entry.columns[rc].1,
+            );
             self.level_mut().entries[re].hidden[rc] = true;
             let (l, r, _) = self.unify_compare(left, right, "=")?;
-            conditions.push(Expr::Compare { op: CmpOp::Eq, left: Box::new(l), right: Box::new(r) });
+            conditions.push(Expr::Compare {
+                op: CmpOp::Eq,
+                left: Box::new(l),
+                right: Box::new(r),
+            });
         }
-        Ok(if conditions.len() == 1 { conditions.remove(0) } else { Expr::And(conditions) })
+        Ok(if conditions.len() == 1 {
+            conditions.remove(0)
+        } else {
+            Expr::And(conditions)
+        })
     }
 
     fn bind_table_factor(&mut self, tf: &'a ast::TableFactor) -> Result<(FromNode, bool), PgError> {
@@ -943,16 +943,31 @@ impl<'a> Binder<'a> {
                     None => self.bind_relation(&parts, alias.as_ref()),
                 }
             }
-            T::Function { lateral: _, name, args, alias } => {
+            T::Function {
+                lateral: _,
+                name,
+                args,
+                alias,
+            } => {
                 let parts = object_name(name)?;
                 let exprs = plain_args(args)?;
                 self.bind_table_function(&parts, &exprs, alias.as_ref())
             }
-            T::UNNEST { alias, array_exprs, with_offset: false, with_ordinality: false, .. } => {
+            T::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                with_ordinality: false,
+                ..
+            } => {
                 let exprs: Vec<&ast::Expr> = array_exprs.iter().collect();
                 self.bind_table_function(&["unnest".to_string()], &exprs, alias.as_ref())
             }
-            T::Derived { lateral, subquery, alias } => {
+            T::Derived {
+                lateral,
+                subquery,
+                alias,
+            } => {
                 if *lateral {
                     return Err(unsupported("LATERAL subqueries"));
                 }
@@ -961,24 +976,51 @@ impl<'a> Binder<'a> {
                 let result = self.bind_query(subquery);
                 self.level_mut().hidden = false;
                 let query = result?;
-                let columns = query.columns.iter().map(|(n, t)| (n.clone(), output_type(*t))).collect();
-                let leaf =
-                    self.add_entry(alias.as_ref(), "", None, columns, Source::Query { query: Box::new(query), skip: 0 })?;
-                Ok((FromNode::Leaf(leaf), false))
+                let columns = query
+                    .columns
+                    .iter()
+                    .map(|(n, t)| (n.clone(), output_type(*t)))
+                    .collect();
+                let leaf = self.add_entry(
+                    alias.as_ref(),
+                    "",
+                    None,
+                    columns,
+                    Source::Query {
+                        query: Box::new(query),
+                        skip: 0,
+                    },
+                )?;
+                Ok((
+                    FromNode::Leaf {
+                        index: leaf,
+                        filter: Vec::new(),
+                    },
+                    false,
+                ))
             }
-            T::NestedJoin { table_with_joins, alias: None } => self.bind_table_with_joins(table_with_joins),
+            T::NestedJoin {
+                table_with_joins,
+                alias: None,
+            } => self.bind_table_with_joins(table_with_joins),
             other => Err(unsupported(format!("the FROM item {other}"))),
         }
     }
 
-    fn bind_relation(&mut self, parts: &[String], alias: Option<&ast::TableAlias>) -> Result<(FromNode, bool), PgError> {
+    fn bind_relation(
+        &mut self,
+        parts: &[String],
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(FromNode, bool), PgError> {
         let written = parts.join(".");
         let (schema, name) = match parts {
             [name] => (None, name),
             [schema, name] => (Some(schema.as_str()), name),
             [db, schema, name] => {
                 if *db != self.database {
-                    return Err(PgError::unsupported(format!("cross-database references are not implemented: {written}")));
+                    return Err(PgError::unsupported(format!(
+                        "cross-database references are not implemented: {written}"
+                    )));
                 }
                 (Some(schema.as_str()), name)
             }
@@ -998,20 +1040,35 @@ impl<'a> Binder<'a> {
             return Err(super::kv_select_unsupported());
         }
         let def = tables::find_table(schema, name).ok_or_else(|| {
-            PgError::new(sqlstate::UNDEFINED_TABLE, format!("relation \"{written}\" does not exist"))
+            PgError::new(
+                sqlstate::UNDEFINED_TABLE,
+                format!("relation \"{written}\" does not exist"),
+            )
         })?;
-        let columns = def.columns.iter().map(|&(n, t)| (n.to_string(), t)).collect();
+        let columns = def
+            .columns
+            .iter()
+            .map(|&(n, t)| (n.to_string(), t))
+            .collect();
         let qualified = Some((def.schema.to_string(), def.name.to_string()));
         let leaf = self.add_entry(alias, def.name, qualified, columns, Source::Table(def))?;
-        Ok((FromNode::Leaf(leaf), false))
+        Ok((
+            FromNode::Leaf {
+                index: leaf,
+                filter: Vec::new(),
+            },
+            false,
+        ))
     }
 
     fn find_cte(&self, name: &str) -> Option<(usize, usize)> {
-        self.ctes
-            .iter()
-            .enumerate()
-            .rev()
-            .find_map(|(si, scope)| scope.defs.iter().position(|(n, _)| n == name).map(|di| (si, di)))
+        self.ctes.iter().enumerate().rev().find_map(|(si, scope)| {
+            scope
+                .defs
+                .iter()
+                .position(|(n, _)| n == name)
+                .map(|di| (si, di))
+        })
     }
 
     /// A CTE is bound where it is referenced, but as if where it was
@@ -1030,7 +1087,10 @@ impl<'a> Binder<'a> {
             return Err(unsupported("this WITH form"));
         }
         let saved_levels = self.levels.split_off(defined_at);
-        self.levels.push(Level { hidden: true, ..Level::default() });
+        self.levels.push(Level {
+            hidden: true,
+            ..Level::default()
+        });
         let mut visible = self.ctes[..scope].to_vec();
         let mut own = self.ctes[scope].clone();
         own.defs.truncate(def);
@@ -1042,19 +1102,36 @@ impl<'a> Binder<'a> {
         self.levels.extend(saved_levels);
         let query = result?;
 
-        let mut columns: Vec<(String, Oid)> = query.columns.iter().map(|(n, t)| (n.clone(), output_type(*t))).collect();
+        let mut columns: Vec<(String, Oid)> = query
+            .columns
+            .iter()
+            .map(|(n, t)| (n.clone(), output_type(*t)))
+            .collect();
         if cte.alias.columns.len() > columns.len() {
             return Err(PgError::new(
                 INVALID_COLUMN_REFERENCE,
-                format!("WITH query \"{name}\" has {} columns available but {} columns specified", columns.len(), cte.alias.columns.len()),
+                format!(
+                    "WITH query \"{name}\" has {} columns available but {} columns specified",
+                    columns.len(),
+                    cte.alias.columns.len()
+                ),
             ));
         }
         for (c, a) in columns.iter_mut().zip(&cte.alias.columns) {
             c.0 = ident(&a.name);
         }
-        let source = Source::Query { query: Box::new(query), skip: current - defined_at };
+        let source = Source::Query {
+            query: Box::new(query),
+            skip: current - defined_at,
+        };
         let leaf = self.add_entry(alias, &name, None, columns, source)?;
-        Ok((FromNode::Leaf(leaf), false))
+        Ok((
+            FromNode::Leaf {
+                index: leaf,
+                filter: Vec::new(),
+            },
+            false,
+        ))
     }
 
     fn bind_table_function(
@@ -1077,14 +1154,21 @@ impl<'a> Binder<'a> {
             if functions::lookup(name, args.len()).is_some() {
                 unsupported(format!("the scalar function {name}() in FROM"))
             } else {
-                undefined_function(&parts.join("."), &bound.iter().map(|b| b.1).collect::<Vec<_>>())
+                undefined_function(
+                    &parts.join("."),
+                    &bound.iter().map(|b| b.1).collect::<Vec<_>>(),
+                )
             }
         })?;
         let mut exprs = Vec::new();
         let mut types_ = Vec::new();
         for (e, t) in bound {
             let declared = func.declared_arg();
-            let (e, t) = if t == oid::UNKNOWN && declared != 0 { (self.coerce(e, t, declared), declared) } else { (e, t) };
+            let (e, t) = if t == oid::UNKNOWN && declared != 0 {
+                (self.coerce(e, t, declared), declared)
+            } else {
+                (e, t)
+            };
             exprs.push(e);
             types_.push(t);
         }
@@ -1094,8 +1178,20 @@ impl<'a> Binder<'a> {
         let column_name = alias.map_or_else(|| name.to_string(), |a| ident(&a.name));
         let columns = vec![(column_name, func.column_type(&types_))];
         let lateral = exprs.iter().any(uses_current_level);
-        let leaf = self.add_entry(alias, name, None, columns, Source::Function { func, args: exprs })?;
-        Ok((FromNode::Leaf(leaf), lateral))
+        let leaf = self.add_entry(
+            alias,
+            name,
+            None,
+            columns,
+            Source::Function { func, args: exprs },
+        )?;
+        Ok((
+            FromNode::Leaf {
+                index: leaf,
+                filter: Vec::new(),
+            },
+            lateral,
+        ))
     }
 
     /// Adds a FROM item to the current level; returns its leaf index.
@@ -1129,13 +1225,26 @@ impl<'a> Binder<'a> {
         };
         let level = self.level_mut();
         if !name.is_empty() && level.entries.iter().any(|e| e.alias == name) {
-            return Err(PgError::new(DUPLICATE_ALIAS, format!("table name \"{name}\" specified more than once")));
+            return Err(PgError::new(
+                DUPLICATE_ALIAS,
+                format!("table name \"{name}\" specified more than once"),
+            ));
         }
         let offset = level.width;
         let width = columns.len();
         level.width += width;
-        level.entries.push(Entry { alias: name, qualified, hidden: vec![false; width], columns, offset });
-        level.sources.push(SourceSlot { source, offset, width });
+        level.entries.push(Entry {
+            alias: name,
+            qualified,
+            hidden: vec![false; width],
+            columns,
+            offset,
+        });
+        level.sources.push(SourceSlot {
+            source,
+            offset,
+            width,
+        });
         Ok(level.sources.len() - 1)
     }
 
@@ -1161,7 +1270,10 @@ impl<'a> Binder<'a> {
                 let matches_qualifier = match qualifier {
                     None => true,
                     Some((None, t)) => entry.alias == *t,
-                    Some((Some(s), t)) => entry.qualified.as_ref().is_some_and(|(es, et)| es == s && et == t),
+                    Some((Some(s), t)) => entry
+                        .qualified
+                        .as_ref()
+                        .is_some_and(|(es, et)| es == s && et == t),
                 };
                 if !matches_qualifier {
                     continue;
@@ -1170,7 +1282,10 @@ impl<'a> Binder<'a> {
                     if qualifier.is_some() {
                         return Err(PgError::new(
                             sqlstate::UNDEFINED_TABLE,
-                            format!("invalid reference to FROM-clause entry for table \"{}\"", entry.alias),
+                            format!(
+                                "invalid reference to FROM-clause entry for table \"{}\"",
+                                entry.alias
+                            ),
                         ));
                     }
                     continue;
@@ -1178,7 +1293,13 @@ impl<'a> Binder<'a> {
                 qualifier_seen = true;
                 for (ci, (name, ty)) in entry.columns.iter().enumerate() {
                     if name == column && !(qualifier.is_none() && entry.hidden[ci]) {
-                        hits.push((Expr::Column { up, index: entry.offset + ci }, *ty));
+                        hits.push((
+                            Expr::Column {
+                                up,
+                                index: entry.offset + ci,
+                            },
+                            *ty,
+                        ));
                     }
                 }
             }
@@ -1201,7 +1322,10 @@ impl<'a> Binder<'a> {
         }
         if let Some((_, t)) = qualifier {
             // A qualifier naming nothing in scope.
-            let known = self.levels.iter().any(|l| l.entries.iter().any(|e| e.alias == *t));
+            let known = self
+                .levels
+                .iter()
+                .any(|l| l.entries.iter().any(|e| e.alias == *t));
             if !known {
                 return Err(missing_from(t));
             }
@@ -1219,974 +1343,18 @@ impl<'a> Binder<'a> {
         };
         Err(PgError::new(sqlstate::UNDEFINED_COLUMN, message))
     }
-
-    // -----------------------------------------------------------------
-    // Expressions
-
-    pub fn bind_expr(&mut self, e: &'a ast::Expr) -> Result<(Expr, Oid), PgError> {
-        self.nested(|b| b.bind_expr_inner(e))
-    }
-
-    fn bind_expr_inner(&mut self, e: &'a ast::Expr) -> Result<(Expr, Oid), PgError> {
-        use ast::Expr as E;
-        match e {
-            E::Identifier(i) => {
-                let name = ident(i);
-                // SQL keywords that are functions (current_schema, ...).
-                if i.quote_style.is_none() && functions::is_keyword_function(&name) {
-                    return self.bind_call(&name, Vec::new());
-                }
-                self.bind_column(&[name])
-            }
-            E::CompoundIdentifier(parts) => self.bind_column(&parts.iter().map(ident).collect::<Vec<_>>()),
-            E::Value(v) => self.bind_value(&v.value),
-            E::Nested(inner) => self.bind_expr(inner),
-            E::Collate { expr, .. } => self.bind_expr(expr),
-            E::BinaryOp { left, op, right } => self.bind_binary(left, op, right),
-            E::UnaryOp { op, expr } => self.bind_unary(op, expr),
-            E::IsNull(x) | E::IsNotNull(x) => {
-                let (x, _) = self.bind_expr(x)?;
-                Ok((Expr::IsNull { expr: Box::new(x), negated: matches!(e, E::IsNotNull(_)) }, oid::BOOL))
-            }
-            E::IsTrue(x) | E::IsNotTrue(x) | E::IsFalse(x) | E::IsNotFalse(x) | E::IsUnknown(x) | E::IsNotUnknown(x) => {
-                let (value, negated) = match e {
-                    E::IsTrue(_) => (Some(true), false),
-                    E::IsNotTrue(_) => (Some(true), true),
-                    E::IsFalse(_) => (Some(false), false),
-                    E::IsNotFalse(_) => (Some(false), true),
-                    E::IsUnknown(_) => (None, false),
-                    _ => (None, true),
-                };
-                let (x, t) = self.bind_expr(x)?;
-                let x = self.require_bool(x, t, "IS TRUE")?;
-                Ok((Expr::IsBool { expr: Box::new(x), value, negated }, oid::BOOL))
-            }
-            E::IsDistinctFrom(l, r) | E::IsNotDistinctFrom(l, r) => {
-                let (l, r) = (self.bind_expr(l)?, self.bind_expr(r)?);
-                let (l, r, _) = self.unify_compare(l, r, "=")?;
-                let negated = matches!(e, E::IsNotDistinctFrom(..));
-                Ok((Expr::IsDistinct { left: Box::new(l), right: Box::new(r), negated }, oid::BOOL))
-            }
-            E::InList { expr, list, negated } => {
-                let mut all = vec![self.bind_expr(expr)?];
-                for item in list {
-                    all.push(self.bind_expr(item)?);
-                }
-                let target = all.iter().map(|a| a.1).find(|&t| t != oid::UNKNOWN).unwrap_or(oid::TEXT);
-                let mut bound = Vec::new();
-                for (x, t) in all {
-                    if t != oid::UNKNOWN && !types::comparable(t, target) {
-                        return Err(operator_error(target, "=", t));
-                    }
-                    bound.push(self.coerce(x, t, if t == oid::UNKNOWN { target } else { t }));
-                }
-                let head = bound.remove(0);
-                Ok((Expr::InList { expr: Box::new(head), list: bound, negated: *negated }, oid::BOOL))
-            }
-            E::InSubquery { expr, subquery, negated } => {
-                let query = self.bind_sublink(subquery)?;
-                let col_type = output_type(query.columns[0].1);
-                let (x, t) = self.bind_expr(expr)?;
-                let (x, _, _) = self.unify_compare((x, t), (Expr::Const(Value::Null), col_type), "=")?;
-                Ok((Expr::InSubquery { expr: Box::new(x), query: Box::new(query), negated: *negated }, oid::BOOL))
-            }
-            E::Between { expr, negated, low, high } => {
-                let lower = self.bind_binary(expr, &BinOp::GtEq, low)?.0;
-                let upper = self.bind_binary(expr, &BinOp::LtEq, high)?.0;
-                let both = Expr::And(vec![lower, upper]);
-                Ok((if *negated { Expr::Not(Box::new(both)) } else { both }, oid::BOOL))
-            }
-            E::Like { negated, any: false, expr, pattern, escape_char }
-            | E::ILike { negated, any: false, expr, pattern, escape_char } => {
-                let escape = match escape_char {
-                    None => Some('\\'),
-                    Some(ast::Value::SingleQuotedString(s)) if s.chars().count() <= 1 => s.chars().next(),
-                    Some(_) => {
-                        return Err(PgError::new(
-                            sqlstate::INVALID_ESCAPE_SEQUENCE,
-                            "invalid escape string",
-                        ).with_hint("Escape string must be empty or one character."))
-                    }
-                };
-                let case_insensitive = matches!(e, E::ILike { .. });
-                self.bind_like(expr, pattern, escape, case_insensitive, *negated)
-            }
-            E::AnyOp { left, compare_op, right, .. } => self.bind_quantified(left, compare_op, right, false),
-            E::AllOp { left, compare_op, right } => self.bind_quantified(left, compare_op, right, true),
-            E::Cast { kind, expr, data_type: dt, format } => {
-                if format.is_some() || matches!(kind, ast::CastKind::TryCast | ast::CastKind::SafeCast) {
-                    return Err(unsupported(format!("{e}")));
-                }
-                let (to, typmod) = data_type(dt)?;
-                self.bind_cast(expr, to, typmod)
-            }
-            E::TypedString(t) => {
-                let (to, typmod) = data_type(&t.data_type)?;
-                let (x, from) = self.bind_value(&t.value.value)?;
-                Ok((Expr::Cast { expr: Box::new(x), from, to, typmod }, to))
-            }
-            E::Function(f) => self.bind_function(f),
-            E::Case { operand, conditions, else_result, .. } => self.bind_case(operand.as_deref(), conditions, else_result.as_deref()),
-            E::Exists { subquery, negated } => {
-                let query = self.bind_sublink(subquery)?;
-                let exists = Expr::Exists(Box::new(query));
-                Ok((if *negated { Expr::Not(Box::new(exists)) } else { exists }, oid::BOOL))
-            }
-            E::Subquery(q) => {
-                let query = self.bind_sublink(q)?;
-                let ty = output_type(query.columns[0].1);
-                Ok((Expr::Subquery(Box::new(query)), ty))
-            }
-            E::Array(arr) => {
-                if arr.elem.is_empty() {
-                    return Err(PgError::new(INDETERMINATE_DATATYPE, "cannot determine type of empty array")
-                        .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[]."));
-                }
-                let elems = arr.elem.iter().map(|x| self.bind_expr(x)).collect::<Result<Vec<_>, _>>()?;
-                let elem_type = output_type(common_type(&elems.iter().map(|x| x.1).collect::<Vec<_>>(), "ARRAY")?);
-                let array_type = types::array_of(elem_type)
-                    .ok_or_else(|| unsupported(format!("arrays of {}", types::format_type(elem_type, None))))?;
-                let items = elems.into_iter().map(|(x, t)| self.coerce(x, t, elem_type)).collect();
-                Ok((Expr::Array(items), array_type))
-            }
-            E::CompoundFieldAccess { root, access_chain } => {
-                let (mut x, mut t) = self.bind_expr(root)?;
-                for access in access_chain {
-                    let ast::AccessExpr::Subscript(ast::Subscript::Index { index }) = access else {
-                        return Err(unsupported(format!("{e}")));
-                    };
-                    let elem = types::subscript_elem(t).ok_or_else(|| {
-                        PgError::new(
-                            sqlstate::DATATYPE_MISMATCH,
-                            format!(
-                                "cannot subscript type {} because it does not support subscripting",
-                                types::format_type(t, None)
-                            ),
-                        )
-                    })?;
-                    let (i, it) = self.bind_expr(index)?;
-                    if !types::is_int(it) && it != oid::UNKNOWN {
-                        return Err(PgError::new(sqlstate::DATATYPE_MISMATCH, "array subscript must have type integer"));
-                    }
-                    let i = self.coerce(i, it, oid::INT4);
-                    x = Expr::Subscript { expr: Box::new(x), index: Box::new(i), zero_based: types::is_vector(t) };
-                    t = elem;
-                }
-                Ok((x, t))
-            }
-            E::Substring { expr, substring_from, substring_for, .. } => {
-                let mut args = vec![self.bind_expr(expr)?];
-                args.push(match substring_from {
-                    Some(f) => self.bind_expr(f)?,
-                    None => (Expr::Const(Value::Int(1)), oid::INT4),
-                });
-                if let Some(f) = substring_for {
-                    args.push(self.bind_expr(f)?);
-                }
-                self.bind_call("substring", args)
-            }
-            E::Position { expr, r#in } => {
-                let args = vec![self.bind_expr(r#in)?, self.bind_expr(expr)?];
-                self.bind_call("strpos", args)
-            }
-            E::Trim { expr, trim_where, trim_what, trim_characters } => {
-                if trim_characters.is_some() {
-                    return Err(unsupported(format!("{e}")));
-                }
-                let name = match trim_where {
-                    Some(ast::TrimWhereField::Leading) => "ltrim",
-                    Some(ast::TrimWhereField::Trailing) => "rtrim",
-                    _ => "btrim",
-                };
-                let mut args = vec![self.bind_expr(expr)?];
-                if let Some(w) = trim_what {
-                    args.push(self.bind_expr(w)?);
-                }
-                self.bind_call(name, args)
-            }
-            E::Ceil { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) }
-            | E::Floor { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) } => {
-                let name = if matches!(e, E::Ceil { .. }) { "ceil" } else { "floor" };
-                let args = vec![self.bind_expr(expr)?];
-                self.bind_call(name, args)
-            }
-            other => Err(unsupported(format!("the expression {other}"))),
-        }
-    }
-
-    fn bind_value(&mut self, v: &ast::Value) -> Result<(Expr, Oid), PgError> {
-        use ast::Value as V;
-        match v {
-            V::Number(n, _) => bind_number(n),
-            V::SingleQuotedString(s)
-            | V::EscapedStringLiteral(s)
-            | V::UnicodeStringLiteral(s)
-            | V::NationalStringLiteral(s) => Ok((Expr::Const(Value::text(s.as_str())), oid::UNKNOWN)),
-            V::DollarQuotedString(d) => Ok((Expr::Const(Value::text(d.value.as_str())), oid::UNKNOWN)),
-            V::Boolean(b) => Ok((Expr::Const(Value::Bool(*b)), oid::BOOL)),
-            V::Null => Ok((Expr::Const(Value::Null), oid::UNKNOWN)),
-            V::Placeholder(p) => {
-                let n: usize = p.strip_prefix('$').and_then(|d| d.parse().ok()).filter(|&n| n >= 1).ok_or_else(|| {
-                    PgError::new(sqlstate::SYNTAX_ERROR, format!("syntax error at or near \"{p}\""))
-                })?;
-                if self.param_count.is_some_and(|c| n > c) || n > crate::pg::sql::MAX_PARAMS {
-                    return Err(PgError::new(UNDEFINED_PARAMETER, format!("there is no parameter ${n}")));
-                }
-                if self.param_types.len() < n {
-                    self.param_types.resize(n, 0);
-                }
-                let declared = self.param_types[n - 1];
-                if declared != 0 && declared != oid::UNKNOWN && types::type_info(declared).is_some() {
-                    let e = Expr::Cast { expr: Box::new(Expr::Param(n - 1)), from: oid::UNKNOWN, to: declared, typmod: -1 };
-                    return Ok((e, declared));
-                }
-                Ok((Expr::Param(n - 1), oid::UNKNOWN))
-            }
-            other => Err(unsupported(format!("the literal {other}"))),
-        }
-    }
-
-    fn bind_cast(&mut self, expr: &'a ast::Expr, to: Oid, typmod: i32) -> Result<(Expr, Oid), PgError> {
-        // ARRAY[]::text[]: an empty array takes the cast's type.
-        if let ast::Expr::Array(arr) = strip_nested(expr) {
-            if arr.elem.is_empty() && types::subscript_elem(to).is_some() {
-                return Ok((Expr::Const(Value::Array(Vec::new())), to));
-            }
-        }
-        let (x, from) = self.bind_expr(expr)?;
-        if from == oid::UNKNOWN {
-            if let Expr::Param(i) = x {
-                self.note_param(i, to);
-            }
-        }
-        Ok((Expr::Cast { expr: Box::new(x), from, to, typmod }, to))
-    }
-
-    fn bind_binary(&mut self, left: &'a ast::Expr, op: &BinOp, right: &'a ast::Expr) -> Result<(Expr, Oid), PgError> {
-        if let BinOp::PGCustomBinaryOperator(parts) = op {
-            let mapped = custom_operator(parts).ok_or_else(|| {
-                PgError::new(sqlstate::UNDEFINED_FUNCTION, format!("operator does not exist: {}", parts.join(".")))
-            })?;
-            return self.bind_binary(left, &mapped, right);
-        }
-        if let Some((cmp, symbol)) = cmp_op(op) {
-            // Comparison operators do not associate: `a = b = c` is an error.
-            if let ast::Expr::BinaryOp { op: inner, .. } = left {
-                if cmp_op(inner).is_some() {
-                    return Err(PgError::new(sqlstate::SYNTAX_ERROR, format!("syntax error at or near \"{symbol}\"")));
-                }
-            }
-            let (l, r) = (self.bind_expr(left)?, self.bind_expr(right)?);
-            let (l, r, _) = self.unify_compare(l, r, symbol)?;
-            return Ok((Expr::Compare { op: cmp, left: Box::new(l), right: Box::new(r) }, oid::BOOL));
-        }
-        match op {
-            BinOp::And | BinOp::Or => {
-                // Flatten chains without recursion: `a AND b AND c ...`.
-                let mut operands = Vec::new();
-                let mut stack = vec![right, left];
-                while let Some(x) = stack.pop() {
-                    match x {
-                        ast::Expr::BinaryOp { left: l, op: o, right: r } if o == op => {
-                            stack.push(r);
-                            stack.push(l);
-                        }
-                        other => operands.push(other),
-                    }
-                }
-                let context = if *op == BinOp::And { "AND" } else { "OR" };
-                let mut bound = Vec::new();
-                for x in operands {
-                    let (x, t) = self.bind_expr(x)?;
-                    bound.push(self.require_bool(x, t, context)?);
-                }
-                Ok((if *op == BinOp::And { Expr::And(bound) } else { Expr::Or(bound) }, oid::BOOL))
-            }
-            BinOp::StringConcat => {
-                let (l, r) = (self.bind_expr(left)?, self.bind_expr(right)?);
-                self.bind_concat(l, r)
-            }
-            BinOp::PGRegexMatch | BinOp::PGRegexIMatch | BinOp::PGRegexNotMatch | BinOp::PGRegexNotIMatch => {
-                let symbol = match op {
-                    BinOp::PGRegexMatch => "~",
-                    BinOp::PGRegexIMatch => "~*",
-                    BinOp::PGRegexNotMatch => "!~",
-                    _ => "!~*",
-                };
-                let (l, r) = self.bind_text_pair(left, right, symbol)?;
-                let case_insensitive = matches!(op, BinOp::PGRegexIMatch | BinOp::PGRegexNotIMatch);
-                let negated = matches!(op, BinOp::PGRegexNotMatch | BinOp::PGRegexNotIMatch);
-                Ok((Expr::Regex { expr: Box::new(l), pattern: Box::new(r), case_insensitive, negated }, oid::BOOL))
-            }
-            BinOp::PGLikeMatch | BinOp::PGILikeMatch | BinOp::PGNotLikeMatch | BinOp::PGNotILikeMatch => {
-                let case_insensitive = matches!(op, BinOp::PGILikeMatch | BinOp::PGNotILikeMatch);
-                let negated = matches!(op, BinOp::PGNotLikeMatch | BinOp::PGNotILikeMatch);
-                self.bind_like(left, right, Some('\\'), case_insensitive, negated)
-            }
-            _ => {
-                let (arith, symbol) = match op {
-                    BinOp::Plus => (ArithOp::Add, "+"),
-                    BinOp::Minus => (ArithOp::Sub, "-"),
-                    BinOp::Multiply => (ArithOp::Mul, "*"),
-                    BinOp::Divide => (ArithOp::Div, "/"),
-                    BinOp::Modulo => (ArithOp::Mod, "%"),
-                    BinOp::PGExp => (ArithOp::Pow, "^"),
-                    BinOp::BitwiseAnd => (ArithOp::BitAnd, "&"),
-                    BinOp::BitwiseOr => (ArithOp::BitOr, "|"),
-                    BinOp::PGBitwiseXor => (ArithOp::BitXor, "#"),
-                    BinOp::PGBitwiseShiftLeft => (ArithOp::Shl, "<<"),
-                    BinOp::PGBitwiseShiftRight => (ArithOp::Shr, ">>"),
-                    other => return Err(unsupported(format!("the operator {other}"))),
-                };
-                let (l, r) = (self.bind_expr(left)?, self.bind_expr(right)?);
-                self.bind_arith(arith, symbol, l, r)
-            }
-        }
-    }
-
-    fn bind_unary(&mut self, op: &ast::UnaryOperator, x: &'a ast::Expr) -> Result<(Expr, Oid), PgError> {
-        use ast::UnaryOperator as U;
-        match op {
-            U::Not => {
-                let (x, t) = self.bind_expr(x)?;
-                Ok((Expr::Not(Box::new(self.require_bool(x, t, "NOT")?)), oid::BOOL))
-            }
-            // A minus sign on a number literal is part of the literal.
-            U::Minus => {
-                if let ast::Expr::Value(v) = x {
-                    if let ast::Value::Number(n, _) = &v.value {
-                        return bind_number(&format!("-{n}"));
-                    }
-                }
-                let (x, t) = self.bind_expr(x)?;
-                let zero = match t {
-                    oid::NUMERIC => Value::Num(Numeric::from_i64(0)),
-                    oid::FLOAT4 | oid::FLOAT8 => Value::Float(0.0),
-                    oid::INT2 | oid::INT4 | oid::INT8 => Value::Int(0),
-                    _ => return Err(prefix_operator_error("-", t)),
-                };
-                Ok((Expr::Arith { op: ArithOp::Sub, left: Box::new(Expr::Const(zero)), right: Box::new(x), ty: t }, t))
-            }
-            U::Plus => {
-                let (x, t) = self.bind_expr(x)?;
-                if !types::is_numeric(t) {
-                    return Err(prefix_operator_error("+", t));
-                }
-                Ok((x, t))
-            }
-            U::PGBitwiseNot => {
-                let (x, t) = self.bind_expr(x)?;
-                if !matches!(t, oid::INT2 | oid::INT4 | oid::INT8) {
-                    return Err(prefix_operator_error("~", t));
-                }
-                let e = Expr::Arith { op: ArithOp::BitXor, left: Box::new(x), right: Box::new(Expr::Const(Value::Int(-1))), ty: t };
-                Ok((e, t))
-            }
-            other => Err(unsupported(format!("the operator {other}"))),
-        }
-    }
-
-    fn bind_arith(&mut self, op: ArithOp, symbol: &str, l: (Expr, Oid), r: (Expr, Oid)) -> Result<(Expr, Oid), PgError> {
-        let ((l, lt), (r, rt)) = (l, r);
-        let (l, lt, r, rt) = match (lt == oid::UNKNOWN, rt == oid::UNKNOWN) {
-            (true, true) => {
-                return Err(PgError::new(
-                    AMBIGUOUS_FUNCTION,
-                    format!("operator is not unique: unknown {symbol} unknown"),
-                ))
-            }
-            (true, false) => (self.coerce(l, lt, rt), rt, r, rt),
-            (false, true) => {
-                let r = self.coerce(r, rt, lt);
-                (l, lt, r, lt)
-            }
-            _ => (l, lt, r, rt),
-        };
-        if !types::is_numeric(lt) || !types::is_numeric(rt) {
-            return Err(operator_error(lt, symbol, rt));
-        }
-        let rank = types::numeric_rank(lt).max(types::numeric_rank(rt));
-        let ty = match op {
-            ArithOp::Pow => {
-                if rank == 4 {
-                    oid::NUMERIC
-                } else {
-                    oid::FLOAT8
-                }
-            }
-            ArithOp::BitAnd | ArithOp::BitOr | ArithOp::BitXor | ArithOp::Shl | ArithOp::Shr => {
-                if rank > 3 || !types::is_int(lt) || !types::is_int(rt) {
-                    return Err(operator_error(lt, symbol, rt));
-                }
-                // Shifts keep the left operand's type.
-                if matches!(op, ArithOp::Shl | ArithOp::Shr) {
-                    types::rank_type(types::numeric_rank(lt))
-                } else {
-                    types::rank_type(rank)
-                }
-            }
-            _ if lt == oid::FLOAT4 && rt == oid::FLOAT4 => oid::FLOAT4,
-            _ => types::rank_type(rank),
-        };
-        Ok((Expr::Arith { op, left: Box::new(l), right: Box::new(r), ty }, ty))
-    }
-
-    fn bind_concat(&mut self, l: (Expr, Oid), r: (Expr, Oid)) -> Result<(Expr, Oid), PgError> {
-        let ((l, lt), (r, rt)) = (l, r);
-        let (l_elem, r_elem) = (types::array_elem(lt), types::array_elem(rt));
-        if l_elem.is_some() || r_elem.is_some() {
-            // An untyped literal next to an array is read as an array.
-            let array = if l_elem.is_some() { lt } else { rt };
-            let elem = l_elem.or(r_elem).unwrap_or(oid::TEXT);
-            let side = |b: &mut Self, e: Expr, t: Oid| -> Result<(Expr, bool), PgError> {
-                if t == oid::UNKNOWN || t == array {
-                    Ok((b.coerce(e, t, array), true))
-                } else if types::comparable(t, elem) && types::array_elem(t).is_none() {
-                    Ok((b.coerce(e, t, elem), false))
-                } else {
-                    Err(operator_error(lt, "||", rt))
-                }
-            };
-            let (l, la) = side(self, l, lt)?;
-            let (r, ra) = side(self, r, rt)?;
-            return Ok((Expr::ArrayCat { left: Box::new(l), right: Box::new(r), arrays: [la, ra] }, array));
-        }
-        if !types::is_string(lt) && !types::is_string(rt) {
-            return Err(operator_error(lt, "||", rt));
-        }
-        let l = self.coerce(l, lt, if lt == oid::UNKNOWN { oid::TEXT } else { lt });
-        let r = self.coerce(r, rt, if rt == oid::UNKNOWN { oid::TEXT } else { rt });
-        Ok((Expr::Concat { left: Box::new(l), right: Box::new(r), types: [lt, rt] }, oid::TEXT))
-    }
-
-    /// Both operands of LIKE / regex matching as strings.
-    fn bind_text_pair(&mut self, left: &'a ast::Expr, right: &'a ast::Expr, symbol: &str) -> Result<(Expr, Expr), PgError> {
-        let (l, lt) = self.bind_expr(left)?;
-        let (r, rt) = self.bind_expr(right)?;
-        if !types::is_string(lt) || !types::is_string(rt) {
-            return Err(operator_error(lt, symbol, rt));
-        }
-        Ok((self.coerce(l, lt, oid::TEXT), self.coerce(r, rt, oid::TEXT)))
-    }
-
-    fn bind_like(
-        &mut self,
-        left: &'a ast::Expr,
-        right: &'a ast::Expr,
-        escape: Option<char>,
-        case_insensitive: bool,
-        negated: bool,
-    ) -> Result<(Expr, Oid), PgError> {
-        let (l, r) = self.bind_text_pair(left, right, if case_insensitive { "~~*" } else { "~~" })?;
-        let e = Expr::Like { expr: Box::new(l), pattern: Box::new(r), escape, case_insensitive, negated };
-        Ok((e, oid::BOOL))
-    }
-
-    fn bind_quantified(
-        &mut self,
-        left: &'a ast::Expr,
-        op: &BinOp,
-        right: &'a ast::Expr,
-        all: bool,
-    ) -> Result<(Expr, Oid), PgError> {
-        let (cmp, symbol) = cmp_op(op).ok_or_else(|| unsupported(format!("the operator {op} with ANY/ALL")))?;
-        let (l, lt) = self.bind_expr(left)?;
-        let (array, at) = match strip_nested(right) {
-            ast::Expr::Subquery(q) => {
-                let query = self.bind_sublink(q)?;
-                let elem = output_type(query.columns[0].1);
-                (Expr::ArraySubquery(Box::new(query)), types::array_of(elem).unwrap_or(oid::TEXT_ARRAY))
-            }
-            _ => self.bind_expr(right)?,
-        };
-        let (l, lt, array, elem) = if at == oid::UNKNOWN {
-            // '{a,b}' takes the array type of the left operand.
-            let elem = if lt == oid::UNKNOWN { oid::TEXT } else { lt };
-            let array_type = types::array_of(elem).unwrap_or(oid::TEXT_ARRAY);
-            let array = self.coerce(array, at, array_type);
-            (l, lt, array, elem)
-        } else {
-            let elem = types::subscript_elem(at).ok_or_else(|| {
-                PgError::new(
-                    sqlstate::DATATYPE_MISMATCH,
-                    format!("op ANY/ALL (array) requires array on right side, not {}", types::format_type(at, None)),
-                )
-            })?;
-            (l, lt, array, elem)
-        };
-        let (l, _, _) = self.unify_compare((l, lt), (Expr::Const(Value::Null), elem), symbol)?;
-        Ok((Expr::Quantified { left: Box::new(l), op: cmp, array: Box::new(array), all }, oid::BOOL))
-    }
-
-    fn bind_case(
-        &mut self,
-        operand: Option<&'a ast::Expr>,
-        conditions: &'a [ast::CaseWhen],
-        otherwise: Option<&'a ast::Expr>,
-    ) -> Result<(Expr, Oid), PgError> {
-        // CASE x WHEN v ...: x and every v are compared, so share a type.
-        let operand = match operand {
-            Some(o) => {
-                let (o, ot) = self.bind_expr(o)?;
-                let mut values = Vec::new();
-                for w in conditions {
-                    values.push(self.bind_expr(&w.condition)?);
-                }
-                let target = std::iter::once(ot)
-                    .chain(values.iter().map(|v| v.1))
-                    .find(|&t| t != oid::UNKNOWN)
-                    .unwrap_or(oid::TEXT);
-                let mut converted = Vec::new();
-                for (v, vt) in values {
-                    if vt != oid::UNKNOWN && !types::comparable(target, vt) {
-                        return Err(operator_error(target, "=", vt));
-                    }
-                    converted.push(self.coerce(v, vt, if vt == oid::UNKNOWN { target } else { vt }));
-                }
-                Some((self.coerce(o, ot, if ot == oid::UNKNOWN { target } else { ot }), converted))
-            }
-            None => None,
-        };
-        let mut whens = Vec::new();
-        let mut results = Vec::new();
-        for (i, w) in conditions.iter().enumerate() {
-            let condition = match &operand {
-                Some((_, values)) => values[i].clone(),
-                None => self.bind_condition_here(&w.condition, "CASE")?,
-            };
-            whens.push(condition);
-            results.push(self.bind_expr(&w.result)?);
-        }
-        let otherwise = otherwise.map(|e| self.bind_expr(e)).transpose()?;
-        let all_types: Vec<Oid> = results.iter().chain(otherwise.iter()).map(|r| r.1).collect();
-        let ty = common_type(&all_types, "CASE")?;
-        let whens = whens.into_iter().zip(results).map(|(w, (r, rt))| (w, self.coerce(r, rt, ty))).collect();
-        let otherwise = otherwise.map(|(e, t)| Box::new(self.coerce(e, t, ty)));
-        let operand = operand.map(|(o, _)| Box::new(o));
-        Ok((Expr::Case { operand, whens, otherwise }, ty))
-    }
-
-    fn bind_function(&mut self, f: &'a ast::Function) -> Result<(Expr, Oid), PgError> {
-        if f.over.is_some() {
-            return Err(unsupported("window functions"));
-        }
-        if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() || f.uses_odbc_syntax {
-            return Err(unsupported(format!("the call {f}")));
-        }
-        if !matches!(f.parameters, FunctionArguments::None) {
-            return Err(unsupported(format!("the call {f}")));
-        }
-        let parts = object_name(&f.name)?;
-        let name = match parts.as_slice() {
-            [n] => n.clone(),
-            [s, n] if s == "pg_catalog" => n.clone(),
-            _ => {
-                let args = match &f.args {
-                    FunctionArguments::List(l) => l.args.len(),
-                    _ => 0,
-                };
-                return Err(undefined_function(&parts.join("."), &vec![oid::UNKNOWN; args]));
-            }
-        };
-        let list = match &f.args {
-            FunctionArguments::None => return self.bind_call(&name, Vec::new()),
-            FunctionArguments::Subquery(q) if name == "array" => {
-                let query = self.bind_sublink(q)?;
-                let elem = output_type(query.columns[0].1);
-                let ty = types::array_of(elem).unwrap_or(oid::TEXT_ARRAY);
-                return Ok((Expr::ArraySubquery(Box::new(query)), ty));
-            }
-            FunctionArguments::Subquery(_) => return Err(unsupported(format!("the call {f}"))),
-            FunctionArguments::List(list) => list,
-        };
-        if is_aggregate(&name) {
-            return self.bind_aggregate(&name, list);
-        }
-        if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
-            return Err(PgError::new(
-                WRONG_OBJECT_TYPE,
-                format!("DISTINCT / ORDER BY specified, but {name} is not an aggregate function"),
-            ));
-        }
-        let exprs = plain_args(&list.args)?;
-        let mut args = Vec::new();
-        for a in exprs {
-            args.push(self.bind_expr(a)?);
-        }
-        match name.as_str() {
-            "coalesce" | "greatest" | "least" => {
-                if args.is_empty() {
-                    return Err(PgError::new(sqlstate::SYNTAX_ERROR, format!("syntax error: {name}() needs arguments")));
-                }
-                let label = name.to_uppercase();
-                let ty = common_type(&args.iter().map(|a| a.1).collect::<Vec<_>>(), &label)?;
-                let items: Vec<Expr> = args.into_iter().map(|(e, t)| self.coerce(e, t, ty)).collect();
-                let e = match name.as_str() {
-                    "coalesce" => Expr::Coalesce(items),
-                    g => Expr::Extreme { args: items, greatest: g == "greatest" },
-                };
-                Ok((e, output_type(ty)))
-            }
-            "nullif" if args.len() == 2 => {
-                let r = args.pop().unwrap_or((Expr::Const(Value::Null), oid::UNKNOWN));
-                let l = args.pop().unwrap_or((Expr::Const(Value::Null), oid::UNKNOWN));
-                let (l, r, ty) = self.unify_compare(l, r, "=")?;
-                Ok((Expr::NullIf(Box::new(l), Box::new(r)), output_type(ty)))
-            }
-            // pg_typeof is answered from the static type alone.
-            "pg_typeof" if args.len() == 1 => Ok((Expr::Const(Value::Int(args[0].1 as i64)), oid::REGTYPE)),
-            _ if TableFunc::lookup(&name).is_some() => Err(PgError::unsupported(format!(
-                "set-returning function {name}() is supported only in FROM"
-            ))),
-            _ => self.bind_call_named(&name, &parts.join("."), args),
-        }
-    }
-
-    /// A call of a scalar function from the registry.
-    fn bind_call(&mut self, name: &str, args: Vec<(Expr, Oid)>) -> Result<(Expr, Oid), PgError> {
-        self.bind_call_named(name, name, args)
-    }
-
-    /// Same; errors name the function as written (`pg_catalog.f`).
-    fn bind_call_named(&mut self, name: &str, written: &str, args: Vec<(Expr, Oid)>) -> Result<(Expr, Oid), PgError> {
-        let arg_types: Vec<Oid> = args.iter().map(|a| a.1).collect();
-        let Some(func) = functions::lookup(name, args.len()) else {
-            if functions::is_unsupported(name) {
-                return Err(PgError::unsupported(format!("function {name}() is not supported by corewire")));
-            }
-            return Err(undefined_function(written, &arg_types));
-        };
-        let mut exprs = Vec::new();
-        let mut types_ = Vec::new();
-        for (i, (e, t)) in args.into_iter().enumerate() {
-            let declared = func.declared_arg(i);
-            if declared == oid::ANYARRAY {
-                if types::subscript_elem(t).is_none() {
-                    return Err(undefined_function(written, &arg_types));
-                }
-                exprs.push(e);
-                types_.push(t);
-            } else if declared == 0 || declared == t {
-                exprs.push(e);
-                types_.push(t);
-            } else if t == oid::UNKNOWN || same_repr(t, declared) || types::is_numeric(t) && types::is_numeric(declared) {
-                exprs.push(self.coerce(e, t, declared));
-                types_.push(declared);
-            } else if types::is_string(t) && types::is_string(declared) {
-                exprs.push(e);
-                types_.push(declared);
-            } else {
-                return Err(undefined_function(written, &arg_types));
-            }
-        }
-        let ty = func.result_type(&types_);
-        Ok((Expr::Call { func, args: exprs, arg_types: types_ }, ty))
-    }
-
-    fn bind_aggregate(&mut self, name: &str, list: &'a ast::FunctionArgumentList) -> Result<(Expr, Oid), PgError> {
-        let level = self.level();
-        if level.aggs.is_none() {
-            return Err(PgError::new(
-                GROUPING_ERROR,
-                format!("aggregate functions are not allowed in {}", if level.agg_context.is_empty() { "this context" } else { level.agg_context }),
-            ));
-        }
-        if level.in_aggregate {
-            return Err(PgError::new(GROUPING_ERROR, "aggregate function calls cannot be nested"));
-        }
-        let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
-        let mut order_asts: &[ast::OrderByExpr] = &[];
-        for clause in &list.clauses {
-            match clause {
-                ast::FunctionArgumentClause::OrderBy(o) => order_asts = o,
-                other => return Err(unsupported(format!("{other} in an aggregate"))),
-            }
-        }
-        let star = matches!(list.args.as_slice(), [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)]);
-        self.level_mut().in_aggregate = true;
-        let result = self.bind_aggregate_args(name, list, star, distinct, order_asts);
-        self.level_mut().in_aggregate = false;
-        let call = result?;
-        let ty = call.result_type;
-        let aggs = self.level_mut().aggs.as_mut().expect("aggregates are being collected");
-        aggs.push(call);
-        Ok((Expr::Agg(aggs.len() - 1), ty))
-    }
-
-    fn bind_aggregate_args(
-        &mut self,
-        name: &str,
-        list: &'a ast::FunctionArgumentList,
-        star: bool,
-        distinct: bool,
-        order_asts: &'a [ast::OrderByExpr],
-    ) -> Result<AggCall, PgError> {
-        let mut args = Vec::new();
-        if !star {
-            for a in plain_args(&list.args)? {
-                args.push(self.bind_expr(a)?);
-            }
-        }
-        let order = order_asts
-            .iter()
-            .map(|o| {
-                let e = self.bind_expr(&o.expr)?.0;
-                sort_key(e, o)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let arg_types: Vec<Oid> = args.iter().map(|a| a.1).collect();
-        let no_such = || undefined_function(name, &arg_types);
-        let kind = match (name, star, args.len()) {
-            ("count", true, _) if !distinct => AggKind::CountStar,
-            ("count", false, 1) => AggKind::Count,
-            ("sum", false, 1) => AggKind::Sum,
-            ("avg", false, 1) => AggKind::Avg,
-            ("min", false, 1) => AggKind::Min,
-            ("max", false, 1) => AggKind::Max,
-            ("string_agg", false, 2) => AggKind::StringAgg,
-            ("array_agg", false, 1) => AggKind::ArrayAgg,
-            ("bool_and" | "every", false, 1) => AggKind::BoolAnd,
-            ("bool_or", false, 1) => AggKind::BoolOr,
-            _ => return Err(no_such()),
-        };
-        let mut args = args.into_iter();
-        let (arg, arg_type) = match args.next() {
-            Some((e, t)) => (Some(e), t),
-            None => (None, oid::INT8),
-        };
-        let (arg, result_type) = match kind {
-            AggKind::CountStar | AggKind::Count => (arg, oid::INT8),
-            AggKind::Sum | AggKind::Avg => {
-                if !types::is_numeric(arg_type) {
-                    return Err(no_such());
-                }
-                let result = match (kind, arg_type) {
-                    (AggKind::Sum, oid::INT2 | oid::INT4) => oid::INT8,
-                    (_, oid::FLOAT4) if kind == AggKind::Sum => oid::FLOAT4,
-                    (_, oid::FLOAT4 | oid::FLOAT8) => oid::FLOAT8,
-                    _ => oid::NUMERIC,
-                };
-                (arg, result)
-            }
-            AggKind::Min | AggKind::Max => {
-                // Character types other than bpchar aggregate as text.
-                let result = if types::is_string(arg_type) && arg_type != oid::BPCHAR { oid::TEXT } else { arg_type };
-                (arg, result)
-            }
-            AggKind::StringAgg => {
-                if !types::is_string(arg_type) {
-                    return Err(no_such());
-                }
-                (arg.map(|a| self.coerce(a, arg_type, oid::TEXT)), oid::TEXT)
-            }
-            AggKind::ArrayAgg => {
-                let elem = output_type(arg_type);
-                let array = types::array_of(elem).ok_or_else(no_such)?;
-                (arg.map(|a| self.coerce(a, arg_type, elem)), array)
-            }
-            AggKind::BoolAnd | AggKind::BoolOr => {
-                let a = match arg {
-                    Some(a) => Some(self.require_bool(a, arg_type, name)?),
-                    None => None,
-                };
-                (a, oid::BOOL)
-            }
-        };
-        let delimiter = match (kind, args.next()) {
-            (AggKind::StringAgg, Some((d, dt))) => {
-                if !types::is_string(dt) {
-                    return Err(no_such());
-                }
-                Some(self.coerce(d, dt, oid::TEXT))
-            }
-            _ => None,
-        };
-        Ok(AggCall { kind, arg, delimiter, distinct, order, result_type })
-    }
-
-    /// A subquery inside an expression: it sees this level (correlation).
-    fn bind_sublink(&mut self, q: &'a ast::Query) -> Result<Query, PgError> {
-        let query = self.bind_query(q)?;
-        if query.columns.len() != 1 {
-            return Err(PgError::new(sqlstate::SYNTAX_ERROR, "subquery must return only one column"));
-        }
-        Ok(query)
-    }
-
-    // -----------------------------------------------------------------
-    // Typing helpers
-
-    fn note_param(&mut self, index: usize, ty: Oid) {
-        if let Some(slot) = self.param_types.get_mut(index) {
-            if *slot == 0 || *slot == oid::UNKNOWN {
-                *slot = ty;
-            }
-        }
-    }
-
-    /// Converts `e` from type `from` to `to` where the representations or
-    /// the types' input rules differ (untyped literals are parsed).
-    fn coerce(&mut self, e: Expr, from: Oid, to: Oid) -> Expr {
-        if from == to || to == 0 {
-            return e;
-        }
-        if from == oid::UNKNOWN {
-            if let Expr::Param(i) = e {
-                self.note_param(i, to);
-            }
-            if to == oid::TEXT {
-                return e;
-            }
-            return Expr::Cast { expr: Box::new(e), from, to, typmod: -1 };
-        }
-        if same_repr(from, to) {
-            return e;
-        }
-        Expr::Cast { expr: Box::new(e), from, to, typmod: -1 }
-    }
-
-    /// Types both sides of a comparison; untyped literals take the other
-    /// side's type. Returns the converted operands and their common type.
-    fn unify_compare(&mut self, l: (Expr, Oid), r: (Expr, Oid), symbol: &str) -> Result<(Expr, Expr, Oid), PgError> {
-        let ((l, lt), (r, rt)) = (l, r);
-        match (lt == oid::UNKNOWN, rt == oid::UNKNOWN) {
-            (true, true) => Ok((self.coerce(l, lt, oid::TEXT), self.coerce(r, rt, oid::TEXT), oid::TEXT)),
-            (true, false) => Ok((self.coerce(l, lt, rt), r, rt)),
-            (false, true) => {
-                let r = self.coerce(r, rt, lt);
-                Ok((l, r, lt))
-            }
-            _ if types::comparable(lt, rt) => Ok((l, r, lt)),
-            _ => Err(operator_error(lt, symbol, rt)),
-        }
-    }
-
-    fn require_bool(&mut self, e: Expr, t: Oid, context: &str) -> Result<Expr, PgError> {
-        match t {
-            oid::BOOL => Ok(e),
-            oid::UNKNOWN => Ok(self.coerce(e, t, oid::BOOL)),
-            _ => Err(PgError::new(
-                sqlstate::DATATYPE_MISMATCH,
-                format!("argument of {context} must be type boolean, not type {}", types::format_type(t, None)),
-            )),
-        }
-    }
-
-    /// A boolean condition where aggregates are not allowed.
-    fn bind_condition(&mut self, e: &'a ast::Expr, context: &'static str) -> Result<Expr, PgError> {
-        let level = self.level_mut();
-        let saved = (level.aggs.take(), std::mem::replace(&mut level.agg_context, context));
-        let result = self.bind_condition_here(e, context);
-        let level = self.level_mut();
-        level.aggs = saved.0;
-        level.agg_context = saved.1;
-        result
-    }
-
-    fn bind_condition_here(&mut self, e: &'a ast::Expr, context: &str) -> Result<Expr, PgError> {
-        let (x, t) = self.bind_expr(e)?;
-        self.require_bool(x, t, context)
-    }
-}
-
-/// Moves WHERE conjuncts into the FROM tree, next to the items they read,
-/// so joins combine fewer rows. Conditions are never moved into the
-/// nullable side of an outer join; those reading no column of this level
-/// or containing subqueries stay in WHERE.
-fn push_down(mut node: FromNode, filter: Expr, sources: &[SourceSlot]) -> (FromNode, Option<Expr>) {
-    let conjuncts = match filter {
-        Expr::And(items) => items,
-        other => vec![other],
-    };
-    let mut rest = Vec::new();
-    for cond in conjuncts {
-        let mut slots = Vec::new();
-        if !level_slots(&cond, &mut slots) || slots.is_empty() {
-            rest.push(cond);
-            continue;
-        }
-        if let Some(cond) = place(&mut node, cond, &slots, sources) {
-            rest.push(cond);
-        }
-    }
-    let rest = match rest.len() {
-        0 => None,
-        1 => rest.pop(),
-        _ => Some(Expr::And(rest)),
-    };
-    (node, rest)
-}
-
-/// Collects the slots of this level `e` reads; false if it holds a
-/// subquery (which may read anything).
-fn level_slots(e: &Expr, out: &mut Vec<usize>) -> bool {
-    match e {
-        Expr::Column { up: 0, index } => {
-            out.push(*index);
-            true
-        }
-        Expr::Subquery(_) | Expr::Exists(_) | Expr::ArraySubquery(_) | Expr::InSubquery { .. } | Expr::Agg(_) => false,
-        _ => {
-            let mut ok = true;
-            let _ = for_each_child(e, &mut |c| {
-                ok &= level_slots(c, out);
-                Ok(())
-            });
-            ok
-        }
-    }
-}
-
-fn covers(node: &FromNode, slots: &[usize], sources: &[SourceSlot]) -> bool {
-    fn ranges(node: &FromNode, sources: &[SourceSlot], out: &mut Vec<(usize, usize)>) {
-        match node {
-            FromNode::Leaf(i) => out.push((sources[*i].offset, sources[*i].width)),
-            FromNode::Join { left, right, .. } => {
-                ranges(left, sources, out);
-                ranges(right, sources, out);
-            }
-            FromNode::Filter { input, .. } => ranges(input, sources, out),
-        }
-    }
-    let mut r = Vec::new();
-    ranges(node, sources, &mut r);
-    slots.iter().all(|s| r.iter().any(|&(offset, width)| (offset..offset + width).contains(s)))
-}
-
-/// Places `cond` as deep as it can go; gives it back if `node` does not
-/// cover its slots.
-fn place(node: &mut FromNode, cond: Expr, slots: &[usize], sources: &[SourceSlot]) -> Option<Expr> {
-    if !covers(node, slots, sources) {
-        return Some(cond);
-    }
-    let cond = match node {
-        FromNode::Filter { input, conditions } => {
-            if let Some(c) = place(input, cond, slots, sources) {
-                conditions.push(c);
-            }
-            return None;
-        }
-        FromNode::Join { kind, left, right, .. } => {
-            let mut cond = Some(cond);
-            if matches!(kind, JoinKind::Inner | JoinKind::Left) {
-                cond = place(left, cond.take()?, slots, sources);
-            }
-            if matches!(kind, JoinKind::Inner | JoinKind::Right) {
-                cond = place(right, cond?, slots, sources);
-            }
-            cond?
-        }
-        FromNode::Leaf(_) => cond,
-    };
-    let input = std::mem::replace(node, FromNode::Leaf(usize::MAX));
-    *node = FromNode::Filter { input: Box::new(input), conditions: vec![cond] };
-    None
 }
 
 /// Wraps a query so that another ORDER BY / LIMIT can apply on top.
 fn nest(inner: Query) -> Query {
     let columns = inner.columns.clone();
-    Query { body: Body::Nested(Box::new(inner)), columns, order: Vec::new(), limit: None, offset: None }
+    Query {
+        body: Body::Nested(Box::new(inner)),
+        columns,
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+    }
 }
 
 fn strip_nested(e: &ast::Expr) -> &ast::Expr {
@@ -2206,13 +1374,6 @@ pub(crate) fn output_type(ty: Oid) -> Oid {
     }
 }
 
-fn is_aggregate(name: &str) -> bool {
-    matches!(
-        name,
-        "count" | "sum" | "avg" | "min" | "max" | "string_agg" | "array_agg" | "bool_and" | "bool_or" | "every"
-    )
-}
-
 fn plain_args(args: &[FunctionArg]) -> Result<Vec<&ast::Expr>, PgError> {
     args.iter()
         .map(|a| match a {
@@ -2222,86 +1383,28 @@ fn plain_args(args: &[FunctionArg]) -> Result<Vec<&ast::Expr>, PgError> {
         .collect()
 }
 
-fn bind_number(text: &str) -> Result<(Expr, Oid), PgError> {
-    if !text.contains(['.', 'e', 'E']) {
-        if let Ok(i) = text.parse::<i64>() {
-            let ty = if i32::try_from(i).is_ok() { oid::INT4 } else { oid::INT8 };
-            return Ok((Expr::Const(Value::Int(i)), ty));
-        }
-    }
-    let n = Numeric::parse(text).ok_or_else(|| {
-        PgError::new(sqlstate::NUMERIC_VALUE_OUT_OF_RANGE, format!("value \"{text}\" is out of range for type numeric"))
-    })?;
-    Ok((Expr::Const(Value::Num(n)), oid::NUMERIC))
-}
-
 fn sort_key(expr: Expr, o: &ast::OrderByExpr) -> Result<SortKey, PgError> {
     if o.with_fill.is_some() {
         return Err(unsupported("ORDER BY ... WITH FILL"));
     }
     let desc = o.options.asc == Some(false);
-    Ok(SortKey { expr, desc, nulls_first: o.options.nulls_first.unwrap_or(desc) })
+    Ok(SortKey {
+        expr,
+        desc,
+        nulls_first: o.options.nulls_first.unwrap_or(desc),
+    })
 }
 
 fn order_position_error(n: i64) -> PgError {
-    PgError::new(INVALID_COLUMN_REFERENCE, format!("ORDER BY position {n} is not in select list"))
+    PgError::new(
+        INVALID_COLUMN_REFERENCE,
+        format!("ORDER BY position {n} is not in select list"),
+    )
 }
 
 fn missing_from(table: &str) -> PgError {
-    PgError::new(sqlstate::UNDEFINED_TABLE, format!("missing FROM-clause entry for table \"{table}\""))
-}
-
-fn operator_error(l: Oid, symbol: &str, r: Oid) -> PgError {
     PgError::new(
-        sqlstate::UNDEFINED_FUNCTION,
-        format!("operator does not exist: {} {symbol} {}", types::format_type(l, None), types::format_type(r, None)),
+        sqlstate::UNDEFINED_TABLE,
+        format!("missing FROM-clause entry for table \"{table}\""),
     )
-    .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")
-}
-
-fn prefix_operator_error(symbol: &str, t: Oid) -> PgError {
-    PgError::new(
-        sqlstate::UNDEFINED_FUNCTION,
-        format!("operator does not exist: {symbol} {}", types::format_type(t, None)),
-    )
-}
-
-fn undefined_function(name: &str, arg_types: &[Oid]) -> PgError {
-    let args: Vec<String> = arg_types.iter().map(|&t| types::format_type(t, None)).collect();
-    PgError::new(sqlstate::UNDEFINED_FUNCTION, format!("function {name}({}) does not exist", args.join(", ")))
-        .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
-}
-
-/// The type values of several branches share (CASE, COALESCE, UNION,
-/// VALUES, ARRAY): untyped literals follow the typed ones.
-fn common_type(types_: &[Oid], context: &str) -> Result<Oid, PgError> {
-    let known: Vec<Oid> = types_.iter().copied().filter(|&t| t != oid::UNKNOWN).collect();
-    let Some(&first) = known.first() else {
-        return Ok(oid::TEXT);
-    };
-    if known.iter().all(|&t| t == first) {
-        return Ok(first);
-    }
-    if known.iter().all(|&t| types::is_numeric(t)) {
-        // An OID-like type among integers wins; otherwise the widest.
-        if known.iter().all(|&t| types::is_int(t)) {
-            if let Some(&special) = known.iter().find(|&&t| !matches!(t, oid::INT2 | oid::INT4 | oid::INT8)) {
-                return Ok(special);
-            }
-        }
-        let rank = known.iter().map(|&t| types::numeric_rank(t)).max().unwrap_or(2);
-        return Ok(types::rank_type(rank));
-    }
-    if known.iter().all(|&t| types::is_string(t)) {
-        return Ok(oid::TEXT);
-    }
-    let other = known.iter().copied().find(|&t| t != first).unwrap_or(first);
-    Err(PgError::new(
-        sqlstate::DATATYPE_MISMATCH,
-        format!(
-            "{context} types {} and {} cannot be matched",
-            types::format_type(first, None),
-            types::format_type(other, None)
-        ),
-    ))
 }

@@ -14,11 +14,21 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
         Expr::Column { up, index } => {
             let mut frame = f;
             for _ in 0..*up {
-                frame = frame.parent.ok_or_else(|| internal("column of a missing query level"))?;
+                frame = frame
+                    .parent
+                    .ok_or_else(|| internal("column of a missing query level"))?;
             }
-            frame.row.get(*index).cloned().ok_or_else(|| internal("column slot out of range"))?
+            frame
+                .row
+                .get(*index)
+                .cloned()
+                .ok_or_else(|| internal("column slot out of range"))?
         }
-        Expr::Agg(i) => f.aggs.get(*i).cloned().ok_or_else(|| internal("aggregate outside its group"))?,
+        Expr::Agg(i) => f
+            .aggs
+            .get(*i)
+            .cloned()
+            .ok_or_else(|| internal("aggregate outside its group"))?,
         Expr::Not(x) => match eval(x, f, env)? {
             Value::Bool(b) => Value::Bool(!b),
             _ => Value::Null,
@@ -60,19 +70,35 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
                 None => Value::Null,
             }
         }
-        Expr::Arith { op, left, right, ty } => arith(*op, eval(left, f, env)?, eval(right, f, env)?, *ty)?,
-        Expr::Concat { left, right, types: [lt, rt] } => {
+        Expr::Arith {
+            op,
+            left,
+            right,
+            ty,
+        } => arith(*op, eval(left, f, env)?, eval(right, f, env)?, *ty)?,
+        Expr::Concat {
+            left,
+            right,
+            types: [lt, rt],
+        } => {
             let (l, r) = (eval(left, f, env)?, eval(right, f, env)?);
             if l.is_null() || r.is_null() {
                 return Ok(Value::Null);
             }
             // Each side as its cast to text (booleans read true/false).
-            match (types::cast(l, *lt, oid::TEXT, -1, env.user())?, types::cast(r, *rt, oid::TEXT, -1, env.user())?) {
-                (Value::Text(a), Value::Text(b)) => Value::Text(a + &b),
+            match (
+                types::cast(l, *lt, oid::TEXT, -1, env.user())?,
+                types::cast(r, *rt, oid::TEXT, -1, env.user())?,
+            ) {
+                (Value::Text(a), Value::Text(b)) => Value::text(format!("{a}{b}")),
                 _ => Value::Null,
             }
         }
-        Expr::ArrayCat { left, right, arrays } => {
+        Expr::ArrayCat {
+            left,
+            right,
+            arrays,
+        } => {
             // A NULL array counts as empty; a NULL element is kept.
             let mut items = Vec::new();
             let mut all_null = true;
@@ -96,7 +122,11 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
             }
         }
         Expr::IsNull { expr, negated } => Value::Bool(eval(expr, f, env)?.is_null() != *negated),
-        Expr::IsBool { expr, value, negated } => {
+        Expr::IsBool {
+            expr,
+            value,
+            negated,
+        } => {
             let v = eval(expr, f, env)?;
             let hit = match (value, &v) {
                 (None, Value::Null) => true,
@@ -105,7 +135,11 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
             };
             Value::Bool(hit != *negated)
         }
-        Expr::IsDistinct { left, right, negated } => {
+        Expr::IsDistinct {
+            left,
+            right,
+            negated,
+        } => {
             let (l, r) = (eval(left, f, env)?, eval(right, f, env)?);
             let distinct = match (l.is_null(), r.is_null()) {
                 (true, true) => false,
@@ -114,7 +148,11 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
             };
             Value::Bool(distinct != *negated)
         }
-        Expr::InList { expr, list, negated } => {
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
             let v = eval(expr, f, env)?;
             let mut candidates = Vec::with_capacity(list.len());
             for x in list {
@@ -122,29 +160,48 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
             }
             membership(&v, &candidates, *negated)
         }
-        Expr::InSubquery { expr, query, negated } => {
+        Expr::InSubquery {
+            expr,
+            query,
+            negated,
+        } => {
             let v = eval(expr, f, env)?;
             let candidates = column_subquery(query, env, f)?;
             membership(&v, &candidates, *negated)
         }
-        Expr::Like { expr, pattern, escape, case_insensitive, negated } => {
-            match (eval(expr, f, env)?, eval(pattern, f, env)?) {
-                (Value::Text(s), Value::Text(p)) => {
-                    let (s, p) = if *case_insensitive { (s.to_lowercase(), p.to_lowercase()) } else { (s, p) };
-                    Value::Bool(like(&s, &p, *escape)? != *negated)
-                }
-                _ => Value::Null,
+        Expr::Like {
+            expr,
+            pattern,
+            escape,
+            case_insensitive,
+            negated,
+        } => match (eval(expr, f, env)?, eval(pattern, f, env)?) {
+            (Value::Text(s), Value::Text(p)) => {
+                let matched = if *case_insensitive {
+                    like(&s.to_lowercase(), &p.to_lowercase(), *escape)?
+                } else {
+                    like(&s, &p, *escape)?
+                };
+                Value::Bool(matched != *negated)
             }
-        }
-        Expr::Regex { expr, pattern, case_insensitive, negated } => {
-            match (eval(expr, f, env)?, eval(pattern, f, env)?) {
-                (Value::Text(s), Value::Text(p)) => {
-                    Value::Bool(env.regex(&p, *case_insensitive)?.is_match(&s) != *negated)
-                }
-                _ => Value::Null,
+            _ => Value::Null,
+        },
+        Expr::Regex {
+            expr,
+            pattern,
+            case_insensitive,
+            negated,
+        } => match (eval(expr, f, env)?, eval(pattern, f, env)?) {
+            (Value::Text(s), Value::Text(p)) => {
+                Value::Bool(env.regex(&p, *case_insensitive)?.is_match(&s) != *negated)
             }
-        }
-        Expr::Case { operand, whens, otherwise } => {
+            _ => Value::Null,
+        },
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
             let subject = operand.as_ref().map(|o| eval(o, f, env)).transpose()?;
             for (when, result) in whens {
                 let w = eval(when, f, env)?;
@@ -192,7 +249,11 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
             }
             best
         }
-        Expr::Call { func, args, arg_types } => {
+        Expr::Call {
+            func,
+            args,
+            arg_types,
+        } => {
             let mut values = Vec::with_capacity(args.len());
             for a in args {
                 values.push(eval(a, f, env)?);
@@ -202,11 +263,21 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
             }
             (func.f)(env, arg_types, &values)?
         }
-        Expr::Cast { expr, from, to, typmod } => types::cast(eval(expr, f, env)?, *from, *to, *typmod, env.user())?,
+        Expr::Cast {
+            expr,
+            from,
+            to,
+            typmod,
+        } => types::cast(eval(expr, f, env)?, *from, *to, *typmod, env.user())?,
         Expr::Subquery(q) => scalar_subquery(q, env, f)?,
         Expr::Exists(q) => Value::Bool(!run_query(q, env, Some(f))?.is_empty()),
         Expr::ArraySubquery(q) => Value::Array(column_subquery(q, env, f)?),
-        Expr::Quantified { left, op, array, all } => {
+        Expr::Quantified {
+            left,
+            op,
+            array,
+            all,
+        } => {
             let l = eval(left, f, env)?;
             let items = match eval(array, f, env)? {
                 Value::Array(items) => items,
@@ -221,12 +292,19 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
             }
             Value::Array(values)
         }
-        Expr::Subscript { expr, index, zero_based } => {
+        Expr::Subscript {
+            expr,
+            index,
+            zero_based,
+        } => {
             let (base, i) = (eval(expr, f, env)?, eval(index, f, env)?);
             match (base, i) {
                 (Value::Array(items), Value::Int(i)) => {
                     let pos = if *zero_based { i } else { i - 1 };
-                    usize::try_from(pos).ok().and_then(|p| items.into_iter().nth(p)).unwrap_or(Value::Null)
+                    usize::try_from(pos)
+                        .ok()
+                        .and_then(|p| items.into_iter().nth(p))
+                        .unwrap_or(Value::Null)
                 }
                 _ => Value::Null,
             }
@@ -235,7 +313,10 @@ pub(crate) fn eval(e: &Expr, f: &Frame, env: &Env) -> Result<Value, PgError> {
 }
 
 fn internal(what: &str) -> PgError {
-    PgError::new(sqlstate::INTERNAL_ERROR, format!("catalog evaluator: {what}"))
+    PgError::new(
+        sqlstate::INTERNAL_ERROR,
+        format!("catalog evaluator: {what}"),
+    )
 }
 
 fn test(op: CmpOp, o: Ordering) -> bool {
@@ -294,7 +375,10 @@ fn arith(op: ArithOp, l: Value, r: Value, ty: Oid) -> Result<Value, PgError> {
     }
     match ty {
         oid::FLOAT4 | oid::FLOAT8 => {
-            let (a, b) = (types::as_f64(&l).unwrap_or(f64::NAN), types::as_f64(&r).unwrap_or(f64::NAN));
+            let (a, b) = (
+                types::as_f64(&l).unwrap_or(f64::NAN),
+                types::as_f64(&r).unwrap_or(f64::NAN),
+            );
             let v = match op {
                 ArithOp::Add => a + b,
                 ArithOp::Sub => a - b,
@@ -307,9 +391,16 @@ fn arith(op: ArithOp, l: Value, r: Value, ty: Oid) -> Result<Value, PgError> {
                 _ => return Err(internal("bit operation on floats")),
             };
             if v.is_infinite() && a.is_finite() && b.is_finite() {
-                return Err(PgError::new(sqlstate::NUMERIC_VALUE_OUT_OF_RANGE, "value out of range: overflow"));
+                return Err(PgError::new(
+                    sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+                    "value out of range: overflow",
+                ));
             }
-            Ok(Value::Float(if ty == oid::FLOAT4 { v as f32 as f64 } else { v }))
+            Ok(Value::Float(if ty == oid::FLOAT4 {
+                v as f32 as f64
+            } else {
+                v
+            }))
         }
         oid::NUMERIC => {
             let (a, b) = (
@@ -326,14 +417,13 @@ fn arith(op: ArithOp, l: Value, r: Value, ty: Oid) -> Result<Value, PgError> {
                         return Err(types::division_by_zero());
                     }
                     // a - trunc(a / b) * b
-                    let q = Numeric { mant: trunc_toward_zero(a, b), scale: 0 };
+                    let q = Numeric {
+                        mant: trunc_toward_zero(a, b),
+                        scale: 0,
+                    };
                     a.sub(q.mul(b)?)?
                 }
-                ArithOp::Pow => {
-                    let v = a.to_f64().powf(b.to_f64());
-                    Numeric::from_f64(v)
-                        .ok_or_else(|| PgError::new(sqlstate::NUMERIC_VALUE_OUT_OF_RANGE, "value out of range: overflow"))?
-                }
+                ArithOp::Pow => a.pow(b)?,
                 _ => return Err(internal("bit operation on numeric")),
             }))
         }
@@ -362,7 +452,11 @@ fn arith(op: ArithOp, l: Value, r: Value, ty: Oid) -> Result<Value, PgError> {
                         _ => 64,
                     };
                     let shift = (b as u32) % bits;
-                    let shifted = if op == ArithOp::Shl { a.wrapping_shl(shift) } else { a >> shift };
+                    let shifted = if op == ArithOp::Shl {
+                        a.wrapping_shl(shift)
+                    } else {
+                        a >> shift
+                    };
                     // Wrap to the type's width.
                     match bits {
                         16 => shifted as i16 as i64,
@@ -380,7 +474,11 @@ fn arith(op: ArithOp, l: Value, r: Value, ty: Oid) -> Result<Value, PgError> {
 /// The integer part of a / b (truncated toward zero), for numeric `%`.
 fn trunc_toward_zero(a: Numeric, b: Numeric) -> i128 {
     let s = a.scale.max(b.scale);
-    let scale = |n: Numeric| n.mant.checked_mul(10i128.checked_pow(s - n.scale).unwrap_or(1)).unwrap_or(0);
+    let scale = |n: Numeric| {
+        n.mant
+            .checked_mul(10i128.checked_pow(s - n.scale).unwrap_or(1))
+            .unwrap_or(0)
+    };
     let (x, y) = (scale(a), scale(b));
     if y == 0 {
         0

@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::eval::eval;
 use super::plan::*;
@@ -36,13 +37,17 @@ pub(crate) struct Env<'s> {
     database: String,
     /// The statement's timestamp (now() is constant within a statement).
     now: String,
-    tables: RefCell<HashMap<Oid, Rc<Vec<Row>>>>,
+    tables: RefCell<HashMap<Oid, Arc<Vec<Row>>>>,
     regexes: RefCell<HashMap<(String, bool), Rc<regex::Regex>>>,
     work: Cell<u64>,
 }
 
 impl<'s> Env<'s> {
-    pub fn new(session: &'s mut dyn SessionView, params: &'s [Option<String>], sql: &'s str) -> Env<'s> {
+    pub fn new(
+        session: &'s mut dyn SessionView,
+        params: &'s [Option<String>],
+        sql: &'s str,
+    ) -> Env<'s> {
         let user = session.user().to_string();
         let database = session.database().to_string();
         Env {
@@ -78,8 +83,18 @@ impl<'s> Env<'s> {
         self.session.borrow().backend_pid()
     }
 
+    /// A run-time parameter; the server version is this module's own if
+    /// the session does not say.
     pub fn setting(&self, name: &str) -> Option<String> {
-        self.session.borrow().setting(name)
+        self.session.borrow().setting(name).or_else(|| {
+            if name.eq_ignore_ascii_case("server_version") {
+                Some(super::SERVER_VERSION.to_string())
+            } else if name.eq_ignore_ascii_case("server_version_num") {
+                Some(super::SERVER_VERSION_NUM.to_string())
+            } else {
+                None
+            }
+        })
     }
 
     pub fn settings(&self) -> Vec<(String, String)> {
@@ -94,23 +109,30 @@ impl<'s> Env<'s> {
         match self.params.get(index) {
             Some(Some(s)) => Ok(Value::text(s.as_str())),
             Some(None) => Ok(Value::Null),
-            None => Err(PgError::new("42P02", format!("there is no parameter ${}", index + 1))),
+            None => Err(PgError::new(
+                "42P02",
+                format!("there is no parameter ${}", index + 1),
+            )),
         }
     }
 
-    /// A catalog table's rows, built once per statement.
-    pub fn table_rows(&self, def: &'static TableDef) -> Rc<Vec<Row>> {
+    /// A catalog table's rows, built at most once per statement.
+    pub fn table_rows(&self, def: &'static TableDef) -> Arc<Vec<Row>> {
         if let Some(rows) = self.tables.borrow().get(&def.oid) {
             return rows.clone();
         }
-        let rows = Rc::new((def.rows)(self));
+        let rows = def.rows(self);
         self.tables.borrow_mut().insert(def.oid, rows.clone());
         rows
     }
 
     /// A compiled regular expression (PostgreSQL's ARE syntax is close to
     /// the regex crate's for what catalog queries use).
-    pub fn regex(&self, pattern: &str, case_insensitive: bool) -> Result<Rc<regex::Regex>, PgError> {
+    pub fn regex(
+        &self,
+        pattern: &str,
+        case_insensitive: bool,
+    ) -> Result<Rc<regex::Regex>, PgError> {
         let key = (pattern.to_string(), case_insensitive);
         if let Some(re) = self.regexes.borrow().get(&key) {
             return Ok(re.clone());
@@ -120,7 +142,10 @@ impl<'s> Env<'s> {
             .size_limit(1 << 20)
             .build()
             .map_err(|e| {
-                PgError::new(INVALID_REGULAR_EXPRESSION, format!("invalid regular expression: {}", first_line(&e.to_string())))
+                PgError::new(
+                    INVALID_REGULAR_EXPRESSION,
+                    format!("invalid regular expression: {}", first_line(&e.to_string())),
+                )
             })?;
         let re = Rc::new(re);
         self.regexes.borrow_mut().insert(key, re.clone());
@@ -145,7 +170,11 @@ impl<'s> Env<'s> {
 const INVALID_REGULAR_EXPRESSION: &str = "2201B";
 
 fn first_line(s: &str) -> &str {
-    s.lines().find(|l| l.starts_with("error:")).map_or(s.lines().next().unwrap_or(s), |l| l.trim_start_matches("error: "))
+    s.lines()
+        .find(|l| l.starts_with("error:"))
+        .map_or(s.lines().next().unwrap_or(s), |l| {
+            l.trim_start_matches("error: ")
+        })
 }
 
 /// The row of one query level and the levels around it.
@@ -158,7 +187,11 @@ pub(crate) struct Frame<'a> {
 
 impl<'a> Frame<'a> {
     pub fn new(row: &'a [Value], parent: Option<&'a Frame<'a>>) -> Frame<'a> {
-        Frame { row, aggs: &[], parent }
+        Frame {
+            row,
+            aggs: &[],
+            parent,
+        }
     }
 }
 
@@ -176,7 +209,12 @@ pub(crate) fn run_query(q: &Query, env: &Env, outer: Option<&Frame>) -> Result<V
     // Each result row with its sort keys.
     let mut rows: Vec<(Row, Vec<Value>)> = match &q.body {
         Body::Select(select) => run_select(select, &q.order, env, outer)?,
-        Body::SetOp { op, all, left, right } => {
+        Body::SetOp {
+            op,
+            all,
+            left,
+            right,
+        } => {
             let out = run_set_op(*op, *all, left, right, &q.columns, env, outer)?;
             with_output_keys(out, &q.order, env, outer)?
         }
@@ -184,7 +222,11 @@ pub(crate) fn run_query(q: &Query, env: &Env, outer: Option<&Frame>) -> Result<V
             let empty = Frame::new(&[], outer);
             let mut out = Vec::new();
             for row in values {
-                out.push(row.iter().map(|e| eval(e, &empty, env)).collect::<Result<Row, _>>()?);
+                out.push(
+                    row.iter()
+                        .map(|e| eval(e, &empty, env))
+                        .collect::<Result<Row, _>>()?,
+                );
             }
             with_output_keys(out, &q.order, env, outer)?
         }
@@ -199,7 +241,9 @@ pub(crate) fn run_query(q: &Query, env: &Env, outer: Option<&Frame>) -> Result<V
     let empty = Frame::new(&[], outer);
     let offset = match &q.offset {
         Some(e) => match eval(e, &empty, env)? {
-            Value::Int(n) if n < 0 => return Err(PgError::new(INVALID_OFFSET, "OFFSET must not be negative")),
+            Value::Int(n) if n < 0 => {
+                return Err(PgError::new(INVALID_OFFSET, "OFFSET must not be negative"))
+            }
             Value::Int(n) => n as usize,
             _ => 0,
         },
@@ -207,13 +251,23 @@ pub(crate) fn run_query(q: &Query, env: &Env, outer: Option<&Frame>) -> Result<V
     };
     let limit = match &q.limit {
         Some(e) => match eval(e, &empty, env)? {
-            Value::Int(n) if n < 0 => return Err(PgError::new(INVALID_ROW_COUNT, "LIMIT must not be negative")),
+            Value::Int(n) if n < 0 => {
+                return Err(PgError::new(
+                    INVALID_ROW_COUNT,
+                    "LIMIT must not be negative",
+                ))
+            }
             Value::Int(n) => Some(n as usize),
             _ => None,
         },
         None => None,
     };
-    Ok(rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).map(|(r, _)| r).collect())
+    Ok(rows
+        .into_iter()
+        .skip(offset)
+        .take(limit.unwrap_or(usize::MAX))
+        .map(|(r, _)| r)
+        .collect())
 }
 
 /// Sort keys computed over output rows (set operations, VALUES).
@@ -226,7 +280,10 @@ fn with_output_keys(
     rows.into_iter()
         .map(|row| {
             let frame = Frame::new(&row, outer);
-            let keys = order.iter().map(|k| eval(&k.expr, &frame, env)).collect::<Result<Vec<_>, _>>()?;
+            let keys = order
+                .iter()
+                .map(|k| eval(&k.expr, &frame, env))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok((row, keys))
         })
         .collect()
@@ -297,8 +354,15 @@ fn run_select(
     }
     let mut out = Vec::new();
     let mut project = |frame: &Frame| -> Result<(), PgError> {
-        let values = s.projections.iter().map(|e| eval(e, frame, env)).collect::<Result<Row, _>>()?;
-        let keys = order.iter().map(|k| eval(&k.expr, frame, env)).collect::<Result<Vec<_>, _>>()?;
+        let values = s
+            .projections
+            .iter()
+            .map(|e| eval(e, frame, env))
+            .collect::<Result<Row, _>>()?;
+        let keys = order
+            .iter()
+            .map(|k| eval(&k.expr, frame, env))
+            .collect::<Result<Vec<_>, _>>()?;
         out.push((values, keys));
         Ok(())
     };
@@ -310,11 +374,19 @@ fn run_select(
         }
         Some(g) => {
             for group in make_groups(g, rows, env, outer)? {
-                let aggs = g.aggs.iter().map(|a| aggregate(a, &group, env, outer)).collect::<Result<Vec<_>, _>>()?;
+                let aggs = g
+                    .aggs
+                    .iter()
+                    .map(|a| aggregate(a, &group, env, outer))
+                    .collect::<Result<Vec<_>, _>>()?;
                 // Grouped columns are read from any row of the group.
                 let null_row = vec![Value::Null; s.width];
                 let representative = group.first().unwrap_or(&null_row);
-                let frame = Frame { row: representative, aggs: &aggs, parent: outer };
+                let frame = Frame {
+                    row: representative,
+                    aggs: &aggs,
+                    parent: outer,
+                };
                 if let Some(h) = &g.having {
                     if !matches!(eval(h, &frame, env)?, Value::Bool(true)) {
                         continue;
@@ -333,7 +405,12 @@ fn run_select(
 
 /// Splits rows by GROUP BY keys (first-seen order); without keys, one
 /// group, even when empty.
-fn make_groups(g: &Grouping, rows: Vec<Row>, env: &Env, outer: Option<&Frame>) -> Result<Vec<Vec<Row>>, PgError> {
+fn make_groups(
+    g: &Grouping,
+    rows: Vec<Row>,
+    env: &Env,
+    outer: Option<&Frame>,
+) -> Result<Vec<Vec<Row>>, PgError> {
     if g.keys.is_empty() {
         return Ok(vec![rows]);
     }
@@ -341,7 +418,11 @@ fn make_groups(g: &Grouping, rows: Vec<Row>, env: &Env, outer: Option<&Frame>) -
     let mut groups: Vec<Vec<Row>> = Vec::new();
     for row in rows {
         let frame = Frame::new(&row, outer);
-        let keys = g.keys.iter().map(|k| eval(k, &frame, env)).collect::<Result<Vec<_>, _>>()?;
+        let keys = g
+            .keys
+            .iter()
+            .map(|k| eval(k, &frame, env))
+            .collect::<Result<Vec<_>, _>>()?;
         let key = row_key(&keys);
         match index.get(&key) {
             Some(&i) => groups[i].push(row),
@@ -354,7 +435,12 @@ fn make_groups(g: &Grouping, rows: Vec<Row>, env: &Env, outer: Option<&Frame>) -
     Ok(groups)
 }
 
-fn aggregate(a: &AggCall, rows: &[Row], env: &Env, outer: Option<&Frame>) -> Result<Value, PgError> {
+fn aggregate(
+    a: &AggCall,
+    rows: &[Row],
+    env: &Env,
+    outer: Option<&Frame>,
+) -> Result<Value, PgError> {
     if a.kind == AggKind::CountStar {
         return Ok(Value::Int(rows.len() as i64));
     }
@@ -373,7 +459,11 @@ fn aggregate(a: &AggCall, rows: &[Row], env: &Env, outer: Option<&Frame>) -> Res
             Some(d) => eval(d, &frame, env)?,
             None => Value::Null,
         };
-        let keys = a.order.iter().map(|k| eval(&k.expr, &frame, env)).collect::<Result<Vec<_>, _>>()?;
+        let keys = a
+            .order
+            .iter()
+            .map(|k| eval(&k.expr, &frame, env))
+            .collect::<Result<Vec<_>, _>>()?;
         inputs.push((value, delimiter, keys));
     }
     if a.distinct {
@@ -389,7 +479,14 @@ fn aggregate(a: &AggCall, rows: &[Row], env: &Env, outer: Option<&Frame>) -> Res
         _ if inputs.is_empty() => Value::Null,
         AggKind::Sum => sum(values(), a.result_type)?,
         AggKind::Avg => {
-            let total = sum(values(), if a.result_type == oid::NUMERIC { oid::NUMERIC } else { oid::FLOAT8 })?;
+            let total = sum(
+                values(),
+                if a.result_type == oid::NUMERIC {
+                    oid::NUMERIC
+                } else {
+                    oid::FLOAT8
+                },
+            )?;
             let n = inputs.len() as i64;
             match total {
                 Value::Num(t) => Value::Num(t.div(Numeric::from_i64(n))?),
@@ -401,7 +498,9 @@ fn aggregate(a: &AggCall, rows: &[Row], env: &Env, outer: Option<&Frame>) -> Res
             let mut best = inputs[0].0.clone();
             for v in values().skip(1) {
                 let o = types::sort_cmp(v, &best);
-                if (a.kind == AggKind::Min && o == Ordering::Less) || (a.kind == AggKind::Max && o == Ordering::Greater) {
+                if (a.kind == AggKind::Min && o == Ordering::Less)
+                    || (a.kind == AggKind::Max && o == Ordering::Greater)
+                {
                     best = v.clone();
                 }
             }
@@ -419,7 +518,7 @@ fn aggregate(a: &AggCall, rows: &[Row], env: &Env, outer: Option<&Frame>) -> Res
                     out.push_str(s);
                 }
             }
-            Value::Text(out)
+            Value::text(out)
         }
         AggKind::ArrayAgg => Value::Array(values().cloned().collect()),
         AggKind::BoolAnd => Value::Bool(values().all(|v| matches!(v, Value::Bool(true)))),
@@ -434,7 +533,9 @@ fn sum<'v>(values: impl Iterator<Item = &'v Value>, ty: Oid) -> Result<Value, Pg
             let mut total: i64 = 0;
             for v in values {
                 if let Value::Int(i) = v {
-                    total = total.checked_add(*i).ok_or_else(|| types::int_range_error(oid::INT8))?;
+                    total = total
+                        .checked_add(*i)
+                        .ok_or_else(|| types::int_range_error(oid::INT8))?;
                 }
             }
             Ok(Value::Int(total))
@@ -485,7 +586,10 @@ fn run_set_op(
         (SetOp::Union, true) => l.into_iter().chain(r).collect(),
         (SetOp::Union, false) => {
             let mut seen = HashSet::new();
-            l.into_iter().chain(r).filter(|row| seen.insert(row_key(row))).collect()
+            l.into_iter()
+                .chain(r)
+                .filter(|row| seen.insert(row_key(row)))
+                .collect()
         }
         (SetOp::Intersect | SetOp::Except, _) => {
             let mut counts: HashMap<String, usize> = HashMap::new();
@@ -497,7 +601,11 @@ fn run_set_op(
             for row in l {
                 let key = row_key(&row);
                 let present = counts.get(&key).copied().unwrap_or(0) > 0;
-                let keep = if op == SetOp::Intersect { present } else { !present };
+                let keep = if op == SetOp::Intersect {
+                    present
+                } else {
+                    !present
+                };
                 if all {
                     // Multiset semantics: each right row matches one left row.
                     if op == SetOp::Intersect && present {
@@ -522,7 +630,9 @@ fn run_set_op(
 /// The slot ranges a FROM subtree fills.
 fn slots(s: &Select, node: &FromNode, out: &mut Vec<(usize, usize)>) {
     match node {
-        FromNode::Leaf(i) => out.push((s.sources[*i].offset, s.sources[*i].width)),
+        FromNode::Leaf { index, .. } => {
+            out.push((s.sources[*index].offset, s.sources[*index].width))
+        }
         FromNode::Join { left, right, .. } => {
             slots(s, left, out);
             slots(s, right, out);
@@ -541,51 +651,31 @@ fn run_from(
     current: Option<&Row>,
 ) -> Result<Vec<Row>, PgError> {
     match node {
-        FromNode::Leaf(i) => {
-            let slot = &s.sources[*i];
-            let values: Rc<Vec<Row>> = match &slot.source {
-                Source::Table(def) => env.table_rows(def),
-                Source::Query { query, skip } => {
-                    let placeholder = Frame::new(&[], skip_frames(outer, *skip));
-                    Rc::new(run_query(query, env, Some(&placeholder))?)
-                }
-                Source::Function { func, args, .. } => {
-                    let null_row = vec![Value::Null; s.width];
-                    let frame = Frame::new(current.map_or(&null_row[..], |r| &r[..]), outer);
-                    let args = args.iter().map(|a| eval(a, &frame, env)).collect::<Result<Vec<_>, _>>()?;
-                    Rc::new(func.rows(&args)?.into_iter().map(|v| vec![v]).collect())
-                }
-            };
-            env.charge(values.len() as u64)?;
-            check_size(values.len(), s.width)?;
-            Ok(values
-                .iter()
-                .map(|v| {
-                    let mut row = vec![Value::Null; s.width];
-                    for (k, value) in v.iter().enumerate().take(slot.width) {
-                        row[slot.offset + k] = value.clone();
-                    }
-                    row
-                })
-                .collect())
-        }
+        FromNode::Leaf { index, filter } => scan(s, *index, filter, env, outer, current),
         FromNode::Filter { input, conditions } => {
             let mut rows = Vec::new();
-            'rows: for row in run_from(s, input, env, outer, current)? {
-                for c in conditions {
-                    if !matches!(eval(c, &Frame::new(&row, outer), env)?, Value::Bool(true)) {
-                        continue 'rows;
-                    }
+            for row in run_from(s, input, env, outer, current)? {
+                if passes(conditions, &row, env, outer)? {
+                    rows.push(row);
                 }
-                rows.push(row);
             }
             Ok(rows)
         }
-        FromNode::Join { kind, left, right, on, lateral } => {
+        FromNode::Join {
+            kind,
+            left,
+            right,
+            on,
+            lateral,
+        } => {
             let left_rows = run_from(s, left, env, outer, current)?;
             let mut right_slots = Vec::new();
             slots(s, right, &mut right_slots);
-            let fixed_right = if *lateral { None } else { Some(run_from(s, right, env, outer, current)?) };
+            let fixed_right = if *lateral {
+                None
+            } else {
+                Some(run_from(s, right, env, outer, current)?)
+            };
             if let Some(r) = &fixed_right {
                 let product = left_rows.len() as u64 * r.len() as u64;
                 if product > MAX_JOIN_ROWS {
@@ -610,13 +700,17 @@ fn run_from(
                 }
                 env.charge(right_rows.len() as u64)?;
                 let mut matched = false;
+                // The left row with each right row's slots written in.
+                let mut merged = l.clone();
                 for (ri, r) in right_rows.iter().enumerate() {
-                    let mut merged = l.clone();
                     for &(offset, width) in &right_slots {
                         merged[offset..offset + width].clone_from_slice(&r[offset..offset + width]);
                     }
                     let pass = match on {
-                        Some(cond) => matches!(eval(cond, &Frame::new(&merged, outer), env)?, Value::Bool(true)),
+                        Some(cond) => matches!(
+                            eval(cond, &Frame::new(&merged, outer), env)?,
+                            Value::Bool(true)
+                        ),
                         None => true,
                     };
                     if pass {
@@ -625,7 +719,7 @@ fn run_from(
                         if let Some(m) = right_matched.get_mut(ri) {
                             *m = true;
                         }
-                        out.push(merged);
+                        out.push(merged.clone());
                     }
                 }
                 if !matched && matches!(kind, JoinKind::Left | JoinKind::Full) {
@@ -646,12 +740,68 @@ fn run_from(
     }
 }
 
+fn passes(
+    conditions: &[Expr],
+    row: &[Value],
+    env: &Env,
+    outer: Option<&Frame>,
+) -> Result<bool, PgError> {
+    for c in conditions {
+        if !matches!(eval(c, &Frame::new(row, outer), env)?, Value::Bool(true)) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The rows of FROM item `i` that pass `filter` (tested on the item's own
+/// row), full width.
+fn scan(
+    s: &Select,
+    i: usize,
+    filter: &[Expr],
+    env: &Env,
+    outer: Option<&Frame>,
+    current: Option<&Row>,
+) -> Result<Vec<Row>, PgError> {
+    let slot = &s.sources[i];
+    let values: Arc<Vec<Row>> = match &slot.source {
+        Source::Table(def) => env.table_rows(def),
+        Source::Query { query, skip } => {
+            let placeholder = Frame::new(&[], skip_frames(outer, *skip));
+            Arc::new(run_query(query, env, Some(&placeholder))?)
+        }
+        Source::Function { func, args } => {
+            let null_row = vec![Value::Null; s.width];
+            let frame = Frame::new(current.map_or(&null_row[..], |r| &r[..]), outer);
+            let args = args
+                .iter()
+                .map(|a| eval(a, &frame, env))
+                .collect::<Result<Vec<_>, _>>()?;
+            Arc::new(func.rows(&args)?.into_iter().map(|v| vec![v]).collect())
+        }
+    };
+    env.charge(values.len() as u64)?;
+    let mut out = Vec::new();
+    for v in values.iter() {
+        if passes(filter, v, env, outer)? {
+            check_size(out.len() + 1, s.width)?;
+            let mut row = vec![Value::Null; s.width];
+            row[slot.offset..slot.offset + slot.width].clone_from_slice(&v[..slot.width]);
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
 /// Keeps an intermediate result under MAX_VALUES.
 fn check_size(rows: usize, width: usize) -> Result<(), PgError> {
     if rows.saturating_mul(width) > MAX_VALUES {
         return Err(PgError::new(
             sqlstate::PROGRAM_LIMIT_EXCEEDED,
-            format!("intermediate result of {rows} rows of {width} columns exceeds {MAX_VALUES} values"),
+            format!(
+                "intermediate result of {rows} rows of {width} columns exceeds {MAX_VALUES} values"
+            ),
         ));
     }
     Ok(())
@@ -669,19 +819,30 @@ pub(crate) fn scalar_subquery(q: &Query, env: &Env, frame: &Frame) -> Result<Val
     let mut rows = run_query(q, env, Some(frame))?;
     match rows.len() {
         0 => Ok(Value::Null),
-        1 => Ok(rows.pop().and_then(|r| r.into_iter().next()).unwrap_or(Value::Null)),
-        _ => Err(PgError::new(CARDINALITY_VIOLATION, "more than one row returned by a subquery used as an expression")),
+        1 => Ok(rows
+            .pop()
+            .and_then(|r| r.into_iter().next())
+            .unwrap_or(Value::Null)),
+        _ => Err(PgError::new(
+            CARDINALITY_VIOLATION,
+            "more than one row returned by a subquery used as an expression",
+        )),
     }
 }
 
 /// The first column of every row of a subquery.
 pub(crate) fn column_subquery(q: &Query, env: &Env, frame: &Frame) -> Result<Vec<Value>, PgError> {
-    Ok(run_query(q, env, Some(frame))?.into_iter().map(|r| r.into_iter().next().unwrap_or(Value::Null)).collect())
+    Ok(run_query(q, env, Some(frame))?
+        .into_iter()
+        .map(|r| r.into_iter().next().unwrap_or(Value::Null))
+        .collect())
 }
 
 /// `YYYY-MM-DD HH:MM:SS[.ffffff]+00`: timestamptz output in UTC.
 fn timestamp_now() -> String {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = since.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's civil_from_days.

@@ -8,15 +8,29 @@
 //! PostgreSQL error a client can act on: 42601 for syntax, 42P01 / 42703 /
 //! 42883 for unknown names, 0A000 for statements corewire does not run.
 //!
-//! Layout: `bind` resolves names and types (sqlparser AST → `plan`),
-//! `exec` and `eval` run plans, `tables` + `columns` hold the catalog
-//! contents, `functions` the callable functions, `types` values and casts.
+//! Layout: `bind` resolves names and types (sqlparser AST → `plan`;
+//! `bind/expr` for expressions, `bind/pushdown` moves WHERE conditions to
+//! the items they read), `exec` and `eval` run plans; `tables`, `columns`
+//! and `procs` hold the catalog contents, `functions` the functions that
+//! can be called, `types` and `numeric` values, casts and text output.
+//!
+//! Work is bounded: statements over 10,000 tokens or nested deeper than
+//! 64 levels (10 for subqueries) are refused before parsing, a join may
+//! examine at most 1,000,000 row pairs, an intermediate result may hold at
+//! most 2,000,000 values, and a statement may visit 5,000,000 rows, all
+//! with SQLSTATE 54000. In release builds the deepest accepted statement
+//! needs under 1 MB of stack.
+
+// PgError, the crate's error type, is large; every fallible function here
+// returns it, and boxing it would not pay on this path.
+#![allow(clippy::result_large_err)]
 
 mod bind;
 mod columns;
 mod eval;
 mod exec;
 mod functions;
+mod numeric;
 mod plan;
 mod procs;
 mod tables;
@@ -125,13 +139,20 @@ pub trait SessionView {
     /// Every run-time parameter as (name, value), for `pg_settings`. The
     /// default asks `setting` for each of REPORTED_SETTINGS.
     fn settings(&self) -> Vec<(String, String)> {
-        REPORTED_SETTINGS.iter().filter_map(|n| self.setting(n).map(|v| (n.to_string(), v))).collect()
+        REPORTED_SETTINGS
+            .iter()
+            .filter_map(|n| self.setting(n).map(|v| (n.to_string(), v)))
+            .collect()
     }
 }
 
 /// Runs one statement (already split; no trailing ';'). Params are
 /// text-format values ($1 = params[0]; None = NULL).
-pub fn execute(sql: &str, params: &[Option<String>], session: &mut dyn SessionView) -> Result<ResultSet, PgError> {
+pub fn execute(
+    sql: &str,
+    params: &[Option<String>],
+    session: &mut dyn SessionView,
+) -> Result<ResultSet, PgError> {
     execute_typed(sql, params, &[], session)
 }
 
@@ -147,21 +168,41 @@ pub fn execute_typed(
         return Ok(ResultSet::default());
     };
     let query = query_only(&statement, sql)?;
-    let plan = Binder::new(param_types, Some(params.len()), session.database()).bind_query(query)?;
+    let plan =
+        Binder::new(param_types, Some(params.len()), session.database()).bind_query(query)?;
     let env = Env::new(session, params, sql);
     let rows = exec::run_query(&plan, &env, None)?;
-    let columns: Vec<Column> =
-        plan.columns.iter().map(|(name, ty)| Column { name: name.clone(), type_oid: output_type(*ty) }).collect();
+    let columns: Vec<Column> = plan
+        .columns
+        .iter()
+        .map(|(name, ty)| Column {
+            name: name.clone(),
+            type_oid: output_type(*ty),
+        })
+        .collect();
     let rendered = rows
         .iter()
-        .map(|row| row.iter().zip(&columns).map(|(v, c)| types::output(v, c.type_oid, env.user())).collect())
+        .map(|row| {
+            row.iter()
+                .zip(&columns)
+                .map(|(v, c)| types::output(v, c.type_oid, env.user()))
+                .collect()
+        })
         .collect::<Vec<_>>();
-    Ok(ResultSet { command_tag: format!("SELECT {}", rendered.len()), columns, rows: rendered })
+    Ok(ResultSet {
+        command_tag: format!("SELECT {}", rendered.len()),
+        columns,
+        rows: rendered,
+    })
 }
 
 /// Parameter and result types of a statement without running it (for
 /// Parse/Describe); errors are those `execute` would report at bind time.
-pub fn describe(sql: &str, param_types: &[u32], session: &dyn SessionView) -> Result<Description, PgError> {
+pub fn describe(
+    sql: &str,
+    param_types: &[u32],
+    session: &dyn SessionView,
+) -> Result<Description, PgError> {
     let Some(statement) = parse(sql)? else {
         return Ok(Description::default());
     };
@@ -170,7 +211,14 @@ pub fn describe(sql: &str, param_types: &[u32], session: &dyn SessionView) -> Re
     let plan = binder.bind_query(query)?;
     Ok(Description {
         params: binder.param_types(),
-        columns: plan.columns.iter().map(|(name, ty)| Column { name: name.clone(), type_oid: output_type(*ty) }).collect(),
+        columns: plan
+            .columns
+            .iter()
+            .map(|(name, ty)| Column {
+                name: name.clone(),
+                type_oid: output_type(*ty),
+            })
+            .collect(),
     })
 }
 
@@ -211,7 +259,10 @@ fn parse(sql: &str) -> Result<Option<ast::Statement>, PgError> {
     match statements.len() {
         0 => Ok(None),
         1 => Ok(statements.pop()),
-        _ => Err(PgError::new(sqlstate::SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement")),
+        _ => Err(PgError::new(
+            sqlstate::SYNTAX_ERROR,
+            "cannot insert multiple commands into a prepared statement",
+        )),
     }
 }
 
@@ -232,7 +283,10 @@ fn check_size<'t>(tokens: impl Iterator<Item = &'t Token>) -> Result<(), PgError
         if !matches!(token, Token::Whitespace(_)) {
             prefix_run = if prefix { prefix_run + 1 } else { 0 };
             if prefix_run > MAX_PAREN_DEPTH / 2 {
-                return too_big(format!("statement nests more than {} prefix operators", MAX_PAREN_DEPTH / 2));
+                return too_big(format!(
+                    "statement nests more than {} prefix operators",
+                    MAX_PAREN_DEPTH / 2
+                ));
             }
         }
         match token {
@@ -240,7 +294,9 @@ fn check_size<'t>(tokens: impl Iterator<Item = &'t Token>) -> Result<(), PgError
             Token::LParen | Token::LBracket => {
                 depth += 1;
                 if depth > MAX_PAREN_DEPTH {
-                    return too_big(format!("statement is nested more than {MAX_PAREN_DEPTH} levels deep"));
+                    return too_big(format!(
+                        "statement is nested more than {MAX_PAREN_DEPTH} levels deep"
+                    ));
                 }
             }
             Token::RParen | Token::RBracket => {
@@ -254,14 +310,18 @@ fn check_size<'t>(tokens: impl Iterator<Item = &'t Token>) -> Result<(), PgError
                     queries.push(depth);
                 }
                 if queries.len() > MAX_QUERY_NESTING {
-                    return too_big(format!("subqueries are nested more than {MAX_QUERY_NESTING} levels deep"));
+                    return too_big(format!(
+                        "subqueries are nested more than {MAX_QUERY_NESTING} levels deep"
+                    ));
                 }
             }
             _ => {}
         }
         count += 1;
         if count > MAX_TOKENS {
-            return too_big(format!("statement is too long (more than {MAX_TOKENS} tokens)"));
+            return too_big(format!(
+                "statement is too long (more than {MAX_TOKENS} tokens)"
+            ));
         }
     }
     Ok(())
@@ -280,7 +340,10 @@ fn syntax_error(message: &str, sql: &str, tokenizer: bool) -> PgError {
     let found = text.rfind("found: ").map(|i| &text[i + "found: ".len()..]);
     let mut error = match found {
         Some("EOF") => PgError::new(sqlstate::SYNTAX_ERROR, "syntax error at end of input"),
-        Some(token) => PgError::new(sqlstate::SYNTAX_ERROR, format!("syntax error at or near \"{token}\"")),
+        Some(token) => PgError::new(
+            sqlstate::SYNTAX_ERROR,
+            format!("syntax error at or near \"{token}\""),
+        ),
         None if tokenizer => PgError::new(sqlstate::SYNTAX_ERROR, text.to_lowercase()),
         None => PgError::new(sqlstate::SYNTAX_ERROR, format!("syntax error: {text}")),
     };
@@ -394,21 +457,47 @@ fn statement_name(words: &[String]) -> String {
     match first {
         "CREATE" | "ALTER" | "DROP" => {
             const MODIFIERS: &[&str] = &[
-                "OR", "REPLACE", "UNIQUE", "TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL", "TRUSTED",
-                "PROCEDURAL", "RECURSIVE", "CONSTRAINT",
+                "OR",
+                "REPLACE",
+                "UNIQUE",
+                "TEMP",
+                "TEMPORARY",
+                "UNLOGGED",
+                "GLOBAL",
+                "LOCAL",
+                "TRUSTED",
+                "PROCEDURAL",
+                "RECURSIVE",
+                "CONSTRAINT",
             ];
-            let mut rest = words[1..].iter().skip_while(|w| MODIFIERS.contains(&w.as_str()));
+            let mut rest = words[1..]
+                .iter()
+                .skip_while(|w| MODIFIERS.contains(&w.as_str()));
             let Some(object) = rest.next() else {
                 return first.to_string();
             };
-            let two_words = ["MATERIALIZED", "FOREIGN", "EVENT", "ACCESS", "TEXT", "OPERATOR", "DEFAULT"];
+            let two_words = [
+                "MATERIALIZED",
+                "FOREIGN",
+                "EVENT",
+                "ACCESS",
+                "TEXT",
+                "OPERATOR",
+                "DEFAULT",
+            ];
             match rest.next() {
-                Some(next) if two_words.contains(&object.as_str()) => format!("{first} {object} {next}"),
-                Some(next) if object == "USER" && next == "MAPPING" => format!("{first} USER MAPPING"),
+                Some(next) if two_words.contains(&object.as_str()) => {
+                    format!("{first} {object} {next}")
+                }
+                Some(next) if object == "USER" && next == "MAPPING" => {
+                    format!("{first} USER MAPPING")
+                }
                 _ => format!("{first} {object}"),
             }
         }
-        "REFRESH" | "SECURITY" | "IMPORT" | "REASSIGN" if words.len() > 1 => format!("{first} {}", words[1]),
+        "REFRESH" | "SECURITY" | "IMPORT" | "REASSIGN" if words.len() > 1 => {
+            format!("{first} {}", words[1])
+        }
         _ => first.to_string(),
     }
 }
@@ -419,9 +508,10 @@ fn targets_kv(sql: &str, keyword: &str) -> bool {
     let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize() else {
         return false;
     };
-    let mut it = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).skip_while(|t| {
-        !matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(keyword))
-    });
+    let mut it = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .skip_while(|t| !matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(keyword)));
     it.next();
     // [ONLY] name [. name]
     let mut parts = Vec::new();
@@ -430,7 +520,11 @@ fn targets_kv(sql: &str, keyword: &str) -> bool {
         match t {
             Token::Word(w) if w.value.eq_ignore_ascii_case("ONLY") && parts.is_empty() => {}
             Token::Word(w) if want_name => {
-                parts.push(if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() });
+                parts.push(if w.quote_style.is_some() {
+                    w.value.clone()
+                } else {
+                    w.value.to_lowercase()
+                });
                 want_name = false;
             }
             Token::Period if !want_name => want_name = true,
@@ -456,21 +550,82 @@ fn unsupported_statement(sql: &str) -> PgError {
         "COPY" if targets_kv(sql, "COPY") => Some(KV_COPY_FORMS),
         _ => None,
     };
+    // Commands the kv fast path runs reach here only in forms it did not
+    // recognise.
+    let fast_path = [
+        "SET",
+        "SHOW",
+        "RESET",
+        "BEGIN",
+        "START",
+        "COMMIT",
+        "END",
+        "ROLLBACK",
+        "ABORT",
+        "SAVEPOINT",
+        "RELEASE",
+        "DISCARD",
+        "CLOSE",
+        "UNLISTEN",
+        "TRUNCATE",
+        "COPY",
+    ];
     match kv_forms {
-        Some(forms) => PgError::unsupported(format!("this form of {name} on kv is not supported; corewire runs {forms}")),
-        None => PgError::unsupported(format!("{name} is not supported: corewire serves the single table kv")),
+        Some(forms) => PgError::unsupported(format!(
+            "this form of {name} on kv is not supported; corewire runs {forms}"
+        )),
+        None if fast_path.contains(&words[0].as_str()) => {
+            PgError::unsupported(format!("this form of {name} is not supported by corewire"))
+        }
+        None if is_data_command(&words[0]) => PgError::unsupported(format!(
+            "{name} is not supported: corewire serves the single table kv"
+        )),
+        None => PgError::unsupported(format!("{name} is not supported by corewire")),
     }
+}
+
+/// Commands that define, change or read/write stored data: corewire's
+/// answer is that it holds just the table kv.
+fn is_data_command(word: &str) -> bool {
+    matches!(
+        word,
+        "CREATE"
+            | "ALTER"
+            | "DROP"
+            | "INSERT"
+            | "UPDATE"
+            | "DELETE"
+            | "MERGE"
+            | "GRANT"
+            | "REVOKE"
+            | "VACUUM"
+            | "ANALYZE"
+            | "ANALYSE"
+            | "CLUSTER"
+            | "REINDEX"
+            | "COMMENT"
+            | "SECURITY"
+            | "LOCK"
+            | "REFRESH"
+            | "IMPORT"
+            | "REASSIGN"
+            | "SELECT"
+    )
 }
 
 const KV_SELECT_FORMS: &str = "SELECT key, value, *, count(*) or length(value) FROM kv \
      [WHERE key = ... | key IN (...) | key LIKE 'prefix%'] [ORDER BY key [ASC | DESC]] [LIMIT n] [OFFSET n]";
 const KV_INSERT_FORMS: &str = "INSERT INTO kv [(key, value)] VALUES (...)[, ...] \
      [ON CONFLICT [(key)] DO NOTHING | DO UPDATE SET value = EXCLUDED.value] [RETURNING ...]";
-const KV_UPDATE_FORMS: &str = "UPDATE kv SET value = ... WHERE key = ... | key IN (...) [RETURNING ...]";
+const KV_UPDATE_FORMS: &str =
+    "UPDATE kv SET value = ... WHERE key = ... | key IN (...) [RETURNING ...]";
 const KV_DELETE_FORMS: &str = "DELETE FROM kv WHERE key = ... | key IN (...) [RETURNING ...]";
-const KV_COPY_FORMS: &str = "COPY kv [(key, value)] FROM STDIN and COPY kv | (SELECT ...) TO STDOUT, text or csv";
+const KV_COPY_FORMS: &str =
+    "COPY kv [(key, value)] FROM STDIN and COPY kv | (SELECT ...) TO STDOUT, text or csv";
 
 /// A query over kv that the fast path did not take.
 pub(crate) fn kv_select_unsupported() -> PgError {
-    PgError::unsupported(format!("this form of SELECT on kv is not supported; corewire runs {KV_SELECT_FORMS}"))
+    PgError::unsupported(format!(
+        "this form of SELECT on kv is not supported; corewire runs {KV_SELECT_FORMS}"
+    ))
 }

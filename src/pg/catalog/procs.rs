@@ -3,7 +3,6 @@
 //! not have are left out).
 
 use super::columns::PG_PROC;
-use super::exec::Env;
 use super::tables::{self, Row};
 use super::types::{self, oid, Oid, Value};
 
@@ -32,9 +31,20 @@ const fn proc(
     strict: bool,
     src: &'static str,
 ) -> Proc {
-    Proc { oid, name, args, ret, kind, retset, volatility, strict, src }
+    Proc {
+        oid,
+        name,
+        args,
+        ret,
+        kind,
+        retset,
+        volatility,
+        strict,
+        src,
+    }
 }
 
+#[rustfmt::skip]
 pub(crate) static PROCS: &[Proc] = &[
     proc(1394, "abs", &[700], 700, b'f', false, b'i', true, "float4abs"),
     proc(1395, "abs", &[701], 701, b'f', false, b'i', true, "float8abs"),
@@ -285,7 +295,11 @@ fn variadic(p: &Proc) -> bool {
 /// pg_get_function_arguments / pg_get_function_identity_arguments.
 pub(crate) fn arguments(proc_oid: Oid) -> Option<String> {
     let p = find(proc_oid)?;
-    let mut args: Vec<String> = p.args.iter().map(|&t| types::format_type(t, None)).collect();
+    let mut args: Vec<String> = p
+        .args
+        .iter()
+        .map(|&t| types::format_type(t, None))
+        .collect();
     if variadic(p) {
         if let Some(last) = args.last_mut() {
             *last = format!("VARIADIC {last}");
@@ -301,7 +315,7 @@ pub(crate) fn result(proc_oid: Oid) -> Option<String> {
     Some(if p.retset { format!("SETOF {ty}") } else { ty })
 }
 
-pub(crate) fn pg_proc_rows(_: &Env) -> Vec<Row> {
+pub(crate) fn pg_proc_rows() -> Vec<Row> {
     PROCS
         .iter()
         .map(|p| {
@@ -311,21 +325,33 @@ pub(crate) fn pg_proc_rows(_: &Env) -> Vec<Row> {
                 vec![
                     ("oid", Value::Int(p.oid as i64)),
                     ("proname", Value::text(p.name)),
-                    ("pronamespace", Value::Int(tables::PG_CATALOG_NAMESPACE as i64)),
+                    (
+                        "pronamespace",
+                        Value::Int(tables::PG_CATALOG_NAMESPACE as i64),
+                    ),
                     ("proowner", Value::Int(tables::SUPERUSER_OID as i64)),
                     // internal
                     ("prolang", Value::Int(12)),
                     ("procost", Value::Float(1.0)),
                     ("prorows", Value::Float(if p.retset { 1000.0 } else { 0.0 })),
-                    ("provariadic", Value::Int(if variadic(p) { oid::ANY as i64 } else { 0 })),
+                    (
+                        "provariadic",
+                        Value::Int(if variadic(p) { oid::ANY as i64 } else { 0 }),
+                    ),
                     ("prokind", Value::text((p.kind as char).to_string())),
                     ("proisstrict", Value::Bool(p.strict)),
                     ("proretset", Value::Bool(p.retset)),
-                    ("provolatile", Value::text((p.volatility as char).to_string())),
+                    (
+                        "provolatile",
+                        Value::text((p.volatility as char).to_string()),
+                    ),
                     ("proparallel", Value::text("s")),
                     ("pronargs", Value::Int(p.args.len() as i64)),
                     ("prorettype", Value::Int(p.ret as i64)),
-                    ("proargtypes", Value::Array(p.args.iter().map(|&a| Value::Int(a as i64)).collect())),
+                    (
+                        "proargtypes",
+                        Value::Array(p.args.iter().map(|&a| Value::Int(a as i64)).collect()),
+                    ),
                     ("prosrc", Value::text(p.src)),
                 ],
             )

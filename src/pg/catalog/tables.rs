@@ -4,9 +4,13 @@
 //! OIDs follow what a fresh PostgreSQL 15 assigns (kv gets the first user
 //! OID, 16384); the catalog relations keep their built-in OIDs.
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
 use super::columns::*;
 use super::exec::Env;
 use super::types::{self, oid, quote_ident, Oid, Value, TYPES};
+use Rows::{Fixed, Session};
 
 pub(crate) type Row = Vec<Value>;
 
@@ -58,7 +62,38 @@ pub(crate) struct TableDef {
     /// b'r' (table) or b'v' (view).
     pub kind: u8,
     pub columns: &'static [(&'static str, Oid)],
-    pub rows: fn(&Env) -> Vec<Row>,
+    pub rows: Rows,
+}
+
+/// How a table's rows are made.
+#[derive(Debug)]
+pub(crate) enum Rows {
+    /// The same for every session: built once per process.
+    Fixed(fn() -> Vec<Row>),
+    /// Naming the session's user or database: built per statement.
+    Session(fn(&Env) -> Vec<Row>),
+}
+
+impl TableDef {
+    /// This table's rows as seen by the statement running in `env`.
+    pub fn rows(&'static self, env: &Env) -> Arc<Vec<Row>> {
+        static FIXED: OnceLock<HashMap<Oid, Arc<Vec<Row>>>> = OnceLock::new();
+        match self.rows {
+            Rows::Fixed(_) => {
+                let all = FIXED.get_or_init(|| {
+                    TABLES
+                        .iter()
+                        .filter_map(|t| match t.rows {
+                            Rows::Fixed(build) => Some((t.oid, Arc::new(build()))),
+                            Rows::Session(_) => None,
+                        })
+                        .collect()
+                });
+                all.get(&self.oid).cloned().unwrap_or_default()
+            }
+            Rows::Session(build) => Arc::new(build(env)),
+        }
+    }
 }
 
 const fn table(
@@ -67,68 +102,81 @@ const fn table(
     oid: Oid,
     kind: u8,
     columns: &'static [(&'static str, Oid)],
-    rows: fn(&Env) -> Vec<Row>,
+    rows: Rows,
 ) -> TableDef {
-    TableDef { schema, name, oid, kind, columns, rows }
+    TableDef {
+        schema,
+        name,
+        oid,
+        kind,
+        columns,
+        rows,
+    }
 }
 
 /// Every catalog relation a query may read. Tables with `no_rows` are
 /// empty in corewire too (no policies, triggers, publications, ...).
+#[rustfmt::skip]
 pub(crate) static TABLES: &[TableDef] = &[
-    table("pg_catalog", "pg_am", 2601, b'r', PG_AM, pg_am_rows),
-    table("pg_catalog", "pg_attrdef", 2604, b'r', PG_ATTRDEF, no_rows),
-    table("pg_catalog", "pg_attribute", 1249, b'r', PG_ATTRIBUTE, pg_attribute_rows),
-    table("pg_catalog", "pg_auth_members", 1261, b'r', PG_AUTH_MEMBERS, no_rows),
-    table("pg_catalog", "pg_class", 1259, b'r', PG_CLASS, pg_class_rows),
-    table("pg_catalog", "pg_collation", 3456, b'r', PG_COLLATION, pg_collation_rows),
-    table("pg_catalog", "pg_constraint", 2606, b'r', PG_CONSTRAINT, pg_constraint_rows),
-    table("pg_catalog", "pg_database", 1262, b'r', PG_DATABASE, pg_database_rows),
-    table("pg_catalog", "pg_default_acl", 826, b'r', PG_DEFAULT_ACL, no_rows),
-    table("pg_catalog", "pg_description", 2609, b'r', PG_DESCRIPTION, no_rows),
-    table("pg_catalog", "pg_enum", 3501, b'r', PG_ENUM, no_rows),
-    table("pg_catalog", "pg_event_trigger", 3466, b'r', PG_EVENT_TRIGGER, no_rows),
-    table("pg_catalog", "pg_extension", 3079, b'r', PG_EXTENSION, no_rows),
-    table("pg_catalog", "pg_foreign_data_wrapper", 2328, b'r', PG_FOREIGN_DATA_WRAPPER, no_rows),
-    table("pg_catalog", "pg_foreign_server", 1417, b'r', PG_FOREIGN_SERVER, no_rows),
-    table("pg_catalog", "pg_foreign_table", 3118, b'r', PG_FOREIGN_TABLE, no_rows),
-    table("pg_catalog", "pg_index", 2610, b'r', PG_INDEX, pg_index_rows),
-    table("pg_catalog", "pg_indexes", 12043, b'v', PG_INDEXES, pg_indexes_rows),
-    table("pg_catalog", "pg_inherits", 2611, b'r', PG_INHERITS, no_rows),
-    table("pg_catalog", "pg_matviews", 12038, b'v', PG_MATVIEWS, no_rows),
-    table("pg_catalog", "pg_namespace", 2615, b'r', PG_NAMESPACE, pg_namespace_rows),
-    table("pg_catalog", "pg_partitioned_table", 3350, b'r', PG_PARTITIONED_TABLE, no_rows),
-    table("pg_catalog", "pg_policy", 3256, b'r', PG_POLICY, no_rows),
-    table("pg_catalog", "pg_proc", 1255, b'r', PG_PROC, super::procs::pg_proc_rows),
-    table("pg_catalog", "pg_publication", 6104, b'r', PG_PUBLICATION, no_rows),
-    table("pg_catalog", "pg_publication_namespace", 6237, b'r', PG_PUBLICATION_NAMESPACE, no_rows),
-    table("pg_catalog", "pg_publication_rel", 6106, b'r', PG_PUBLICATION_REL, no_rows),
+    table("pg_catalog", "pg_am", 2601, b'r', PG_AM, Fixed(pg_am_rows)),
+    table("pg_catalog", "pg_attrdef", 2604, b'r', PG_ATTRDEF, Fixed(no_rows)),
+    table("pg_catalog", "pg_attribute", 1249, b'r', PG_ATTRIBUTE, Fixed(pg_attribute_rows)),
+    table("pg_catalog", "pg_auth_members", 1261, b'r', PG_AUTH_MEMBERS, Fixed(no_rows)),
+    table("pg_catalog", "pg_class", 1259, b'r', PG_CLASS, Fixed(pg_class_rows)),
+    table("pg_catalog", "pg_collation", 3456, b'r', PG_COLLATION, Fixed(pg_collation_rows)),
+    table("pg_catalog", "pg_constraint", 2606, b'r', PG_CONSTRAINT, Fixed(pg_constraint_rows)),
+    table("pg_catalog", "pg_database", 1262, b'r', PG_DATABASE, Session(pg_database_rows)),
+    table("pg_catalog", "pg_default_acl", 826, b'r', PG_DEFAULT_ACL, Fixed(no_rows)),
+    table("pg_catalog", "pg_description", 2609, b'r', PG_DESCRIPTION, Fixed(pg_description_rows)),
+    table("pg_catalog", "pg_enum", 3501, b'r', PG_ENUM, Fixed(no_rows)),
+    table("pg_catalog", "pg_event_trigger", 3466, b'r', PG_EVENT_TRIGGER, Fixed(no_rows)),
+    table("pg_catalog", "pg_extension", 3079, b'r', PG_EXTENSION, Fixed(no_rows)),
+    table("pg_catalog", "pg_foreign_data_wrapper", 2328, b'r', PG_FOREIGN_DATA_WRAPPER, Fixed(no_rows)),
+    table("pg_catalog", "pg_foreign_server", 1417, b'r', PG_FOREIGN_SERVER, Fixed(no_rows)),
+    table("pg_catalog", "pg_foreign_table", 3118, b'r', PG_FOREIGN_TABLE, Fixed(no_rows)),
+    table("pg_catalog", "pg_index", 2610, b'r', PG_INDEX, Fixed(pg_index_rows)),
+    table("pg_catalog", "pg_indexes", 12043, b'v', PG_INDEXES, Fixed(pg_indexes_rows)),
+    table("pg_catalog", "pg_inherits", 2611, b'r', PG_INHERITS, Fixed(no_rows)),
+    table("pg_catalog", "pg_matviews", 12038, b'v', PG_MATVIEWS, Fixed(no_rows)),
+    table("pg_catalog", "pg_namespace", 2615, b'r', PG_NAMESPACE, Session(pg_namespace_rows)),
+    table("pg_catalog", "pg_partitioned_table", 3350, b'r', PG_PARTITIONED_TABLE, Fixed(no_rows)),
+    table("pg_catalog", "pg_policy", 3256, b'r', PG_POLICY, Fixed(no_rows)),
+    table("pg_catalog", "pg_proc", 1255, b'r', PG_PROC, Fixed(super::procs::pg_proc_rows)),
+    table("pg_catalog", "pg_publication", 6104, b'r', PG_PUBLICATION, Fixed(no_rows)),
+    table("pg_catalog", "pg_publication_namespace", 6237, b'r', PG_PUBLICATION_NAMESPACE, Fixed(no_rows)),
+    table("pg_catalog", "pg_publication_rel", 6106, b'r', PG_PUBLICATION_REL, Fixed(no_rows)),
     // corewire defines no range types.
-    table("pg_catalog", "pg_range", 3541, b'r', PG_RANGE, no_rows),
-    table("pg_catalog", "pg_roles", 12000, b'v', PG_ROLES, pg_roles_rows),
-    table("pg_catalog", "pg_sequence", 2224, b'r', PG_SEQUENCE, no_rows),
-    table("pg_catalog", "pg_sequences", 12048, b'v', PG_SEQUENCES, no_rows),
-    table("pg_catalog", "pg_settings", 12104, b'v', PG_SETTINGS, pg_settings_rows),
-    table("pg_catalog", "pg_shdescription", 2396, b'r', PG_SHDESCRIPTION, no_rows),
-    table("pg_catalog", "pg_stat_activity", 12222, b'v', PG_STAT_ACTIVITY, pg_stat_activity_rows),
-    table("pg_catalog", "pg_statistic_ext", 3381, b'r', PG_STATISTIC_EXT, no_rows),
-    table("pg_catalog", "pg_tables", 12033, b'v', PG_TABLES, pg_tables_rows),
-    table("pg_catalog", "pg_tablespace", 1213, b'r', PG_TABLESPACE, pg_tablespace_rows),
-    table("pg_catalog", "pg_trigger", 2620, b'r', PG_TRIGGER, no_rows),
-    table("pg_catalog", "pg_type", 1247, b'r', PG_TYPE, pg_type_rows),
-    table("pg_catalog", "pg_user", 12014, b'v', PG_USER, pg_user_rows),
-    table("pg_catalog", "pg_user_mapping", 1418, b'r', PG_USER_MAPPING, no_rows),
+    table("pg_catalog", "pg_range", 3541, b'r', PG_RANGE, Fixed(no_rows)),
+    table("pg_catalog", "pg_roles", 12000, b'v', PG_ROLES, Session(pg_roles_rows)),
+    table("pg_catalog", "pg_sequence", 2224, b'r', PG_SEQUENCE, Fixed(no_rows)),
+    table("pg_catalog", "pg_sequences", 12048, b'v', PG_SEQUENCES, Fixed(no_rows)),
+    table("pg_catalog", "pg_settings", 12104, b'v', PG_SETTINGS, Session(pg_settings_rows)),
+    table("pg_catalog", "pg_shdescription", 2396, b'r', PG_SHDESCRIPTION, Fixed(no_rows)),
+    table("pg_catalog", "pg_stat_activity", 12222, b'v', PG_STAT_ACTIVITY, Session(pg_stat_activity_rows)),
+    table("pg_catalog", "pg_statistic_ext", 3381, b'r', PG_STATISTIC_EXT, Fixed(no_rows)),
+    table("pg_catalog", "pg_tables", 12033, b'v', PG_TABLES, Session(pg_tables_rows)),
+    table("pg_catalog", "pg_tablespace", 1213, b'r', PG_TABLESPACE, Fixed(pg_tablespace_rows)),
+    table("pg_catalog", "pg_trigger", 2620, b'r', PG_TRIGGER, Fixed(no_rows)),
+    table("pg_catalog", "pg_type", 1247, b'r', PG_TYPE, Fixed(pg_type_rows)),
+    table("pg_catalog", "pg_user", 12014, b'v', PG_USER, Session(pg_user_rows)),
+    table("pg_catalog", "pg_user_mapping", 1418, b'r', PG_USER_MAPPING, Fixed(no_rows)),
     // Only user-defined views would be listed; corewire has none.
-    table("pg_catalog", "pg_views", 12028, b'v', PG_VIEWS, no_rows),
-    table("information_schema", "columns", 13295, b'v', IS_COLUMNS, is_columns_rows),
-    table("information_schema", "key_column_usage", 13329, b'v', IS_KEY_COLUMN_USAGE, is_key_column_usage_rows),
-    table("information_schema", "schemata", 13382, b'v', IS_SCHEMATA, is_schemata_rows),
-    table("information_schema", "table_constraints", 13411, b'v', IS_TABLE_CONSTRAINTS, is_table_constraints_rows),
-    table("information_schema", "tables", 13425, b'v', IS_TABLES, is_tables_rows),
-    table("information_schema", "views", 13483, b'v', IS_VIEWS, no_rows),
+    table("pg_catalog", "pg_views", 12028, b'v', PG_VIEWS, Fixed(no_rows)),
+    table("information_schema", "columns", 13295, b'v', IS_COLUMNS, Session(is_columns_rows)),
+    table("information_schema", "key_column_usage", 13329, b'v', IS_KEY_COLUMN_USAGE, Session(is_key_column_usage_rows)),
+    table("information_schema", "schemata", 13382, b'v', IS_SCHEMATA, Session(is_schemata_rows)),
+    table("information_schema", "table_constraints", 13411, b'v', IS_TABLE_CONSTRAINTS, Session(is_table_constraints_rows)),
+    table("information_schema", "tables", 13425, b'v', IS_TABLES, Session(is_tables_rows)),
+    table("information_schema", "views", 13483, b'v', IS_VIEWS, Fixed(no_rows)),
 ];
 
 /// Shared catalogs (one copy per cluster: relisshared).
-const SHARED: &[&str] = &["pg_auth_members", "pg_database", "pg_shdescription", "pg_tablespace"];
+const SHARED: &[&str] = &[
+    "pg_auth_members",
+    "pg_database",
+    "pg_shdescription",
+    "pg_tablespace",
+];
 
 // ---------------------------------------------------------------------------
 // Name lookups
@@ -145,7 +193,13 @@ pub(crate) struct Relation {
 /// kv, kv_pkey, then the catalog relations.
 pub(crate) fn relations() -> impl Iterator<Item = Relation> {
     let user = [
-        Relation { oid: KV_OID, name: "kv", namespace: PUBLIC_NAMESPACE, kind: b'r', columns: KV_COLUMNS },
+        Relation {
+            oid: KV_OID,
+            name: "kv",
+            namespace: PUBLIC_NAMESPACE,
+            kind: b'r',
+            columns: KV_COLUMNS,
+        },
         Relation {
             oid: KV_PKEY_OID,
             name: "kv_pkey",
@@ -177,7 +231,11 @@ pub(crate) fn regclass_name(rel: Oid) -> Option<String> {
     if SEARCH_PATH.contains(&r.namespace) {
         Some(quote_ident(r.name))
     } else {
-        Some(format!("{}.{}", quote_ident(namespace_name(r.namespace)?), quote_ident(r.name)))
+        Some(format!(
+            "{}.{}",
+            quote_ident(namespace_name(r.namespace)?),
+            quote_ident(r.name)
+        ))
     }
 }
 
@@ -191,7 +249,10 @@ pub(crate) fn lookup_relation(parts: &[String]) -> Option<Oid> {
     };
     let candidates: Vec<Relation> = relations().filter(|r| r.name == name.as_str()).collect();
     match schema {
-        Some(nsp) => candidates.iter().find(|r| r.namespace == nsp).map(|r| r.oid),
+        Some(nsp) => candidates
+            .iter()
+            .find(|r| r.namespace == nsp)
+            .map(|r| r.oid),
         None => SEARCH_PATH
             .iter()
             .find_map(|nsp| candidates.iter().find(|r| r.namespace == *nsp))
@@ -242,7 +303,7 @@ pub(crate) const KV_PKEY_CONSTRAINTDEF: &str = "PRIMARY KEY (key)";
 // Row construction
 
 fn text(s: impl Into<String>) -> Value {
-    Value::Text(s.into())
+    Value::text(s.into())
 }
 
 fn int(i: i64) -> Value {
@@ -258,7 +319,7 @@ fn boolean(b: bool) -> Value {
 }
 
 fn ch(c: u8) -> Value {
-    Value::Text((c as char).to_string())
+    Value::text((c as char).to_string())
 }
 
 /// A row with the named columns set. Unset columns of a table get the
@@ -285,21 +346,77 @@ pub(crate) fn build(columns: &[(&str, Oid)], view: bool, set: Vec<(&str, Value)>
     row
 }
 
-fn no_rows(_: &Env) -> Vec<Row> {
+fn no_rows() -> Vec<Row> {
     Vec::new()
 }
 
-fn pg_namespace_rows(_: &Env) -> Vec<Row> {
+fn pg_namespace_rows(env: &Env) -> Vec<Row> {
     NAMESPACES
         .iter()
         .map(|&(nsp, name)| {
-            let owner = if nsp == PUBLIC_NAMESPACE { DATABASE_OWNER_OID } else { SUPERUSER_OID };
-            build(PG_NAMESPACE, false, vec![("oid", id(nsp)), ("nspname", text(name)), ("nspowner", id(owner))])
+            // Owners hold all rights (UC); everyone may use (U) the schema.
+            let owner = if nsp == PUBLIC_NAMESPACE {
+                "pg_database_owner"
+            } else {
+                env.user()
+            };
+            let acl = match nsp {
+                PG_TOAST_NAMESPACE => Value::Null,
+                _ => Value::Array(vec![
+                    text(format!("{owner}=UC/{owner}")),
+                    text(format!("=U/{owner}")),
+                ]),
+            };
+            let owner_oid = if nsp == PUBLIC_NAMESPACE {
+                DATABASE_OWNER_OID
+            } else {
+                SUPERUSER_OID
+            };
+            build(
+                PG_NAMESPACE,
+                false,
+                vec![
+                    ("oid", id(nsp)),
+                    ("nspname", text(name)),
+                    ("nspowner", id(owner_oid)),
+                    ("nspacl", acl),
+                ],
+            )
         })
         .collect()
 }
 
-fn pg_class_rows(_: &Env) -> Vec<Row> {
+/// Comments (pg_description): (object, catalog, column, text).
+const DESCRIPTIONS: &[(Oid, Oid, i32, &str)] =
+    &[(PUBLIC_NAMESPACE, 2615, 0, "standard public schema")];
+
+/// A comment on an object (`catalog` None: in any catalog).
+pub(crate) fn description(object: Oid, catalog: Option<Oid>, column: i32) -> Option<&'static str> {
+    DESCRIPTIONS
+        .iter()
+        .find(|d| d.0 == object && catalog.is_none_or(|c| c == d.1) && d.2 == column)
+        .map(|d| d.3)
+}
+
+fn pg_description_rows() -> Vec<Row> {
+    DESCRIPTIONS
+        .iter()
+        .map(|&(object, catalog, column, comment)| {
+            build(
+                PG_DESCRIPTION,
+                false,
+                vec![
+                    ("objoid", id(object)),
+                    ("classoid", id(catalog)),
+                    ("objsubid", int(column as i64)),
+                    ("description", text(comment)),
+                ],
+            )
+        })
+        .collect()
+}
+
+fn pg_class_rows() -> Vec<Row> {
     let mut rows = vec![
         build(
             PG_CLASS,
@@ -349,7 +466,10 @@ fn pg_class_rows(_: &Env) -> Vec<Row> {
             vec![
                 ("oid", id(t.oid)),
                 ("relname", text(t.name)),
-                ("relnamespace", id(namespace_oid(t.schema).unwrap_or(PG_CATALOG_NAMESPACE))),
+                (
+                    "relnamespace",
+                    id(namespace_oid(t.schema).unwrap_or(PG_CATALOG_NAMESPACE)),
+                ),
                 ("relowner", id(SUPERUSER_OID)),
                 ("relam", id(if is_table { 2 } else { 0 })),
                 ("relfilenode", id(if is_table { t.oid } else { 0 })),
@@ -393,7 +513,7 @@ fn attribute(rel: Oid, name: &str, ty: Oid, attnum: i64, notnull: bool) -> Row {
     )
 }
 
-fn pg_attribute_rows(_: &Env) -> Vec<Row> {
+fn pg_attribute_rows() -> Vec<Row> {
     let mut rows = Vec::new();
     for rel in relations() {
         if rel.oid == KV_OID {
@@ -410,7 +530,7 @@ fn pg_attribute_rows(_: &Env) -> Vec<Row> {
     rows
 }
 
-fn pg_type_rows(_: &Env) -> Vec<Row> {
+fn pg_type_rows() -> Vec<Row> {
     TYPES
         .iter()
         .map(|t| {
@@ -421,7 +541,14 @@ fn pg_type_rows(_: &Env) -> Vec<Row> {
                 vec![
                     ("oid", id(t.oid)),
                     ("typname", text(t.name)),
-                    ("typnamespace", id(if kv { PUBLIC_NAMESPACE } else { PG_CATALOG_NAMESPACE })),
+                    (
+                        "typnamespace",
+                        id(if kv {
+                            PUBLIC_NAMESPACE
+                        } else {
+                            PG_CATALOG_NAMESPACE
+                        }),
+                    ),
                     ("typowner", id(SUPERUSER_OID)),
                     ("typlen", int(t.len as i64)),
                     ("typbyval", boolean(t.byval)),
@@ -430,7 +557,10 @@ fn pg_type_rows(_: &Env) -> Vec<Row> {
                     ("typispreferred", boolean(t.preferred)),
                     ("typisdefined", boolean(true)),
                     ("typdelim", ch(b',')),
-                    ("typrelid", id(if t.oid == oid::KV_ROW { KV_OID } else { 0 })),
+                    (
+                        "typrelid",
+                        id(if t.oid == oid::KV_ROW { KV_OID } else { 0 }),
+                    ),
                     ("typsubscript", id(t.subscript)),
                     ("typelem", id(t.elem)),
                     ("typarray", id(t.array)),
@@ -448,7 +578,7 @@ fn pg_type_rows(_: &Env) -> Vec<Row> {
         .collect()
 }
 
-fn pg_am_rows(_: &Env) -> Vec<Row> {
+fn pg_am_rows() -> Vec<Row> {
     const AMS: &[(Oid, &str, Oid, u8)] = &[
         (2, "heap", 3, b't'),
         (403, "btree", 330, b'i'),
@@ -463,13 +593,18 @@ fn pg_am_rows(_: &Env) -> Vec<Row> {
             build(
                 PG_AM,
                 false,
-                vec![("oid", id(am)), ("amname", text(name)), ("amhandler", id(handler)), ("amtype", ch(kind))],
+                vec![
+                    ("oid", id(am)),
+                    ("amname", text(name)),
+                    ("amhandler", id(handler)),
+                    ("amtype", ch(kind)),
+                ],
             )
         })
         .collect()
 }
 
-fn pg_index_rows(_: &Env) -> Vec<Row> {
+fn pg_index_rows() -> Vec<Row> {
     vec![build(
         PG_INDEX,
         false,
@@ -493,7 +628,7 @@ fn pg_index_rows(_: &Env) -> Vec<Row> {
     )]
 }
 
-fn pg_constraint_rows(_: &Env) -> Vec<Row> {
+fn pg_constraint_rows() -> Vec<Row> {
     vec![build(
         PG_CONSTRAINT,
         false,
@@ -515,9 +650,12 @@ fn pg_constraint_rows(_: &Env) -> Vec<Row> {
     )]
 }
 
-fn pg_collation_rows(_: &Env) -> Vec<Row> {
-    const COLLATIONS: &[(Oid, &str, u8, Option<&str>)] =
-        &[(100, "default", b'd', None), (950, "C", b'c', Some("C")), (951, "POSIX", b'c', Some("POSIX"))];
+fn pg_collation_rows() -> Vec<Row> {
+    const COLLATIONS: &[(Oid, &str, u8, Option<&str>)] = &[
+        (100, "default", b'd', None),
+        (950, "C", b'c', Some("C")),
+        (951, "POSIX", b'c', Some("POSIX")),
+    ];
     COLLATIONS
         .iter()
         .map(|&(coll, name, provider, locale)| {
@@ -561,11 +699,19 @@ fn pg_database_rows(env: &Env) -> Vec<Row> {
     )]
 }
 
-fn pg_tablespace_rows(_: &Env) -> Vec<Row> {
+fn pg_tablespace_rows() -> Vec<Row> {
     [(1663, "pg_default"), (1664, "pg_global")]
         .iter()
         .map(|&(spc, name)| {
-            build(PG_TABLESPACE, false, vec![("oid", id(spc)), ("spcname", text(name)), ("spcowner", id(SUPERUSER_OID))])
+            build(
+                PG_TABLESPACE,
+                false,
+                vec![
+                    ("oid", id(spc)),
+                    ("spcname", text(name)),
+                    ("spcowner", id(SUPERUSER_OID)),
+                ],
+            )
         })
         .collect()
 }
@@ -590,7 +736,10 @@ fn pg_roles_rows(env: &Env) -> Vec<Row> {
             ],
         )
     };
-    vec![role(env.user(), SUPERUSER_OID, true), role("pg_database_owner", DATABASE_OWNER_OID, false)]
+    vec![
+        role(env.user(), SUPERUSER_OID, true),
+        role("pg_database_owner", DATABASE_OWNER_OID, false),
+    ]
 }
 
 fn pg_user_rows(env: &Env) -> Vec<Row> {
@@ -627,7 +776,9 @@ fn pg_settings_rows(env: &Env) -> Vec<Row> {
     settings
         .into_iter()
         .map(|(name, setting)| {
-            let internal = INTERNAL_SETTINGS.iter().any(|s| s.eq_ignore_ascii_case(&name));
+            let internal = INTERNAL_SETTINGS
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&name));
             build(
                 PG_SETTINGS,
                 true,
@@ -651,7 +802,10 @@ fn pg_tables_rows(env: &Env) -> Vec<Row> {
                 PG_TABLES,
                 true,
                 vec![
-                    ("schemaname", text(namespace_name(r.namespace).unwrap_or("pg_catalog"))),
+                    (
+                        "schemaname",
+                        text(namespace_name(r.namespace).unwrap_or("pg_catalog")),
+                    ),
                     ("tablename", text(r.name)),
                     ("tableowner", text(env.user())),
                     ("hasindexes", boolean(r.oid == KV_OID)),
@@ -664,7 +818,7 @@ fn pg_tables_rows(env: &Env) -> Vec<Row> {
         .collect()
 }
 
-fn pg_indexes_rows(_: &Env) -> Vec<Row> {
+fn pg_indexes_rows() -> Vec<Row> {
     vec![build(
         PG_INDEXES,
         true,
@@ -689,7 +843,10 @@ fn pg_stat_activity_rows(env: &Env) -> Vec<Row> {
             ("pid", int(env.backend_pid() as i64)),
             ("usesysid", id(SUPERUSER_OID)),
             ("usename", text(env.user())),
-            ("application_name", text(env.setting("application_name").unwrap_or_default())),
+            (
+                "application_name",
+                text(env.setting("application_name").unwrap_or_default()),
+            ),
             ("query_start", text(env.now())),
             ("state_change", text(env.now())),
             ("state", text("active")),
@@ -721,9 +878,15 @@ fn is_tables_rows(env: &Env) -> Vec<Row> {
                 true,
                 vec![
                     ("table_catalog", text(env.database())),
-                    ("table_schema", text(namespace_name(r.namespace).unwrap_or(""))),
+                    (
+                        "table_schema",
+                        text(namespace_name(r.namespace).unwrap_or("")),
+                    ),
                     ("table_name", text(r.name)),
-                    ("table_type", text(if table { "BASE TABLE" } else { "VIEW" })),
+                    (
+                        "table_type",
+                        text(if table { "BASE TABLE" } else { "VIEW" }),
+                    ),
                     ("is_insertable_into", yes_no(table)),
                     ("is_typed", yes_no(false)),
                 ],
@@ -761,18 +924,38 @@ fn is_columns_rows(env: &Env) -> Vec<Row> {
                 true,
                 vec![
                     ("table_catalog", text(env.database())),
-                    ("table_schema", text(namespace_name(r.namespace).unwrap_or(""))),
+                    (
+                        "table_schema",
+                        text(namespace_name(r.namespace).unwrap_or("")),
+                    ),
                     ("table_name", text(r.name)),
                     ("column_name", text(name)),
                     ("ordinal_position", int(i as i64 + 1)),
                     ("is_nullable", yes_no(!user)),
                     ("data_type", text(sql_data_type(ty))),
                     ("character_octet_length", octets.unwrap_or(Value::Null)),
-                    ("collation_catalog", collation.as_ref().map_or(Value::Null, |_| text(env.database()))),
-                    ("collation_schema", collation.as_ref().map_or(Value::Null, |_| text("pg_catalog"))),
+                    (
+                        "collation_catalog",
+                        collation
+                            .as_ref()
+                            .map_or(Value::Null, |_| text(env.database())),
+                    ),
+                    (
+                        "collation_schema",
+                        collation
+                            .as_ref()
+                            .map_or(Value::Null, |_| text("pg_catalog")),
+                    ),
                     ("collation_name", collation.unwrap_or(Value::Null)),
                     ("udt_catalog", text(env.database())),
-                    ("udt_schema", text(if ty == oid::KV_ROW { "public" } else { "pg_catalog" })),
+                    (
+                        "udt_schema",
+                        text(if ty == oid::KV_ROW {
+                            "public"
+                        } else {
+                            "pg_catalog"
+                        }),
+                    ),
                     ("udt_name", text(info.map_or("", |t| t.name))),
                     ("dtd_identifier", text((i + 1).to_string())),
                     ("is_self_referencing", yes_no(false)),
@@ -793,11 +976,19 @@ fn is_schemata_rows(env: &Env) -> Vec<Row> {
     names
         .into_iter()
         .map(|&(nsp, name)| {
-            let owner = if nsp == PUBLIC_NAMESPACE { "pg_database_owner".to_string() } else { env.user().to_string() };
+            let owner = if nsp == PUBLIC_NAMESPACE {
+                "pg_database_owner".to_string()
+            } else {
+                env.user().to_string()
+            };
             build(
                 IS_SCHEMATA,
                 true,
-                vec![("catalog_name", text(env.database())), ("schema_name", text(name)), ("schema_owner", text(owner))],
+                vec![
+                    ("catalog_name", text(env.database())),
+                    ("schema_name", text(name)),
+                    ("schema_owner", text(owner)),
+                ],
             )
         })
         .collect()
@@ -826,7 +1017,10 @@ fn is_table_constraints_rows(env: &Env) -> Vec<Row> {
     // <namespace oid>_<table oid>_<attnum>_not_null.
     let mut rows = vec![constraint("kv_pkey".into(), "PRIMARY KEY")];
     for attnum in 1..=KV_COLUMNS.len() {
-        rows.push(constraint(format!("{PUBLIC_NAMESPACE}_{KV_OID}_{attnum}_not_null"), "CHECK"));
+        rows.push(constraint(
+            format!("{PUBLIC_NAMESPACE}_{KV_OID}_{attnum}_not_null"),
+            "CHECK",
+        ));
     }
     rows
 }

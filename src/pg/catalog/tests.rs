@@ -29,13 +29,21 @@ impl FakeSession {
             ("standard_conforming_strings", "on"),
             ("search_path", "\"$user\", public"),
         ];
-        FakeSession { settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        FakeSession {
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
     }
 }
 
 impl SessionView for FakeSession {
     fn setting(&self, name: &str) -> Option<String> {
-        self.settings.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+        self.settings
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     }
 
     fn set_setting(&mut self, name: &str, value: &str, _is_local: bool) -> Result<String, PgError> {
@@ -72,23 +80,29 @@ fn err(sql: &str) -> PgError {
     }
 }
 
-/// One statement and PostgreSQL's answer to it.
+type Columns = &'static [(&'static str, u32)];
+type Rows = &'static [&'static [Option<&'static str>]];
+
+/// One statement and PostgreSQL's answer to it: columns and rows, or
+/// (SQLSTATE, message).
 struct Case {
     sql: &'static str,
-    expected: Result<(&'static [(&'static str, u32)], &'static [&'static [Option<&'static str>]]), (&'static str, &'static str)>,
+    expected: Result<(Columns, Rows), (&'static str, &'static str)>,
 }
 
 impl Case {
-    const fn rows(
-        sql: &'static str,
-        columns: &'static [(&'static str, u32)],
-        rows: &'static [&'static [Option<&'static str>]],
-    ) -> Case {
-        Case { sql, expected: Ok((columns, rows)) }
+    const fn rows(sql: &'static str, columns: Columns, rows: Rows) -> Case {
+        Case {
+            sql,
+            expected: Ok((columns, rows)),
+        }
     }
 
     const fn error(sql: &'static str, code: &'static str, message: &'static str) -> Case {
-        Case { sql, expected: Err((code, message)) }
+        Case {
+            sql,
+            expected: Err((code, message)),
+        }
     }
 }
 
@@ -99,10 +113,16 @@ fn check_all(cases: &[Case]) {
         let got = run(case.sql);
         let ok = match (&case.expected, &got) {
             (Ok((columns, rows)), Ok(result)) => {
-                let got_columns: Vec<(&str, u32)> =
-                    result.columns.iter().map(|c| (c.name.as_str(), c.type_oid)).collect();
-                let got_rows: Vec<Vec<Option<&str>>> =
-                    result.rows.iter().map(|r| r.iter().map(|v| v.as_deref()).collect()).collect();
+                let got_columns: Vec<(&str, u32)> = result
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.as_str(), c.type_oid))
+                    .collect();
+                let got_rows: Vec<Vec<Option<&str>>> = result
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(|v| v.as_deref()).collect())
+                    .collect();
                 got_columns == *columns
                     && got_rows == rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>()
                     && result.command_tag == format!("SELECT {}", rows.len())
@@ -111,10 +131,19 @@ fn check_all(cases: &[Case]) {
             _ => false,
         };
         if !ok {
-            failures.push(format!("{}\n  expected {:?}\n  got      {:?}", case.sql, case.expected, got));
+            failures.push(format!(
+                "{}\n  expected {:?}\n  got      {:?}",
+                case.sql, case.expected, got
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -133,6 +162,24 @@ fn psql_list_queries_match_postgres() {
     // \l, \d, \dn, \di. PostgreSQL also lists template0 and template1 under
     // \l; corewire has only the database the client is connected to.
     check_all(TOOLS2);
+}
+
+#[test]
+fn psql_verbose_and_other_meta_commands_match_postgres() {
+    // \d+ kv, \dt+, \dT, \df, \du.
+    check_all(TOOLS3);
+}
+
+#[test]
+fn psql_index_and_privilege_meta_commands_match_postgres() {
+    // \d kv_pkey (kv_pkey is 16387 in corewire, 16389 in that PostgreSQL),
+    // \dv, \ds, \dx, \dp kv, \dn+, \dconfig server_version, \dD.
+    check_all(TOOLS4);
+}
+
+#[test]
+fn more_functions_arrays_and_aggregates_match_postgres() {
+    check_all(MORE);
 }
 
 #[test]
@@ -156,14 +203,35 @@ fn driver_queries_with_parameters_match_postgres() {
     // tokio-postgres's type lookup, pgJDBC's type lookup, and others.
     for case in WITH_PARAMS {
         let described = describe(case.sql, &[], &FakeSession::new()).expect(case.sql);
-        assert_eq!(described.params, case.param_types, "parameter types of {}", case.sql);
+        assert_eq!(
+            described.params, case.param_types,
+            "parameter types of {}",
+            case.sql
+        );
         let params: Vec<Option<&str>> = case.params.iter().map(|p| Some(*p)).collect();
         let result = run_with(case.sql, &params).expect(case.sql);
-        let columns: Vec<(&str, u32)> = result.columns.iter().map(|c| (c.name.as_str(), c.type_oid)).collect();
+        let columns: Vec<(&str, u32)> = result
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.type_oid))
+            .collect();
         assert_eq!(columns, case.columns, "columns of {}", case.sql);
-        assert_eq!(described.columns, result.columns, "Describe and execution agree for {}", case.sql);
-        let rows: Vec<Vec<Option<&str>>> = result.rows.iter().map(|r| r.iter().map(|v| v.as_deref()).collect()).collect();
-        assert_eq!(rows, case.rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>(), "rows of {}", case.sql);
+        assert_eq!(
+            described.columns, result.columns,
+            "Describe and execution agree for {}",
+            case.sql
+        );
+        let rows: Vec<Vec<Option<&str>>> = result
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|v| v.as_deref()).collect())
+            .collect();
+        assert_eq!(
+            rows,
+            case.rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
+            "rows of {}",
+            case.sql
+        );
     }
 }
 
@@ -171,7 +239,13 @@ fn driver_queries_with_parameters_match_postgres() {
 fn parameters_declared_by_the_client_type_the_result() {
     let params = vec![Some("7".to_string())];
     let r = execute_typed("SELECT $1", &params, &[23], &mut FakeSession::new()).unwrap();
-    assert_eq!(r.columns, vec![Column { name: "?column?".into(), type_oid: 23 }]);
+    assert_eq!(
+        r.columns,
+        vec![Column {
+            name: "?column?".into(),
+            type_oid: 23
+        }]
+    );
     assert_eq!(r.rows, vec![vec![Some("7".to_string())]]);
     // Undeclared and unconstrained: text, as most drivers expect.
     let d = describe("SELECT $1, $2 || 'x'", &[], &FakeSession::new()).unwrap();
@@ -183,30 +257,87 @@ fn parameters_declared_by_the_client_type_the_result() {
 #[test]
 fn ddl_dml_and_utility_statements_are_0a000_naming_the_statement() {
     let cases = [
-        ("CREATE TABLE t (x int)", "CREATE TABLE is not supported: corewire serves the single table kv"),
-        ("create unique index i on kv (value)", "CREATE INDEX is not supported: corewire serves the single table kv"),
-        ("CREATE OR REPLACE VIEW v AS SELECT 1", "CREATE VIEW is not supported: corewire serves the single table kv"),
-        ("CREATE MATERIALIZED VIEW m AS SELECT 1", "CREATE MATERIALIZED VIEW is not supported: corewire serves the single table kv"),
-        ("DROP TABLE kv", "DROP TABLE is not supported: corewire serves the single table kv"),
-        ("ALTER TABLE kv ADD COLUMN x int", "ALTER TABLE is not supported: corewire serves the single table kv"),
-        ("GRANT SELECT ON kv TO public", "GRANT is not supported: corewire serves the single table kv"),
-        ("VACUUM", "VACUUM is not supported: corewire serves the single table kv"),
-        ("VACUUM (VERBOSE, ANALYZE) kv", "VACUUM is not supported: corewire serves the single table kv"),
-        ("ANALYZE kv", "ANALYZE is not supported: corewire serves the single table kv"),
-        ("EXPLAIN SELECT 1", "EXPLAIN is not supported: corewire serves the single table kv"),
-        ("INSERT INTO t VALUES (1)", "INSERT is not supported: corewire serves the single table kv"),
-        ("DELETE FROM pg_class", "DELETE is not supported: corewire serves the single table kv"),
-        ("/* hi */ CREATE SCHEMA s", "CREATE SCHEMA is not supported: corewire serves the single table kv"),
+        (
+            "CREATE TABLE t (x int)",
+            "CREATE TABLE is not supported: corewire serves the single table kv",
+        ),
+        (
+            "create unique index i on kv (value)",
+            "CREATE INDEX is not supported: corewire serves the single table kv",
+        ),
+        (
+            "CREATE OR REPLACE VIEW v AS SELECT 1",
+            "CREATE VIEW is not supported: corewire serves the single table kv",
+        ),
+        (
+            "CREATE MATERIALIZED VIEW m AS SELECT 1",
+            "CREATE MATERIALIZED VIEW is not supported: corewire serves the single table kv",
+        ),
+        (
+            "DROP TABLE kv",
+            "DROP TABLE is not supported: corewire serves the single table kv",
+        ),
+        (
+            "ALTER TABLE kv ADD COLUMN x int",
+            "ALTER TABLE is not supported: corewire serves the single table kv",
+        ),
+        (
+            "GRANT SELECT ON kv TO public",
+            "GRANT is not supported: corewire serves the single table kv",
+        ),
+        (
+            "VACUUM",
+            "VACUUM is not supported: corewire serves the single table kv",
+        ),
+        (
+            "VACUUM (VERBOSE, ANALYZE) kv",
+            "VACUUM is not supported: corewire serves the single table kv",
+        ),
+        (
+            "ANALYZE kv",
+            "ANALYZE is not supported: corewire serves the single table kv",
+        ),
+        ("EXPLAIN SELECT 1", "EXPLAIN is not supported by corewire"),
+        ("LISTEN channel", "LISTEN is not supported by corewire"),
+        (
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+            "this form of SET is not supported by corewire",
+        ),
+        (
+            "INSERT INTO t VALUES (1)",
+            "INSERT is not supported: corewire serves the single table kv",
+        ),
+        (
+            "DELETE FROM pg_class",
+            "DELETE is not supported: corewire serves the single table kv",
+        ),
+        (
+            "/* hi */ CREATE SCHEMA s",
+            "CREATE SCHEMA is not supported: corewire serves the single table kv",
+        ),
     ];
     for (sql, message) in cases {
         let e = err(sql);
-        assert_eq!((e.code, e.message.as_str()), (sqlstate::FEATURE_NOT_SUPPORTED, message), "{sql}");
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (sqlstate::FEATURE_NOT_SUPPORTED, message),
+            "{sql}"
+        );
     }
     // DML on kv in a form the fast path does not take says what it does take.
     for (sql, start) in [
-        ("INSERT INTO kv SELECT relname, relname FROM pg_class", "this form of INSERT on kv is not supported; corewire runs INSERT INTO kv"),
-        ("UPDATE public.kv SET value = key", "this form of UPDATE on kv is not supported; corewire runs UPDATE kv SET value"),
-        ("DELETE FROM ONLY kv USING pg_class", "this form of DELETE on kv is not supported; corewire runs DELETE FROM kv"),
+        (
+            "INSERT INTO kv SELECT relname, relname FROM pg_class",
+            "this form of INSERT on kv is not supported; corewire runs INSERT INTO kv",
+        ),
+        (
+            "UPDATE public.kv SET value = key",
+            "this form of UPDATE on kv is not supported; corewire runs UPDATE kv SET value",
+        ),
+        (
+            "DELETE FROM ONLY kv USING pg_class",
+            "this form of DELETE on kv is not supported; corewire runs DELETE FROM kv",
+        ),
     ] {
         let e = err(sql);
         assert_eq!(e.code, sqlstate::FEATURE_NOT_SUPPORTED, "{sql}");
@@ -225,14 +356,34 @@ fn selects_on_kv_the_fast_path_declined_say_which_forms_work() {
     ] {
         let e = err(sql);
         assert_eq!(e.code, sqlstate::FEATURE_NOT_SUPPORTED, "{sql}");
-        for form in ["WHERE key = ", "key IN (", "key LIKE 'prefix%'", "ORDER BY key", "LIMIT", "OFFSET", "count(*)"] {
-            assert!(e.message.contains(form), "{sql}: {} lacks {form}", e.message);
+        for form in [
+            "WHERE key = ",
+            "key IN (",
+            "key LIKE 'prefix%'",
+            "ORDER BY key",
+            "LIMIT",
+            "OFFSET",
+            "count(*)",
+        ] {
+            assert!(
+                e.message.contains(form),
+                "{sql}: {} lacks {form}",
+                e.message
+            );
         }
     }
     // SELECT INTO would create a table.
-    assert_eq!(err("SELECT * INTO t FROM pg_class").code, sqlstate::FEATURE_NOT_SUPPORTED);
+    assert_eq!(
+        err("SELECT * INTO t FROM pg_class").code,
+        sqlstate::FEATURE_NOT_SUPPORTED
+    );
     // A CTE named kv is not the table.
-    assert_eq!(run("WITH kv AS (SELECT 1 AS key) SELECT key FROM kv").unwrap().rows, vec![vec![Some("1".into())]]);
+    assert_eq!(
+        run("WITH kv AS (SELECT 1 AS key) SELECT key FROM kv")
+            .unwrap()
+            .rows,
+        vec![vec![Some("1".into())]]
+    );
 }
 
 #[test]
@@ -240,9 +391,15 @@ fn syntax_errors_carry_the_position() {
     let e = err("SELEC 1");
     assert_eq!((e.code, e.position), (sqlstate::SYNTAX_ERROR, Some(1)));
     let e = err("SELECT 1 +");
-    assert_eq!((e.message.as_str(), e.position), ("syntax error at end of input", Some(11)));
+    assert_eq!(
+        (e.message.as_str(), e.position),
+        ("syntax error at end of input", Some(11))
+    );
     let e = err("SELECT 1,\n  2 3");
-    assert_eq!((e.message.as_str(), e.position), ("syntax error at or near \"3\"", Some(15)));
+    assert_eq!(
+        (e.message.as_str(), e.position),
+        ("syntax error at or near \"3\"", Some(15))
+    );
     assert_eq!(err("SELECT 1; SELECT 2").code, sqlstate::SYNTAX_ERROR);
     assert_eq!(err("SELECT 'unterminated").code, sqlstate::SYNTAX_ERROR);
 }
@@ -267,7 +424,12 @@ fn work_is_bounded() {
 /// Runs `f` on a thread with a large stack: debug builds need several
 /// times the stack of release builds for the same nesting.
 fn on_big_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new().stack_size(64 << 20).spawn(f).unwrap().join().unwrap();
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
 }
 
 #[test]
@@ -281,14 +443,26 @@ fn nesting_is_bounded() {
             format!("SELECT {}true", "NOT ".repeat(100)),
             format!("SELECT 1{}", " + 1".repeat(100)),
             format!("SELECT 1{}", " + 1".repeat(4_900)),
-            format!("SELECT {}1{}", "CASE WHEN true THEN ".repeat(80), " END".repeat(80)),
+            format!(
+                "SELECT {}1{}",
+                "CASE WHEN true THEN ".repeat(80),
+                " END".repeat(80)
+            ),
         ];
         for sql in too_deep {
-            assert_eq!(err(&sql).code, sqlstate::PROGRAM_LIMIT_EXCEEDED, "{}", &sql[..40]);
+            assert_eq!(
+                err(&sql).code,
+                sqlstate::PROGRAM_LIMIT_EXCEEDED,
+                "{}",
+                &sql[..40]
+            );
         }
         // Ten levels of subqueries are still fine.
         let nested = format!("SELECT {}1{}", "(SELECT ".repeat(9), ")".repeat(9));
-        assert_eq!(run(&nested).unwrap().rows, vec![vec![Some("1".to_string())]]);
+        assert_eq!(
+            run(&nested).unwrap().rows,
+            vec![vec![Some("1".to_string())]]
+        );
     });
     // AND / OR chains are flat, however long.
     let conjunction = format!("SELECT 1 WHERE true{}", " AND 1 = 1".repeat(500));
@@ -301,23 +475,44 @@ fn nesting_is_bounded() {
 #[test]
 fn session_functions_use_the_session() {
     let mut session = FakeSession::new();
-    let r = execute("SELECT set_config('application_name', 'tool', false)", &[], &mut session).unwrap();
+    let r = execute(
+        "SELECT set_config('application_name', 'tool', false)",
+        &[],
+        &mut session,
+    )
+    .unwrap();
     assert_eq!(r.rows, vec![vec![Some("tool".to_string())]]);
     assert_eq!(session.setting("application_name").as_deref(), Some("tool"));
 
     let r = run("SELECT version(), pg_backend_pid(), current_setting('TimeZone')").unwrap();
     let version = r.rows[0][0].clone().unwrap();
-    assert!(version.starts_with("PostgreSQL 15.0 (corewire "), "{version}");
-    assert_eq!(r.columns[0], Column { name: "version".into(), type_oid: 25 });
+    assert!(
+        version.starts_with("PostgreSQL 15.0 (corewire "),
+        "{version}"
+    );
+    assert_eq!(
+        r.columns[0],
+        Column {
+            name: "version".into(),
+            type_oid: 25
+        }
+    );
     assert_eq!(r.rows[0][1].as_deref(), Some("4242"));
     assert_eq!(r.rows[0][2].as_deref(), Some("UTC"));
 
     // timestamptz text: 2024-01-02 03:04:05.678+00
     let r = run("SELECT now(), current_timestamp, now() = current_timestamp").unwrap();
     let now = r.rows[0][0].clone().unwrap();
-    let shape = regex::Regex::new(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00$").unwrap();
+    let shape =
+        regex::Regex::new(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00$").unwrap();
     assert!(shape.is_match(&now), "{now}");
-    assert_eq!(r.columns[1], Column { name: "current_timestamp".into(), type_oid: 1184 });
+    assert_eq!(
+        r.columns[1],
+        Column {
+            name: "current_timestamp".into(),
+            type_oid: 1184
+        }
+    );
     assert_eq!(r.rows[0][2].as_deref(), Some("t"));
 
     let r = run("SELECT pid, usename, datname, state, query FROM pg_stat_activity").unwrap();
@@ -337,8 +532,16 @@ fn session_functions_use_the_session() {
     assert_eq!(
         r.rows,
         vec![
-            vec![Some("TimeZone".to_string()), Some("UTC".into()), Some("user".into())],
-            vec![Some("server_version_num".to_string()), Some("150000".into()), Some("internal".into())],
+            vec![
+                Some("TimeZone".to_string()),
+                Some("UTC".into()),
+                Some("user".into())
+            ],
+            vec![
+                Some("server_version_num".to_string()),
+                Some("150000".into()),
+                Some("internal".into())
+            ],
         ]
     );
 }
@@ -356,7 +559,11 @@ fn catalog_tables_are_well_formed() {
     for t in tables::TABLES {
         let sql = format!("SELECT * FROM {}.{}", t.schema, t.name);
         let r = run(&sql).expect(&sql);
-        let columns: Vec<(&str, u32)> = r.columns.iter().map(|c| (c.name.as_str(), c.type_oid)).collect();
+        let columns: Vec<(&str, u32)> = r
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.type_oid))
+            .collect();
         assert_eq!(columns, t.columns.to_vec(), "{sql}");
         // pg_class and pg_attribute describe the table itself.
         let q = format!(
@@ -364,7 +571,11 @@ fn catalog_tables_are_well_formed() {
              WHERE c.relname = '{}' AND a.attnum > 0",
             t.name
         );
-        assert_eq!(run(&q).unwrap().rows[0][0], Some(t.columns.len().to_string()), "{q}");
+        assert_eq!(
+            run(&q).unwrap().rows[0][0],
+            Some(t.columns.len().to_string()),
+            "{q}"
+        );
     }
     // Every type's array type points back at it.
     let r = run("SELECT count(*) FROM pg_type t JOIN pg_type a ON a.oid = t.typarray WHERE a.typelem <> t.oid").unwrap();
@@ -403,10 +614,18 @@ fn joins_subqueries_and_sets() {
     for (sql, rows) in cases {
         let result = run(sql);
         let got: Vec<Vec<Option<&str>>> = match &result {
-            Ok(r) => r.rows.iter().map(|r| r.iter().map(|v| v.as_deref()).collect()).collect(),
+            Ok(r) => r
+                .rows
+                .iter()
+                .map(|r| r.iter().map(|v| v.as_deref()).collect())
+                .collect(),
             Err(e) => panic!("{sql}: {e}"),
         };
-        assert_eq!(got, rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>(), "{sql}");
+        assert_eq!(
+            got,
+            rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
+            "{sql}"
+        );
     }
 }
 
@@ -493,49 +712,971 @@ const WITH_PARAMS: &[ParamCase] = &[
 const ERRORS: &[Case] = &[
     Case::error("SELEC 1", "42601", r#"syntax error at or near "SELEC""#),
     Case::error("SELECT 1 +", "42601", "syntax error at end of input"),
-    Case::error("SELECT * FROM nope", "42P01", r#"relation "nope" does not exist"#),
-    Case::error("SELECT * FROM public.pg_class", "42P01", r#"relation "public.pg_class" does not exist"#),
-    Case::error("SELECT nope FROM pg_class", "42703", r#"column "nope" does not exist"#),
-    Case::error("SELECT c.nope FROM pg_class c", "42703", "column c.nope does not exist"),
-    Case::error("SELECT x.relname FROM pg_class c", "42P01", r#"missing FROM-clause entry for table "x""#),
-    Case::error("SELECT nope(1)", "42883", "function nope(integer) does not exist"),
-    Case::error("SELECT pg_catalog.nope('a', 2)", "42883", "function pg_catalog.nope(unknown, integer) does not exist"),
-    Case::error("SELECT oid FROM pg_class, pg_type", "42702", r#"column reference "oid" is ambiguous"#),
-    Case::error("SELECT 'a' + 1", "22P02", r#"invalid input syntax for type integer: "a""#),
+    Case::error(
+        "SELECT * FROM nope",
+        "42P01",
+        r#"relation "nope" does not exist"#,
+    ),
+    Case::error(
+        "SELECT * FROM public.pg_class",
+        "42P01",
+        r#"relation "public.pg_class" does not exist"#,
+    ),
+    Case::error(
+        "SELECT nope FROM pg_class",
+        "42703",
+        r#"column "nope" does not exist"#,
+    ),
+    Case::error(
+        "SELECT c.nope FROM pg_class c",
+        "42703",
+        "column c.nope does not exist",
+    ),
+    Case::error(
+        "SELECT x.relname FROM pg_class c",
+        "42P01",
+        r#"missing FROM-clause entry for table "x""#,
+    ),
+    Case::error(
+        "SELECT nope(1)",
+        "42883",
+        "function nope(integer) does not exist",
+    ),
+    Case::error(
+        "SELECT pg_catalog.nope('a', 2)",
+        "42883",
+        "function pg_catalog.nope(unknown, integer) does not exist",
+    ),
+    Case::error(
+        "SELECT oid FROM pg_class, pg_type",
+        "42702",
+        r#"column reference "oid" is ambiguous"#,
+    ),
+    Case::error(
+        "SELECT 'a' + 1",
+        "22P02",
+        r#"invalid input syntax for type integer: "a""#,
+    ),
     Case::error("SELECT 1/0", "22012", "division by zero"),
     Case::error("SELECT 1 % 0", "22012", "division by zero"),
-    Case::error("SELECT 'abc'::int", "22P02", r#"invalid input syntax for type integer: "abc""#),
+    Case::error(
+        "SELECT 'abc'::int",
+        "22P02",
+        r#"invalid input syntax for type integer: "abc""#,
+    ),
     Case::error("SELECT 99999999999::int", "22003", "integer out of range"),
-    Case::error("SELECT 'nope'::regclass", "42P01", r#"relation "nope" does not exist"#),
-    Case::error("SELECT 'nope'::regtype", "42704", r#"type "nope" does not exist"#),
-    Case::error("SELECT 'nope'::regnamespace", "3F000", r#"schema "nope" does not exist"#),
-    Case::error("SELECT 'x'::nosuchtype", "42704", r#"type "nosuchtype" does not exist"#),
-    Case::error("SELECT (SELECT oid FROM pg_class)", "21000", "more than one row returned by a subquery used as an expression"),
-    Case::error("SELECT current_setting('nope')", "42704", r#"unrecognized configuration parameter "nope""#),
-    Case::error("SELECT relname, count(*) FROM pg_class", "42803", r#"column "pg_class.relname" must appear in the GROUP BY clause or be used in an aggregate function"#),
-    Case::error("SELECT count(*) FROM pg_class WHERE count(*) > 1", "42803", "aggregate functions are not allowed in WHERE"),
+    Case::error(
+        "SELECT 'nope'::regclass",
+        "42P01",
+        r#"relation "nope" does not exist"#,
+    ),
+    Case::error(
+        "SELECT 'nope'::regtype",
+        "42704",
+        r#"type "nope" does not exist"#,
+    ),
+    Case::error(
+        "SELECT 'nope'::regnamespace",
+        "3F000",
+        r#"schema "nope" does not exist"#,
+    ),
+    Case::error(
+        "SELECT 'x'::nosuchtype",
+        "42704",
+        r#"type "nosuchtype" does not exist"#,
+    ),
+    Case::error(
+        "SELECT (SELECT oid FROM pg_class)",
+        "21000",
+        "more than one row returned by a subquery used as an expression",
+    ),
+    Case::error(
+        "SELECT current_setting('nope')",
+        "42704",
+        r#"unrecognized configuration parameter "nope""#,
+    ),
+    Case::error(
+        "SELECT relname, count(*) FROM pg_class",
+        "42803",
+        r#"column "pg_class.relname" must appear in the GROUP BY clause or be used in an aggregate function"#,
+    ),
+    Case::error(
+        "SELECT count(*) FROM pg_class WHERE count(*) > 1",
+        "42803",
+        "aggregate functions are not allowed in WHERE",
+    ),
     Case::error("SELECT $1", "42P02", "there is no parameter $1"),
-    Case::error("SELECT 1 UNION SELECT 1, 2", "42601", "each UNION query must have the same number of columns"),
-    Case::error("SELECT 'a' UNION SELECT 1", "22P02", r#"invalid input syntax for type integer: "a""#),
-    Case::error("SELECT true = 1", "42883", "operator does not exist: boolean = integer"),
+    Case::error(
+        "SELECT 1 UNION SELECT 1, 2",
+        "42601",
+        "each UNION query must have the same number of columns",
+    ),
+    Case::error(
+        "SELECT 'a' UNION SELECT 1",
+        "22P02",
+        r#"invalid input syntax for type integer: "a""#,
+    ),
+    Case::error(
+        "SELECT true = 1",
+        "42883",
+        "operator does not exist: boolean = integer",
+    ),
     Case::error("SELECT 1 LIMIT -1", "2201W", "LIMIT must not be negative"),
     Case::error("SELECT 1 OFFSET -1", "2201X", "OFFSET must not be negative"),
-    Case::error("SELECT * FROM pg_class WHERE 1", "42804", "argument of WHERE must be type boolean, not type integer"),
-    Case::error("SELECT 1 ORDER BY 2", "42P10", "ORDER BY position 2 is not in select list"),
-    Case::error("SELECT (SELECT 1, 2)", "42601", "subquery must return only one column"),
-    Case::error("SELECT 1 + 'a'::text", "42883", "operator does not exist: integer + text"),
-    Case::error("SELECT NOT 1", "42804", "argument of NOT must be type boolean, not type integer"),
-    Case::error("SELECT ARRAY[]", "42P18", "cannot determine type of empty array"),
-    Case::error("SELECT count(count(*)) FROM pg_class", "42803", "aggregate function calls cannot be nested"),
-    Case::error("SELECT * FROM pg_class c, pg_class c", "42712", r#"table name "c" specified more than once"#),
-    Case::error("SELECT 'yes'::bool, 'maybe'::bool", "22P02", r#"invalid input syntax for type boolean: "maybe""#),
-    Case::error("SELECT 1 FROM pg_class c JOIN pg_type t ON c.reltype = x.oid", "42P01", r#"missing FROM-clause entry for table "x""#),
-    Case::error("SELECT * FROM generate_series(1, 'a')", "22P02", r#"invalid input syntax for type integer: "a""#),
+    Case::error(
+        "SELECT * FROM pg_class WHERE 1",
+        "42804",
+        "argument of WHERE must be type boolean, not type integer",
+    ),
+    Case::error(
+        "SELECT 1 ORDER BY 2",
+        "42P10",
+        "ORDER BY position 2 is not in select list",
+    ),
+    Case::error(
+        "SELECT (SELECT 1, 2)",
+        "42601",
+        "subquery must return only one column",
+    ),
+    Case::error(
+        "SELECT 1 + 'a'::text",
+        "42883",
+        "operator does not exist: integer + text",
+    ),
+    Case::error(
+        "SELECT NOT 1",
+        "42804",
+        "argument of NOT must be type boolean, not type integer",
+    ),
+    Case::error(
+        "SELECT ARRAY[]",
+        "42P18",
+        "cannot determine type of empty array",
+    ),
+    Case::error(
+        "SELECT count(count(*)) FROM pg_class",
+        "42803",
+        "aggregate function calls cannot be nested",
+    ),
+    Case::error(
+        "SELECT * FROM pg_class c, pg_class c",
+        "42712",
+        r#"table name "c" specified more than once"#,
+    ),
+    Case::error(
+        "SELECT 'yes'::bool, 'maybe'::bool",
+        "22P02",
+        r#"invalid input syntax for type boolean: "maybe""#,
+    ),
+    Case::error(
+        "SELECT 1 FROM pg_class c JOIN pg_type t ON c.reltype = x.oid",
+        "42P01",
+        r#"missing FROM-clause entry for table "x""#,
+    ),
+    Case::error(
+        "SELECT * FROM generate_series(1, 'a')",
+        "22P02",
+        r#"invalid input syntax for type integer: "a""#,
+    ),
     Case::error("SELECT 2147483647 + 1", "22003", "integer out of range"),
     Case::error("SELECT -32768::int2", "22003", "smallint out of range"),
-    Case::error("SELECT (-32768)::int2 * -1::int2", "22003", "smallint out of range"),
-    Case::error("SELECT array_to_string(1, ',')", "42883", "function array_to_string(integer, unknown) does not exist"),
-    Case::error("SELECT * FROM (SELECT 1) AS t(a, b)", "42P10", r#"table "t" has 1 columns available but 2 columns specified"#),
+    Case::error(
+        "SELECT (-32768)::int2 * -1::int2",
+        "22003",
+        "smallint out of range",
+    ),
+    Case::error(
+        "SELECT array_to_string(1, ',')",
+        "42883",
+        "function array_to_string(integer, unknown) does not exist",
+    ),
+    Case::error(
+        "SELECT * FROM (SELECT 1) AS t(a, b)",
+        "42P10",
+        r#"table "t" has 1 columns available but 2 columns specified"#,
+    ),
+];
+
+const MORE: &[Case] = &[
+    Case::rows(
+        "SELECT pg_size_pretty(0::bigint), pg_size_pretty(10239::bigint), pg_size_pretty(10240::bigint), pg_size_pretty(123456789::bigint), pg_size_pretty(-5000000000::bigint), pg_size_pretty(9223372036854775807)",
+        &[("pg_size_pretty", 25), ("pg_size_pretty", 25), ("pg_size_pretty", 25), ("pg_size_pretty", 25), ("pg_size_pretty", 25), ("pg_size_pretty", 25)],
+        &[&[Some("0 bytes"), Some("10239 bytes"), Some("10 kB"), Some("118 MB"), Some("-4768 MB"), Some("8192 PB")]],
+    ),
+    Case::rows(
+        "SELECT proname, pronargs, prorettype::regtype, prokind, proretset, pg_get_function_arguments(oid), pg_get_function_result(oid) FROM pg_proc WHERE proname IN ('current_setting', 'concat_ws', 'count', 'version') ORDER BY oid",
+        &[("proname", 19), ("pronargs", 21), ("prorettype", 2206), ("prokind", 18), ("proretset", 16), ("pg_get_function_arguments", 25), ("pg_get_function_result", 25)],
+        &[&[Some("version"), Some("0"), Some("text"), Some("f"), Some("f"), Some(""), Some("text")], &[Some("current_setting"), Some("1"), Some("text"), Some("f"), Some("f"), Some("text"), Some("text")], &[Some("count"), Some("1"), Some("bigint"), Some("a"), Some("f"), Some(r#""any""#), Some("bigint")], &[Some("count"), Some("0"), Some("bigint"), Some("a"), Some("f"), Some(""), Some("bigint")], &[Some("concat_ws"), Some("2"), Some("text"), Some("f"), Some("f"), Some(r#"text, VARIADIC "any""#), Some("text")], &[Some("current_setting"), Some("2"), Some("text"), Some("f"), Some("f"), Some("text, boolean"), Some("text")]],
+    ),
+    Case::rows(
+        "SELECT 'now'::regproc::oid, 'pg_catalog.version'::regproc, 1066::regproc",
+        &[("oid", 26), ("regproc", 24), ("regproc", 24)],
+        &[&[Some("1299"), Some("version"), Some("pg_catalog.generate_series")]],
+    ),
+    Case::rows(
+        "SELECT ARRAY['a'] || ARRAY['b', 'c'], ARRAY[1] || 2, 0 || ARRAY[1], NULL::text[] || ARRAY['x'], ARRAY['a'] || NULL::text, ARRAY['a'] || '{b}', NULL::int[] || NULL::int[]",
+        &[("?column?", 1009), ("?column?", 1007), ("?column?", 1007), ("?column?", 1009), ("?column?", 1009), ("?column?", 1009), ("?column?", 1007)],
+        &[&[Some("{a,b,c}"), Some("{1,2}"), Some("{0,1}"), Some("{x}"), Some("{a,NULL}"), Some("{a,b}"), None]],
+    ),
+    Case::rows(
+        "SELECT 'a' || 1 || true, 1 || 'a', NULL || 'a'",
+        &[("?column?", 25), ("?column?", 25), ("?column?", 25)],
+        &[&[Some("a1true"), Some("1a"), None]],
+    ),
+    Case::rows(
+        "SELECT attname, atttypid::regtype FROM pg_attribute WHERE attrelid = 'kv'::regclass AND attnum > 0 ORDER BY attnum",
+        &[("attname", 19), ("atttypid", 2206)],
+        &[&[Some("key"), Some("text")], &[Some("value"), Some("text")]],
+    ),
+    Case::rows(
+        "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = 16386 AND NOT attisdropped AND attnum > 0 ORDER BY attnum",
+        &[("attname", 19)],
+        &[],
+    ),
+    Case::rows(
+        "SELECT enumlabel FROM pg_catalog.pg_enum WHERE enumtypid = 16386 ORDER BY enumsortorder",
+        &[("enumlabel", 19)],
+        &[],
+    ),
+    Case::rows(
+        "SELECT oid, typname FROM pg_type WHERE typname IN ('text', '_text', 'kv', '_kv') ORDER BY oid",
+        &[("oid", 26), ("typname", 19)],
+        &[&[Some("25"), Some("text")], &[Some("1009"), Some("_text")], &[Some("16385"), Some("_kv")], &[Some("16386"), Some("kv")]],
+    ),
+    Case::rows(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, i.indisprimary FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND a.attnum = ANY(i.indkey) WHERE a.attrelid = 'public.kv'::regclass AND a.attnum > 0 ORDER BY a.attnum",
+        &[("attname", 19), ("format_type", 25), ("attnotnull", 16), ("indisprimary", 16)],
+        &[&[Some("key"), Some("text"), Some("t"), Some("t")], &[Some("value"), Some("text"), Some("t"), None]],
+    ),
+    Case::rows(
+        "SELECT CASE WHEN relkind = 'r' THEN 'table' END AS k, relname FROM pg_class WHERE relname = 'kv'",
+        &[("k", 25), ("relname", 19)],
+        &[&[Some("table"), Some("kv")]],
+    ),
+    Case::rows(
+        "SELECT n.nspname, count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' GROUP BY n.nspname HAVING count(*) >= 1",
+        &[("nspname", 19), ("count", 20)],
+        &[&[Some("public"), Some("2")]],
+    ),
+    Case::rows(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'kv')",
+        &[("exists", 16)],
+        &[&[Some("t")]],
+    ),
+    Case::rows(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+        &[("table_name", 19), ("column_name", 19)],
+        &[&[Some("kv"), Some("key")], &[Some("kv"), Some("value")]],
+    ),
+    Case::rows(
+        "SELECT c.relname, c.relkind, n.nspname FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND n.nspname = 'public' ORDER BY c.relname",
+        &[("relname", 19), ("relkind", 18), ("nspname", 19)],
+        &[&[Some("kv"), Some("r"), Some("public")]],
+    ),
+    Case::rows(
+        "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'kv' AND schemaname = ANY(current_schemas(false))",
+        &[("?column?", 23)],
+        &[&[Some("1")]],
+    ),
+    Case::rows(
+        "SELECT pg_catalog.quote_ident(c.relname) FROM pg_catalog.pg_class c WHERE c.relkind IN ('r', 'p') AND substring(pg_catalog.quote_ident(c.relname), 1, 1)='k' AND pg_catalog.pg_table_is_visible(c.oid) AND c.relnamespace <> (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_catalog') LIMIT 1000",
+        &[("quote_ident", 25)],
+        &[&[Some("kv")]],
+    ),
+    Case::rows(
+        "SELECT 10 / 4.0, 2 * 0.5, 1.0 / 3 * 3, 100.0 / 7, 7.5 % 2, -7 % 3, 2.0 ^ 3",
+        &[("?column?", 1700), ("?column?", 1700), ("?column?", 1700), ("?column?", 1700), ("?column?", 1700), ("?column?", 23), ("?column?", 1700)],
+        &[&[Some("2.5000000000000000"), Some("1.0"), Some("0.99999999999999999999"), Some("14.2857142857142857"), Some("1.5"), Some("-1"), Some("8.0000000000000000")]],
+    ),
+    Case::rows(
+        "SELECT round(1234.5678, -2), round(-2.5), floor(-2.5), ceil(-2.5), round(2.5::float8), abs(-3.5::float8), mod(-7, 3)",
+        &[("round", 1700), ("round", 1700), ("floor", 1700), ("ceil", 1700), ("round", 701), ("abs", 701), ("mod", 23)],
+        &[&[Some("1200"), Some("-3"), Some("-3"), Some("-2"), Some("2"), Some("3.5"), Some("-1")]],
+    ),
+    Case::rows(
+        "SELECT sum(x), avg(x), min(x), max(x) FROM (VALUES (1.5), (2.25), (NULL)) v(x)",
+        &[("sum", 1700), ("avg", 1700), ("min", 1700), ("max", 1700)],
+        &[&[Some("3.75"), Some("1.8750000000000000"), Some("1.5"), Some("2.25")]],
+    ),
+    Case::rows(
+        "SELECT sum(x), avg(x) FROM (VALUES (1::float8), (2)) v(x)",
+        &[("sum", 701), ("avg", 701)],
+        &[&[Some("3"), Some("1.5")]],
+    ),
+    Case::rows(
+        "SELECT string_agg(x, ', ') FROM (VALUES ('a'), (NULL), ('b')) v(x)",
+        &[("string_agg", 25)],
+        &[&[Some("a, b")]],
+    ),
+    Case::rows(
+        "SELECT array_agg(x) FROM (VALUES (1), (NULL), (3)) v(x)",
+        &[("array_agg", 1007)],
+        &[&[Some("{1,NULL,3}")]],
+    ),
+    Case::rows(
+        "SELECT count(*), count(x), sum(x) FROM (VALUES (NULL::int)) v(x)",
+        &[("count", 20), ("count", 20), ("sum", 20)],
+        &[&[Some("1"), Some("0"), None]],
+    ),
+    Case::rows(
+        "SELECT x, count(*) FROM (VALUES ('a'), ('b'), ('a'), (NULL), (NULL)) v(x) GROUP BY x ORDER BY x NULLS FIRST",
+        &[("x", 25), ("count", 20)],
+        &[&[None, Some("2")], &[Some("a"), Some("2")], &[Some("b"), Some("1")]],
+    ),
+    Case::rows(
+        "SELECT DISTINCT x FROM (VALUES (1.0), (1.00), (2)) v(x) ORDER BY 1",
+        &[("x", 1700)],
+        &[&[Some("1.0")], &[Some("2")]],
+    ),
+];
+
+const TOOLS3: &[Case] = &[
+    Case::rows(
+        r#"SELECT c.oid,
+  n.nspname,
+  c.relname
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname OPERATOR(pg_catalog.~) '^(kv)$' COLLATE pg_catalog.default
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 2, 3"#,
+        &[("oid", 26), ("nspname", 19), ("relname", 19)],
+        &[&[Some("16384"), Some("public"), Some("kv")]],
+    ),
+    Case::rows(
+        r#"SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, pg_catalog.array_to_string(c.reloptions || array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x), ', ')
+, c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, c.relreplident, am.amname
+FROM pg_catalog.pg_class c
+ LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
+LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
+WHERE c.oid = '16384'"#,
+        &[
+            ("relchecks", 21),
+            ("relkind", 18),
+            ("relhasindex", 16),
+            ("relhasrules", 16),
+            ("relhastriggers", 16),
+            ("relrowsecurity", 16),
+            ("relforcerowsecurity", 16),
+            ("relhasoids", 16),
+            ("relispartition", 16),
+            ("array_to_string", 25),
+            ("reltablespace", 26),
+            ("reloftype", 25),
+            ("relpersistence", 18),
+            ("relreplident", 18),
+            ("amname", 19),
+        ],
+        &[&[
+            Some("0"),
+            Some("r"),
+            Some("t"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some(""),
+            Some("0"),
+            Some(""),
+            Some("p"),
+            Some("d"),
+            Some("heap"),
+        ]],
+    ),
+    Case::rows(
+        r#"SELECT a.attname,
+  pg_catalog.format_type(a.atttypid, a.atttypmod),
+  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)
+   FROM pg_catalog.pg_attrdef d
+   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),
+  a.attnotnull,
+  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t
+   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> t.typcollation) AS attcollation,
+  a.attidentity,
+  a.attgenerated,
+  a.attstorage,
+  a.attcompression AS attcompression,
+  CASE WHEN a.attstattarget=-1 THEN NULL ELSE a.attstattarget END AS attstattarget,
+  pg_catalog.col_description(a.attrelid, a.attnum)
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = '16384' AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum"#,
+        &[
+            ("attname", 19),
+            ("format_type", 25),
+            ("pg_get_expr", 25),
+            ("attnotnull", 16),
+            ("attcollation", 19),
+            ("attidentity", 18),
+            ("attgenerated", 18),
+            ("attstorage", 18),
+            ("attcompression", 18),
+            ("attstattarget", 23),
+            ("col_description", 25),
+        ],
+        &[
+            &[
+                Some("key"),
+                Some("text"),
+                None,
+                Some("t"),
+                None,
+                Some(""),
+                Some(""),
+                Some("x"),
+                Some(""),
+                None,
+                None,
+            ],
+            &[
+                Some("value"),
+                Some("text"),
+                None,
+                Some("t"),
+                None,
+                Some(""),
+                Some(""),
+                Some("x"),
+                Some(""),
+                None,
+                None,
+            ],
+        ],
+    ),
+    Case::rows(
+        r#"SELECT c2.relname, i.indisprimary, i.indisunique, i.indisclustered, i.indisvalid, pg_catalog.pg_get_indexdef(i.indexrelid, 0, true),
+  pg_catalog.pg_get_constraintdef(con.oid, true), contype, condeferrable, condeferred, i.indisreplident, c2.reltablespace
+FROM pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_index i
+  LEFT JOIN pg_catalog.pg_constraint con ON (conrelid = i.indrelid AND conindid = i.indexrelid AND contype IN ('p','u','x'))
+WHERE c.oid = '16384' AND c.oid = i.indrelid AND i.indexrelid = c2.oid
+ORDER BY i.indisprimary DESC, c2.relname"#,
+        &[
+            ("relname", 19),
+            ("indisprimary", 16),
+            ("indisunique", 16),
+            ("indisclustered", 16),
+            ("indisvalid", 16),
+            ("pg_get_indexdef", 25),
+            ("pg_get_constraintdef", 25),
+            ("contype", 18),
+            ("condeferrable", 16),
+            ("condeferred", 16),
+            ("indisreplident", 16),
+            ("reltablespace", 26),
+        ],
+        &[&[
+            Some("kv_pkey"),
+            Some("t"),
+            Some("t"),
+            Some("f"),
+            Some("t"),
+            Some("CREATE UNIQUE INDEX kv_pkey ON kv USING btree (key)"),
+            Some("PRIMARY KEY (key)"),
+            Some("p"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("0"),
+        ]],
+    ),
+    Case::rows(
+        r#"SELECT pol.polname, pol.polpermissive,
+  CASE WHEN pol.polroles = '{0}' THEN NULL ELSE pg_catalog.array_to_string(array(select rolname from pg_catalog.pg_roles where oid = any (pol.polroles) order by 1),',') END,
+  pg_catalog.pg_get_expr(pol.polqual, pol.polrelid),
+  pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid),
+  CASE pol.polcmd
+    WHEN 'r' THEN 'SELECT'
+    WHEN 'a' THEN 'INSERT'
+    WHEN 'w' THEN 'UPDATE'
+    WHEN 'd' THEN 'DELETE'
+    END AS cmd
+FROM pg_catalog.pg_policy pol
+WHERE pol.polrelid = '16384' ORDER BY 1"#,
+        &[
+            ("polname", 19),
+            ("polpermissive", 16),
+            ("array_to_string", 25),
+            ("pg_get_expr", 25),
+            ("pg_get_expr", 25),
+            ("cmd", 25),
+        ],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT oid, stxrelid::pg_catalog.regclass, stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, stxname,
+pg_catalog.pg_get_statisticsobjdef_columns(oid) AS columns,
+  'd' = any(stxkind) AS ndist_enabled,
+  'f' = any(stxkind) AS deps_enabled,
+  'm' = any(stxkind) AS mcv_enabled,
+stxstattarget
+FROM pg_catalog.pg_statistic_ext
+WHERE stxrelid = '16384'
+ORDER BY nsp, stxname"#,
+        &[
+            ("oid", 26),
+            ("stxrelid", 2205),
+            ("nsp", 25),
+            ("stxname", 19),
+            ("columns", 25),
+            ("ndist_enabled", 16),
+            ("deps_enabled", 16),
+            ("mcv_enabled", 16),
+            ("stxstattarget", 23),
+        ],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT pubname
+     , NULL
+     , NULL
+FROM pg_catalog.pg_publication p
+     JOIN pg_catalog.pg_publication_namespace pn ON p.oid = pn.pnpubid
+     JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.pnnspid
+WHERE pc.oid ='16384' and pg_catalog.pg_relation_is_publishable('16384')
+UNION
+SELECT pubname
+     , pg_get_expr(pr.prqual, c.oid)
+     , (CASE WHEN pr.prattrs IS NOT NULL THEN
+         (SELECT string_agg(attname, ', ')
+           FROM pg_catalog.generate_series(0, pg_catalog.array_upper(pr.prattrs::pg_catalog.int2[], 1)) s,
+                pg_catalog.pg_attribute
+          WHERE attrelid = pr.prrelid AND attnum = prattrs[s])
+        ELSE NULL END) FROM pg_catalog.pg_publication p
+     JOIN pg_catalog.pg_publication_rel pr ON p.oid = pr.prpubid
+     JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+WHERE pr.prrelid = '16384'
+UNION
+SELECT pubname
+     , NULL
+     , NULL
+FROM pg_catalog.pg_publication p
+WHERE p.puballtables AND pg_catalog.pg_relation_is_publishable('16384')
+ORDER BY 1"#,
+        &[("pubname", 19), ("?column?", 25), ("?column?", 25)],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT c.oid::pg_catalog.regclass
+FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
+WHERE c.oid = i.inhparent AND i.inhrelid = '16384'
+  AND c.relkind != 'p' AND c.relkind != 'I'
+ORDER BY inhseqno"#,
+        &[("oid", 2205)],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT c.oid::pg_catalog.regclass, c.relkind, inhdetachpending, pg_catalog.pg_get_expr(c.relpartbound, c.oid)
+FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
+WHERE c.oid = i.inhrelid AND i.inhparent = '16384'
+ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.oid::pg_catalog.regclass::pg_catalog.text"#,
+        &[
+            ("oid", 2205),
+            ("relkind", 18),
+            ("inhdetachpending", 16),
+            ("pg_get_expr", 25),
+        ],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner",
+  CASE c.relpersistence WHEN 'p' THEN 'permanent' WHEN 't' THEN 'temporary' WHEN 'u' THEN 'unlogged' END as "Persistence",
+  am.amname as "Access method",
+  pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(c.oid)) as "Size",
+  pg_catalog.obj_description(c.oid, 'pg_class') as "Description"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2"#,
+        &[
+            ("Schema", 19),
+            ("Name", 19),
+            ("Type", 25),
+            ("Owner", 19),
+            ("Persistence", 25),
+            ("Access method", 19),
+            ("Size", 25),
+            ("Description", 25),
+        ],
+        // Relation sizes live in the engine: corewire reports NULL (unknown).
+        &[&[
+            Some("public"),
+            Some("kv"),
+            Some("table"),
+            Some("postgres"),
+            Some("permanent"),
+            Some("heap"),
+            None,
+            None,
+        ]],
+    ),
+    Case::rows(
+        r#"SELECT n.nspname as "Schema",
+  pg_catalog.format_type(t.oid, NULL) AS "Name",
+  pg_catalog.obj_description(t.oid, 'pg_type') as "Description"
+FROM pg_catalog.pg_type t
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE (t.typrelid = 0 OR (SELECT c.relkind = 'c' FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid))
+  AND NOT EXISTS(SELECT 1 FROM pg_catalog.pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_type_is_visible(t.oid)
+ORDER BY 1, 2"#,
+        &[("Schema", 19), ("Name", 25), ("Description", 25)],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT n.nspname as "Schema",
+  p.proname as "Name",
+  pg_catalog.pg_get_function_result(p.oid) as "Result data type",
+  pg_catalog.pg_get_function_arguments(p.oid) as "Argument data types",
+ CASE p.prokind
+  WHEN 'a' THEN 'agg'
+  WHEN 'w' THEN 'window'
+  WHEN 'p' THEN 'proc'
+  ELSE 'func'
+ END as "Type"
+FROM pg_catalog.pg_proc p
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE pg_catalog.pg_function_is_visible(p.oid)
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname <> 'information_schema'
+ORDER BY 1, 2, 4"#,
+        &[
+            ("Schema", 19),
+            ("Name", 19),
+            ("Result data type", 25),
+            ("Argument data types", 25),
+            ("Type", 25),
+        ],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT r.rolname, r.rolsuper, r.rolinherit,
+  r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,
+  r.rolconnlimit, r.rolvaliduntil,
+  ARRAY(SELECT b.rolname
+        FROM pg_catalog.pg_auth_members m
+        JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid)
+        WHERE m.member = r.oid) as memberof
+, r.rolreplication
+, r.rolbypassrls
+FROM pg_catalog.pg_roles r
+WHERE r.rolname !~ '^pg_'
+ORDER BY 1"#,
+        &[
+            ("rolname", 19),
+            ("rolsuper", 16),
+            ("rolinherit", 16),
+            ("rolcreaterole", 16),
+            ("rolcreatedb", 16),
+            ("rolcanlogin", 16),
+            ("rolconnlimit", 23),
+            ("rolvaliduntil", 1184),
+            ("memberof", 1003),
+            ("rolreplication", 16),
+            ("rolbypassrls", 16),
+        ],
+        &[&[
+            Some("postgres"),
+            Some("t"),
+            Some("t"),
+            Some("t"),
+            Some("t"),
+            Some("t"),
+            Some("-1"),
+            None,
+            Some("{}"),
+            Some("t"),
+            Some("t"),
+        ]],
+    ),
+];
+
+const TOOLS4: &[Case] = &[
+    Case::rows(
+        r#"SELECT c.oid,
+  n.nspname,
+  c.relname
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname OPERATOR(pg_catalog.~) '^(kv_pkey)$' COLLATE pg_catalog.default
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 2, 3"#,
+        &[("oid", 26), ("nspname", 19), ("relname", 19)],
+        &[&[Some("16387"), Some("public"), Some("kv_pkey")]],
+    ),
+    Case::rows(
+        r#"SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, '', c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, c.relreplident, am.amname
+FROM pg_catalog.pg_class c
+ LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
+LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
+WHERE c.oid = '16387'"#,
+        &[
+            ("relchecks", 21),
+            ("relkind", 18),
+            ("relhasindex", 16),
+            ("relhasrules", 16),
+            ("relhastriggers", 16),
+            ("relrowsecurity", 16),
+            ("relforcerowsecurity", 16),
+            ("relhasoids", 16),
+            ("relispartition", 16),
+            ("?column?", 25),
+            ("reltablespace", 26),
+            ("reloftype", 25),
+            ("relpersistence", 18),
+            ("relreplident", 18),
+            ("amname", 19),
+        ],
+        &[&[
+            Some("0"),
+            Some("i"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some(""),
+            Some("0"),
+            Some(""),
+            Some("p"),
+            Some("n"),
+            Some("btree"),
+        ]],
+    ),
+    Case::rows(
+        r#"SELECT a.attname,
+  pg_catalog.format_type(a.atttypid, a.atttypmod),
+  CASE WHEN a.attnum <= (SELECT i.indnkeyatts FROM pg_catalog.pg_index i WHERE i.indexrelid = '16387') THEN 'yes' ELSE 'no' END AS is_key,
+  pg_catalog.pg_get_indexdef(a.attrelid, a.attnum, TRUE) AS indexdef
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = '16387' AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum"#,
+        &[
+            ("attname", 19),
+            ("format_type", 25),
+            ("is_key", 25),
+            ("indexdef", 25),
+        ],
+        &[&[Some("key"), Some("text"), Some("yes"), Some("key")]],
+    ),
+    Case::rows(
+        r#"SELECT i.indisunique, i.indisprimary, i.indisclustered, i.indisvalid,
+  (NOT i.indimmediate) AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = i.indrelid AND conindid = i.indexrelid AND contype IN ('p','u','x') AND condeferrable) AS condeferrable,
+  (NOT i.indimmediate) AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = i.indrelid AND conindid = i.indexrelid AND contype IN ('p','u','x') AND condeferred) AS condeferred,
+i.indisreplident,
+i.indnullsnotdistinct,
+  a.amname, c2.relname, pg_catalog.pg_get_expr(i.indpred, i.indrelid, true)
+FROM pg_catalog.pg_index i, pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_am a
+WHERE i.indexrelid = c.oid AND c.oid = '16387' AND c.relam = a.oid
+AND i.indrelid = c2.oid"#,
+        &[
+            ("indisunique", 16),
+            ("indisprimary", 16),
+            ("indisclustered", 16),
+            ("indisvalid", 16),
+            ("condeferrable", 16),
+            ("condeferred", 16),
+            ("indisreplident", 16),
+            ("indnullsnotdistinct", 16),
+            ("amname", 19),
+            ("relname", 19),
+            ("pg_get_expr", 25),
+        ],
+        &[&[
+            Some("t"),
+            Some("t"),
+            Some("f"),
+            Some("t"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("btree"),
+            Some("kv"),
+            None,
+        ]],
+    ),
+    Case::rows(
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2"#,
+        &[("Schema", 19), ("Name", 19), ("Type", 25), ("Owner", 19)],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('S','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2"#,
+        &[("Schema", 19), ("Name", 19), ("Type", 25), ("Owner", 19)],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT e.extname AS "Name", e.extversion AS "Version", n.nspname AS "Schema", c.description AS "Description"
+FROM pg_catalog.pg_extension e LEFT JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace LEFT JOIN pg_catalog.pg_description c ON c.objoid = e.oid AND c.classoid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+ORDER BY 1"#,
+        // PostgreSQL lists plpgsql; corewire has no extensions.
+        &[
+            ("Name", 19),
+            ("Version", 25),
+            ("Schema", 19),
+            ("Description", 25),
+        ],
+        &[],
+    ),
+    Case::rows(
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' END as "Type",
+  pg_catalog.array_to_string(c.relacl, E'\n') AS "Access privileges",
+  pg_catalog.array_to_string(ARRAY(
+    SELECT attname || E':\n  ' || pg_catalog.array_to_string(attacl, E'\n  ')
+    FROM pg_catalog.pg_attribute a
+    WHERE attrelid = c.oid AND NOT attisdropped AND attacl IS NOT NULL
+  ), E'\n') AS "Column privileges",
+  pg_catalog.array_to_string(ARRAY(
+    SELECT polname
+    || CASE WHEN NOT polpermissive THEN
+       E' (RESTRICTIVE)'
+       ELSE '' END
+    || CASE WHEN polcmd != '*' THEN
+           E' (' || polcmd::pg_catalog.text || E'):'
+       ELSE E':'
+       END
+    || CASE WHEN polqual IS NOT NULL THEN
+           E'\n  (u): ' || pg_catalog.pg_get_expr(polqual, polrelid)
+       ELSE E''
+       END
+    || CASE WHEN polwithcheck IS NOT NULL THEN
+           E'\n  (c): ' || pg_catalog.pg_get_expr(polwithcheck, polrelid)
+       ELSE E''
+       END    || CASE WHEN polroles <> '{0}' THEN
+           E'\n  to: ' || pg_catalog.array_to_string(
+               ARRAY(
+                   SELECT rolname
+                   FROM pg_catalog.pg_roles
+                   WHERE oid = ANY (polroles)
+                   ORDER BY 1
+               ), E', ')
+       ELSE E''
+       END
+    FROM pg_catalog.pg_policy pol
+    WHERE polrelid = c.oid), E'\n')
+    AS "Policies"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r','v','m','S','f','p')
+  AND c.relname OPERATOR(pg_catalog.~) '^(kv)$' COLLATE pg_catalog.default
+  AND n.nspname !~ '^pg_' AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1, 2"#,
+        &[
+            ("Schema", 19),
+            ("Name", 19),
+            ("Type", 25),
+            ("Access privileges", 25),
+            ("Column privileges", 25),
+            ("Policies", 25),
+        ],
+        &[&[
+            Some("public"),
+            Some("kv"),
+            Some("table"),
+            None,
+            Some(""),
+            Some(""),
+        ]],
+    ),
+    Case::rows(
+        r#"SELECT n.nspname AS "Name",
+  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner",
+  pg_catalog.array_to_string(n.nspacl, E'\n') AS "Access privileges",
+  pg_catalog.obj_description(n.oid, 'pg_namespace') AS "Description"
+FROM pg_catalog.pg_namespace n
+WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+ORDER BY 1"#,
+        &[
+            ("Name", 19),
+            ("Owner", 19),
+            ("Access privileges", 25),
+            ("Description", 25),
+        ],
+        &[&[
+            Some("public"),
+            Some("pg_database_owner"),
+            Some(
+                r#"pg_database_owner=UC/pg_database_owner
+=U/pg_database_owner"#,
+            ),
+            Some("standard public schema"),
+        ]],
+    ),
+    Case::rows(
+        r#"SELECT s.name AS "Parameter", pg_catalog.current_setting(s.name) AS "Value"
+FROM pg_catalog.pg_settings s
+WHERE pg_catalog.lower(s.name) OPERATOR(pg_catalog.~) '^(server_version)$' COLLATE pg_catalog.default
+ORDER BY 1"#,
+        &[("Parameter", 25), ("Value", 25)],
+        &[&[Some("server_version"), Some("15.0")]],
+    ),
+    Case::rows(
+        r#"SELECT n.nspname as "Schema",
+       t.typname as "Name",
+       pg_catalog.format_type(t.typbasetype, t.typtypmod) as "Type",
+       (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type bt
+        WHERE c.oid = t.typcollation AND bt.oid = t.typbasetype AND t.typcollation <> bt.typcollation) as "Collation",
+       CASE WHEN t.typnotnull THEN 'not null' END as "Nullable",
+       t.typdefault as "Default",
+       pg_catalog.array_to_string(ARRAY(
+         SELECT pg_catalog.pg_get_constraintdef(r.oid, true) FROM pg_catalog.pg_constraint r WHERE t.oid = r.contypid
+       ), ' ') as "Check"
+FROM pg_catalog.pg_type t
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype = 'd'
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_type_is_visible(t.oid)
+ORDER BY 1, 2"#,
+        &[
+            ("Schema", 19),
+            ("Name", 19),
+            ("Type", 25),
+            ("Collation", 19),
+            ("Nullable", 25),
+            ("Default", 25),
+            ("Check", 25),
+        ],
+        &[],
+    ),
 ];
 
 const BATTERY: &[Case] = &[
@@ -1150,8 +2291,40 @@ FROM pg_catalog.pg_class c
  LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
 LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
 WHERE c.oid = '16384'"#,
-        &[("relchecks", 21), ("relkind", 18), ("relhasindex", 16), ("relhasrules", 16), ("relhastriggers", 16), ("relrowsecurity", 16), ("relforcerowsecurity", 16), ("relhasoids", 16), ("relispartition", 16), ("?column?", 25), ("reltablespace", 26), ("reloftype", 25), ("relpersistence", 18), ("relreplident", 18), ("amname", 19)],
-        &[&[Some("0"), Some("r"), Some("t"), Some("f"), Some("f"), Some("f"), Some("f"), Some("f"), Some("f"), Some(""), Some("0"), Some(""), Some("p"), Some("d"), Some("heap")]],
+        &[
+            ("relchecks", 21),
+            ("relkind", 18),
+            ("relhasindex", 16),
+            ("relhasrules", 16),
+            ("relhastriggers", 16),
+            ("relrowsecurity", 16),
+            ("relforcerowsecurity", 16),
+            ("relhasoids", 16),
+            ("relispartition", 16),
+            ("?column?", 25),
+            ("reltablespace", 26),
+            ("reloftype", 25),
+            ("relpersistence", 18),
+            ("relreplident", 18),
+            ("amname", 19),
+        ],
+        &[&[
+            Some("0"),
+            Some("r"),
+            Some("t"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some(""),
+            Some("0"),
+            Some(""),
+            Some("p"),
+            Some("d"),
+            Some("heap"),
+        ]],
     ),
     Case::rows(
         r#"SELECT a.attname,
@@ -1167,8 +2340,35 @@ WHERE c.oid = '16384'"#,
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = '16384' AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum"#,
-        &[("attname", 19), ("format_type", 25), ("pg_get_expr", 25), ("attnotnull", 16), ("attcollation", 19), ("attidentity", 18), ("attgenerated", 18)],
-        &[&[Some("key"), Some("text"), None, Some("t"), None, Some(""), Some("")], &[Some("value"), Some("text"), None, Some("t"), None, Some(""), Some("")]],
+        &[
+            ("attname", 19),
+            ("format_type", 25),
+            ("pg_get_expr", 25),
+            ("attnotnull", 16),
+            ("attcollation", 19),
+            ("attidentity", 18),
+            ("attgenerated", 18),
+        ],
+        &[
+            &[
+                Some("key"),
+                Some("text"),
+                None,
+                Some("t"),
+                None,
+                Some(""),
+                Some(""),
+            ],
+            &[
+                Some("value"),
+                Some("text"),
+                None,
+                Some("t"),
+                None,
+                Some(""),
+                Some(""),
+            ],
+        ],
     ),
     Case::rows(
         r#"SELECT c2.relname, i.indisprimary, i.indisunique, i.indisclustered, i.indisvalid, pg_catalog.pg_get_indexdef(i.indexrelid, 0, true),
@@ -1177,8 +2377,34 @@ FROM pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_index i
   LEFT JOIN pg_catalog.pg_constraint con ON (conrelid = i.indrelid AND conindid = i.indexrelid AND contype IN ('p','u','x'))
 WHERE c.oid = '16384' AND c.oid = i.indrelid AND i.indexrelid = c2.oid
 ORDER BY i.indisprimary DESC, c2.relname"#,
-        &[("relname", 19), ("indisprimary", 16), ("indisunique", 16), ("indisclustered", 16), ("indisvalid", 16), ("pg_get_indexdef", 25), ("pg_get_constraintdef", 25), ("contype", 18), ("condeferrable", 16), ("condeferred", 16), ("indisreplident", 16), ("reltablespace", 26)],
-        &[&[Some("kv_pkey"), Some("t"), Some("t"), Some("f"), Some("t"), Some("CREATE UNIQUE INDEX kv_pkey ON kv USING btree (key)"), Some("PRIMARY KEY (key)"), Some("p"), Some("f"), Some("f"), Some("f"), Some("0")]],
+        &[
+            ("relname", 19),
+            ("indisprimary", 16),
+            ("indisunique", 16),
+            ("indisclustered", 16),
+            ("indisvalid", 16),
+            ("pg_get_indexdef", 25),
+            ("pg_get_constraintdef", 25),
+            ("contype", 18),
+            ("condeferrable", 16),
+            ("condeferred", 16),
+            ("indisreplident", 16),
+            ("reltablespace", 26),
+        ],
+        &[&[
+            Some("kv_pkey"),
+            Some("t"),
+            Some("t"),
+            Some("f"),
+            Some("t"),
+            Some("CREATE UNIQUE INDEX kv_pkey ON kv USING btree (key)"),
+            Some("PRIMARY KEY (key)"),
+            Some("p"),
+            Some("f"),
+            Some("f"),
+            Some("f"),
+            Some("0"),
+        ]],
     ),
     Case::rows(
         r#"SELECT pol.polname, pol.polpermissive,
@@ -1193,7 +2419,14 @@ ORDER BY i.indisprimary DESC, c2.relname"#,
     END AS cmd
 FROM pg_catalog.pg_policy pol
 WHERE pol.polrelid = '16384' ORDER BY 1"#,
-        &[("polname", 19), ("polpermissive", 16), ("array_to_string", 25), ("pg_get_expr", 25), ("pg_get_expr", 25), ("cmd", 25)],
+        &[
+            ("polname", 19),
+            ("polpermissive", 16),
+            ("array_to_string", 25),
+            ("pg_get_expr", 25),
+            ("pg_get_expr", 25),
+            ("cmd", 25),
+        ],
         &[],
     ),
     Case::rows(
@@ -1206,7 +2439,17 @@ stxstattarget
 FROM pg_catalog.pg_statistic_ext
 WHERE stxrelid = '16384'
 ORDER BY nsp, stxname"#,
-        &[("oid", 26), ("stxrelid", 2205), ("nsp", 25), ("stxname", 19), ("columns", 25), ("ndist_enabled", 16), ("deps_enabled", 16), ("mcv_enabled", 16), ("stxstattarget", 23)],
+        &[
+            ("oid", 26),
+            ("stxrelid", 2205),
+            ("nsp", 25),
+            ("stxname", 19),
+            ("columns", 25),
+            ("ndist_enabled", 16),
+            ("deps_enabled", 16),
+            ("mcv_enabled", 16),
+            ("stxstattarget", 23),
+        ],
         &[],
     ),
     Case::rows(
@@ -1253,15 +2496,28 @@ ORDER BY inhseqno"#,
 FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
 WHERE c.oid = i.inhrelid AND i.inhparent = '16384'
 ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.oid::pg_catalog.regclass::pg_catalog.text"#,
-        &[("oid", 2205), ("relkind", 18), ("inhdetachpending", 16), ("pg_get_expr", 25)],
+        &[
+            ("oid", 2205),
+            ("relkind", 18),
+            ("inhdetachpending", 16),
+            ("pg_get_expr", 25),
+        ],
         &[],
     ),
-    Case::error(r#"SELECT t.typname, t.typtype, t.typelem, r.rngsubtype, t.typbasetype, n.nspname, t.typrelid FROM pg_catalog.pg_type t LEFT OUTER JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid INNER JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid WHERE t.oid = $1
+    Case::error(
+        r#"SELECT t.typname, t.typtype, t.typelem, r.rngsubtype, t.typbasetype, n.nspname, t.typrelid FROM pg_catalog.pg_type t LEFT OUTER JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid INNER JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid WHERE t.oid = $1
 
---params 25"#, "42P02", "there is no parameter $1"),
-    Case::error(r#"SELECT typinput='pg_catalog.array_in'::regproc as is_array, typtype, typname, pg_type.oid   FROM pg_catalog.pg_type   LEFT JOIN (select ns.oid as nspoid, ns.nspname, r.r           from pg_namespace as ns           join ( select s.r, (current_schemas(false))[s.r] as nspname                    from generate_series(1, array_upper(current_schemas(false), 1)) as s(r) ) as r          using ( nspname )        ) as sp     ON sp.nspoid = typnamespace  WHERE typname = $1  ORDER BY sp.r, pg_type.oid DESC LIMIT 1
+--params 25"#,
+        "42P02",
+        "there is no parameter $1",
+    ),
+    Case::error(
+        r#"SELECT typinput='pg_catalog.array_in'::regproc as is_array, typtype, typname, pg_type.oid   FROM pg_catalog.pg_type   LEFT JOIN (select ns.oid as nspoid, ns.nspname, r.r           from pg_namespace as ns           join ( select s.r, (current_schemas(false))[s.r] as nspname                    from generate_series(1, array_upper(current_schemas(false), 1)) as s(r) ) as r          using ( nspname )        ) as sp     ON sp.nspoid = typnamespace  WHERE typname = $1  ORDER BY sp.r, pg_type.oid DESC LIMIT 1
 
---params 'int4'"#, "42P02", "there is no parameter $1"),
+--params 'int4'"#,
+        "42P02",
+        "there is no parameter $1",
+    ),
 ];
 
 const TOOLS2: &[Case] = &[
@@ -1276,8 +2532,26 @@ const TOOLS2: &[Case] = &[
        pg_catalog.array_to_string(d.datacl, E'\n') AS "Access privileges"
 FROM pg_catalog.pg_database d
 ORDER BY 1"#,
-        &[("Name", 19), ("Owner", 19), ("Encoding", 19), ("Collate", 25), ("Ctype", 25), ("ICU Locale", 25), ("Locale Provider", 25), ("Access privileges", 25)],
-        &[&[Some("postgres"), Some("postgres"), Some("UTF8"), Some("C.UTF-8"), Some("C.UTF-8"), None, Some("libc"), None]],
+        &[
+            ("Name", 19),
+            ("Owner", 19),
+            ("Encoding", 19),
+            ("Collate", 25),
+            ("Ctype", 25),
+            ("ICU Locale", 25),
+            ("Locale Provider", 25),
+            ("Access privileges", 25),
+        ],
+        &[&[
+            Some("postgres"),
+            Some("postgres"),
+            Some("UTF8"),
+            Some("C.UTF-8"),
+            Some("C.UTF-8"),
+            None,
+            Some("libc"),
+            None,
+        ]],
     ),
     Case::rows(
         r#"SELECT n.nspname as "Schema",
@@ -1322,21 +2596,37 @@ WHERE c.relkind IN ('i','I','')
       AND n.nspname <> 'information_schema'
   AND pg_catalog.pg_table_is_visible(c.oid)
 ORDER BY 1,2"#,
-        &[("Schema", 19), ("Name", 19), ("Type", 25), ("Owner", 19), ("Table", 19)],
-        &[&[Some("public"), Some("kv_pkey"), Some("index"), Some("postgres"), Some("kv")]],
+        &[
+            ("Schema", 19),
+            ("Name", 19),
+            ("Type", 25),
+            ("Owner", 19),
+            ("Table", 19),
+        ],
+        &[&[
+            Some("public"),
+            Some("kv_pkey"),
+            Some("index"),
+            Some("postgres"),
+            Some("kv"),
+        ]],
     ),
 ];
 
 #[test]
-fn tmp_q3() {
-    let Ok(dir) = std::env::var("Q3_DIR") else { return };
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    for f in files {
-        let sql = std::fs::read_to_string(&f).unwrap();
-        match run(&sql) {
-            Ok(r) => eprintln!("{}: OK cols={:?} rows={:?}", f.display(), r.columns.iter().map(|c| (c.name.clone(), c.type_oid)).collect::<Vec<_>>(), r.rows),
-            Err(e) => eprintln!("{}: ERR {} {}", f.display(), e.code, e.message),
-        }
-    }
+fn tmp_stack_probe() {
+    let Ok(name) = std::env::var("PROBE_CASE") else { return };
+    let kb: usize = std::env::var("PROBE_KB").unwrap().parse().unwrap();
+    let sql = match name.as_str() {
+        "paren62" => format!("SELECT {}1{}", "(".repeat(62), ")".repeat(62)),
+        "sub10" => format!("SELECT {}1{}", "(SELECT ".repeat(9), ")".repeat(9)),
+        "sub10x" => format!("SELECT {}1{}", "(SELECT (((".repeat(9), ")))".repeat(9)),
+        "not32" => format!("SELECT {}true", "NOT ".repeat(32)),
+        "case" => format!("SELECT {}1{}", "CASE WHEN true THEN ".repeat(64), " END".repeat(64)),
+        "arr" => format!("SELECT {}1{}", "ARRAY[".repeat(60), "]".repeat(60)),
+        "fn" => format!("SELECT {}'a'{}", "lower(".repeat(62), ")".repeat(62)),
+        _ => unreachable!(),
+    };
+    let h = std::thread::Builder::new().stack_size(kb * 1024).spawn(move || { let r = run(&sql); eprintln!("RESULT {:?}", r.map(|x| x.rows.len()).map_err(|e| e.code)); }).unwrap();
+    h.join().unwrap();
 }

@@ -2,7 +2,9 @@
 //! and the text output format.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
+pub(crate) use super::numeric::{division_by_zero, Numeric};
 use super::{procs, tables};
 use crate::pg::error::{sqlstate, PgError};
 
@@ -104,11 +106,27 @@ const fn ty(
     collation: Oid,
     subscript: Oid,
 ) -> TypeInfo {
-    TypeInfo { oid, name, len, byval, typtype, category, preferred, elem, array, io, align, storage, collation, subscript }
+    TypeInfo {
+        oid,
+        name,
+        len,
+        byval,
+        typtype,
+        category,
+        preferred,
+        elem,
+        array,
+        io,
+        align,
+        storage,
+        collation,
+        subscript,
+    }
 }
 
 /// The types corewire can produce or describe, copied from PostgreSQL 15's
 /// pg_type (sorted by OID), plus kv's row type.
+#[rustfmt::skip]
 pub(crate) static TYPES: &[TypeInfo] = &[
     ty(16, "bool", 1, true, b'b', b'B', true, 0, 1000, [1242, 1243, 2436, 2437], b'c', b'p', 0, 0),
     ty(17, "bytea", -1, false, b'b', b'U', false, 0, 1001, [1244, 31, 2412, 2413], b'i', b'x', 0, 0),
@@ -194,6 +212,7 @@ pub(crate) static TYPES: &[TypeInfo] = &[
 ];
 
 /// pg_proc names for the regproc columns above (typinput, amhandler, ...).
+#[rustfmt::skip]
 pub(crate) static PROCS: &[(Oid, &str)] = &[
     (3, "heap_tableam_handler"),
     (2777, "anynonarray_in"),
@@ -378,18 +397,29 @@ pub(crate) static PROCS: &[(Oid, &str)] = &[
 ];
 
 pub(crate) fn type_info(ty: Oid) -> Option<&'static TypeInfo> {
-    TYPES.binary_search_by_key(&ty, |t| t.oid).ok().map(|i| &TYPES[i])
+    TYPES
+        .binary_search_by_key(&ty, |t| t.oid)
+        .ok()
+        .map(|i| &TYPES[i])
 }
 
 /// A function's name by OID (type I/O functions and those in pg_proc).
 pub(crate) fn proc_name(proc_oid: Oid) -> Option<&'static str> {
-    PROCS.iter().find(|p| p.0 == proc_oid).map(|p| p.1).or_else(|| procs::find(proc_oid).map(|p| p.name))
+    PROCS
+        .iter()
+        .find(|p| p.0 == proc_oid)
+        .map(|p| p.1)
+        .or_else(|| procs::find(proc_oid).map(|p| p.name))
 }
 
 /// A function's OID by name (the first overload, as regprocin requires a
 /// unique name).
 fn proc_oid(name: &str) -> Option<Oid> {
-    PROCS.iter().find(|p| p.1 == name).map(|p| p.0).or_else(|| procs::PROCS.iter().find(|p| p.name == name).map(|p| p.oid))
+    PROCS
+        .iter()
+        .find(|p| p.1 == name)
+        .map(|p| p.0)
+        .or_else(|| procs::PROCS.iter().find(|p| p.name == name).map(|p| p.oid))
 }
 
 /// The element type of a true array type (not int2vector/oidvector).
@@ -418,7 +448,17 @@ pub(crate) fn is_int(ty: Oid) -> bool {
     use oid::*;
     matches!(
         ty,
-        INT2 | INT4 | INT8 | OID | XID | CID | REGPROC | REGPROCEDURE | REGCLASS | REGTYPE | REGNAMESPACE | REGROLE
+        INT2 | INT4
+            | INT8
+            | OID
+            | XID
+            | CID
+            | REGPROC
+            | REGPROCEDURE
+            | REGCLASS
+            | REGTYPE
+            | REGNAMESPACE
+            | REGROLE
     )
 }
 
@@ -429,7 +469,10 @@ pub(crate) fn is_numeric(ty: Oid) -> bool {
 /// Character types; `unknown` (an untyped literal) behaves as one.
 pub(crate) fn is_string(ty: Oid) -> bool {
     use oid::*;
-    matches!(ty, TEXT | NAME | VARCHAR | BPCHAR | CHAR | UNKNOWN | PG_NODE_TREE)
+    matches!(
+        ty,
+        TEXT | NAME | VARCHAR | BPCHAR | CHAR | UNKNOWN | PG_NODE_TREE
+    )
 }
 
 /// Whether `=`/`<` may compare values of these two types.
@@ -437,7 +480,10 @@ pub(crate) fn comparable(a: Oid, b: Oid) -> bool {
     if a == b || (is_numeric(a) && is_numeric(b)) || (is_string(a) && is_string(b)) {
         return true;
     }
-    match (array_elem(a).or(subscript_elem(a)), array_elem(b).or(subscript_elem(b))) {
+    match (
+        array_elem(a).or(subscript_elem(a)),
+        array_elem(b).or(subscript_elem(b)),
+    ) {
         (Some(x), Some(y)) => comparable(x, y),
         _ => false,
     }
@@ -499,7 +545,11 @@ pub(crate) fn format_type(ty: Oid, typmod: Option<i32>) -> String {
         },
         oid::TIMESTAMP | oid::TIMESTAMPTZ | oid::TIME => {
             let base = if ty == oid::TIME { "time" } else { "timestamp" };
-            let zone = if ty == oid::TIMESTAMPTZ { "with" } else { "without" };
+            let zone = if ty == oid::TIMESTAMPTZ {
+                "with"
+            } else {
+                "without"
+            };
             match m {
                 Some(p) => format!("{base}({p}) {zone} time zone"),
                 None => format!("{base} {zone} time zone"),
@@ -587,8 +637,11 @@ pub(crate) fn parse_type_name(written: &str) -> Option<(Oid, i32)> {
 /// and underscores (not starting with a digit) and not a reserved keyword.
 pub(crate) fn quote_ident(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !is_reserved_keyword(s);
     if plain {
         s.to_string()
@@ -601,23 +654,157 @@ pub(crate) fn quote_ident(s: &str) -> String {
 /// quote_ident must quote.
 fn is_reserved_keyword(s: &str) -> bool {
     const RESERVED: &[&str] = &[
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
-        "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character",
-        "check", "coalesce", "collate", "collation", "column", "concurrently", "constraint", "create",
-        "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time",
-        "current_timestamp", "current_user", "dec", "decimal", "default", "deferrable", "desc",
-        "distinct", "do", "else", "end", "except", "exists", "extract", "false", "fetch", "float",
-        "for", "foreign", "freeze", "from", "full", "grant", "greatest", "group", "grouping", "having",
-        "ilike", "in", "initially", "inner", "inout", "int", "integer", "intersect", "interval", "into",
-        "is", "isnull", "join", "json", "lateral", "leading", "least", "left", "like", "limit",
-        "localtime", "localtimestamp", "national", "natural", "nchar", "none", "normalize", "not",
-        "notnull", "null", "nullif", "numeric", "offset", "on", "only", "or", "order", "out", "outer",
-        "overlaps", "overlay", "placing", "position", "precision", "primary", "real", "references",
-        "returning", "right", "row", "select", "session_user", "setof", "similar", "smallint", "some",
-        "substring", "symmetric", "table", "tablesample", "then", "time", "timestamp", "to", "trailing",
-        "treat", "trim", "true", "union", "unique", "user", "using", "values", "varchar", "variadic",
-        "verbose", "when", "where", "window", "with", "xmlattributes", "xmlconcat", "xmlelement",
-        "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot", "xmlserialize",
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "authorization",
+        "between",
+        "bigint",
+        "binary",
+        "bit",
+        "boolean",
+        "both",
+        "case",
+        "cast",
+        "char",
+        "character",
+        "check",
+        "coalesce",
+        "collate",
+        "collation",
+        "column",
+        "concurrently",
+        "constraint",
+        "create",
+        "cross",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_schema",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "dec",
+        "decimal",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "exists",
+        "extract",
+        "false",
+        "fetch",
+        "float",
+        "for",
+        "foreign",
+        "freeze",
+        "from",
+        "full",
+        "grant",
+        "greatest",
+        "group",
+        "grouping",
+        "having",
+        "ilike",
+        "in",
+        "initially",
+        "inner",
+        "inout",
+        "int",
+        "integer",
+        "intersect",
+        "interval",
+        "into",
+        "is",
+        "isnull",
+        "join",
+        "json",
+        "lateral",
+        "leading",
+        "least",
+        "left",
+        "like",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "national",
+        "natural",
+        "nchar",
+        "none",
+        "normalize",
+        "not",
+        "notnull",
+        "null",
+        "nullif",
+        "numeric",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "out",
+        "outer",
+        "overlaps",
+        "overlay",
+        "placing",
+        "position",
+        "precision",
+        "primary",
+        "real",
+        "references",
+        "returning",
+        "right",
+        "row",
+        "select",
+        "session_user",
+        "setof",
+        "similar",
+        "smallint",
+        "some",
+        "substring",
+        "symmetric",
+        "table",
+        "tablesample",
+        "then",
+        "time",
+        "timestamp",
+        "to",
+        "trailing",
+        "treat",
+        "trim",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "values",
+        "varchar",
+        "variadic",
+        "verbose",
+        "when",
+        "where",
+        "window",
+        "with",
+        "xmlattributes",
+        "xmlconcat",
+        "xmlelement",
+        "xmlexists",
+        "xmlforest",
+        "xmlnamespaces",
+        "xmlparse",
+        "xmlpi",
+        "xmlroot",
+        "xmlserialize",
         "xmltable",
     ];
     RESERVED.contains(&s)
@@ -684,12 +871,13 @@ pub(crate) enum Value {
     Int(i64),
     Float(f64),
     Num(Numeric),
-    Text(String),
+    /// Shared so that copying rows through joins does not copy strings.
+    Text(Arc<str>),
     Array(Vec<Value>),
 }
 
 impl Value {
-    pub fn text(s: impl Into<String>) -> Value {
+    pub fn text(s: impl Into<Arc<str>>) -> Value {
         Value::Text(s.into())
     }
 
@@ -776,9 +964,19 @@ pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     })
 }
 
-/// Total order for ORDER BY: NULLs are placed by the caller.
+/// Total order for ORDER BY (NULLs are placed by the caller); values that
+/// do not compare (never of one column's type) order by kind.
 pub(crate) fn sort_cmp(a: &Value, b: &Value) -> Ordering {
-    compare(a, b).unwrap_or(Ordering::Equal)
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) | Value::Float(_) | Value::Num(_) => 2,
+            Value::Text(_) => 3,
+            Value::Array(_) => 4,
+        }
+    }
+    compare(a, b).unwrap_or_else(|| rank(a).cmp(&rank(b)))
 }
 
 pub(crate) fn as_f64(v: &Value) -> Option<f64> {
@@ -799,238 +997,6 @@ pub(crate) fn as_numeric(v: &Value) -> Option<Numeric> {
     }
 }
 
-// ---------------------------------------------------------------------------
-// numeric
-
-/// An exact decimal `mant / 10^scale`. PostgreSQL's numeric allows far more
-/// digits; 38 are plenty for catalog arithmetic, and overflow is an error.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Numeric {
-    pub mant: i128,
-    pub scale: u32,
-}
-
-fn pow10(n: u32) -> Option<i128> {
-    10i128.checked_pow(n)
-}
-
-fn numeric_overflow() -> PgError {
-    PgError::new(sqlstate::NUMERIC_VALUE_OUT_OF_RANGE, "value overflows numeric format")
-}
-
-pub(crate) fn division_by_zero() -> PgError {
-    PgError::new(DIVISION_BY_ZERO, "division by zero")
-}
-
-/// SQLSTATE 22012 (not among the shared constants).
-pub(crate) const DIVISION_BY_ZERO: &str = "22012";
-
-impl Numeric {
-    pub fn from_i64(i: i64) -> Numeric {
-        Numeric { mant: i as i128, scale: 0 }
-    }
-
-    /// numeric_in: `[+-]digits[.digits][e[+-]digits]`.
-    pub fn parse(s: &str) -> Option<Numeric> {
-        let s = s.trim();
-        let (neg, body) = match s.as_bytes().first()? {
-            b'-' => (true, &s[1..]),
-            b'+' => (false, &s[1..]),
-            _ => (false, s),
-        };
-        let (num, exp) = match body.find(['e', 'E']) {
-            Some(i) => (&body[..i], body[i + 1..].parse::<i32>().ok()?),
-            None => (body, 0),
-        };
-        let (ip, fp) = num.split_once('.').unwrap_or((num, ""));
-        if ip.is_empty() && fp.is_empty()
-            || !ip.bytes().chain(fp.bytes()).all(|b| b.is_ascii_digit())
-        {
-            return None;
-        }
-        let mut mant: i128 = 0;
-        for b in ip.bytes().chain(fp.bytes()) {
-            mant = mant.checked_mul(10)?.checked_add((b - b'0') as i128)?;
-        }
-        let mut scale = fp.len() as i64 - exp as i64;
-        if scale < 0 {
-            mant = mant.checked_mul(pow10(u32::try_from(-scale).ok()?)?)?;
-            scale = 0;
-        }
-        let scale = u32::try_from(scale).ok().filter(|&s| s <= 1000)?;
-        Some(Numeric { mant: if neg { -mant } else { mant }, scale })
-    }
-
-    /// float8 → numeric keeps DBL_DIG (15) significant digits, like
-    /// PostgreSQL's `%.15g`.
-    pub fn from_f64(f: f64) -> Option<Numeric> {
-        if !f.is_finite() {
-            return None;
-        }
-        Numeric::parse(&format!("{f:.14e}")).map(|n| n.normalized())
-    }
-
-    pub fn to_f64(self) -> f64 {
-        self.to_string().parse().unwrap_or(f64::NAN)
-    }
-
-    /// Rounds half away from zero to an integer.
-    pub fn to_i64(self) -> Option<i64> {
-        i64::try_from(self.round(0).mant).ok()
-    }
-
-    /// Without trailing fractional zeros.
-    pub fn normalized(mut self) -> Numeric {
-        while self.scale > 0 && self.mant % 10 == 0 {
-            self.mant /= 10;
-            self.scale -= 1;
-        }
-        self
-    }
-
-    fn with_scale(self, scale: u32) -> Option<Numeric> {
-        if scale >= self.scale {
-            let mant = self.mant.checked_mul(pow10(scale - self.scale)?)?;
-            Some(Numeric { mant, scale })
-        } else {
-            Some(self.round(scale))
-        }
-    }
-
-    /// Rounds (half away from zero) to `scale` digits; pads if more.
-    pub fn round(self, scale: u32) -> Numeric {
-        if scale >= self.scale {
-            return self.with_scale(scale).unwrap_or(self);
-        }
-        let Some(div) = pow10(self.scale - scale) else {
-            return Numeric { mant: 0, scale };
-        };
-        let q = self.mant / div;
-        let r = self.mant % div;
-        let q = if r.unsigned_abs() * 2 >= div.unsigned_abs() { q + self.mant.signum() } else { q };
-        Numeric { mant: q, scale }
-    }
-
-    /// Rounds toward negative (floor) or positive (ceil) infinity, scale 0.
-    pub fn floor_ceil(self, ceil: bool) -> Numeric {
-        let Some(div) = pow10(self.scale) else {
-            return Numeric { mant: 0, scale: 0 };
-        };
-        let q = self.mant.div_euclid(div);
-        let exact = self.mant.rem_euclid(div) == 0;
-        Numeric { mant: if ceil && !exact { q + 1 } else { q }, scale: 0 }
-    }
-
-    pub fn neg(self) -> Numeric {
-        Numeric { mant: -self.mant, scale: self.scale }
-    }
-
-    pub fn add(self, other: Numeric) -> Result<Numeric, PgError> {
-        let s = self.scale.max(other.scale);
-        let (a, b) = (self.with_scale(s), other.with_scale(s));
-        match (a, b) {
-            (Some(a), Some(b)) => a.mant.checked_add(b.mant).map(|mant| Numeric { mant, scale: s }),
-            _ => None,
-        }
-        .ok_or_else(numeric_overflow)
-    }
-
-    pub fn sub(self, other: Numeric) -> Result<Numeric, PgError> {
-        self.add(other.neg())
-    }
-
-    pub fn mul(self, other: Numeric) -> Result<Numeric, PgError> {
-        let mant = self.mant.checked_mul(other.mant).ok_or_else(numeric_overflow)?;
-        Ok(Numeric { mant, scale: self.scale + other.scale })
-    }
-
-    /// Division at PostgreSQL's select_div_scale result scale: at least 16
-    /// significant digits, and no fewer fraction digits than either input.
-    pub fn div(self, other: Numeric) -> Result<Numeric, PgError> {
-        if other.mant == 0 {
-            return Err(division_by_zero());
-        }
-        let (w1, d1) = self.weight_and_first_digit();
-        let (w2, d2) = other.weight_and_first_digit();
-        let mut qweight = w1 - w2;
-        if d1 <= d2 {
-            qweight -= 1;
-        }
-        let rscale = (16 - qweight * 4).max(self.scale as i32).max(other.scale as i32).clamp(0, 1000) as u32;
-        self.div_at(other, rscale)
-    }
-
-    /// `self / other` rounded to `rscale` fraction digits.
-    pub fn div_at(self, other: Numeric, rscale: u32) -> Result<Numeric, PgError> {
-        if other.mant == 0 {
-            return Err(division_by_zero());
-        }
-        let shift = rscale as i64 + other.scale as i64 - self.scale as i64;
-        let (num, den) = if shift >= 0 {
-            let p = pow10(shift as u32).ok_or_else(numeric_overflow)?;
-            (self.mant.checked_mul(p).ok_or_else(numeric_overflow)?, other.mant)
-        } else {
-            let p = pow10((-shift) as u32).ok_or_else(numeric_overflow)?;
-            (self.mant, other.mant.checked_mul(p).ok_or_else(numeric_overflow)?)
-        };
-        let q = num / den;
-        let r = num % den;
-        let q = if r != 0 && r.unsigned_abs() * 2 >= den.unsigned_abs() {
-            q + num.signum() * den.signum()
-        } else {
-            q
-        };
-        Ok(Numeric { mant: q, scale: rscale })
-    }
-
-    /// The weight and first digit in PostgreSQL's base-10000 representation
-    /// (what select_div_scale looks at).
-    fn weight_and_first_digit(self) -> (i32, u128) {
-        if self.mant == 0 {
-            return (0, 0);
-        }
-        let abs = self.mant.unsigned_abs();
-        let ndigits = abs.to_string().len() as i32;
-        let exp10 = ndigits - 1 - self.scale as i32;
-        let weight = exp10.div_euclid(4);
-        let k = self.scale as i32 + 4 * weight;
-        let first = if k >= 0 {
-            abs / 10u128.pow(k as u32)
-        } else {
-            abs * 10u128.pow((-k) as u32)
-        };
-        (weight, first)
-    }
-
-    pub fn cmp(&self, other: &Numeric) -> Ordering {
-        let s = self.scale.max(other.scale);
-        match (self.with_scale(s), other.with_scale(s)) {
-            (Some(a), Some(b)) => a.mant.cmp(&b.mant),
-            _ => self.to_f64().partial_cmp(&other.to_f64()).unwrap_or(Ordering::Equal),
-        }
-    }
-}
-
-impl std::fmt::Display for Numeric {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let digits = self.mant.unsigned_abs().to_string();
-        if self.mant < 0 {
-            f.write_str("-")?;
-        }
-        let scale = self.scale as usize;
-        if scale == 0 {
-            return f.write_str(&digits);
-        }
-        let padded = if digits.len() <= scale {
-            format!("{}{}", "0".repeat(scale + 1 - digits.len()), digits)
-        } else {
-            digits
-        };
-        let (int, frac) = padded.split_at(padded.len() - scale);
-        write!(f, "{int}.{frac}")
-    }
-}
-
 /// float4/float8 output: the shortest exact digits, in exponent form when
 /// the decimal exponent is < -4 or >= 15 (6 for float4), as PostgreSQL 12+.
 pub(crate) fn float_out(f: f64, single: bool) -> String {
@@ -1043,7 +1009,11 @@ pub(crate) fn float_out(f: f64, single: bool) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0" } else { "0" }.into();
     }
-    let sci = if single { format!("{:e}", f as f32) } else { format!("{f:e}") };
+    let sci = if single {
+        format!("{:e}", f as f32)
+    } else {
+        format!("{f:e}")
+    };
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
@@ -1057,7 +1027,11 @@ pub(crate) fn float_out(f: f64, single: bool) -> String {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        out.push_str(&format!("e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs()));
+        out.push_str(&format!(
+            "e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        ));
     } else if exp < 0 {
         out.push_str("0.");
         out.push_str(&"0".repeat((-exp - 1) as usize));
@@ -1088,11 +1062,14 @@ pub(crate) fn output(v: &Value, ty: Oid, user: &str) -> Option<String> {
         Value::Int(i) => int_out(*i, ty, user),
         Value::Float(f) => float_out(*f, ty == oid::FLOAT4),
         Value::Num(n) => n.to_string(),
-        Value::Text(s) => s.clone(),
+        Value::Text(s) => s.to_string(),
         Value::Array(items) => {
             let elem = subscript_elem(ty).unwrap_or(oid::TEXT);
             if is_vector(ty) {
-                let parts: Vec<String> = items.iter().map(|v| output(v, elem, user).unwrap_or_default()).collect();
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|v| output(v, elem, user).unwrap_or_default())
+                    .collect();
                 return Some(parts.join(" "));
             }
             let mut out = String::from("{");
@@ -1115,7 +1092,8 @@ pub(crate) fn output(v: &Value, ty: Oid, user: &str) -> Option<String> {
 fn array_quote(s: &str) -> String {
     let needs = s.is_empty()
         || s.eq_ignore_ascii_case("NULL")
-        || s.chars().any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_ascii_whitespace());
+        || s.chars()
+            .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_ascii_whitespace());
     if !needs {
         return s.to_string();
     }
@@ -1134,7 +1112,12 @@ fn array_quote(s: &str) -> String {
 fn int_out(i: i64, ty: Oid, user: &str) -> String {
     let reg = matches!(
         ty,
-        oid::REGCLASS | oid::REGTYPE | oid::REGNAMESPACE | oid::REGPROC | oid::REGPROCEDURE | oid::REGROLE
+        oid::REGCLASS
+            | oid::REGTYPE
+            | oid::REGNAMESPACE
+            | oid::REGPROC
+            | oid::REGPROCEDURE
+            | oid::REGROLE
     );
     if reg && i == 0 {
         return "-".into();
@@ -1144,7 +1127,14 @@ fn int_out(i: i64, ty: Oid, user: &str) -> String {
         oid::REGCLASS => tables::regclass_name(o),
         oid::REGTYPE => type_info(o).map(|_| format_type(o, None)),
         oid::REGNAMESPACE => tables::namespace_name(o).map(quote_ident),
-        oid::REGPROC => proc_name(o).map(str::to_string),
+        // An overloaded name is ambiguous as input, so it is qualified.
+        oid::REGPROC => proc_name(o).map(|n| {
+            if procs::PROCS.iter().filter(|p| p.name == n).count() > 1 {
+                format!("pg_catalog.{n}")
+            } else {
+                n.to_string()
+            }
+        }),
         oid::REGPROCEDURE => proc_name(o).map(|n| format!("{n}()")),
         oid::REGROLE => tables::role_name(o, user).map(|n| quote_ident(&n)),
         _ => None,
@@ -1169,7 +1159,10 @@ pub(crate) fn int_range_error(ty: Oid) -> PgError {
         oid::OID => "OID",
         _ => "bigint",
     };
-    PgError::new(sqlstate::NUMERIC_VALUE_OUT_OF_RANGE, format!("{what} out of range"))
+    PgError::new(
+        sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+        format!("{what} out of range"),
+    )
 }
 
 /// Checks that `i` fits integer type `ty`.
@@ -1221,7 +1214,12 @@ fn parse_bool(s: &str) -> Option<bool> {
         "" | "o" => return None,
         _ => {}
     }
-    for (word, value) in [("true", true), ("false", false), ("yes", true), ("no", false)] {
+    for (word, value) in [
+        ("true", true),
+        ("false", false),
+        ("yes", true),
+        ("no", false),
+    ] {
         if word.starts_with(&t) {
             return Some(value);
         }
@@ -1235,19 +1233,52 @@ fn parse_float(s: &str, ty: Oid) -> Result<f64, PgError> {
         "nan" => f64::NAN,
         "infinity" | "+infinity" | "inf" | "+inf" => f64::INFINITY,
         "-infinity" | "-inf" => f64::NEG_INFINITY,
-        _ if t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) => {
-            t.parse::<f64>().map_err(|_| invalid_input(if ty == oid::FLOAT4 { "real" } else { "double precision" }, s))?
+        _ if t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) =>
+        {
+            t.parse::<f64>().map_err(|_| {
+                invalid_input(
+                    if ty == oid::FLOAT4 {
+                        "real"
+                    } else {
+                        "double precision"
+                    },
+                    s,
+                )
+            })?
         }
-        _ => return Err(invalid_input(if ty == oid::FLOAT4 { "real" } else { "double precision" }, s)),
+        _ => {
+            return Err(invalid_input(
+                if ty == oid::FLOAT4 {
+                    "real"
+                } else {
+                    "double precision"
+                },
+                s,
+            ))
+        }
     };
-    Ok(if ty == oid::FLOAT4 { v as f32 as f64 } else { v })
+    Ok(if ty == oid::FLOAT4 {
+        v as f32 as f64
+    } else {
+        v
+    })
 }
 
 /// Parses an array literal (`{a,"b c",NULL}`) into text elements.
 pub(crate) fn parse_array_literal(s: &str) -> Result<Vec<Option<String>>, PgError> {
-    let malformed = || PgError::new(sqlstate::INVALID_TEXT_REPRESENTATION, format!("malformed array literal: \"{s}\""));
+    let malformed = || {
+        PgError::new(
+            sqlstate::INVALID_TEXT_REPRESENTATION,
+            format!("malformed array literal: \"{s}\""),
+        )
+    };
     let t = s.trim();
-    let inner = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')).ok_or_else(malformed)?;
+    let inner = t
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .ok_or_else(malformed)?;
     let mut out = Vec::new();
     if inner.trim().is_empty() {
         return Ok(out);
@@ -1292,7 +1323,11 @@ pub(crate) fn parse_array_literal(s: &str) -> Result<Vec<Option<String>>, PgErro
                 return Err(malformed());
             }
         }
-        out.push(if !quoted && item.eq_ignore_ascii_case("NULL") { None } else { Some(item) });
+        out.push(if !quoted && item.eq_ignore_ascii_case("NULL") {
+            None
+        } else {
+            Some(item)
+        });
         match chars.next() {
             None => return Ok(out),
             Some(',') => {}
@@ -1316,7 +1351,13 @@ fn truncate_chars(s: &str, n: usize) -> String {
 }
 
 /// Converts `v` from type `from` to type `to` (with typmod, -1 for none).
-pub(crate) fn cast(v: Value, from: Oid, to: Oid, typmod: i32, user: &str) -> Result<Value, PgError> {
+pub(crate) fn cast(
+    v: Value,
+    from: Oid,
+    to: Oid,
+    typmod: i32,
+    user: &str,
+) -> Result<Value, PgError> {
     if v.is_null() {
         return Ok(Value::Null);
     }
@@ -1341,7 +1382,7 @@ pub(crate) fn cast(v: Value, from: Oid, to: Oid, typmod: i32, user: &str) -> Res
                 .into_iter()
                 .map(|x| match x {
                     None => Ok(Value::Null),
-                    Some(x) => cast(Value::Text(x), oid::TEXT, elem, typmod, user),
+                    Some(x) => cast(Value::text(x), oid::TEXT, elem, typmod, user),
                 })
                 .collect::<Result<_, _>>()?,
             _ => return Err(cannot_cast(from, to)),
@@ -1352,10 +1393,19 @@ pub(crate) fn cast(v: Value, from: Oid, to: Oid, typmod: i32, user: &str) -> Res
         return Err(cannot_cast(from, to));
     }
     match to {
-        oid::TEXT | oid::NAME | oid::VARCHAR | oid::BPCHAR | oid::CHAR | oid::UNKNOWN | oid::JSON
-        | oid::JSONB | oid::PG_NODE_TREE | oid::UUID | oid::INET => {
+        oid::TEXT
+        | oid::NAME
+        | oid::VARCHAR
+        | oid::BPCHAR
+        | oid::CHAR
+        | oid::UNKNOWN
+        | oid::JSON
+        | oid::JSONB
+        | oid::PG_NODE_TREE
+        | oid::UUID
+        | oid::INET => {
             let s = cast_text(&v, from, user);
-            Ok(Value::Text(match to {
+            Ok(Value::text(match to {
                 // name is at most 63 bytes (NAMEDATALEN - 1).
                 oid::NAME => {
                     let mut end = s.len().min(63);
@@ -1378,7 +1428,9 @@ pub(crate) fn cast(v: Value, from: Oid, to: Oid, typmod: i32, user: &str) -> Res
         oid::BOOL => match v {
             Value::Bool(b) => Ok(Value::Bool(b)),
             Value::Int(i) if from == oid::INT4 => Ok(Value::Bool(i != 0)),
-            Value::Text(s) => parse_bool(&s).map(Value::Bool).ok_or_else(|| invalid_input("boolean", &s)),
+            Value::Text(s) => parse_bool(&s)
+                .map(Value::Bool)
+                .ok_or_else(|| invalid_input("boolean", &s)),
             _ => Err(cannot_cast(from, to)),
         },
         oid::FLOAT4 | oid::FLOAT8 => match v {
@@ -1386,14 +1438,21 @@ pub(crate) fn cast(v: Value, from: Oid, to: Oid, typmod: i32, user: &str) -> Res
             Value::Bool(_) => Err(cannot_cast(from, to)),
             other => {
                 let f = as_f64(&other).ok_or_else(|| cannot_cast(from, to))?;
-                Ok(Value::Float(if to == oid::FLOAT4 { f as f32 as f64 } else { f }))
+                Ok(Value::Float(if to == oid::FLOAT4 {
+                    f as f32 as f64
+                } else {
+                    f
+                }))
             }
         },
         oid::NUMERIC => {
             let n = match v {
                 Value::Text(s) => Numeric::parse(&s).ok_or_else(|| invalid_input("numeric", &s))?,
                 Value::Float(f) => Numeric::from_f64(f).ok_or_else(|| {
-                    PgError::new(sqlstate::FEATURE_NOT_SUPPORTED, format!("cannot convert {} to numeric", float_out(f, false)))
+                    PgError::new(
+                        sqlstate::FEATURE_NOT_SUPPORTED,
+                        format!("cannot convert {} to numeric", float_out(f, false)),
+                    )
                 })?,
                 other => as_numeric(&other).ok_or_else(|| cannot_cast(from, to))?,
             };
@@ -1402,13 +1461,21 @@ pub(crate) fn cast(v: Value, from: Oid, to: Oid, typmod: i32, user: &str) -> Res
                 let precision = ((typmod - 4) >> 16) as u32;
                 let r = n.round(scale);
                 if r.mant.unsigned_abs().to_string().len() as u32 > precision.max(scale) {
-                    return Err(PgError::new(sqlstate::NUMERIC_VALUE_OUT_OF_RANGE, "numeric field overflow"));
+                    return Err(PgError::new(
+                        sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+                        "numeric field overflow",
+                    ));
                 }
                 return Ok(Value::Num(r));
             }
             Ok(Value::Num(n))
         }
-        oid::REGCLASS | oid::REGTYPE | oid::REGNAMESPACE | oid::REGPROC | oid::REGPROCEDURE | oid::REGROLE
+        oid::REGCLASS
+        | oid::REGTYPE
+        | oid::REGNAMESPACE
+        | oid::REGPROC
+        | oid::REGPROCEDURE
+        | oid::REGROLE
             if matches!(v, Value::Text(_)) =>
         {
             let Value::Text(s) = v else { unreachable!() };
@@ -1426,30 +1493,32 @@ pub(crate) fn cast(v: Value, from: Oid, to: Oid, typmod: i32, user: &str) -> Res
                 }
                 check_int(r as i64, to).map(Value::Int)
             }
-            Value::Num(n) => check_int(n.to_i64().ok_or_else(|| int_range_error(to))?, to).map(Value::Int),
+            Value::Num(n) => {
+                check_int(n.to_i64().ok_or_else(|| int_range_error(to))?, to).map(Value::Int)
+            }
             _ => Err(cannot_cast(from, to)),
         },
         // Date/time values are kept as their text form.
         oid::DATE => match v {
             Value::Text(s) if from == oid::TIMESTAMPTZ || from == oid::TIMESTAMP => {
-                Ok(Value::Text(s.chars().take(10).collect()))
+                Ok(Value::text(s.chars().take(10).collect::<String>()))
             }
-            Value::Text(s) => Ok(Value::Text(s.trim().to_string())),
+            Value::Text(s) => Ok(Value::text(s.trim().to_string())),
             _ => Err(cannot_cast(from, to)),
         },
         oid::TIMESTAMP => match v {
             Value::Text(s) if from == oid::TIMESTAMPTZ => {
-                Ok(Value::Text(s.strip_suffix("+00").unwrap_or(&s).to_string()))
+                Ok(Value::text(s.strip_suffix("+00").unwrap_or(&s).to_string()))
             }
-            Value::Text(s) => Ok(Value::Text(s.trim().to_string())),
+            Value::Text(s) => Ok(Value::text(s.trim().to_string())),
             _ => Err(cannot_cast(from, to)),
         },
         oid::TIMESTAMPTZ | oid::TIME | oid::INTERVAL => match v {
-            Value::Text(s) => Ok(Value::Text(s.trim().to_string())),
+            Value::Text(s) => Ok(Value::text(s.trim().to_string())),
             _ => Err(cannot_cast(from, to)),
         },
         oid::BYTEA => match v {
-            Value::Text(s) => bytea_in(&s).map(Value::Text),
+            Value::Text(s) => bytea_in(&s).map(Value::text),
             _ => Err(cannot_cast(from, to)),
         },
         oid::VOID => Ok(Value::text("")),
@@ -1460,7 +1529,11 @@ pub(crate) fn cast(v: Value, from: Oid, to: Oid, typmod: i32, user: &str) -> Res
 fn cannot_cast(from: Oid, to: Oid) -> PgError {
     PgError::new(
         CANNOT_COERCE,
-        format!("cannot cast type {} to {}", format_type(from, None), format_type(to, None)),
+        format!(
+            "cannot cast type {} to {}",
+            format_type(from, None),
+            format_type(to, None)
+        ),
     )
 }
 
@@ -1487,8 +1560,12 @@ fn bytea_in(s: &str) -> Result<String, PgError> {
                 if b.get(i + 1) == Some(&b'\\') {
                     out.push(b'\\');
                     i += 2;
-                } else if i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
-                    let v = (b[i + 1] - b'0') as u32 * 64 + (b[i + 2] - b'0') as u32 * 8 + (b[i + 3] - b'0') as u32;
+                } else if i + 3 < b.len()
+                    && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+                {
+                    let v = (b[i + 1] - b'0') as u32 * 64
+                        + (b[i + 2] - b'0') as u32 * 8
+                        + (b[i + 3] - b'0') as u32;
                     out.push(u8::try_from(v).map_err(|_| invalid_input("bytea", s))?);
                     i += 4;
                 } else {
@@ -1521,22 +1598,38 @@ fn reg_in(s: &str, ty: Oid, user: &str) -> Result<Oid, PgError> {
         oid::REGCLASS => {
             let parts = parse_qualified_name(t).ok_or_else(|| invalid_name(s))?;
             tables::lookup_relation(&parts).ok_or_else(|| {
-                PgError::new(sqlstate::UNDEFINED_TABLE, format!("relation \"{}\" does not exist", parts.join(".")))
+                PgError::new(
+                    sqlstate::UNDEFINED_TABLE,
+                    format!("relation \"{}\" does not exist", parts.join(".")),
+                )
             })
         }
-        oid::REGTYPE => parse_type_name(t)
-            .map(|(o, _)| o)
-            .ok_or_else(|| PgError::new(sqlstate::UNDEFINED_OBJECT, format!("type \"{t}\" does not exist"))),
+        oid::REGTYPE => parse_type_name(t).map(|(o, _)| o).ok_or_else(|| {
+            PgError::new(
+                sqlstate::UNDEFINED_OBJECT,
+                format!("type \"{t}\" does not exist"),
+            )
+        }),
         oid::REGNAMESPACE => {
-            let parts = parse_qualified_name(t).filter(|p| p.len() == 1).ok_or_else(|| invalid_name(s))?;
+            let parts = parse_qualified_name(t)
+                .filter(|p| p.len() == 1)
+                .ok_or_else(|| invalid_name(s))?;
             tables::namespace_oid(&parts[0]).ok_or_else(|| {
-                PgError::new(INVALID_SCHEMA_NAME, format!("schema \"{}\" does not exist", parts[0]))
+                PgError::new(
+                    INVALID_SCHEMA_NAME,
+                    format!("schema \"{}\" does not exist", parts[0]),
+                )
             })
         }
         oid::REGROLE => {
-            let parts = parse_qualified_name(t).filter(|p| p.len() == 1).ok_or_else(|| invalid_name(s))?;
+            let parts = parse_qualified_name(t)
+                .filter(|p| p.len() == 1)
+                .ok_or_else(|| invalid_name(s))?;
             tables::role_oid(&parts[0], user).ok_or_else(|| {
-                PgError::new(sqlstate::UNDEFINED_OBJECT, format!("role \"{}\" does not exist", parts[0]))
+                PgError::new(
+                    sqlstate::UNDEFINED_OBJECT,
+                    format!("role \"{}\" does not exist", parts[0]),
+                )
             })
         }
         _ => {
@@ -1550,7 +1643,10 @@ fn reg_in(s: &str, ty: Oid, user: &str) -> Result<Oid, PgError> {
                 _ => "",
             };
             proc_oid(name).ok_or_else(|| {
-                PgError::new(sqlstate::UNDEFINED_FUNCTION, format!("function \"{t}\" does not exist"))
+                PgError::new(
+                    sqlstate::UNDEFINED_FUNCTION,
+                    format!("function \"{t}\" does not exist"),
+                )
             })
         }
     }
