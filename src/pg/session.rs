@@ -1193,57 +1193,36 @@ impl PgSession {
         formats: &[Format],
         ctx: &mut Ctx<'_>,
     ) -> Result<String, PgError> {
-        if let TxnState::Implicit(txn) | TxnState::Block(txn) = &mut self.txn {
-            if txn.read_only {
-                return Err(PgError::new(
-                    sqlstate::READ_ONLY_SQL_TRANSACTION,
-                    format!(
-                        "cannot execute {} in a read-only transaction",
-                        statement_name(statement)
-                    ),
-                ));
+        let access = match &mut self.txn {
+            TxnState::Implicit(txn) | TxnState::Block(txn) => {
+                if txn.read_only {
+                    return Err(PgError::new(
+                        sqlstate::READ_ONLY_SQL_TRANSACTION,
+                        format!(
+                            "cannot execute {} in a read-only transaction",
+                            statement_name(statement)
+                        ),
+                    ));
+                }
+                Some(Access::Txn(ctx.worker, txn))
             }
-            if matches!(statement, Statement::Truncate) {
-                return Err(PgError::unsupported(
-                    "TRUNCATE inside a transaction block is not supported",
-                ));
-            }
-            let mut access = Access::Txn(ctx.worker, txn);
-            return exec::run_write(
-                statement,
-                params,
-                &mut access,
-                &mut Writer { out: ctx.out },
-                formats,
-            )
-            .map(|outcome| outcome.tag);
-        }
-        if exec::is_single_key(statement) {
-            let mut access = Access::Direct(ctx.worker);
-            return exec::run_write(
-                statement,
-                params,
-                &mut access,
-                &mut Writer { out: ctx.out },
-                formats,
-            )
-            .map(|outcome| outcome.tag);
+            _ if exec::is_single_key(statement) => Some(Access::Direct(ctx.worker)),
+            _ => None,
+        };
+        if let Some(mut access) = access {
+            let mut writer = Writer { out: ctx.out };
+            return exec::run_write(statement, params, &mut access, &mut writer, formats);
         }
         let mark = ctx.out.len();
         for _ in 0..AUTOCOMMIT_RETRIES {
             let mut txn = PgTxn::begin(ctx.worker, false, &self.params)?;
-            let outcome = {
+            let tag = {
                 let mut access = Access::Txn(ctx.worker, &mut txn);
-                exec::run_write(
-                    statement,
-                    params,
-                    &mut access,
-                    &mut Writer { out: ctx.out },
-                    formats,
-                )?
+                let mut writer = Writer { out: ctx.out };
+                exec::run_write(statement, params, &mut access, &mut writer, formats)?
             };
             match txn.commit() {
-                Ok(()) => return Ok(outcome.tag),
+                Ok(()) => return Ok(tag),
                 Err(error) if error.code == sqlstate::SERIALIZATION_FAILURE => {
                     ctx.out.truncate(mark)
                 }

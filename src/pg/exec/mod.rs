@@ -11,7 +11,7 @@ use std::borrow::Cow;
 pub use copy::{CopyIn, CopyOutFormat};
 pub use select::Row;
 pub use select::RowSource;
-pub use write::{is_single_key, run_write, WriteOutcome};
+pub use write::{is_single_key, run_write};
 
 use super::error::{sqlstate, PgError};
 use super::protocol::{Field, Writer};

@@ -18,11 +18,6 @@ use crate::pg::sql::{Delete, Insert, KeyFilter, OnConflict, OutputColumn, Statem
 use crate::pg::txn::{Write, KV_DB};
 use crate::pg::types::Format;
 
-/// What a write statement did.
-pub struct WriteOutcome {
-    pub tag: String,
-}
-
 /// Whether a statement outside a transaction can skip opening one: it
 /// touches one key, in one engine call.
 pub fn is_single_key(statement: &Statement) -> bool {
@@ -44,7 +39,7 @@ pub fn run_write(
     access: &mut Access<'_>,
     writer: &mut Writer<'_>,
     formats: &[Format],
-) -> Result<WriteOutcome, PgError> {
+) -> Result<String, PgError> {
     let tag = match statement {
         Statement::Insert(insert) => format!(
             "INSERT 0 {}",
@@ -69,7 +64,7 @@ pub fn run_write(
         }
         _ => unreachable!("not a write statement"),
     };
-    Ok(WriteOutcome { tag })
+    Ok(tag)
 }
 
 fn engine(error: crate::engine::EngineError) -> PgError {
