@@ -1108,3 +1108,51 @@ fn sql_update_keeps_a_redis_ttl() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+fn catalog_queries_with_parameters() {
+    let server = TestServer::start();
+    let mut client = server.pg_client();
+    // tokio-postgres's type lookup, with a binary oid parameter.
+    let row = client
+        .query_one(
+            "SELECT t.typname, t.typtype, t.typelem, r.rngsubtype, t.typbasetype, n.nspname, t.typrelid \
+             FROM pg_catalog.pg_type t \
+             LEFT OUTER JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid \
+             INNER JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid \
+             WHERE t.oid = $1",
+            &[&25u32],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "text");
+    assert_eq!(row.get::<_, String>(5), "pg_catalog");
+    // A text parameter, as pgJDBC's lookup by name sends it.
+    let rows = client
+        .query(
+            "SELECT oid FROM pg_catalog.pg_type WHERE typname = $1",
+            &[&"bytea"],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<_, u32>(0), 17);
+    // The kv table as psql's \dt finds it.
+    let rows = simple_rows(
+        &mut client,
+        "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c \
+         LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r','p','') AND n.nspname <> 'pg_catalog' \
+         AND n.nspname !~ '^pg_toast' AND n.nspname <> 'information_schema' \
+         AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1,2",
+    );
+    assert_eq!(rows, vec![text_row(&["public", "kv"])]);
+    // set_config with a parameter (Parse describes it without running it).
+    let statement = client
+        .prepare("SELECT set_config('application_name', $1, false)")
+        .unwrap();
+    client.query_one(&statement, &[&"changed"]).unwrap();
+    let after: String = client
+        .query_one("SHOW application_name", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(after, "changed");
+}

@@ -582,6 +582,12 @@ impl PgSession {
             if result.is_ok() {
                 result = self.run_one_simple(text, parsed.statement, ctx);
             }
+            // Positions count from the start of the whole Query string.
+            if let Err(error) = &mut result {
+                if let Some(position) = &mut error.position {
+                    *position += query[..parsed.text.start].chars().count();
+                }
+            }
             match result {
                 Ok(()) if self.parked.is_some() => {
                     let parked = self.parked.as_mut().expect("parked");
@@ -1334,7 +1340,7 @@ impl PgSession {
             .iter()
             .map(|p| p.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()))
             .collect();
-        catalog::execute(&prepared.text, &text_params, self)
+        catalog::execute_typed(&prepared.text, &text_params, &prepared.param_types, self)
     }
 
     fn show(&self, name: &str) -> Result<catalog::ResultSet, PgError> {
@@ -1709,10 +1715,10 @@ fn prepare(
             Some(vec![text_field(&Params::canonical_name(name))])
         }
         Statement::Other => {
-            // Describe by running with NULL parameters: the general path
-            // only reads the catalog.
-            let nulls = vec![None; param_count];
-            general_fields(&catalog::execute(text, &nulls, session)?)
+            // Parse analysis only: nothing runs until Execute.
+            let description = catalog::describe(text, declared, session)?;
+            param_types = description.params;
+            Some(description.columns.iter().map(general_field).collect())
         }
         _ => None,
     };
@@ -1729,19 +1735,17 @@ fn general_fields(result: &catalog::ResultSet) -> Option<Vec<Field>> {
     if result.columns.is_empty() && !result.command_tag.starts_with("SELECT") {
         return None;
     }
-    Some(
-        result
-            .columns
-            .iter()
-            .map(|c| Field {
-                name: c.name.clone(),
-                type_oid: c.type_oid,
-                type_size: types::type_size(c.type_oid),
-                table_oid: 0,
-                column_number: 0,
-            })
-            .collect(),
-    )
+    Some(result.columns.iter().map(general_field).collect())
+}
+
+fn general_field(column: &catalog::Column) -> Field {
+    Field {
+        name: column.name.clone(),
+        type_oid: column.type_oid,
+        type_size: types::type_size(column.type_oid),
+        table_oid: 0,
+        column_number: 0,
+    }
 }
 
 fn text_field(name: &str) -> Field {
@@ -1786,7 +1790,7 @@ fn visit_scalars(statement: &Statement, visit: &mut dyn FnMut(&Scalar, u32)) {
             filter(&update.filter, visit);
         }
         Statement::Delete(delete) => filter(&delete.filter, visit),
-        Statement::Sleep(s) => visit(s, 701),
+        Statement::Sleep(s) => visit(s, types::FLOAT8),
         _ => {}
     }
 }

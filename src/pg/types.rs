@@ -14,6 +14,7 @@ pub const INT4: u32 = 23;
 pub const TEXT: u32 = 25;
 pub const OID: u32 = 26;
 pub const UNKNOWN: u32 = 705;
+pub const FLOAT8: u32 = 701;
 pub const VARCHAR: u32 = 1043;
 
 /// The oid of table kv in the catalog (pg_class), for RowDescription.
@@ -66,17 +67,29 @@ pub fn decode_param(oid: u32, format: Format, raw: &[u8]) -> Result<Cow<'_, [u8]
     match (oid, format) {
         (BYTEA, Format::Binary) => Ok(Cow::Borrowed(raw)),
         (BYTEA, Format::Text) => decode_bytea_text(raw).map(Cow::Owned),
+        (OID, Format::Binary) => match <[u8; 4]>::try_from(raw) {
+            Ok(bytes) => Ok(Cow::Owned(
+                u32::from_be_bytes(bytes).to_string().into_bytes(),
+            )),
+            Err(_) => Err(bad_binary()),
+        },
+        (BOOL, Format::Binary) => match raw {
+            [0] => Ok(Cow::Borrowed(b"f")),
+            [1] => Ok(Cow::Borrowed(b"t")),
+            _ => Err(bad_binary()),
+        },
+        (FLOAT8, Format::Binary) => match <[u8; 8]>::try_from(raw) {
+            Ok(bytes) => Ok(Cow::Owned(
+                f64::from_be_bytes(bytes).to_string().into_bytes(),
+            )),
+            Err(_) => Err(bad_binary()),
+        },
         (INT2 | INT4 | INT8, Format::Binary) => {
             let value: i64 = match raw.len() {
                 2 => i16::from_be_bytes([raw[0], raw[1]]).into(),
                 4 => i32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]).into(),
                 8 => i64::from_be_bytes(raw.try_into().expect("8 bytes")),
-                _ => {
-                    return Err(PgError::new(
-                        sqlstate::INVALID_BINARY_REPRESENTATION,
-                        "incorrect binary data format in bind parameter",
-                    ))
-                }
+                _ => return Err(bad_binary()),
             };
             Ok(Cow::Owned(value.to_string().into_bytes()))
         }
@@ -90,6 +103,13 @@ pub fn decode_param(oid: u32, format: Format, raw: &[u8]) -> Result<Cow<'_, [u8]
             Ok(Cow::Borrowed(raw))
         }
     }
+}
+
+fn bad_binary() -> PgError {
+    PgError::new(
+        sqlstate::INVALID_BINARY_REPRESENTATION,
+        "incorrect binary data format in bind parameter",
+    )
 }
 
 fn invalid_utf8() -> PgError {
@@ -219,6 +239,15 @@ mod tests {
             sqlstate::CHARACTER_NOT_IN_REPERTOIRE
         );
         assert!(decode_param(INT8, Format::Binary, &[1, 2, 3]).is_err());
+        assert_eq!(
+            decode_param(OID, Format::Binary, &25u32.to_be_bytes()).unwrap(),
+            &b"25"[..]
+        );
+        assert_eq!(decode_param(BOOL, Format::Binary, &[1]).unwrap(), &b"t"[..]);
+        assert_eq!(
+            decode_param(FLOAT8, Format::Binary, &1.5f64.to_be_bytes()).unwrap(),
+            &b"1.5"[..]
+        );
         assert_eq!(parse_integer(b" 12 ").unwrap(), 12);
         assert!(parse_integer(b"x").is_err());
     }

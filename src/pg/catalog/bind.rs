@@ -60,6 +60,10 @@ struct Level {
     /// Where aggregates are not allowed, for the error message.
     agg_context: &'static str,
     in_aggregate: bool,
+    /// While binding the select list: a set-returning function there
+    /// becomes a FROM item (leaf index, lateral).
+    srf_allowed: bool,
+    srf: Option<(usize, bool)>,
 }
 
 #[derive(Clone)]
@@ -84,6 +88,8 @@ pub(crate) struct Binder<'a> {
     param_count: Option<usize>,
     depth: usize,
     database: String,
+    /// The query reads kv, which only the fast path serves.
+    pub references_kv: bool,
 }
 
 fn unsupported(what: impl std::fmt::Display) -> PgError {
@@ -107,6 +113,44 @@ pub(crate) fn ident(i: &ast::Ident) -> String {
         i.value.to_lowercase()
     }
 }
+
+/// PostgreSQL's reserved words that can never name a table.
+const RESERVED: &[&str] = &[
+    "all",
+    "and",
+    "any",
+    "as",
+    "asc",
+    "case",
+    "desc",
+    "distinct",
+    "else",
+    "end",
+    "except",
+    "fetch",
+    "for",
+    "from",
+    "group",
+    "having",
+    "in",
+    "intersect",
+    "into",
+    "limit",
+    "not",
+    "offset",
+    "on",
+    "or",
+    "order",
+    "select",
+    "table",
+    "then",
+    "union",
+    "using",
+    "when",
+    "where",
+    "window",
+    "with",
+];
 
 fn object_name(name: &ast::ObjectName) -> Result<Vec<String>, PgError> {
     name.0
@@ -159,6 +203,7 @@ impl<'a> Binder<'a> {
             param_count,
             depth: 0,
             database: database.to_string(),
+            references_kv: false,
         }
     }
 
@@ -542,7 +587,7 @@ impl<'a> Binder<'a> {
             .as_ref()
             .map(|e| self.bind_condition(e, "WHERE"))
             .transpose()?;
-        let (from, filter) = match (from, filter) {
+        let (mut from, filter) = match (from, filter) {
             (Some(node), Some(f)) => {
                 let (node, rest) = push_down(node, f, &self.level().sources);
                 (Some(node), rest)
@@ -565,11 +610,13 @@ impl<'a> Binder<'a> {
         self.level_mut().aggs = Some(Vec::new());
         let mut projections = Vec::new();
         let mut columns = Vec::new();
+        self.level_mut().srf_allowed = true;
         for item in &items {
             let (expr, ty, name) = self.bind_item(item)?;
             projections.push(expr);
             columns.push((name, ty));
         }
+        self.level_mut().srf_allowed = false;
         let having = match &sel.having {
             Some(h) => {
                 let (e, t) = self.bind_expr(h)?;
@@ -599,6 +646,27 @@ impl<'a> Binder<'a> {
         let aggs = self.level_mut().aggs.take().unwrap_or_default();
 
         let grouped = !keys.is_empty() || !aggs.is_empty() || having.is_some();
+        if let Some((leaf, lateral)) = self.level_mut().srf.take() {
+            if grouped {
+                return Err(PgError::unsupported(
+                    "set-returning functions in the select list of a grouped query are not supported",
+                ));
+            }
+            let right = FromNode::Leaf {
+                index: leaf,
+                filter: Vec::new(),
+            };
+            from = Some(match from {
+                None => right,
+                Some(left) => FromNode::Join {
+                    kind: JoinKind::Inner,
+                    left: Box::new(left),
+                    right: Box::new(right),
+                    on: None,
+                    lateral,
+                },
+            });
+        }
         if grouped {
             let key_text: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
             for e in projections
@@ -934,6 +1002,17 @@ impl<'a> Binder<'a> {
                 {
                     return Err(unsupported(format!("the FROM item {tf}")));
                 }
+                // sqlparser takes `SELECT FROM WHERE` as reading a table
+                // named "where"; PostgreSQL reserves the word.
+                if let Some(word) = name.0.iter().filter_map(|p| p.as_ident()).find(|i| {
+                    i.quote_style.is_none()
+                        && RESERVED.contains(&i.value.to_ascii_lowercase().as_str())
+                }) {
+                    return Err(PgError::new(
+                        sqlstate::SYNTAX_ERROR,
+                        format!("syntax error at or near \"{}\"", word.value),
+                    ));
+                }
                 let parts = object_name(name)?;
                 match args {
                     Some(args) => {
@@ -1036,10 +1115,14 @@ impl<'a> Binder<'a> {
                 return self.bind_cte_reference(scope, def, alias);
             }
         }
-        if name == "kv" && schema.is_none_or(|s| s == "public") {
-            return Err(super::kv_select_unsupported());
-        }
-        let def = tables::find_table(schema, name).ok_or_else(|| {
+        let is_kv = name == "kv" && schema.is_none_or(|s| s == "public");
+        self.references_kv |= is_kv;
+        let found = if is_kv {
+            Some(&tables::KV_STUB)
+        } else {
+            tables::find_table(schema, name)
+        };
+        let def = found.ok_or_else(|| {
             PgError::new(
                 sqlstate::UNDEFINED_TABLE,
                 format!("relation \"{written}\" does not exist"),
@@ -1160,21 +1243,7 @@ impl<'a> Binder<'a> {
                 )
             }
         })?;
-        let mut exprs = Vec::new();
-        let mut types_ = Vec::new();
-        for (e, t) in bound {
-            let declared = func.declared_arg();
-            let (e, t) = if t == oid::UNKNOWN && declared != 0 {
-                (self.coerce(e, t, declared), declared)
-            } else {
-                (e, t)
-            };
-            exprs.push(e);
-            types_.push(t);
-        }
-        if !func.check_args(&types_) {
-            return Err(undefined_function(name, &types_));
-        }
+        let (exprs, types_) = self.table_function_args(func, name, bound)?;
         let column_name = alias.map_or_else(|| name.to_string(), |a| ident(&a.name));
         let columns = vec![(column_name, func.column_type(&types_))];
         let lateral = exprs.iter().any(uses_current_level);
@@ -1192,6 +1261,60 @@ impl<'a> Binder<'a> {
             },
             lateral,
         ))
+    }
+
+    /// Arguments of a set-returning function, typed for it.
+    fn table_function_args(
+        &mut self,
+        func: TableFunc,
+        name: &str,
+        bound: Vec<(Expr, Oid)>,
+    ) -> Result<(Vec<Expr>, Vec<Oid>), PgError> {
+        let mut exprs = Vec::new();
+        let mut types_ = Vec::new();
+        for (e, t) in bound {
+            let declared = func.declared_arg();
+            let (e, t) = if t == oid::UNKNOWN && declared != 0 {
+                (self.coerce(e, t, declared), declared)
+            } else {
+                (e, t)
+            };
+            exprs.push(e);
+            types_.push(t);
+        }
+        if !func.check_args(&types_) {
+            return Err(undefined_function(name, &types_));
+        }
+        Ok((exprs, types_))
+    }
+
+    /// A set-returning function in the select list (`SELECT
+    /// generate_series(1, 3)`): a lateral FROM item joined to this level's
+    /// rows. One per select list (PostgreSQL runs several in lockstep).
+    fn bind_select_list_srf(
+        &mut self,
+        func: TableFunc,
+        name: &str,
+        bound: Vec<(Expr, Oid)>,
+    ) -> Result<(Expr, Oid), PgError> {
+        if !self.level().srf_allowed {
+            return Err(PgError::unsupported(format!(
+                "set-returning function {name}() is supported only in FROM and the select list"
+            )));
+        }
+        if self.level().srf.is_some() {
+            return Err(PgError::unsupported(
+                "more than one set-returning function in a select list is not supported",
+            ));
+        }
+        let (args, types_) = self.table_function_args(func, name, bound)?;
+        let ty = func.column_type(&types_);
+        let lateral = args.iter().any(uses_current_level);
+        let source = Source::Function { func, args };
+        let leaf = self.add_entry(None, "", None, vec![(name.to_string(), ty)], source)?;
+        let index = self.level().sources[leaf].offset;
+        self.level_mut().srf = Some((leaf, lateral));
+        Ok((Expr::Column { up: 0, index }, ty))
     }
 
     /// Adds a FROM item to the current level; returns its leaf index.

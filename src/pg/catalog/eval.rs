@@ -493,20 +493,15 @@ fn like(s: &str, pattern: &str, escape: Option<char>) -> Result<bool, PgError> {
         Any,
         One,
         Lit(char),
+        /// An escape character ending the pattern: an error if matching
+        /// gets to it with text left (as in PostgreSQL), else no match.
+        DanglingEscape,
     }
     let mut toks = Vec::new();
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
         if Some(c) == escape {
-            match chars.next() {
-                Some(n) => toks.push(Tok::Lit(n)),
-                None => {
-                    return Err(PgError::new(
-                        sqlstate::INVALID_ESCAPE_SEQUENCE,
-                        "LIKE pattern must not end with escape character",
-                    ))
-                }
-            }
+            toks.push(chars.next().map_or(Tok::DanglingEscape, Tok::Lit));
         } else if c == '%' {
             toks.push(Tok::Any);
         } else if c == '_' {
@@ -515,12 +510,27 @@ fn like(s: &str, pattern: &str, escape: Option<char>) -> Result<bool, PgError> {
             toks.push(Tok::Lit(c));
         }
     }
-    // Greedy matching with backtracking to the last `%`: O(n·m) at worst.
+    // Greedy matching with backtracking to the last `%`: O(n·m) at worst,
+    // so huge operands are refused rather than scanned for minutes.
     let s: Vec<char> = s.chars().collect();
+    if toks.iter().filter(|t| matches!(t, Tok::Any)).count() > 1
+        && (s.len() as u64).saturating_mul(toks.len() as u64) > 100_000_000
+    {
+        return Err(PgError::new(
+            sqlstate::PROGRAM_LIMIT_EXCEEDED,
+            "LIKE operands are too long to match",
+        ));
+    }
     let (mut si, mut pi) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {
         match toks.get(pi) {
+            Some(Tok::DanglingEscape) => {
+                return Err(PgError::new(
+                    sqlstate::INVALID_ESCAPE_SEQUENCE,
+                    "LIKE pattern must not end with escape character",
+                ))
+            }
             Some(Tok::Any) => {
                 star = Some((pi, si));
                 pi += 1;
@@ -563,5 +573,8 @@ mod like_tests {
         assert!(m("", "%"));
         assert!(!m("", "_"));
         assert!(m("mississippi", "%iss%ppi"));
+        // A dangling escape fails the match, or errors if text is left.
+        assert!(!m("a", "a\\"));
+        assert!(like("ab", "a\\", Some('\\')).is_err());
     }
 }

@@ -15,7 +15,8 @@
 //! can be called, `types` and `numeric` values, casts and text output.
 //!
 //! Work is bounded: statements over 10,000 tokens or nested deeper than
-//! 64 levels (10 for subqueries) are refused before parsing, a join may
+//! 64 levels (10 for subqueries, 8 for function calls, whose parsing is
+//! exponential in sqlparser) are refused before parsing, a join may
 //! examine at most 1,000,000 row pairs, an intermediate result may hold at
 //! most 2,000,000 values, and a statement may visit 5,000,000 rows, all
 //! with SQLSTATE 54000. In release builds the deepest accepted statement
@@ -65,10 +66,15 @@ const MAX_TOKENS: usize = 10_000;
 const PARSER_RECURSION_LIMIT: usize = 70;
 /// Parentheses / brackets may nest this deep...
 const MAX_PAREN_DEPTH: usize = bind::MAX_DEPTH;
-/// ...and subqueries this deep: sqlparser spends ~50 KB of stack per
-/// subquery level (more in debug builds), so this keeps the general path
-/// within about 1 MB of stack.
+/// ...subqueries this deep: sqlparser spends ~50 KB of stack per subquery
+/// level (more in debug builds), so this keeps the general path within
+/// about 1 MB of stack...
 const MAX_QUERY_NESTING: usize = 10;
+/// ...and function calls this deep (their parse time doubles per level).
+const MAX_CALL_NESTING: usize = 8;
+/// Parse cost: each token counts 2^(function calls around it). ~0.4 µs a
+/// unit, so this bounds parsing to tens of milliseconds.
+const MAX_PARSE_COST: u64 = 100_000;
 
 /// One result column: its name and PostgreSQL type OID.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,12 +170,24 @@ pub fn execute_typed(
     param_types: &[u32],
     session: &mut dyn SessionView,
 ) -> Result<ResultSet, PgError> {
+    execute_inner(sql, params, param_types, session).map_err(|e| locate(e, sql))
+}
+
+fn execute_inner(
+    sql: &str,
+    params: &[Option<String>],
+    param_types: &[u32],
+    session: &mut dyn SessionView,
+) -> Result<ResultSet, PgError> {
     let Some(statement) = parse(sql)? else {
         return Ok(ResultSet::default());
     };
     let query = query_only(&statement, sql)?;
-    let plan =
-        Binder::new(param_types, Some(params.len()), session.database()).bind_query(query)?;
+    let mut binder = Binder::new(param_types, Some(params.len()), session.database());
+    let plan = binder.bind_query(query)?;
+    if binder.references_kv {
+        return Err(kv_select_unsupported());
+    }
     let env = Env::new(session, params, sql);
     let rows = exec::run_query(&plan, &env, None)?;
     let columns: Vec<Column> = plan
@@ -203,12 +221,55 @@ pub fn describe(
     param_types: &[u32],
     session: &dyn SessionView,
 ) -> Result<Description, PgError> {
+    describe_inner(sql, param_types, session).map_err(|e| locate(e, sql))
+}
+
+/// Gives an unknown relation or column error the cursor position of the
+/// name in the query, as PostgreSQL does (psql's `LINE 1: ... ^`).
+fn locate(mut error: PgError, sql: &str) -> PgError {
+    let named = matches!(
+        error.code,
+        sqlstate::UNDEFINED_TABLE | sqlstate::UNDEFINED_COLUMN | sqlstate::SYNTAX_ERROR
+    );
+    if !named || error.position.is_some() {
+        return error;
+    }
+    let Some(name) = error.message.split('"').nth(1) else {
+        return error;
+    };
+    let lower = sql.to_lowercase();
+    if lower.len() != sql.len() {
+        return error; // byte offsets would not line up
+    }
+    let is_word = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(&name.to_lowercase()) {
+        let at = from + found;
+        let end = at + name.len();
+        let before = at.checked_sub(1).map(|i| lower.as_bytes()[i]);
+        if !is_word(before) && !is_word(lower.as_bytes().get(end).copied()) {
+            error.position = Some(sql[..at].chars().count() + 1);
+            break;
+        }
+        from = end;
+    }
+    error
+}
+
+fn describe_inner(
+    sql: &str,
+    param_types: &[u32],
+    session: &dyn SessionView,
+) -> Result<Description, PgError> {
     let Some(statement) = parse(sql)? else {
         return Ok(Description::default());
     };
     let query = query_only(&statement, sql)?;
     let mut binder = Binder::new(param_types, None, session.database());
     let plan = binder.bind_query(query)?;
+    if binder.references_kv {
+        return Err(kv_select_unsupported());
+    }
     Ok(Description {
         params: binder.param_types(),
         columns: plan
@@ -231,7 +292,7 @@ fn parse(sql: &str) -> Result<Option<ast::Statement>, PgError> {
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| syntax_error(&e.to_string(), sql, true))?;
-    check_size(tokens.iter().map(|t| &t.token))?;
+    check_complexity(tokens.iter().map(|t| &t.token))?;
     let parsed = Parser::new(&dialect)
         .with_recursion_limit(PARSER_RECURSION_LIMIT)
         .with_tokens_with_locations(tokens)
@@ -267,50 +328,71 @@ fn parse(sql: &str) -> Result<Option<ast::Statement>, PgError> {
 }
 
 /// Refuses, before parsing, statements whose syntax tree would be too big
-/// or too deep for the parser's recursion (54000).
-fn check_size<'t>(tokens: impl Iterator<Item = &'t Token>) -> Result<(), PgError> {
-    let too_big = |what: String| Err(PgError::new(sqlstate::PROGRAM_LIMIT_EXCEEDED, what));
-    let (mut count, mut depth, mut prefix_run) = (0usize, 0usize, 0usize);
-    // Paren depths at which an enclosing SELECT starts.
+/// or too deep for the parser (54000). sqlparser's recursion costs stack
+/// per level, and it backtracks over nested function calls, which makes
+/// their parse time exponential in the nesting depth: those are capped by
+/// depth and by a cost that doubles with each level.
+fn check_complexity<'t>(tokens: impl Iterator<Item = &'t Token>) -> Result<(), PgError> {
+    let too_complex = |what: String| Err(PgError::new(sqlstate::PROGRAM_LIMIT_EXCEEDED, what));
+    let (mut count, mut prefix_run, mut cost) = (0usize, 0usize, 0u64);
+    // Open parentheses: whether each is a function call's.
+    let mut parens: Vec<bool> = Vec::new();
+    let mut calls = 0usize;
+    // Paren depths at which an enclosing SELECT / VALUES starts.
     let mut queries: Vec<usize> = Vec::new();
+    let mut previous: Option<&Token> = None;
     for token in tokens {
+        if matches!(token, Token::Whitespace(_)) {
+            continue;
+        }
         // Runs of prefix operators (NOT NOT ..., - - ...) nest as well.
         let prefix = match token {
             Token::Word(w) => w.quote_style.is_none() && w.value.eq_ignore_ascii_case("NOT"),
             Token::Minus | Token::Plus | Token::Tilde => true,
             _ => false,
         };
-        if !matches!(token, Token::Whitespace(_)) {
-            prefix_run = if prefix { prefix_run + 1 } else { 0 };
-            if prefix_run > MAX_PAREN_DEPTH / 2 {
-                return too_big(format!(
-                    "statement nests more than {} prefix operators",
-                    MAX_PAREN_DEPTH / 2
-                ));
-            }
+        prefix_run = if prefix { prefix_run + 1 } else { 0 };
+        if prefix_run > MAX_PAREN_DEPTH / 2 {
+            return too_complex(format!(
+                "statement nests more than {} prefix operators",
+                MAX_PAREN_DEPTH / 2
+            ));
         }
         match token {
-            Token::Whitespace(_) => continue,
             Token::LParen | Token::LBracket => {
-                depth += 1;
-                if depth > MAX_PAREN_DEPTH {
-                    return too_big(format!(
+                let call = matches!(token, Token::LParen)
+                    && matches!(previous, Some(Token::Word(w)) if w.quote_style.is_some() || !is_structural_keyword(&w.value));
+                parens.push(call);
+                calls += call as usize;
+                if parens.len() > MAX_PAREN_DEPTH {
+                    return too_complex(format!(
                         "statement is nested more than {MAX_PAREN_DEPTH} levels deep"
+                    ));
+                }
+                if calls > MAX_CALL_NESTING {
+                    return too_complex(format!(
+                        "function calls are nested more than {MAX_CALL_NESTING} levels deep"
                     ));
                 }
             }
             Token::RParen | Token::RBracket => {
-                depth = depth.saturating_sub(1);
-                while queries.last().is_some_and(|&d| d > depth) {
+                if parens.pop() == Some(true) {
+                    calls -= 1;
+                }
+                while queries.last().is_some_and(|&d| d > parens.len()) {
                     queries.pop();
                 }
             }
-            Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("SELECT") => {
-                if queries.last() != Some(&depth) {
-                    queries.push(depth);
+            Token::Word(w)
+                if w.quote_style.is_none()
+                    && (w.value.eq_ignore_ascii_case("SELECT")
+                        || w.value.eq_ignore_ascii_case("VALUES")) =>
+            {
+                if queries.last() != Some(&parens.len()) {
+                    queries.push(parens.len());
                 }
                 if queries.len() > MAX_QUERY_NESTING {
-                    return too_big(format!(
+                    return too_complex(format!(
                         "subqueries are nested more than {MAX_QUERY_NESTING} levels deep"
                     ));
                 }
@@ -318,13 +400,67 @@ fn check_size<'t>(tokens: impl Iterator<Item = &'t Token>) -> Result<(), PgError
             _ => {}
         }
         count += 1;
-        if count > MAX_TOKENS {
-            return too_big(format!(
-                "statement is too long (more than {MAX_TOKENS} tokens)"
+        cost += 1 << calls;
+        if count > MAX_TOKENS || cost > MAX_PARSE_COST {
+            return too_complex(format!(
+                "statement is too long or too complex (the limit is {MAX_TOKENS} tokens)"
             ));
         }
+        previous = Some(token);
     }
     Ok(())
+}
+
+/// Keywords after which a parenthesis groups rather than calls.
+fn is_structural_keyword(word: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "ALL",
+        "AND",
+        "ANY",
+        "ARRAY",
+        "AS",
+        "BETWEEN",
+        "BY",
+        "CASE",
+        "COLLATE",
+        "DISTINCT",
+        "ELSE",
+        "END",
+        "ESCAPE",
+        "EXCEPT",
+        "EXISTS",
+        "FILTER",
+        "FROM",
+        "HAVING",
+        "ILIKE",
+        "IN",
+        "INTERSECT",
+        "INTO",
+        "IS",
+        "JOIN",
+        "LATERAL",
+        "LIKE",
+        "LIMIT",
+        "NOT",
+        "OFFSET",
+        "ON",
+        "ONLY",
+        "OPERATOR",
+        "OR",
+        "OVER",
+        "RETURNING",
+        "SELECT",
+        "SET",
+        "SOME",
+        "THEN",
+        "UNION",
+        "USING",
+        "VALUES",
+        "WHEN",
+        "WHERE",
+        "WITH",
+    ];
+    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
 }
 
 /// 42601 from sqlparser's "Expected: ..., found: X at Line: l, Column: c".
@@ -502,11 +638,12 @@ fn statement_name(words: &[String]) -> String {
     }
 }
 
-/// The table a DML / COPY statement names after `keyword`, if it is kv.
-fn targets_kv(sql: &str, keyword: &str) -> bool {
+/// The table a DML / COPY statement names after `keyword`, as written
+/// (lowercased unless quoted).
+fn target_name(sql: &str, keyword: &str) -> Vec<String> {
     let dialect = PostgreSqlDialect {};
     let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize() else {
-        return false;
+        return Vec::new();
     };
     let mut it = tokens
         .iter()
@@ -531,11 +668,34 @@ fn targets_kv(sql: &str, keyword: &str) -> bool {
             _ => break,
         }
     }
-    match parts.as_slice() {
+    parts
+}
+
+/// Whether the DML / COPY statement's table is kv.
+fn targets_kv(sql: &str, keyword: &str) -> bool {
+    match target_name(sql, keyword).as_slice() {
         [name] => name == "kv",
         [schema, name] => schema == "public" && name == "kv",
         _ => false,
     }
+}
+
+/// 42P01 when a write names a table that does not exist (neither kv nor
+/// a catalog relation), as PostgreSQL reports it.
+fn missing_write_target(sql: &str, keyword: &str) -> Option<PgError> {
+    let parts = target_name(sql, keyword);
+    let (schema, name) = match parts.as_slice() {
+        [name] => (None, name.as_str()),
+        [schema, name] => (Some(schema.as_str()), name.as_str()),
+        _ => return None,
+    };
+    if targets_kv(sql, keyword) || tables::find_table(schema, name).is_some() {
+        return None;
+    }
+    Some(PgError::new(
+        sqlstate::UNDEFINED_TABLE,
+        format!("relation \"{}\" does not exist", parts.join(".")),
+    ))
 }
 
 /// 0A000 for a statement corewire does not run, naming it; for kv, which
@@ -543,6 +703,15 @@ fn targets_kv(sql: &str, keyword: &str) -> bool {
 fn unsupported_statement(sql: &str) -> PgError {
     let words = leading_words(sql).unwrap_or_else(|| vec!["this statement".to_string()]);
     let name = statement_name(&words);
+    let missing = match name.as_str() {
+        "INSERT" => missing_write_target(sql, "INTO"),
+        "UPDATE" => missing_write_target(sql, "UPDATE"),
+        "DELETE" => missing_write_target(sql, "FROM"),
+        _ => None,
+    };
+    if let Some(error) = missing {
+        return error;
+    }
     let kv_forms = match name.as_str() {
         "INSERT" if targets_kv(sql, "INTO") => Some(KV_INSERT_FORMS),
         "UPDATE" if targets_kv(sql, "UPDATE") => Some(KV_UPDATE_FORMS),

@@ -114,6 +114,18 @@ const fn table(
     }
 }
 
+/// Table kv as the general path sees it: its columns, so that a query the
+/// fast path declined binds (and names an unknown column as PostgreSQL
+/// does), but no rows: such a query is refused after binding.
+pub(crate) static KV_STUB: TableDef = TableDef {
+    schema: "public",
+    name: "kv",
+    oid: KV_OID,
+    kind: b'r',
+    columns: &[("key", oid::TEXT), ("value", oid::TEXT)],
+    rows: Fixed(Vec::new),
+};
+
 /// Every catalog relation a query may read. Tables with `no_rows` are
 /// empty in corewire too (no policies, triggers, publications, ...).
 #[rustfmt::skip]

@@ -304,10 +304,6 @@ fn ddl_dml_and_utility_statements_are_0a000_naming_the_statement() {
             "this form of SET is not supported by corewire",
         ),
         (
-            "INSERT INTO t VALUES (1)",
-            "INSERT is not supported: corewire serves the single table kv",
-        ),
-        (
             "DELETE FROM pg_class",
             "DELETE is not supported: corewire serves the single table kv",
         ),
@@ -324,6 +320,24 @@ fn ddl_dml_and_utility_statements_are_0a000_naming_the_statement() {
             "{sql}"
         );
     }
+    // A write to a table that does not exist is 42P01, with its position.
+    for (sql, name, position) in [
+        ("INSERT INTO t VALUES (1)", "t", 13),
+        ("UPDATE nope SET a = 1", "nope", 8),
+        ("delete from public.gone", "public.gone", 13),
+    ] {
+        let e = err(sql);
+        assert_eq!(e.code, sqlstate::UNDEFINED_TABLE, "{sql}");
+        assert_eq!(e.message, format!("relation \"{name}\" does not exist"));
+        assert_eq!(e.position, Some(position), "{sql}");
+    }
+    // An unknown column of kv is 42703 before the SELECT form is refused.
+    let e = err("SELECT nosuch FROM kv");
+    assert_eq!((e.code, e.position), (sqlstate::UNDEFINED_COLUMN, Some(8)));
+    assert_eq!(
+        err("SELECT value FROM kv WHERE value = 'x'").code,
+        sqlstate::FEATURE_NOT_SUPPORTED
+    );
     // DML on kv in a form the fast path does not take says what it does take.
     for (sql, start) in [
         (
@@ -405,6 +419,21 @@ fn syntax_errors_carry_the_position() {
 }
 
 #[test]
+fn unsupported_query_forms_are_0a000() {
+    for sql in [
+        "SELECT generate_series(1, 2), generate_series(1, 2)",
+        "SELECT count(*), generate_series(1, 2) FROM pg_class",
+        "SELECT row_number() OVER () FROM pg_class",
+        "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT * FROM t",
+        "SELECT DISTINCT ON (relkind) relname FROM pg_class",
+        "SELECT pg_sleep(1) + 1",
+        "SELECT nextval('s')",
+    ] {
+        assert_eq!(err(sql).code, sqlstate::FEATURE_NOT_SUPPORTED, "{sql}");
+    }
+}
+
+#[test]
 fn work_is_bounded() {
     // A join whose row product passes 1,000,000.
     let e = err("SELECT count(*) FROM generate_series(1, 1001) a, generate_series(1, 1000) b");
@@ -464,6 +493,31 @@ fn nesting_is_bounded() {
             vec![vec![Some("1".to_string())]]
         );
     });
+    // sqlparser's parse time doubles with each nested function call.
+    let calls = |n: usize| format!("{}'A'{}", "lower(".repeat(n), ")".repeat(n));
+    let start = std::time::Instant::now();
+    assert_eq!(
+        run(&format!("SELECT {}", calls(8))).unwrap().rows,
+        vec![vec![Some("a".to_string())]]
+    );
+    assert_eq!(
+        err(&format!("SELECT {}", calls(9))).code,
+        sqlstate::PROGRAM_LIMIT_EXCEEDED
+    );
+    assert_eq!(
+        err(&format!("SELECT {}", calls(40))).code,
+        sqlstate::PROGRAM_LIMIT_EXCEEDED
+    );
+    let many = vec![calls(8); 200].join(", ");
+    assert_eq!(
+        err(&format!("SELECT {many}")).code,
+        sqlstate::PROGRAM_LIMIT_EXCEEDED
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
     // AND / OR chains are flat, however long.
     let conjunction = format!("SELECT 1 WHERE true{}", " AND 1 = 1".repeat(500));
     assert_eq!(run(&conjunction).unwrap().rows.len(), 1);
@@ -610,6 +664,13 @@ fn joins_subqueries_and_sets() {
         ("SELECT x, s FROM (VALUES (2)) v(x), generate_series(1, x) s ORDER BY s DESC", &[&[Some("2"), Some("2")], &[Some("2"), Some("1")]]),
         ("SELECT nspname, n.oid FROM (SELECT 'public'::name AS nspname) x JOIN pg_namespace n USING (nspname)", &[&[Some("public"), Some("2200")]]),
         ("SELECT * FROM (SELECT 1 AS a, 2 AS b) x NATURAL JOIN (SELECT 1 AS a, 3 AS c) y", &[&[Some("1"), Some("2"), Some("3")]]),
+        // Set-returning functions in the select list (one per list).
+        ("SELECT generate_series(1, 3)", &[&[Some("1")], &[Some("2")], &[Some("3")]]),
+        (
+            "SELECT relname, unnest(ARRAY['x', 'y']) AS u FROM pg_class WHERE relname = 'kv' ORDER BY u DESC",
+            &[&[Some("kv"), Some("y")], &[Some("kv"), Some("x")]],
+        ),
+        ("SELECT s * 10 FROM (SELECT generate_series(1, 2) AS s) t", &[&[Some("10")], &[Some("20")]]),
     ];
     for (sql, rows) in cases {
         let result = run(sql);
@@ -2612,21 +2673,3 @@ ORDER BY 1,2"#,
         ]],
     ),
 ];
-
-#[test]
-fn tmp_stack_probe() {
-    let Ok(name) = std::env::var("PROBE_CASE") else { return };
-    let kb: usize = std::env::var("PROBE_KB").unwrap().parse().unwrap();
-    let sql = match name.as_str() {
-        "paren62" => format!("SELECT {}1{}", "(".repeat(62), ")".repeat(62)),
-        "sub10" => format!("SELECT {}1{}", "(SELECT ".repeat(9), ")".repeat(9)),
-        "sub10x" => format!("SELECT {}1{}", "(SELECT (((".repeat(9), ")))".repeat(9)),
-        "not32" => format!("SELECT {}true", "NOT ".repeat(32)),
-        "case" => format!("SELECT {}1{}", "CASE WHEN true THEN ".repeat(64), " END".repeat(64)),
-        "arr" => format!("SELECT {}1{}", "ARRAY[".repeat(60), "]".repeat(60)),
-        "fn" => format!("SELECT {}'a'{}", "lower(".repeat(62), ")".repeat(62)),
-        _ => unreachable!(),
-    };
-    let h = std::thread::Builder::new().stack_size(kb * 1024).spawn(move || { let r = run(&sql); eprintln!("RESULT {:?}", r.map(|x| x.rows.len()).map_err(|e| e.code)); }).unwrap();
-    h.join().unwrap();
-}

@@ -938,6 +938,9 @@ impl<'a> Binder<'a> {
         for a in exprs {
             args.push(self.bind_expr(a)?);
         }
+        if let Some(func) = TableFunc::lookup(&name) {
+            return self.bind_select_list_srf(func, &name, args);
+        }
         match name.as_str() {
             "coalesce" | "greatest" | "least" => {
                 if args.is_empty() {
@@ -975,9 +978,6 @@ impl<'a> Binder<'a> {
             "pg_typeof" if args.len() == 1 => {
                 Ok((Expr::Const(Value::Int(args[0].1 as i64)), oid::REGTYPE))
             }
-            _ if TableFunc::lookup(&name).is_some() => Err(PgError::unsupported(format!(
-                "set-returning function {name}() is supported only in FROM"
-            ))),
             _ => self.bind_call_named(&name, &parts.join("."), args),
         }
     }
