@@ -1,0 +1,445 @@
+//! One PostgreSQL session: startup and authentication, then the simple and
+//! extended query protocols over the kv table, run to completion inside
+//! the worker's loop.
+//!
+//! The worker hands the session whatever input it has; the session frames
+//! messages, answers into the output buffer, and reports how many bytes it
+//! used. A session parks (`pg_sleep`) without blocking the worker: input
+//! then waits until the deadline or a CancelRequest.
+//!
+//! This file holds the session state and message dispatch; `startup`,
+//! `simple`, `extended` and `execute` hold the phases, as `impl PgSession`
+//! blocks of their own.
+
+mod execute;
+mod extended;
+mod simple;
+mod startup;
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use super::auth::{self, ScramServer, Secret};
+use super::catalog::{self, SessionView};
+use super::error::{sqlstate, PgError, Severity};
+use super::exec::{self, Access, CopyIn, CopyOutFormat, RowSource};
+use super::params::Params;
+use super::protocol::{self, Field, Framed, Reader, TxnStatus, Writer};
+use super::sql::{self, OutputColumn, Scalar, SqlType, Statement};
+use super::txn::{serialization_failure, PgTxn};
+use super::types::{self, Format};
+use crate::config::PgAuthMethod;
+use crate::engine::EngineWorker;
+
+/// Messages before authentication completes are small.
+const MAX_AUTH_MESSAGE_BYTES: usize = 16 * 1024;
+/// Autocommit statements retried after a write conflict before 40001.
+const AUTOCOMMIT_RETRIES: usize = 8;
+/// Longest pg_sleep.
+const MAX_SLEEP: Duration = Duration::from_secs(3600);
+
+/// What the worker must do for the session after it used some input.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Keep serving; feed more input when it arrives.
+    Continue,
+    /// More bytes are needed for the message at the front (its full size,
+    /// when known).
+    NeedInput(Option<usize>),
+    /// Parked until this instant (or a cancel); do not feed input.
+    Parked(Instant),
+    /// Close once the output is written.
+    Close,
+    /// A CancelRequest connection: route it, then close.
+    Cancel { pid: i32, secret: i32 },
+}
+
+/// Settings the worker passes in (from the server config).
+pub struct Limits<'a> {
+    pub max_message_bytes: usize,
+    pub max_prepared_statements: usize,
+    pub max_portals: usize,
+    pub auth_method: PgAuthMethod,
+    pub users: &'a HashMap<String, Secret>,
+}
+
+enum Phase {
+    Startup,
+    Md5 { salt: [u8; 4] },
+    ScramFirst(ScramServer),
+    ScramFinal(ScramServer),
+    Ready,
+}
+
+enum TxnState {
+    Idle,
+    /// Implicit: a multi-statement Query, or extended messages up to Sync.
+    Implicit(PgTxn),
+    Block(PgTxn),
+    /// A block after an error: only ROLLBACK [TO] and COMMIT run.
+    Failed(PgTxn),
+}
+
+/// A parsed statement (one per prepared statement).
+struct Prepared {
+    text: String,
+    statement: Statement,
+    param_types: Vec<u32>,
+    /// Result columns (`None`: no rows, NoData).
+    fields: Option<Vec<Field>>,
+}
+
+enum PortalState {
+    NotRun,
+    Rows(RowSource),
+    /// A general-path result, sent in pieces.
+    Materialized {
+        rows: std::collections::VecDeque<Vec<Option<String>>>,
+        tag: String,
+    },
+    Done(String),
+}
+
+struct Portal {
+    prepared: Rc<Prepared>,
+    params: Vec<Option<Vec<u8>>>,
+    result_formats: Vec<Format>,
+    state: PortalState,
+}
+
+/// What a parked session resumes.
+struct Parked {
+    until: Instant,
+    /// Statements of a simple Query still to run afterwards (None: the
+    /// park came from Execute).
+    rest: Option<Vec<sql::Parsed>>,
+    query: Rc<str>,
+    /// The Query had several statements (implicit transaction).
+    multi: bool,
+}
+
+/// A COPY FROM STDIN in progress.
+struct CopyInState {
+    copy: CopyIn,
+    /// Whether it came from a simple Query (then ReadyForQuery follows).
+    simple: bool,
+}
+
+pub struct PgSession {
+    pub client_id: u64,
+    /// BackendKeyData: the process id (which also names the worker) and
+    /// the secret a CancelRequest must quote.
+    pub pid: i32,
+    pub secret: i32,
+    peer_loopback: bool,
+    peer_ip: String,
+    phase: Phase,
+    pub user: String,
+    pub database: String,
+    params: Params,
+    txn: TxnState,
+    statements: HashMap<String, Rc<Prepared>>,
+    portals: HashMap<String, Portal>,
+    /// After an error in the extended protocol: ignore until Sync.
+    skip_until_sync: bool,
+    copy_in: Option<CopyInState>,
+    parked: Option<Parked>,
+    /// A CancelRequest this connection carried, for the worker to route.
+    pub cancel_request: Option<(i32, i32)>,
+    /// Reported parameters as the client last heard them.
+    reported: Vec<(&'static str, String)>,
+}
+
+/// Everything a message needs from the worker.
+pub struct Ctx<'a> {
+    pub worker: &'a mut EngineWorker,
+    pub out: &'a mut Vec<u8>,
+    pub limits: &'a Limits<'a>,
+}
+
+impl PgSession {
+    pub fn new(
+        client_id: u64,
+        pid: i32,
+        secret: i32,
+        peer: Option<std::net::SocketAddr>,
+    ) -> PgSession {
+        PgSession {
+            client_id,
+            pid,
+            secret,
+            peer_loopback: peer.is_some_and(|p| p.ip().is_loopback()),
+            peer_ip: peer.map(|p| p.ip().to_string()).unwrap_or_default(),
+            phase: Phase::Startup,
+            user: String::new(),
+            database: String::new(),
+            params: Params::default(),
+            txn: TxnState::Idle,
+            statements: HashMap::new(),
+            portals: HashMap::new(),
+            skip_until_sync: false,
+            copy_in: None,
+            parked: None,
+            cancel_request: None,
+            reported: Vec::new(),
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        matches!(self.phase, Phase::Ready)
+    }
+
+    pub fn parked_until(&self) -> Option<Instant> {
+        self.parked.as_ref().map(|p| p.until)
+    }
+
+    /// Frames and runs messages at the front of `input`; returns the bytes
+    /// used and what to do next.
+    pub fn handle(&mut self, input: &[u8], ctx: &mut Ctx<'_>) -> (usize, Next) {
+        let mut pos = 0;
+        loop {
+            if self.parked.is_some() {
+                let until = self.parked_until().expect("parked");
+                return (pos, Next::Parked(until));
+            }
+            if matches!(self.phase, Phase::Startup) {
+                match protocol::frame_startup(&input[pos..]) {
+                    Ok(None) => return (pos, Next::NeedInput(None)),
+                    Ok(Some((body, used))) => {
+                        pos += used;
+                        match self.startup(body, ctx) {
+                            Next::Continue => continue,
+                            other => return (pos, other),
+                        }
+                    }
+                    Err(error) => return (pos, self.fatal(ctx, &error)),
+                }
+            }
+            let max = if self.is_ready() {
+                ctx.limits.max_message_bytes
+            } else {
+                MAX_AUTH_MESSAGE_BYTES.min(ctx.limits.max_message_bytes)
+            };
+            match protocol::frame_message(&input[pos..], max) {
+                Ok(Framed::Incomplete { needed_bytes }) => {
+                    return (pos, Next::NeedInput(needed_bytes))
+                }
+                Ok(Framed::Message {
+                    tag,
+                    body,
+                    consumed,
+                }) => {
+                    pos += consumed;
+                    match self.message(tag, body, ctx) {
+                        Next::Continue => {}
+                        other => return (pos, other),
+                    }
+                }
+                Err(error) => return (pos, self.fatal(ctx, &error)),
+            }
+        }
+    }
+
+    fn fatal(&mut self, ctx: &mut Ctx<'_>, error: &PgError) -> Next {
+        let mut error = error.clone();
+        error.severity = Severity::Fatal;
+        Writer { out: ctx.out }.error(&error);
+        Next::Close
+    }
+
+    // ---- messages of an authenticated session ----
+
+    fn message(&mut self, tag: u8, body: &[u8], ctx: &mut Ctx<'_>) -> Next {
+        if !self.is_ready() {
+            return self.auth_message(tag, body, ctx);
+        }
+        if self.copy_in.is_some() {
+            return self.copy_message(tag, body, ctx);
+        }
+        if tag == b'X' {
+            return Next::Close;
+        }
+        if self.skip_until_sync && tag != b'S' {
+            return Next::Continue;
+        }
+        let result = match tag {
+            b'Q' => return self.simple_query(body, ctx),
+            b'P' => self.parse_message(body, ctx),
+            b'B' => self.bind(body, ctx),
+            b'D' => self.describe(body, ctx),
+            b'E' => self.execute_message(body, ctx),
+            b'C' => self.close(body, ctx),
+            b'S' => {
+                self.sync(ctx);
+                return Next::Continue;
+            }
+            // Output is written at the end of every batch anyway.
+            b'H' => Ok(()),
+            // Copy messages outside COPY (after a failed COPY): ignored.
+            b'd' | b'c' | b'f' => Ok(()),
+            _ => {
+                let error = PgError::fatal(
+                    sqlstate::PROTOCOL_VIOLATION,
+                    format!("invalid frontend message type {}", tag),
+                );
+                return self.fatal(ctx, &error);
+            }
+        };
+        if let Err(error) = result {
+            if error.severity == Severity::Fatal {
+                return self.fatal(ctx, &error);
+            }
+            self.extended_error(ctx, &error);
+        }
+        if self.parked.is_some() {
+            return Next::Parked(self.parked_until().expect("parked"));
+        }
+        Next::Continue
+    }
+
+    /// An error in the extended protocol: report it, fail the transaction,
+    /// and skip to Sync.
+    fn extended_error(&mut self, ctx: &mut Ctx<'_>, error: &PgError) {
+        Writer { out: ctx.out }.error(error);
+        self.fail_transaction();
+        self.skip_until_sync = true;
+    }
+
+    /// After an error: an implicit transaction rolls back, a block fails.
+    fn fail_transaction(&mut self) {
+        self.txn = match std::mem::replace(&mut self.txn, TxnState::Idle) {
+            TxnState::Block(txn) | TxnState::Failed(txn) => TxnState::Failed(txn),
+            TxnState::Implicit(_) | TxnState::Idle => TxnState::Idle,
+        };
+    }
+
+    /// Takes an implicit transaction out (for its commit), leaving Idle;
+    /// any other state stays.
+    fn take_implicit(&mut self) -> Option<PgTxn> {
+        match std::mem::replace(&mut self.txn, TxnState::Idle) {
+            TxnState::Implicit(txn) => Some(txn),
+            other => {
+                self.txn = other;
+                None
+            }
+        }
+    }
+
+    fn status(&self) -> TxnStatus {
+        match self.txn {
+            TxnState::Idle | TxnState::Implicit(_) => TxnStatus::Idle,
+            TxnState::Block(_) => TxnStatus::InBlock,
+            TxnState::Failed(_) => TxnStatus::Failed,
+        }
+    }
+
+    fn sync(&mut self, ctx: &mut Ctx<'_>) {
+        self.skip_until_sync = false;
+        if let Some(txn) = self.take_implicit() {
+            if let Err(error) = txn.commit() {
+                Writer { out: ctx.out }.error(&error);
+            }
+        }
+        if !matches!(self.txn, TxnState::Block(_) | TxnState::Failed(_)) {
+            // Portals live until the end of their transaction.
+            self.portals.clear();
+        }
+        self.ready(ctx);
+    }
+
+    /// Replaces the parameters (SET LOCAL values lapse outside a block);
+    /// `ready` reports what changed.
+    fn set_params(&mut self, mut params: Params) {
+        if !matches!(self.txn, TxnState::Block(_) | TxnState::Failed(_)) {
+            params.end_transaction();
+        }
+        self.params = params;
+    }
+
+    /// ReadyForQuery, preceded by ParameterStatus for each reported
+    /// parameter whose value differs from what the client last heard (as
+    /// PostgreSQL: once per change, at the end of the query).
+    fn ready(&mut self, ctx: &mut Ctx<'_>) {
+        let mut writer = Writer { out: ctx.out };
+        let now = self.params.reported();
+        for ((name, new), (_, old)) in now.iter().zip(&self.reported) {
+            if new != old {
+                writer.parameter_status(name, new);
+            }
+        }
+        self.reported = now;
+        writer.ready_for_query(self.status());
+    }
+
+    // ---- parking (pg_sleep) and cancel ----
+
+    /// The park is over (deadline passed, or `canceled`): finish the
+    /// statement and whatever of its Query was left. The worker then feeds
+    /// the input that waited.
+    pub fn unpark(&mut self, canceled: bool, ctx: &mut Ctx<'_>) {
+        let Some(parked) = self.parked.take() else {
+            return;
+        };
+        let simple = parked.rest.is_some();
+        if canceled {
+            let error = PgError::new(
+                sqlstate::QUERY_CANCELED,
+                "canceling statement due to user request",
+            );
+            Writer { out: ctx.out }.error(&error);
+            self.fail_transaction();
+            if simple {
+                self.end_simple_query(ctx);
+            } else {
+                self.skip_until_sync = true;
+            }
+            return;
+        }
+        let mut writer = Writer { out: ctx.out };
+        let at = writer.begin_row(1);
+        writer.value(b"");
+        writer.end_row(at);
+        writer.command_complete("SELECT 1");
+        if let Some(rest) = parked.rest {
+            let _ = self.run_simple(parked.query, rest, parked.multi, ctx);
+        }
+    }
+}
+
+fn syntax_error(error: sql::SyntaxError) -> PgError {
+    let mut pg = PgError::new(error.sqlstate, error.message);
+    pg.position = error.position;
+    pg
+}
+
+fn aborted() -> PgError {
+    PgError::new(
+        sqlstate::IN_FAILED_SQL_TRANSACTION,
+        "current transaction is aborted, commands ignored until end of transaction block",
+    )
+}
+
+impl SessionView for PgSession {
+    fn setting(&self, name: &str) -> Option<String> {
+        self.params.get(name)
+    }
+
+    fn set_setting(&mut self, name: &str, value: &str, is_local: bool) -> Result<String, PgError> {
+        let local = is_local && matches!(self.txn, TxnState::Block(_));
+        self.params.set(name, Some(value), local, false)?;
+        Ok(self.params.get(name).unwrap_or_default())
+    }
+
+    fn user(&self) -> &str {
+        &self.user
+    }
+
+    fn database(&self) -> &str {
+        &self.database
+    }
+
+    fn backend_pid(&self) -> i32 {
+        self.pid
+    }
+}

@@ -1,0 +1,222 @@
+//! Startup and authentication: the startup packet, SSLRequest and
+//! GSSENCRequest, CancelRequest, pg_hba-style method choice, SCRAM and md5.
+
+use super::*;
+
+impl PgSession {
+    pub(super) fn startup(&mut self, body: &[u8], ctx: &mut Ctx<'_>) -> Next {
+        let mut reader = Reader::new(body);
+        let Ok(code) = reader.i32().map(|c| c as u32) else {
+            return self.fatal(
+                ctx,
+                &PgError::fatal(sqlstate::PROTOCOL_VIOLATION, "invalid startup packet"),
+            );
+        };
+        match code {
+            protocol::SSL_REQUEST_CODE | protocol::GSSENC_REQUEST_CODE => {
+                // No TLS or GSSAPI yet: the client goes on in plaintext.
+                ctx.out.push(b'N');
+                return Next::Continue;
+            }
+            protocol::CANCEL_REQUEST_CODE => {
+                return match (reader.i32(), reader.i32()) {
+                    (Ok(pid), Ok(secret)) => Next::Cancel { pid, secret },
+                    _ => Next::Close,
+                };
+            }
+            _ => {}
+        }
+        if code >> 16 != 3 {
+            let error = PgError::fatal(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "unsupported frontend protocol {}.{}: server supports 3.0 to 3.0",
+                    code >> 16,
+                    code & 0xffff
+                ),
+            );
+            return self.fatal(ctx, &error);
+        }
+        let mut options = Vec::new();
+        let mut unrecognized = Vec::new();
+        loop {
+            let name = match reader.cstr() {
+                Ok("") => break,
+                Ok(name) => name,
+                Err(error) => return self.fatal(ctx, &error),
+            };
+            let value = match reader.cstr() {
+                Ok(value) => value,
+                Err(error) => return self.fatal(ctx, &error),
+            };
+            match name {
+                "user" => self.user = value.to_string(),
+                "database" => self.database = value.to_string(),
+                "replication" if !matches!(value, "false" | "off" | "0" | "no") => {
+                    let error = PgError::fatal(
+                        sqlstate::FEATURE_NOT_SUPPORTED,
+                        "replication connections are not supported",
+                    );
+                    return self.fatal(ctx, &error);
+                }
+                "replication" => {}
+                "options" => match command_line_options(value) {
+                    Ok(pairs) => options.extend(pairs),
+                    Err(error) => return self.fatal(ctx, &error),
+                },
+                _ if name.starts_with("_pq_.") => unrecognized.push(name.to_string()),
+                _ => options.push((name.to_string(), value.to_string())),
+            }
+        }
+        if code & 0xffff != 0 || !unrecognized.is_empty() {
+            let names: Vec<&str> = unrecognized.iter().map(String::as_str).collect();
+            Writer { out: ctx.out }.negotiate_protocol_version(0, &names);
+        }
+        if self.user.is_empty() {
+            let error = PgError::fatal(
+                sqlstate::INVALID_AUTHORIZATION_SPECIFICATION,
+                "no PostgreSQL user name specified in startup packet",
+            );
+            return self.fatal(ctx, &error);
+        }
+        if self.database.is_empty() {
+            self.database = self.user.clone();
+        }
+        match Params::for_login(&self.user, &options) {
+            Ok(params) => self.params = params,
+            Err(error) => return self.fatal(ctx, &error),
+        }
+        self.choose_authentication(ctx)
+    }
+
+    /// pg_hba, in short: configured users authenticate by the configured
+    /// method; with no users, loopback is trusted; nobody else gets in.
+    pub(super) fn choose_authentication(&mut self, ctx: &mut Ctx<'_>) -> Next {
+        let users = ctx.limits.users;
+        let no_entry = || {
+            PgError::fatal(
+                sqlstate::INVALID_AUTHORIZATION_SPECIFICATION,
+                format!(
+                    "no pg_hba.conf entry for host \"{}\", user \"{}\", database \"{}\", no encryption",
+                    self.peer_ip, self.user, self.database
+                ),
+            )
+        };
+        if users.is_empty() || ctx.limits.auth_method == PgAuthMethod::Trust {
+            if !self.peer_loopback {
+                return self.fatal(ctx, &no_entry());
+            }
+            return self.login(ctx);
+        }
+        let secret = users.get(&self.user);
+        // md5 with a SCRAM verifier upgrades to SCRAM, as PostgreSQL does.
+        let use_md5 =
+            ctx.limits.auth_method == PgAuthMethod::Md5 && secret.is_none_or(Secret::supports_md5);
+        if use_md5 {
+            let salt = auth::random_bytes::<4>();
+            Writer { out: ctx.out }.auth_md5(salt);
+            self.phase = Phase::Md5 { salt };
+            return Next::Continue;
+        }
+        let nonce = auth::random_bytes();
+        let server = match secret.and_then(Secret::scram_verifier) {
+            Some(verifier) => ScramServer::new(verifier, nonce),
+            // Unknown user, or only an md5 hash: a full exchange that fails.
+            None => ScramServer::new_mock(&self.user, nonce),
+        };
+        Writer { out: ctx.out }.auth_sasl();
+        self.phase = Phase::ScramFirst(server);
+        Next::Continue
+    }
+
+    pub(super) fn auth_message(&mut self, tag: u8, body: &[u8], ctx: &mut Ctx<'_>) -> Next {
+        if tag != b'p' {
+            let error = PgError::fatal(
+                sqlstate::PROTOCOL_VIOLATION,
+                format!(
+                    "expected password response, got message type {}",
+                    tag as char
+                ),
+            );
+            return self.fatal(ctx, &error);
+        }
+        let failed = |user: &str| {
+            PgError::fatal(
+                sqlstate::INVALID_PASSWORD,
+                auth::password_failed_message(user),
+            )
+        };
+        match std::mem::replace(&mut self.phase, Phase::Startup) {
+            Phase::Md5 { salt } => {
+                let ok =
+                    ctx.limits.users.get(&self.user).is_some_and(|secret| {
+                        auth::md5_response_ok(secret, &self.user, salt, body)
+                    });
+                if ok {
+                    self.login(ctx)
+                } else {
+                    self.fatal(ctx, &failed(&self.user))
+                }
+            }
+            Phase::ScramFirst(mut server) => {
+                let result = auth::parse_sasl_initial_response(body)
+                    .and_then(|data| server.client_first(data));
+                match result {
+                    Ok(reply) => {
+                        Writer { out: ctx.out }.auth_sasl_continue(&reply);
+                        self.phase = Phase::ScramFinal(server);
+                        Next::Continue
+                    }
+                    Err(failure) => self.fatal(ctx, &failure.to_pg_error(&self.user)),
+                }
+            }
+            Phase::ScramFinal(mut server) => match server.client_final(body) {
+                Ok(reply) => {
+                    Writer { out: ctx.out }.auth_sasl_final(&reply);
+                    self.login(ctx)
+                }
+                Err(failure) => self.fatal(ctx, &failure.to_pg_error(&self.user)),
+            },
+            Phase::Startup | Phase::Ready => unreachable!("not authenticating"),
+        }
+    }
+
+    pub(super) fn login(&mut self, ctx: &mut Ctx<'_>) -> Next {
+        let mut writer = Writer { out: ctx.out };
+        writer.auth_ok();
+        self.reported = self.params.reported();
+        for (name, value) in &self.reported {
+            writer.parameter_status(name, value);
+        }
+        writer.backend_key_data(self.pid, self.secret);
+        writer.ready_for_query(TxnStatus::Idle);
+        self.phase = Phase::Ready;
+        Next::Continue
+    }
+}
+
+/// `options` in the startup packet: `-c name=value` and `--name=value`.
+pub(super) fn command_line_options(text: &str) -> Result<Vec<(String, String)>, PgError> {
+    let mut pairs = Vec::new();
+    let mut words = text.split_whitespace();
+    while let Some(word) = words.next() {
+        let setting = if word == "-c" {
+            words.next().unwrap_or("")
+        } else if let Some(rest) = word.strip_prefix("-c").or_else(|| word.strip_prefix("--")) {
+            rest
+        } else {
+            return Err(PgError::fatal(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                format!("unsupported startup option \"{word}\""),
+            ));
+        };
+        let (name, value) = setting.split_once('=').ok_or_else(|| {
+            PgError::fatal(
+                sqlstate::SYNTAX_ERROR,
+                format!("-c {setting} requires a value"),
+            )
+        })?;
+        pairs.push((name.replace('-', "_"), value.to_string()));
+    }
+    Ok(pairs)
+}
