@@ -102,7 +102,7 @@ pub enum Scalar {
 /// The types a cast may name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SqlType {
-    /// text, varchar, character varying, char, name.
+    /// text, varchar, character varying (char and name truncate: general path).
     Text,
     Bytea,
     /// int, integer, int4, int8, bigint, smallint, int2.
@@ -139,8 +139,7 @@ pub enum KeyFilter {
     All,
     /// `key = s` (also `s = key`).
     Eq(Scalar),
-    /// `key IN (s, ...)`; also `key = ANY($1)` with a text[] parameter is
-    /// NOT supported (Other).
+    /// `key IN (s, ...)` (`key = ANY($1)` with an array is not: Other).
     In(Vec<Scalar>),
     /// `key LIKE pattern` (pattern: a Scalar, usually `'prefix%'`).
     Like(Scalar),
