@@ -114,44 +114,6 @@ pub(crate) fn ident(i: &ast::Ident) -> String {
     }
 }
 
-/// PostgreSQL's reserved words that can never name a table.
-const RESERVED: &[&str] = &[
-    "all",
-    "and",
-    "any",
-    "as",
-    "asc",
-    "case",
-    "desc",
-    "distinct",
-    "else",
-    "end",
-    "except",
-    "fetch",
-    "for",
-    "from",
-    "group",
-    "having",
-    "in",
-    "intersect",
-    "into",
-    "limit",
-    "not",
-    "offset",
-    "on",
-    "or",
-    "order",
-    "select",
-    "table",
-    "then",
-    "union",
-    "using",
-    "when",
-    "where",
-    "window",
-    "with",
-];
-
 fn object_name(name: &ast::ObjectName) -> Result<Vec<String>, PgError> {
     name.0
         .iter()
@@ -1005,8 +967,7 @@ impl<'a> Binder<'a> {
                 // sqlparser takes `SELECT FROM WHERE` as reading a table
                 // named "where"; PostgreSQL reserves the word.
                 if let Some(word) = name.0.iter().filter_map(|p| p.as_ident()).find(|i| {
-                    i.quote_style.is_none()
-                        && RESERVED.contains(&i.value.to_ascii_lowercase().as_str())
+                    i.quote_style.is_none() && crate::pg::sql::is_reserved_keyword(&i.value)
                 }) {
                     return Err(PgError::new(
                         sqlstate::SYNTAX_ERROR,

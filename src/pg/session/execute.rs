@@ -546,13 +546,7 @@ impl PgSession {
             }
             Err(error) => {
                 let simple = self.copy_in.take().expect("copying").simple;
-                Writer { out: ctx.out }.error(&error);
-                self.fail_transaction();
-                if simple {
-                    self.ready(ctx);
-                } else {
-                    self.skip_until_sync = true;
-                }
+                self.fail_statement(&error, simple, ctx);
                 Next::Continue
             }
         }

@@ -290,7 +290,7 @@ impl PgSession {
             if error.severity == Severity::Fatal {
                 return self.fatal(ctx, &error);
             }
-            self.extended_error(ctx, &error);
+            self.fail_statement(&error, false, ctx);
         }
         if self.parked.is_some() {
             return Next::Parked(self.parked_until().expect("parked"));
@@ -298,12 +298,17 @@ impl PgSession {
         Next::Continue
     }
 
-    /// An error in the extended protocol: report it, fail the transaction,
-    /// and skip to Sync.
-    fn extended_error(&mut self, ctx: &mut Ctx<'_>, error: &PgError) {
+    /// A statement failed: report it, fail the transaction, then end the
+    /// Query with ReadyForQuery (simple protocol) or skip to Sync
+    /// (extended).
+    pub(super) fn fail_statement(&mut self, error: &PgError, simple: bool, ctx: &mut Ctx<'_>) {
         Writer { out: ctx.out }.error(error);
         self.fail_transaction();
-        self.skip_until_sync = true;
+        if simple {
+            self.ready(ctx);
+        } else {
+            self.skip_until_sync = true;
+        }
     }
 
     /// After an error: an implicit transaction rolls back, a block fails.
@@ -387,13 +392,8 @@ impl PgSession {
                 sqlstate::QUERY_CANCELED,
                 "canceling statement due to user request",
             );
-            Writer { out: ctx.out }.error(&error);
-            self.fail_transaction();
-            if simple {
-                self.end_simple_query(ctx);
-            } else {
-                self.skip_until_sync = true;
-            }
+            // The failed transaction left nothing implicit to commit.
+            self.fail_statement(&error, simple, ctx);
             return;
         }
         let mut writer = Writer { out: ctx.out };

@@ -10,7 +10,7 @@
 mod lexer;
 mod parser;
 
-pub use parser::{parse, Parsed};
+pub use parser::{is_reserved_keyword, parse, Parsed};
 
 /// Largest `$n` a statement may use (PostgreSQL's own limit).
 pub const MAX_PARAMS: usize = 65_535;

@@ -227,6 +227,12 @@ const CLAUSE: KeywordSet = keyword_set(
     &pack_words::<{ CLAUSE_KEYWORDS.len() }>(CLAUSE_KEYWORDS),
 );
 
+/// Whether `word` (any case) is one of PostgreSQL's reserved keywords,
+/// which are never an identifier unless quoted.
+pub fn is_reserved_keyword(word: &str) -> bool {
+    listed(&RESERVED, word)
+}
+
 /// Whether `word` (any case) is in a keyword set.
 fn listed(set: &KeywordSet, word: &str) -> bool {
     let bytes = word.as_bytes();
