@@ -41,6 +41,34 @@ pub struct Config {
     pub pg_max_prepared_statements: usize,
     /// Open portals one PostgreSQL session may hold.
     pub pg_max_portals: usize,
+    /// Users allowed into the PostgreSQL admin console (database `corewire`).
+    pub admin_users: Vec<String>,
+    /// Whether the HTTP listener (metrics, health, status page, KV API) runs.
+    pub http_enabled: bool,
+    /// Address the HTTP listener binds (loopback by default, whatever `bind` is).
+    pub http_bind: IpAddr,
+    /// HTTP port. 0 picks a free port (tests).
+    pub http_port: u16,
+    /// Largest HTTP request body (KV API values and batches).
+    pub http_max_body_bytes: usize,
+    /// Per-command counters, error kinds and latency histograms. Off: only
+    /// the basic counters INFO has always had.
+    pub metrics_enabled: bool,
+    pub log_level: crate::log::Level,
+    pub log_format: crate::log::Format,
+    /// Log file (appended); None: stderr.
+    pub log_file: Option<std::path::PathBuf>,
+    /// Requests slower than this enter the slow log (Redis's unit, µs);
+    /// -1 turns it off, 0 logs everything.
+    pub slowlog_log_slower_than_us: i64,
+    /// Slow log entries kept per worker.
+    pub slowlog_max_len: usize,
+    /// Requests of either protocol slower than this are also written to the
+    /// log (PostgreSQL's log_min_duration_statement, ms); -1 turns it off.
+    pub log_min_duration_statement_ms: i64,
+    /// After SIGTERM, how long in-flight requests and open transactions may
+    /// run before their connections are closed.
+    pub shutdown_timeout_ms: u64,
 }
 
 /// PostgreSQL authentication for configured users (pg_hba's method).
@@ -81,6 +109,19 @@ impl Default for Config {
             pg_max_message_bytes: 64 * 1024 * 1024,
             pg_max_prepared_statements: 1000,
             pg_max_portals: 100,
+            admin_users: Vec::new(),
+            http_enabled: true,
+            http_bind: IpAddr::from([127, 0, 0, 1]),
+            http_port: 9380,
+            http_max_body_bytes: 64 * 1024 * 1024,
+            metrics_enabled: true,
+            log_level: crate::log::Level::Info,
+            log_format: crate::log::Format::Text,
+            log_file: None,
+            slowlog_log_slower_than_us: 10_000,
+            slowlog_max_len: 128,
+            log_min_duration_statement_ms: -1,
+            shutdown_timeout_ms: 10_000,
         }
     }
 }
@@ -424,6 +465,10 @@ pub struct LiveConfig {
     max_query_buffer_bytes: std::sync::atomic::AtomicUsize,
     max_output_buffer_bytes: std::sync::atomic::AtomicUsize,
     requirepass: parking_lot::RwLock<Option<String>>,
+    slowlog_log_slower_than_us: std::sync::atomic::AtomicI64,
+    slowlog_max_len: std::sync::atomic::AtomicUsize,
+    log_min_duration_statement_ms: std::sync::atomic::AtomicI64,
+    metrics_enabled: std::sync::atomic::AtomicBool,
 }
 
 macro_rules! live_number {
@@ -447,6 +492,14 @@ impl LiveConfig {
             max_query_buffer_bytes: AtomicUsize::new(config.max_query_buffer_bytes),
             max_output_buffer_bytes: AtomicUsize::new(config.max_output_buffer_bytes),
             requirepass: parking_lot::RwLock::new(config.requirepass.clone()),
+            slowlog_log_slower_than_us: std::sync::atomic::AtomicI64::new(
+                config.slowlog_log_slower_than_us,
+            ),
+            slowlog_max_len: AtomicUsize::new(config.slowlog_max_len),
+            log_min_duration_statement_ms: std::sync::atomic::AtomicI64::new(
+                config.log_min_duration_statement_ms,
+            ),
+            metrics_enabled: std::sync::atomic::AtomicBool::new(config.metrics_enabled),
         }
     }
 
@@ -454,6 +507,37 @@ impl LiveConfig {
     live_number!(max_bulk_bytes, set_max_bulk_bytes);
     live_number!(max_query_buffer_bytes, set_max_query_buffer_bytes);
     live_number!(max_output_buffer_bytes, set_max_output_buffer_bytes);
+    live_number!(slowlog_max_len, set_slowlog_max_len);
+
+    pub fn slowlog_log_slower_than_us(&self) -> i64 {
+        self.slowlog_log_slower_than_us
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_slowlog_log_slower_than_us(&self, value: i64) {
+        self.slowlog_log_slower_than_us
+            .store(value, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn log_min_duration_statement_ms(&self) -> i64 {
+        self.log_min_duration_statement_ms
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_log_min_duration_statement_ms(&self, value: i64) {
+        self.log_min_duration_statement_ms
+            .store(value, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics_enabled
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_metrics_enabled(&self, value: bool) {
+        self.metrics_enabled
+            .store(value, std::sync::atomic::Ordering::Relaxed);
+    }
 
     pub fn requirepass(&self) -> Option<String> {
         self.requirepass.read().clone()

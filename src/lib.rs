@@ -10,6 +10,10 @@
 //! - [`capi`]: what the host calls (`include/corewire.h`).
 //! - [`config`]: settings, limits and flags.
 //! - [`stats`]: per-worker counters.
+//! - [`log`]: the server log (`log_info!` and friends).
+
+#[macro_use]
+pub mod log;
 
 pub mod capi;
 pub mod config;

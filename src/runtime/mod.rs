@@ -35,6 +35,8 @@ pub struct Shared {
     pub resp_port: u16,
     /// The PostgreSQL port actually bound.
     pub pg_port: u16,
+    /// The HTTP port actually bound (0 when the HTTP listener is off).
+    pub http_port: u16,
     /// PostgreSQL users and their parsed secrets.
     pub pg_users: std::collections::HashMap<String, crate::pg::auth::Secret>,
     /// Logical databases the engine has (SELECT 0..databases-1).
@@ -54,6 +56,30 @@ pub struct Shared {
     /// Every worker's control channel, for requests that span workers
     /// (CLIENT LIST, CLIENT KILL). Set once all workers are spawned.
     pub peers: std::sync::OnceLock<Vec<Peer>>,
+}
+
+/// What a reload did.
+#[derive(Debug, Default)]
+pub struct ReloadReport {
+    /// Settings now in force with their new value (secrets redacted).
+    pub applied: Vec<String>,
+    /// Settings that changed in the file but need a restart.
+    pub need_restart: Vec<String>,
+}
+
+impl Shared {
+    /// Asks the process to stop as SIGTERM does (SHUTDOWN, the admin
+    /// console's SHUTDOWN). Returns at once; the host's main loop drains.
+    pub fn request_shutdown(&self, reason: &str) {
+        crate::log_warn!("shutdown requested: {reason}");
+        // TODO(ops): wired up by the lifecycle work.
+    }
+
+    /// Re-reads the configuration and applies what can change at runtime
+    /// to every worker (SIGHUP, CONFIG SET, the admin console's RELOAD).
+    pub fn reload(&self) -> Result<ReloadReport, String> {
+        Err("reload is not wired up yet".into())
+    }
 }
 
 /// How to reach a worker from another thread.
@@ -97,6 +123,7 @@ impl Server {
             worker_count,
             resp_port,
             pg_port,
+            http_port: 0,
             pg_users,
             databases: engine.databases(),
             stats: (0..worker_count).map(|_| WorkerStats::default()).collect(),
@@ -204,6 +231,11 @@ impl Server {
     /// The PostgreSQL port the workers listen on.
     pub fn pg_port(&self) -> u16 {
         self.shared.pg_port
+    }
+
+    /// The HTTP port the workers listen on (0: the HTTP listener is off).
+    pub fn http_port(&self) -> u16 {
+        self.shared.http_port
     }
 
     pub fn shared(&self) -> &Shared {
