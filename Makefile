@@ -4,6 +4,8 @@
 #   make test     cargo tests + C++ engine tests + ASan/TSan stress tests
 #   make e2e      redis-cli / redis-benchmark suite against the host binary
 #   make bench    corewire vs redis-server, side by side
+#   make install  binary, library, headers, example config, systemd unit
+#                 (PREFIX=/usr/local, DESTDIR= for staging)
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
@@ -18,7 +20,7 @@ ENGINE_HDRS := $(wildcard cpp/engine/*.h) $(wildcard include/*.h)
 ENGINE_TESTS := $(patsubst cpp/engine/%.cc,$(BUILD)/%,$(wildcard cpp/engine/*_test.cc))
 RUST_SRCS := $(shell find src -name '*.rs' -o -name '*.c') Cargo.toml build.rs
 
-.PHONY: all run test cargo-test cpp-test sanitize e2e bench seed-host clean
+.PHONY: all run test cargo-test cpp-test sanitize e2e bench seed-host install clean
 all: $(BUILD)/corewire
 
 $(RUST_LIB): $(RUST_SRCS) $(ENGINE_SRCS) $(ENGINE_HDRS)
@@ -71,6 +73,26 @@ e2e: all seed-host
 
 bench: all
 	bash benches/bench.sh
+
+PREFIX     ?= /usr/local
+BINDIR     := $(PREFIX)/bin
+SYSCONFDIR ?= $(PREFIX)/etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+
+# The unit's paths follow PREFIX; the example config becomes the config
+# only where none exists yet, so a reinstall keeps the operator's edits.
+install: all
+	install -D -m 755 $(BUILD)/corewire $(DESTDIR)$(BINDIR)/corewire
+	install -D -m 644 $(RUST_LIB) $(DESTDIR)$(PREFIX)/lib/libcorewire.a
+	install -D -m 644 $(BUILD)/libcwengine.a $(DESTDIR)$(PREFIX)/lib/libcwengine.a
+	install -d $(DESTDIR)$(PREFIX)/include/corewire
+	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/corewire/
+	install -D -m 644 corewire.example.toml $(DESTDIR)$(SYSCONFDIR)/corewire/corewire.example.toml
+	test -e $(DESTDIR)$(SYSCONFDIR)/corewire/corewire.toml || \
+	  install -m 644 corewire.example.toml $(DESTDIR)$(SYSCONFDIR)/corewire/corewire.toml
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  cpp/host/corewire.service > $(DESTDIR)$(UNITDIR)/corewire.service
 
 clean:
 	cargo clean

@@ -4,7 +4,8 @@
 #   make bench                     (builds build/corewire first)
 #   BENCH_REPS=5 bash benches/bench.sh
 #   BENCH_QUICK=1 bash benches/bench.sh     (1 repetition, -n / 10: a smoke run)
-#   BENCH_ONLY=redis|pg bash benches/bench.sh   only the Redis or the PostgreSQL part
+#   BENCH_ONLY=redis|pg|metrics bash benches/bench.sh
+#                                  only the Redis, the PostgreSQL or the metrics part
 #
 # Three servers run side by side on loopback:
 #   redis      redis-server (save "", appendonly no), pinned to CPU 0 with taskset
@@ -44,6 +45,14 @@
 # children (cutime/cstime: the backends of finished connections) and its live ones
 # (checkpointer, walwriter, autovacuum, ...). A corewire without --pg-port is
 # reported and PostgreSQL is measured alone.
+#
+# Metrics part (last; BENCH_ONLY=metrics for it alone): what --metrics-enabled costs.
+# Two corewire --threads 1, both pinned to CPU 0, one with --metrics-enabled yes and
+# one with no (every other setting the same); redis-benchmark -t set,get -c 50 -q,
+# pinned to the last CPU, at -P 16 (-n BENCH_N_P16) and -P 1 (-n BENCH_N_P1), against
+# each in turn, BENCH_REPS times, the order of the two swapped every repetition. The
+# table shows medians of requests/s for SET and GET, the on/off ratio, and server
+# CPU-us per request (utime+stime from /proc over the whole SET+GET run).
 #
 # Raw results go to build/bench/<timestamp>/; the table goes to stdout.
 set -euo pipefail
@@ -258,8 +267,93 @@ bench_pg() {
   python3 "$ROOT/benches/summarize.py" --pg "$RAWPG" | tee "$OUT/pg_table.txt"
 }
 
+# ------------------------------------------------------------------------- metrics
+bench_metrics() {
+  local s p rep P n order before after out set get i total
+  # CPU 0 is this part's alone: stop whatever the other parts left running.
+  for s in "${!PID[@]}"; do
+    kill -0 "${PID[$s]}" 2>/dev/null || continue
+    if [[ $s == postgres ]]; then pg_stop "${PID[$s]}"; else stop "$s"; fi
+  done
+  if ! timeout 15 "$BIN" --help 2>&1 | grep -q -- '--metrics-enabled'; then
+    echo "bench: $BIN has no --metrics-enabled flag: the metrics part cannot run" >&2
+    return 1
+  fi
+  # Every listener on a free port of its own (PostgreSQL and HTTP included, so that
+  # neither takes 5433 or 9380).
+  local extra=()
+  p=17680
+  for s in mon moff; do
+    p=$(free_port $((p + 1)))
+    extra=()
+    if corewire_has_pg "$BIN"; then extra+=(--pg-port "$(free_port $((p + 50)))"); fi
+    if timeout 15 "$BIN" --help 2>&1 | grep -q -- '--http-port'; then extra+=(--http-port "$(free_port $((p + 100)))"); fi
+    start "$s" "$p" taskset -c 0 "$BIN" --port "$p" --threads 1 --metrics-enabled "$([[ $s == mon ]] && echo yes || echo no)" \
+      "${extra[@]}"
+  done
+  {
+    echo "metrics part: corewire --threads 1 pinned to CPU 0: mon = --metrics-enabled yes (pid ${PID[mon]} port ${PORT[mon]}),"
+    echo "  moff = --metrics-enabled no (pid ${PID[moff]} port ${PORT[moff]}); redis-benchmark -t set,get -c 50 -q on CPU $LAST_CPU;"
+    echo "  -P 16 -n $N_P16, -P 1 -n $N_P1; reps=$REPS (order swapped every repetition)"
+  } | tee "$OUT/metrics_env.txt"
+  for s in mon moff; do
+    timeout 60 taskset -c "$LAST_CPU" redis-benchmark -p "${PORT[$s]}" -c 50 -n 50000 -t set,get -q >/dev/null
+  done
+  RAWM=$OUT/metrics_runs.csv
+  echo "rep,pipeline,server,requests,set_rps,get_rps,cpu_us" >"$RAWM"
+  total=$((REPS * 2 * 2))
+  i=0
+  for rep in $(seq 1 "$REPS"); do
+    order=(mon moff); ((rep % 2 == 0)) && order=(moff mon)
+    for P in 16 1; do
+      n=$N_P1; [[ $P == 16 ]] && n=$N_P16
+      for s in "${order[@]}"; do
+        i=$((i + 1))
+        before=$(cpu_us "${PID[$s]}")
+        out=$(timeout 300 taskset -c "$LAST_CPU" redis-benchmark -p "${PORT[$s]}" -t set,get -c 50 -n "$n" -P "$P" -q \
+          2>"$OUT/stderr-$s.txt" | tr '\r' '\n') || {
+          echo "bench: redis-benchmark failed against $s -P $P (exit $?)" >&2; cat "$OUT/stderr-$s.txt" >&2; exit 1; }
+        after=$(cpu_us "${PID[$s]}")
+        set=$(sed -n 's/^SET: \([0-9.]*\) requests per second.*/\1/p' <<<"$out" | tail -1)
+        get=$(sed -n 's/^GET: \([0-9.]*\) requests per second.*/\1/p' <<<"$out" | tail -1)
+        [[ -n $set && -n $get ]] || { echo "bench: no SET/GET result from redis-benchmark -q against $s -P $P: $out" >&2; exit 1; }
+        echo "$rep,$P,$s,$((2 * n)),$set,$get,$((after - before))" >>"$RAWM"
+        printf '[%3d/%d] rep %d set,get -P %-2s %-4s SET %12s GET %12s rps  %6.2f CPU-us/req\n' "$i" "$total" "$rep" "$P" "$s" \
+          "$set" "$get" "$(awk -v c=$((after - before)) -v n=$((2 * n)) 'BEGIN {print c / n}')" >&2
+      done
+    done
+  done
+  python3 - "$RAWM" <<'PY' | tee "$OUT/metrics_table.txt"
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+def med(P, s, f):
+    vals = [float(r[f]) if f != "cpu" else float(r["cpu_us"]) / float(r["requests"])
+            for r in rows if r["pipeline"] == P and r["server"] == s]
+    return statistics.median(vals)
+print()
+print("metrics cost: corewire --threads 1 on CPU 0, --metrics-enabled yes (on) vs no (off); medians of %d"
+      % len({r["rep"] for r in rows}))
+print("%-4s %-4s %14s %14s %8s" % ("test", "-P", "on rps", "off rps", "on/off"))
+for P in ("16", "1"):
+    for t, f in (("SET", "set_rps"), ("GET", "get_rps")):
+        on, off = med(P, "mon", f), med(P, "moff", f)
+        print("%-4s %-4s %14.0f %14.0f %8.3f" % (t, P, on, off, on / off))
+print("%-9s %18s %18s %8s" % ("set+get", "on CPU-us/req", "off CPU-us/req", "on/off"))
+for P in ("16", "1"):
+    on, off = med(P, "mon", "cpu"), med(P, "moff", "cpu")
+    print("%-9s %18.3f %18.3f %8.3f" % ("-P " + P, on, off, on / off if off else float("nan")))
+PY
+  stop mon
+  stop moff
+}
+
 if [[ $BENCH_ONLY == pg ]]; then
   bench_pg
+  echo "raw results: $OUT"
+  exit 0
+fi
+if [[ $BENCH_ONLY == metrics ]]; then
+  bench_metrics
   echo "raw results: $OUT"
   exit 0
 fi
@@ -380,5 +474,6 @@ if [[ $BENCH_ONLY != redis ]]; then
   # The Redis part's servers go first, so that they do not share CPU 0 with this part.
   for s in "${SERVERS[@]}"; do stop "$s"; done
   bench_pg
+  bench_metrics  # stops the PostgreSQL part's servers first
 fi
 echo "raw results: $OUT"

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::config::{self, Command, Config};
+use crate::config::{self, Command, Config, Loaded};
 use crate::engine::{ffi::cw_engine_ops, Engine};
 use crate::runtime::Server;
 
@@ -20,15 +20,34 @@ fn lock_server() -> std::sync::MutexGuard<'static, Option<Server>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn start(config: Config, engine: Engine) -> Result<(), String> {
+fn start(config: Config, source: Option<config::Source>, engine: Engine) -> Result<(), String> {
     let mut slot = lock_server();
     if slot.is_some() {
         return Err("a corewire server is already running in this process".into());
     }
+    crate::log::set_file(config.log_file.as_deref()).map_err(|e| {
+        format!(
+            "log-file {}: {e}",
+            config
+                .log_file
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+        )
+    })?;
+    crate::log::configure(config.log_level, config.log_format);
     let bind = config.bind;
+    let http_bind = config.http_bind;
     let server = Server::start(config, engine)?;
+    if let Some(source) = source {
+        server.shared().set_source(source);
+    }
+    let http = match server.http_port() {
+        0 => String::from("HTTP off"),
+        port => format!("HTTP on {}", std::net::SocketAddr::new(http_bind, port)),
+    };
     println!(
-        "corewire: RESP listening on {}:{}, PostgreSQL on {}:{} ({} workers, SO_REUSEPORT)",
+        "corewire: RESP listening on {}:{}, PostgreSQL on {}:{}, {http} ({} workers, SO_REUSEPORT)",
         bind,
         server.resp_port(),
         bind,
@@ -49,7 +68,7 @@ pub extern "C" fn rust_init(n_threads: usize) -> bool {
             workers: n_threads,
             ..Config::default()
         };
-        start(config, Engine::Seed)
+        start(config, None, Engine::Seed)
     }))
 }
 
@@ -92,8 +111,11 @@ unsafe fn collect_args(argc: c_int, argv: *const *const c_char) -> Vec<String> {
 }
 
 enum Parsed {
-    Run(Config, Engine),
-    Help,
+    Run(Loaded, Engine),
+    /// `--check-config` passed: nothing to start.
+    Checked(Loaded),
+    /// `--help` / `--version` text.
+    Print(String),
 }
 
 /// # Safety
@@ -106,9 +128,18 @@ unsafe fn parse(
     // SAFETY: forwarded contract.
     let args = unsafe { collect_args(argc, argv) };
     match config::parse_args(args)? {
-        Command::Help => Ok(Parsed::Help),
+        Command::Print(text) => Ok(Parsed::Print(text)),
+        Command::CheckConfig(loaded) => Ok(Parsed::Checked(loaded)),
         // SAFETY: forwarded contract on ops.
-        Command::Run(config) => Ok(Parsed::Run(config, unsafe { Engine::from_ops(ops) }?)),
+        Command::Run(loaded) => Ok(Parsed::Run(loaded, unsafe { Engine::from_ops(ops) }?)),
+    }
+}
+
+/// What `--check-config` prints.
+fn config_ok(loaded: &Loaded) -> String {
+    match &loaded.source.file {
+        Some(path) => format!("corewire: configuration OK ({})\n", path.display()),
+        None => "corewire: configuration OK (flags and environment only)\n".into(),
     }
 }
 
@@ -124,11 +155,15 @@ pub unsafe extern "C" fn corewire_start(
     succeeded(catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: forwarded contract.
         match unsafe { parse(argc, argv, ops) }? {
-            Parsed::Help => {
-                print!("{}", config::help_text());
-                Err("--help given: not starting".into())
+            Parsed::Print(text) => {
+                print!("{text}");
+                Err("--help or --version given: not starting".into())
             }
-            Parsed::Run(config, engine) => start(config, engine),
+            Parsed::Checked(loaded) => {
+                print!("{}", config_ok(&loaded));
+                Err("--check-config given: not starting".into())
+            }
+            Parsed::Run(loaded, engine) => start(loaded.config, Some(loaded.source), engine),
         }
     })))
 }
@@ -153,15 +188,19 @@ pub unsafe extern "C" fn corewire_main(
 ) -> c_int {
     let result = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: forwarded contract.
-        let (config, engine) = match unsafe { parse(argc, argv, ops) } {
-            Ok(Parsed::Help) => {
-                print!("{}", config::help_text());
-                return 0;
+        let (loaded, engine) = match unsafe { parse(argc, argv, ops) } {
+            Ok(Parsed::Print(text)) => {
+                print!("{text}");
+                return EXIT_CLEAN;
             }
-            Ok(Parsed::Run(config, engine)) => (config, engine),
+            Ok(Parsed::Checked(loaded)) => {
+                print!("{}", config_ok(&loaded));
+                return EXIT_CLEAN;
+            }
+            Ok(Parsed::Run(loaded, engine)) => (loaded, engine),
             Err(error) => {
                 eprintln!("corewire: {error}");
-                return 1;
+                return EXIT_FAILED;
             }
         };
         // Block the stop signals before any worker exists, so every
@@ -169,40 +208,111 @@ pub unsafe extern "C" fn corewire_main(
         let signals = stop_signals();
         // SAFETY: a valid, initialized sigset; NULL old set is allowed.
         unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &signals, std::ptr::null_mut()) };
-        if let Err(error) = start(config, engine) {
+        if let Err(error) = start(loaded.config, Some(loaded.source), engine) {
+            crate::log_error!("cannot start: {error}");
             eprintln!("corewire: {error}");
-            return 1;
+            return EXIT_FAILED;
         }
-        loop {
-            if lock_server().is_none() {
-                return 0; // corewire_shutdown() was called
-            }
-            let timeout = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: Duration::from_millis(200).as_nanos() as i64,
-            };
-            // SAFETY: valid sigset and timespec; NULL siginfo is allowed.
-            let signal = unsafe { libc::sigtimedwait(&signals, std::ptr::null_mut(), &timeout) };
-            match signal {
-                libc::SIGINT | libc::SIGTERM => {
-                    let name = if signal == libc::SIGINT {
-                        "SIGINT"
-                    } else {
-                        "SIGTERM"
-                    };
-                    eprintln!("corewire: received {name}, shutting down");
-                    corewire_shutdown();
-                    eprintln!("corewire: stopped");
-                    return 0;
-                }
-                libc::SIGHUP => {
-                    eprintln!("corewire: SIGHUP received; live reload is not supported yet")
-                }
-                _ => {} // timeout or EINTR
-            }
+        if let Some(server) = lock_server().as_ref() {
+            server.shared().set_main_loop();
         }
+        serve_until_stopped(&signals)
     }));
-    result.unwrap_or(1)
+    crate::log::flush();
+    result.unwrap_or(EXIT_FAILED)
+}
+
+/// Exit statuses of corewire_main.
+const EXIT_CLEAN: c_int = 0;
+const EXIT_FAILED: c_int = 1;
+/// The shutdown deadline passed and connections with work in flight were
+/// closed (their transactions rolled back).
+const EXIT_DEADLINE: c_int = 2;
+/// A second stop signal during a graceful shutdown: exited at once.
+const EXIT_IMMEDIATE: c_int = 3;
+
+/// The main thread's loop: SIGHUP reloads; SIGTERM, SIGINT or SHUTDOWN
+/// drains; a second stop signal exits at once.
+fn serve_until_stopped(signals: &libc::sigset_t) -> c_int {
+    let mut draining = false;
+    loop {
+        {
+            let mut slot = lock_server();
+            let Some(server) = slot.as_ref() else {
+                return EXIT_CLEAN; // corewire_shutdown() was called
+            };
+            if !draining {
+                if let Some(reason) = server.shared().take_shutdown_request() {
+                    draining = true;
+                    begin_drain(server, &reason);
+                }
+            }
+            if draining && server.is_stopped() {
+                let server = slot.take().expect("checked above");
+                let forced = server
+                    .shared()
+                    .drain_forced
+                    .load(std::sync::atomic::Ordering::Relaxed);
+                server.shutdown();
+                return if forced == 0 {
+                    crate::log_info!(
+                        "stopped: every connection finished its work (exit {EXIT_CLEAN})"
+                    );
+                    EXIT_CLEAN
+                } else {
+                    crate::log_warn!(
+                        "stopped: the shutdown deadline passed; closed {forced} connections with work in flight, rolling back their transactions (exit {EXIT_DEADLINE})"
+                    );
+                    EXIT_DEADLINE
+                };
+            }
+        }
+        let timeout = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: Duration::from_millis(50).as_nanos() as i64,
+        };
+        // SAFETY: valid sigset and timespec; NULL siginfo is allowed.
+        let signal = unsafe { libc::sigtimedwait(signals, std::ptr::null_mut(), &timeout) };
+        match signal {
+            libc::SIGINT | libc::SIGTERM => {
+                let name = if signal == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
+                if draining {
+                    crate::log_warn!("stopped: second {name} during shutdown, exiting at once (exit {EXIT_IMMEDIATE})");
+                    crate::log::flush();
+                    // SAFETY: _exit ends the process without running
+                    // destructors that worker threads could still be using.
+                    unsafe { libc::_exit(EXIT_IMMEDIATE) };
+                }
+                draining = true;
+                if let Some(server) = lock_server().as_ref() {
+                    begin_drain(server, name);
+                }
+            }
+            libc::SIGHUP => {
+                let shared = lock_server().as_ref().map(|server| server.shared_arc());
+                if let Some(shared) = shared {
+                    if let Err(error) = shared.reload() {
+                        crate::log_error!(
+                            "SIGHUP: reload failed, the settings in force are unchanged: {error}"
+                        );
+                    }
+                }
+            }
+            _ => {} // timeout or EINTR
+        }
+    }
+}
+
+fn begin_drain(server: &Server, reason: &str) {
+    let timeout = server.begin_drain();
+    crate::log_info!(
+        "{reason}: shutting down: no new connections; open transactions and requests have {} ms to finish",
+        timeout.as_millis()
+    );
 }
 
 fn stop_signals() -> libc::sigset_t {

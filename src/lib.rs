@@ -5,6 +5,8 @@
 //! - [`runtime`]: the workers. N pinned threads, each with its own
 //!   SO_REUSEPORT listener, epoll loop, connections and engine handle.
 //! - [`resp`]: the Redis protocol: framing, replies, sessions, commands.
+//! - [`http`]: the HTTP listener: /metrics, /health, /stats, the status
+//!   page and a KV REST API over the engine.
 //! - [`engine`]: the C ABI to the engine (`include/corewire_engine.h`) and a
 //!   safe wrapper over it.
 //! - [`capi`]: what the host calls (`include/corewire.h`).
@@ -18,6 +20,7 @@ pub mod log;
 pub mod capi;
 pub mod config;
 pub mod engine;
+pub mod http;
 pub mod pg;
 pub mod resp;
 pub mod runtime;

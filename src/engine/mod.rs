@@ -16,13 +16,15 @@ pub mod ffi;
 #[cfg(test)]
 mod tests;
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::ffi::c_void;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::Arc;
 
+use crate::stats::EngineCounters;
 use ffi::*;
 
 /// Why an engine call failed.
@@ -194,7 +196,7 @@ impl Engine {
                     ops: None,
                     handle: std::ptr::null_mut(),
                     keys: Vec::new(),
-                    alive: Rc::new(Cell::new(true)),
+                    home: Rc::new(Home::default()),
                 })
             }
             Engine::Rich(RichOps(ops)) => {
@@ -208,7 +210,7 @@ impl Engine {
                     ops: Some(*ops),
                     handle,
                     keys: Vec::new(),
-                    alive: Rc::new(Cell::new(true)),
+                    home: Rc::new(Home::default()),
                 })
             }
         }
@@ -222,15 +224,49 @@ pub struct EngineWorker {
     handle: *mut cw_worker,
     /// Reused key/value slice arrays for multi-key calls.
     keys: Vec<cw_slice>,
+    /// What its transactions share with it.
+    home: Rc<Home>,
+}
+
+/// What a worker's [`Txn`]s share with it (an `Rc`: cloning it per
+/// transaction costs no locked instruction).
+struct Home {
     /// Cleared when the handle closes; worker_close frees every open
     /// transaction, so a [`Txn`] that outlives its worker must not touch
     /// its handle again.
-    alive: Rc<Cell<bool>>,
+    alive: Cell<bool>,
+    /// Where commits, conflicts and aborts are counted, once the runtime
+    /// set it ([`EngineWorker::count_into`]).
+    counters: OnceCell<Arc<EngineCounters>>,
+}
+
+impl Default for Home {
+    fn default() -> Home {
+        Home {
+            alive: Cell::new(true),
+            counters: OnceCell::new(),
+        }
+    }
+}
+
+impl Home {
+    /// Counts a commit's (or a single-call write's) status: OK is a
+    /// commit, a conflict a conflict; other failures count nothing.
+    #[inline]
+    fn count_status(&self, status: cw_status) {
+        if let Some(counters) = self.counters.get() {
+            match status {
+                CW_OK => counters.commits.add(1),
+                CW_CONFLICT => counters.conflicts.add(1),
+                _ => {}
+            }
+        }
+    }
 }
 
 impl Drop for EngineWorker {
     fn drop(&mut self) {
-        self.alive.set(false);
+        self.home.alive.set(false);
         if let Some(ops) = &self.ops {
             // SAFETY: handle came from worker_open on this thread and is
             // closed exactly once.
@@ -272,6 +308,13 @@ unsafe extern "C" fn sink_trampoline<F: FnMut(Option<&[u8]>)>(
 impl EngineWorker {
     fn rich(&self) -> EngineResult<&cw_engine_ops> {
         self.ops.as_ref().ok_or(EngineError::Unsupported)
+    }
+
+    /// Counts this worker's commits, conflicts and aborts into `counters`
+    /// from now on (`crate::stats::EngineCounters` says what counts). The
+    /// first call wins.
+    pub fn count_into(&self, counters: Arc<EngineCounters>) {
+        let _ = self.home.counters.set(counters);
     }
 
     /// Reads one key; `on_value` gets `None` for a missing (or expired) key.
@@ -367,7 +410,10 @@ impl EngineWorker {
             {
                 return Err(EngineError::Unsupported);
             }
-            return seed_set(key, value).map(|()| true);
+            let written = seed_set(key, value);
+            self.home
+                .count_status(if written.is_ok() { CW_OK } else { CW_INTERNAL });
+            return written.map(|()| true);
         };
         let (ttl_flags, deadline) = expiry.flags_and_deadline();
         let flags = ttl_flags
@@ -401,6 +447,7 @@ impl EngineWorker {
                 sink_ctx,
             )
         };
+        self.home.count_status(status);
         if ctx.is_some_and(|ctx| ctx.panicked) {
             return Err(EngineError::Internal);
         }
@@ -435,6 +482,7 @@ impl EngineWorker {
                 &mut ctx as *mut SinkCtx<F> as *mut c_void,
             )
         };
+        self.home.count_status(status);
         check(status)?;
         if ctx.panicked {
             return Err(EngineError::Internal);
@@ -449,7 +497,7 @@ impl EngineWorker {
         let mut deleted = 0u64;
         // SAFETY: valid handle; self.keys points at slices borrowed for the
         // whole call.
-        check(unsafe {
+        let status = unsafe {
             (ops.del)(
                 self.handle,
                 db,
@@ -457,7 +505,9 @@ impl EngineWorker {
                 self.keys.len(),
                 &mut deleted,
             )
-        })?;
+        };
+        self.home.count_status(status);
+        check(status)?;
         Ok(deleted)
     }
 
@@ -515,7 +565,7 @@ impl EngineWorker {
         let ops = *self.rich()?;
         let mut applied = 0u32;
         // SAFETY: valid handle; key outlives the call.
-        check(unsafe {
+        let status = unsafe {
             (ops.expire)(
                 self.handle,
                 db,
@@ -524,7 +574,9 @@ impl EngineWorker {
                 flags,
                 &mut applied,
             )
-        })?;
+        };
+        self.home.count_status(status);
+        check(status)?;
         Ok(applied != 0)
     }
 
@@ -534,7 +586,10 @@ impl EngineWorker {
         let ops = *self.rich()?;
         let mut result = 0i64;
         // SAFETY: valid handle; key outlives the call.
-        check(unsafe { (ops.incr_by)(self.handle, db, cw_slice::from(key), delta, &mut result) })?;
+        let status =
+            unsafe { (ops.incr_by)(self.handle, db, cw_slice::from(key), delta, &mut result) };
+        self.home.count_status(status);
+        check(status)?;
         Ok(result)
     }
 
@@ -619,6 +674,7 @@ impl EngineWorker {
             )
         };
         self.keys = interleaved;
+        self.home.count_status(status);
         check(status)?;
         Ok(written != 0)
     }
@@ -641,7 +697,9 @@ impl EngineWorker {
     pub fn clear(&mut self, db: u32) -> EngineResult<()> {
         let ops = *self.rich()?;
         // SAFETY: valid handle.
-        check(unsafe { (ops.clear)(self.handle, db) })
+        let status = unsafe { (ops.clear)(self.handle, db) };
+        self.home.count_status(status);
+        check(status)
     }
 
     /// Active expiry: examines at most `max_checks` slots (round-robin
@@ -733,7 +791,7 @@ impl EngineWorker {
         Ok(Txn {
             ops,
             txn,
-            worker_alive: Rc::clone(&self.alive),
+            home: Rc::clone(&self.home),
             _not_send: PhantomData,
         })
     }
@@ -757,13 +815,13 @@ fn sink_trampoline_for<F: FnMut(Option<&[u8]>)>(_ctx: &SinkCtx<F>) -> cw_value_s
 pub struct Txn {
     ops: cw_engine_ops,
     txn: *mut cw_txn,
-    worker_alive: Rc<Cell<bool>>,
+    home: Rc<Home>,
     _not_send: PhantomData<*mut ()>,
 }
 
 impl Txn {
     fn handle(&self) -> EngineResult<*mut cw_txn> {
-        if self.worker_alive.get() && !self.txn.is_null() {
+        if self.home.alive.get() && !self.txn.is_null() {
             Ok(self.txn)
         } else {
             Err(EngineError::InvalidArgument)
@@ -864,7 +922,19 @@ impl Txn {
         self.txn = std::ptr::null_mut();
         // SAFETY: open txn on its thread; commit frees it, and it is not
         // used again (nulled above, so Drop skips it).
-        check(unsafe { (self.ops.txn_commit)(txn) })
+        let status = unsafe { (self.ops.txn_commit)(txn) };
+        match status {
+            CW_OK | CW_CONFLICT => self.home.count_status(status),
+            // Neither committed nor refused on a conflict: gone all the same.
+            _ => self.count_abort(),
+        }
+        check(status)
+    }
+
+    fn count_abort(&self) {
+        if let Some(counters) = self.home.counters.get() {
+            counters.aborts.add(1);
+        }
     }
 
     /// Discards the transaction (as dropping it does).
@@ -876,6 +946,7 @@ impl Drop for Txn {
         if let Ok(txn) = self.handle() {
             // SAFETY: still open, on its thread; freed exactly once here.
             unsafe { (self.ops.txn_abort)(txn) };
+            self.count_abort();
         }
     }
 }

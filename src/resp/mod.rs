@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use crate::engine::{EngineError, EngineResult, EngineWorker, Txn};
 use crate::runtime::Shared;
-use crate::stats::WorkerStats;
+use crate::stats::{self, slowlog, Outcome, Timing, WorkerStats};
 use reply::ReplyWriter;
 use store::{DbStore, Store, TxnStore};
 
@@ -76,7 +76,9 @@ pub struct Session {
     pub peer_addr: String,
     pub local_addr: String,
     pub created: std::time::Instant,
-    /// Last time a request arrived (CLIENT LIST idle=).
+    /// Last time a request arrived (CLIENT LIST idle=) or, while
+    /// requests are timed, the last one ended: the start of the next
+    /// request's time (`crate::stats::lap`).
     pub last_interaction: std::time::Instant,
     /// Name of the last command run (CLIENT LIST cmd=).
     pub last_command: &'static str,
@@ -237,13 +239,88 @@ impl Ctx<'_> {
     }
 }
 
-/// Runs one request and appends its reply.
+/// Runs one request and appends its reply, then counts it (see
+/// `crate::stats` for what counts): one clock read when anything needs
+/// its time, none otherwise.
 pub fn execute(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     debug_assert!(!args.is_empty());
-    ctx.stats.commands_processed.add(1);
+    if matches!(ctx.backend, Backend::Txn(_)) {
+        return execute_in_exec(ctx, args);
+    }
+    let stats = ctx.stats;
+    let timing = Timing::load(&ctx.shared.live);
     let reply_start = ctx.out.len();
-    cmd::dispatch(ctx, args);
+    let done = cmd::dispatch(ctx, args);
+    // Counted once it ran, as Redis does: INFO does not count itself.
+    stats.commands_processed.add(1);
+    let failed = ctx.out.get(reply_start) == Some(&b'-');
+    if failed {
+        stats.error_replies.add(1);
+    }
+    if !timing.timed() {
+        return;
+    }
+    let elapsed_ns = stats::lap(&mut ctx.session.last_interaction);
+    if timing.metrics {
+        if failed {
+            stats.resp_error(&ctx.out[reply_start + 1..]);
+        }
+        let outcome = match (done.handled, failed) {
+            (cmd::Handled::Refused, _) => Outcome::Rejected,
+            (_, true) => Outcome::Failed,
+            _ => Outcome::Ok,
+        };
+        stats.record(done.slot, elapsed_ns, outcome);
+    }
+    if done.handled == cmd::Handled::Ran && timing.noteworthy(elapsed_ns) {
+        note_slow(ctx, args, done.slot, elapsed_ns, timing);
+    }
+}
+
+/// A command EXEC runs: its error replies count (as Redis's errorstats
+/// do), and it enters the slow log on its own as in Redis; the request is
+/// EXEC, counted and timed by `execute`.
+fn execute_in_exec(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let timing = Timing::load(&ctx.shared.live);
+    let started = (timing.slowlog_on() || timing.log_on()).then(std::time::Instant::now);
+    let reply_start = ctx.out.len();
+    let done = cmd::dispatch(ctx, args);
     if ctx.out.get(reply_start) == Some(&b'-') {
         ctx.stats.error_replies.add(1);
+        if timing.metrics {
+            ctx.stats.resp_error(&ctx.out[reply_start + 1..]);
+        }
+    }
+    if let Some(started) = started {
+        let elapsed_ns = started.elapsed().as_nanos() as u64;
+        if done.handled == cmd::Handled::Ran && timing.noteworthy(elapsed_ns) {
+            note_slow(ctx, args, done.slot, elapsed_ns, timing);
+        }
+    }
+}
+
+/// A request over a threshold: into the slow log, and into the log past
+/// log_min_duration_statement; secrets redacted in both. Commands with
+/// Redis's `skip_slowlog` flag (EXEC) are left out, as in Redis.
+fn note_slow(ctx: &Ctx<'_>, args: &Args<'_>, slot: usize, elapsed_ns: u64, timing: Timing) {
+    if cmd::slot_spec(slot).is_some_and(|spec| spec.flags.contains(&"skip_slowlog")) {
+        return;
+    }
+    let session = &*ctx.session;
+    if timing.slow(elapsed_ns) {
+        let entry = slowlog::SlowEntry {
+            id: 0,
+            unix_secs: slowlog::unix_now_secs(),
+            duration_us: elapsed_ns / 1000,
+            args: slowlog::resp_args(args),
+            client_addr: session.peer_addr.clone(),
+            client_name: session.name.clone().unwrap_or_default(),
+            protocol: stats::Protocol::Resp,
+        };
+        slowlog::push(ctx.shared, ctx.stats, entry);
+    }
+    if timing.logged(elapsed_ns) {
+        crate::log_warn!(conn = session.client_id; "slow request: {:.3} ms: {}",
+            elapsed_ns as f64 / 1e6, slowlog::resp_log_text(args));
     }
 }

@@ -14,9 +14,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
-use crate::config::{self, Config};
+use crate::config::{self, settings, Config};
+use crate::pg::auth::Secret;
 use crate::engine::Engine;
 use crate::stats::{OpsRate, WorkerStats};
 use poller::Waker;
@@ -37,8 +38,22 @@ pub struct Shared {
     pub pg_port: u16,
     /// The HTTP port actually bound (0 when the HTTP listener is off).
     pub http_port: u16,
-    /// PostgreSQL users and their parsed secrets.
-    pub pg_users: std::collections::HashMap<String, crate::pg::auth::Secret>,
+    /// The configuration in force and the PostgreSQL users parsed from it;
+    /// replaced by a reload. Workers keep their own copy (Control::Reload),
+    /// so nothing on the request path takes this lock.
+    current: RwLock<Current>,
+    /// What a reload reads again; None when started from a `Config` value.
+    source: Mutex<Option<config::Source>>,
+    /// Serializes reloads (SIGHUP, CONFIG SET and RELOAD may race).
+    reload_lock: Mutex<()>,
+    /// Set by SHUTDOWN / admin SHUTDOWN; the host's main loop acts on it.
+    shutdown_request: Mutex<Option<String>>,
+    /// False while the server drains (/health readiness).
+    ready: std::sync::atomic::AtomicBool,
+    /// Connections a drain closed at its deadline with work in flight.
+    pub drain_forced: AtomicU64,
+    /// corewire_main runs the process: SHUTDOWN has someone to ask.
+    main_loop: std::sync::atomic::AtomicBool,
     /// Logical databases the engine has (SELECT 0..databases-1).
     pub databases: u32,
     /// One entry per worker, written only by its worker.
@@ -67,19 +82,156 @@ pub struct ReloadReport {
     pub need_restart: Vec<String>,
 }
 
+/// PostgreSQL users by name.
+pub type PgUsers = std::collections::HashMap<String, Secret>;
+
+/// The configuration in force, as each worker keeps it.
+#[derive(Clone)]
+pub struct Current {
+    pub config: Arc<Config>,
+    pub pg_users: Arc<PgUsers>,
+}
+
+fn parse_pg_users(config: &Config) -> Result<PgUsers, String> {
+    let mut users = PgUsers::new();
+    for (user, secret) in &config.pg_users {
+        let secret = Secret::parse(secret).map_err(|e| format!("pg-user {user}: {e}"))?;
+        users.insert(user.clone(), secret);
+    }
+    Ok(users)
+}
+
 impl Shared {
+    /// The configuration in force (restart-only settings keep their
+    /// startup values).
+    pub fn current_config(&self) -> Arc<Config> {
+        Arc::clone(&self.current.read().config)
+    }
+
+    pub fn current(&self) -> Current {
+        self.current.read().clone()
+    }
+
+    /// Remembers what to read again on reload.
+    pub fn set_source(&self, source: config::Source) {
+        *self.source.lock() = Some(source);
+    }
+
     /// Asks the process to stop as SIGTERM does (SHUTDOWN, the admin
     /// console's SHUTDOWN). Returns at once; the host's main loop drains.
     pub fn request_shutdown(&self, reason: &str) {
         crate::log_warn!("shutdown requested: {reason}");
-        // TODO(ops): wired up by the lifecycle work.
+        self.shutdown_request.lock().get_or_insert_with(|| reason.to_string());
     }
 
-    /// Re-reads the configuration and applies what can change at runtime
-    /// to every worker (SIGHUP, CONFIG SET, the admin console's RELOAD).
-    pub fn reload(&self) -> Result<ReloadReport, String> {
-        Err("reload is not wired up yet".into())
+    /// The reason SHUTDOWN gave, once (the main loop polls this).
+    pub fn take_shutdown_request(&self) -> Option<String> {
+        self.shutdown_request.lock().take()
     }
+
+    /// Whether corewire_main owns the process (then SHUTDOWN works).
+    pub fn has_main_loop(&self) -> bool {
+        self.main_loop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_main_loop(&self) {
+        self.main_loop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the server takes new work (/health readiness).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Re-reads the configuration (flags, environment, file) and applies
+    /// what can change at runtime to every worker (SIGHUP, the admin
+    /// console's RELOAD).
+    pub fn reload(&self) -> Result<ReloadReport, String> {
+        let source = self.source.lock().clone().ok_or(
+            "this server was started without a configuration source; there is nothing to reload",
+        )?;
+        let config = config::reload(&source)?;
+        self.apply_config(config, "reload")
+    }
+
+    /// Puts `new` in force: live settings everywhere at once, restart-only
+    /// ones reported and left as they are. `why` goes to the log.
+    pub fn apply_config(&self, mut new: Config, why: &str) -> Result<ReloadReport, String> {
+        let _serial = self.reload_lock.lock();
+        let current = self.current_config();
+        let wanted = new.clone();
+        keep_restart_settings(&mut new, &current);
+        config::validate(&new)?;
+        let pg_users = parse_pg_users(&new)?;
+        let mut report = ReloadReport::default();
+        for setting in settings::SETTINGS {
+            if (setting.get)(&current) == (setting.get)(&new) {
+                continue;
+            }
+            report.applied.push(format!("{} = {}", setting.name, setting.shown_value(&new)));
+        }
+        for setting in settings::SETTINGS {
+            if (setting.get)(&wanted) != (setting.get)(&new) {
+                report.need_restart.push(format!(
+                    "{} = {} (in force: {})",
+                    setting.name,
+                    setting.shown_value(&wanted),
+                    setting.shown_value(&new)
+                ));
+            }
+        }
+        if new.log_file != current.log_file {
+            crate::log::set_file(new.log_file.as_deref()).map_err(|e| {
+                format!("log-file {}: {e}", new.log_file.as_deref().unwrap_or(std::path::Path::new("")).display())
+            })?;
+        }
+        crate::log::configure(new.log_level, new.log_format);
+        let live = &self.live;
+        live.set_max_clients(new.max_clients);
+        live.set_max_bulk_bytes(new.max_bulk_bytes);
+        live.set_max_query_buffer_bytes(new.max_query_buffer_bytes);
+        live.set_max_output_buffer_bytes(new.max_output_buffer_bytes);
+        live.set_requirepass(new.requirepass.clone());
+        live.set_slowlog_log_slower_than_us(new.slowlog_log_slower_than_us);
+        live.set_slowlog_max_len(new.slowlog_max_len);
+        live.set_log_min_duration_statement_ms(new.log_min_duration_statement_ms);
+        live.set_metrics_enabled(new.metrics_enabled);
+        let next = Current {
+            config: Arc::new(new),
+            pg_users: Arc::new(pg_users),
+        };
+        *self.current.write() = next.clone();
+        for peer in self.peers.get().into_iter().flatten() {
+            // A full control queue means that worker is stopping; it has
+            // no connections left to apply the settings to.
+            if peer.control.try_send(Control::Reload(next.clone())).is_ok() {
+                peer.waker.wake();
+            }
+        }
+        crate::log_info!(
+            "configuration applied ({why}): {}{}",
+            if report.applied.is_empty() { "no change".to_string() } else { report.applied.join(", ") },
+            if report.need_restart.is_empty() {
+                String::new()
+            } else {
+                format!("; needs a restart, not applied: {}", report.need_restart.join(", "))
+            }
+        );
+        Ok(report)
+    }
+}
+
+/// Settings bound at start (sockets, threads) keep their startup values.
+fn keep_restart_settings(new: &mut Config, current: &Config) {
+    new.workers = current.workers;
+    new.bind = current.bind;
+    new.resp_port = current.resp_port;
+    new.pg_port = current.pg_port;
+    new.http_enabled = current.http_enabled;
+    new.http_bind = current.http_bind;
+    new.http_port = current.http_port;
+    new.http_max_body_bytes = current.http_max_body_bytes;
+    new.listen_backlog = current.listen_backlog;
 }
 
 /// How to reach a worker from another thread.
@@ -113,18 +265,29 @@ impl Server {
         let pg_addr = SocketAddr::new(config.bind, config.pg_port);
         let (pg_port, pg_reservation) = listener::reserve_port(pg_addr)
             .map_err(|e| format!("cannot bind {pg_addr} (PostgreSQL): {e}"))?;
-        let mut pg_users = std::collections::HashMap::new();
-        for (user, secret) in &config.pg_users {
-            let secret = crate::pg::auth::Secret::parse(secret)
-                .map_err(|e| format!("--pg-user {user}: {e}"))?;
-            pg_users.insert(user.clone(), secret);
-        }
+        let (http_port, http_reservation) = if config.http_enabled {
+            let http_addr = SocketAddr::new(config.http_bind, config.http_port);
+            listener::reserve_port(http_addr)
+                .map_err(|e| format!("cannot bind {http_addr} (HTTP): {e}"))?
+        } else {
+            (0, None)
+        };
+        let pg_users = parse_pg_users(&config)?;
         let shared = Arc::new(Shared {
             worker_count,
             resp_port,
             pg_port,
-            http_port: 0,
-            pg_users,
+            http_port,
+            current: RwLock::new(Current {
+                config: Arc::new(config.clone()),
+                pg_users: Arc::new(pg_users),
+            }),
+            source: Mutex::new(None),
+            reload_lock: Mutex::new(()),
+            shutdown_request: Mutex::new(None),
+            ready: std::sync::atomic::AtomicBool::new(true),
+            drain_forced: AtomicU64::new(0),
+            main_loop: std::sync::atomic::AtomicBool::new(false),
             databases: engine.databases(),
             stats: (0..worker_count).map(|_| WorkerStats::default()).collect(),
             started: Instant::now(),
@@ -159,6 +322,7 @@ impl Server {
             let spawned = std::thread::Builder::new()
                 .name(format!("corewire-w{id}"))
                 .spawn(move || {
+                    crate::log::set_worker(id);
                     if let Some(core) = core {
                         core_affinity::set_for_current(core);
                     }
@@ -216,6 +380,7 @@ impl Server {
         }
         drop(reservation);
         drop(pg_reservation);
+        drop(http_reservation);
         if !errors.is_empty() {
             server.shutdown();
             return Err(errors.join("; "));
@@ -242,6 +407,32 @@ impl Server {
         &self.shared
     }
 
+    pub fn shared_arc(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// Starts a graceful shutdown: every worker stops accepting and closes
+    /// its connections as they fall idle, and all of them once
+    /// `shutdown-timeout-ms` has passed. `is_stopped` tells when it is over.
+    pub fn begin_drain(&self) -> Duration {
+        self.shared
+            .ready
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        let timeout = Duration::from_millis(self.shared.current_config().shutdown_timeout_ms);
+        let deadline = Instant::now() + timeout;
+        for worker in &self.workers {
+            if worker.control.try_send(Control::Drain { deadline }).is_ok() {
+                worker.waker.wake();
+            }
+        }
+        timeout
+    }
+
+    /// Whether every worker thread has exited.
+    pub fn is_stopped(&self) -> bool {
+        self.workers.iter().all(|worker| worker.thread.is_finished())
+    }
+
     /// Stops every worker and waits for them to exit.
     pub fn shutdown(self) {
         for worker in &self.workers {
@@ -266,4 +457,35 @@ fn random_hex_id() -> String {
         bytes[..16].copy_from_slice(&nanos.to_le_bytes());
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every setting marked [restart] is kept by a reload, and only those.
+    #[test]
+    fn reload_keeps_exactly_the_restart_settings() {
+        let current = Config::default();
+        let mut changed = Config {
+            workers: 3,
+            bind: std::net::IpAddr::from([127, 0, 0, 2]),
+            resp_port: 7000,
+            pg_port: 7001,
+            http_enabled: false,
+            http_bind: std::net::IpAddr::from([127, 0, 0, 3]),
+            http_port: 7002,
+            http_max_body_bytes: 5,
+            ..Config::default()
+        };
+        for setting in settings::SETTINGS {
+            if setting.reload == settings::Reload::Restart {
+                assert_ne!((setting.get)(&changed), (setting.get)(&current), "{} is not exercised", setting.name);
+            }
+        }
+        keep_restart_settings(&mut changed, &current);
+        for setting in settings::SETTINGS {
+            assert_eq!((setting.get)(&changed), (setting.get)(&current), "{}", setting.name);
+        }
+    }
 }

@@ -20,13 +20,14 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::listener::bind_reuseport;
 use super::poller::{Event, Interest, Poller, Waker};
-use super::Shared;
+use super::{Current, Shared};
 use crate::engine::{Engine, EngineWorker};
+use crate::http::{self, HttpSession};
 use crate::pg::session::{self as pg_session, Next, PgSession};
 use crate::resp::cmd::client::{AdminRequest, KillFilter};
 use crate::resp::parse::{ArgSource, ParseLimits, Parsed, RequestParser};
 use crate::resp::{self, Args, Ctx, Session};
-use crate::stats::WorkerStats;
+use crate::stats::{ConnState, Disconnect, Protocol, WorkerStats};
 
 /// Messages to a worker from the server or another worker (control only,
 /// never a client's request path).
@@ -46,6 +47,16 @@ pub enum Control {
         pid: i32,
         secret: i32,
     },
+    /// The admin console's SHOW CLIENTS / POOLS / DATABASES on another
+    /// worker: this worker's logged-in PostgreSQL sessions.
+    PgClients {
+        reply: Sender<Vec<crate::pg::admin::ClientInfo>>,
+    },
+    /// New settings are in force (SIGHUP, CONFIG SET, RELOAD).
+    Reload(Current),
+    /// Graceful shutdown: stop accepting, close connections as they fall
+    /// idle, close the rest at the deadline, then exit.
+    Drain { deadline: Instant },
 }
 
 /// How long a CLIENT LIST / KILL waits for the other workers.
@@ -54,6 +65,7 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(2);
 const TOKEN_WAKER: u64 = u64::MAX;
 const TOKEN_RESP_LISTENER: u64 = u64::MAX - 1;
 const TOKEN_PG_LISTENER: u64 = u64::MAX - 2;
+const TOKEN_HTTP_LISTENER: u64 = u64::MAX - 3;
 
 /// Ready registrations handled per wait.
 const MAX_EVENTS: usize = 256;
@@ -101,11 +113,46 @@ struct Conn {
     session: Session,
     /// The PostgreSQL session, on the PostgreSQL listener's connections.
     pg: Option<Box<PgSession>>,
+    /// The HTTP session, on the HTTP listener's connections.
+    http: Option<Box<HttpSession>>,
+    /// The state the connection gauges count it in (`crate::stats`).
+    counted: ConnState,
 }
 
 impl Conn {
     fn pending_output_bytes(&self) -> usize {
         self.output.len() - self.output_sent
+    }
+
+    /// Which listener it came from.
+    fn protocol(&self) -> Protocol {
+        if self.pg.is_some() {
+            Protocol::Pg
+        } else if self.http.is_some() {
+            Protocol::Http
+        } else {
+            Protocol::Resp
+        }
+    }
+
+    /// What it is doing, for the connection gauges.
+    fn state(&self) -> ConnState {
+        match &self.pg {
+            Some(pg) => pg.conn_state(),
+            None if self.session.multi.is_some() => ConnState::InTransaction,
+            None => ConnState::Idle,
+        }
+    }
+
+    /// A RESP client (CLIENT LIST and KILL see only those).
+    fn is_resp(&self) -> bool {
+        self.pg.is_none() && self.http.is_none()
+    }
+
+    /// An admin request (RESP CLIENT LIST / KILL, or a PostgreSQL admin
+    /// console command) waits for the worker; input after it waits too.
+    fn admin_pending(&self) -> bool {
+        self.session.admin.is_some() || self.pg.as_ref().is_some_and(|pg| pg.admin_pending())
     }
 }
 
@@ -118,6 +165,8 @@ pub struct Worker {
     control: Receiver<Control>,
     listener: TcpListener,
     pg_listener: TcpListener,
+    /// The HTTP listener; None when HTTP is off.
+    http_listener: Option<TcpListener>,
     /// PostgreSQL sessions started here (their BackendKeyData pid).
     pg_sessions_started: u32,
     /// Parked PostgreSQL sessions (pg_sleep): deadline, slot, generation.
@@ -130,9 +179,16 @@ pub struct Worker {
     /// Argument ranges of the request being run (reused).
     args: Vec<Range<usize>>,
     limits: ParseLimits,
+    /// This worker's copy of the settings in force.
+    current: Current,
     next_cron: Instant,
+    /// PostgreSQL totals sampled each second, for the admin console's
+    /// SHOW STATS averages.
+    admin_stats: crate::pg::admin::StatsWindow,
     /// Control::Shutdown arrived.
     stopping: bool,
+    /// Control::Drain arrived: the deadline for open transactions.
+    draining: Option<Instant>,
 }
 
 enum ReadOutcome {
@@ -159,15 +215,28 @@ impl Worker {
         let engine = engine
             .open_worker(id)
             .map_err(|e| format!("worker {id}: engine: {e}"))?;
+        engine.count_into(Arc::clone(&shared.stats[id].engine));
         let poller = Poller::new(MAX_EVENTS).map_err(|e| format!("worker {id}: epoll: {e}"))?;
         poller
             .add(waker.fd(), TOKEN_WAKER, Interest::Read)
             .and_then(|()| poller.add(listener.as_raw_fd(), TOKEN_RESP_LISTENER, Interest::Read))
             .and_then(|()| poller.add(pg_listener.as_raw_fd(), TOKEN_PG_LISTENER, Interest::Read))
             .map_err(|e| format!("worker {id}: epoll_ctl: {e}"))?;
+        let http_listener = if shared.http_port != 0 {
+            let http_addr = SocketAddr::new(shared.config.http_bind, shared.http_port);
+            let http_listener = bind_reuseport(http_addr, shared.config.listen_backlog)
+                .map_err(|e| format!("worker {id}: cannot listen on {http_addr} (HTTP): {e}"))?;
+            poller
+                .add(http_listener.as_raw_fd(), TOKEN_HTTP_LISTENER, Interest::Read)
+                .map_err(|e| format!("worker {id}: epoll_ctl: {e}"))?;
+            Some(http_listener)
+        } else {
+            None
+        };
+        let current = shared.current();
         let limits = ParseLimits {
             max_bulk_bytes: shared.live.max_bulk_bytes(),
-            max_multibulk_count: shared.config.max_multibulk_count,
+            max_multibulk_count: current.config.max_multibulk_count,
         };
         Ok(Worker {
             id,
@@ -177,6 +246,7 @@ impl Worker {
             control,
             listener,
             pg_listener,
+            http_listener,
             pg_sessions_started: 0,
             parked: Vec::new(),
             conns: Vec::new(),
@@ -185,8 +255,11 @@ impl Worker {
             read_buffer: vec![0; READ_BUFFER_BYTES],
             args: Vec::new(),
             limits,
+            current,
             next_cron: Instant::now(),
+            admin_stats: crate::pg::admin::StatsWindow::new(Instant::now()),
             stopping: false,
+            draining: None,
         })
     }
 
@@ -204,12 +277,13 @@ impl Worker {
             for event in &ready {
                 match event.token {
                     TOKEN_WAKER => self.handle_control(),
-                    TOKEN_RESP_LISTENER => self.accept(false),
-                    TOKEN_PG_LISTENER => self.accept(true),
+                    TOKEN_RESP_LISTENER => self.accept(Protocol::Resp),
+                    TOKEN_PG_LISTENER => self.accept(Protocol::Pg),
+                    TOKEN_HTTP_LISTENER => self.accept(Protocol::Http),
                     token => self.handle_conn(*event, token),
                 }
             }
-            if self.stopping {
+            if self.stopping || self.drain_step() {
                 break;
             }
             self.wake_parked();
@@ -240,8 +314,126 @@ impl Worker {
                     let _ = reply.send(self.kill_local(&filter, None));
                 }
                 Control::PgCancel { pid, secret } => self.cancel_local(pid, secret),
+                Control::PgClients { reply } => {
+                    let _ = reply.send(self.pg_clients());
+                }
+                Control::Reload(current) => {
+                    self.limits.max_multibulk_count = current.config.max_multibulk_count;
+                    self.current = current;
+                }
+                Control::Drain { deadline } => self.start_draining(deadline),
             }
         }
+    }
+
+    /// Stops accepting: shutdown(SHUT_RD) takes a listening socket out of
+    /// its SO_REUSEPORT group, so once every worker has done it new
+    /// connections are refused.
+    fn start_draining(&mut self, deadline: Instant) {
+        if self.draining.is_some() {
+            return;
+        }
+        self.draining = Some(deadline);
+        for fd in self.listener_fds() {
+            let _ = self.poller.remove(fd);
+            // SAFETY: fd is a listening socket this worker owns and keeps
+            // open until it exits; shutdown does not close it.
+            unsafe { libc::shutdown(fd, libc::SHUT_RD) };
+        }
+        let open = self.conns.iter().flatten().count();
+        crate::log_debug!("draining {open} connections");
+    }
+
+    fn listener_fds(&self) -> Vec<std::os::fd::RawFd> {
+        let mut fds = vec![self.listener.as_raw_fd(), self.pg_listener.as_raw_fd()];
+        fds.extend(self.http_listener.as_ref().map(|l| l.as_raw_fd()));
+        fds
+    }
+
+    /// While draining: closes the connections with nothing in flight, and
+    /// at the deadline all of them. True once none is left.
+    fn drain_step(&mut self) -> bool {
+        let Some(deadline) = self.draining else {
+            return false;
+        };
+        let forced = Instant::now() >= deadline;
+        for slot in 0..self.conns.len() {
+            let Some(conn) = self.conns[slot].as_mut() else {
+                continue;
+            };
+            let quiescent = conn.input.is_empty()
+                && conn.pending_output_bytes() == 0
+                && !conn.deferred
+                && conn.session.multi.is_none()
+                && conn.pg.as_ref().is_none_or(|pg| pg.is_quiescent());
+            if !quiescent && !forced {
+                continue;
+            }
+            if !quiescent {
+                self.shared.drain_forced.fetch_add(1, Relaxed);
+                crate::log_warn!(conn = conn.session.client_id;
+                    "shutdown deadline passed: closing a connection with work in flight");
+            }
+            if conn.pg.as_ref().is_some_and(|pg| pg.is_ready() || !quiescent) {
+                conn.output.extend_from_slice(ADMIN_SHUTDOWN_FATAL);
+                let _ = flush(conn, &self.shared.stats[self.id]);
+            }
+            self.close(slot);
+        }
+        self.conns.iter().all(Option::is_none)
+    }
+
+    /// This worker's logged-in PostgreSQL sessions, for the admin console.
+    fn pg_clients(&self) -> Vec<crate::pg::admin::ClientInfo> {
+        self.conns
+            .iter()
+            .flatten()
+            .filter_map(|conn| conn.pg.as_ref()?.client_info(&conn.session, self.id))
+            .collect()
+    }
+
+    /// Runs an admin console command (PostgreSQL, database `corewire`)
+    /// that the session on `slot` handed over, then ends its Query.
+    /// Commands that list sessions gather every worker's first.
+    fn run_pg_admin(&mut self, slot: usize, command: crate::pg::admin::Command) {
+        use crate::pg::admin;
+        let mut clients = Vec::new();
+        let mut partial = false;
+        if command.needs_clients() {
+            clients = self.pg_clients();
+            let others = self
+                .shared
+                .peers
+                .get()
+                .map_or(0, |peers| peers.len().saturating_sub(1));
+            let answers = self.ask_peers(|reply| Control::PgClients { reply });
+            partial = answers.len() < others;
+            clients.extend(answers.into_iter().flatten());
+        }
+        // A peer's KILL may have closed this connection while we waited.
+        let Some(conn) = self.conns[slot].as_mut() else {
+            return;
+        };
+        let Some(session) = conn.pg.as_mut() else {
+            return;
+        };
+        // The session asking is running this very command.
+        for client in &mut clients {
+            if client.client_id == session.client_id {
+                client.state = admin::ClientState::Active;
+            }
+        }
+        let env = admin::Env {
+            shared: &self.shared,
+            worker: self.id,
+            user: &session.user,
+            client_id: session.client_id,
+            clients: &clients,
+            partial,
+            window: &self.admin_stats,
+        };
+        admin::run(&command, &env, &mut conn.output);
+        session.admin_done(&mut conn.output);
     }
 
     /// This worker's clients as CLIENT LIST lines.
@@ -249,7 +441,7 @@ impl Worker {
         self.conns
             .iter()
             .flatten()
-            .filter(|conn| conn.pg.is_none())
+            .filter(|conn| conn.is_resp())
             .map(|conn| (conn.session.client_id, client_line(conn)))
             .collect()
     }
@@ -259,7 +451,7 @@ impl Worker {
     fn kill_local(&mut self, filter: &KillFilter, caller: Option<usize>) -> u64 {
         let mut killed = 0;
         for slot in 0..self.conns.len() {
-            let Some(conn) = self.conns[slot].as_mut().filter(|conn| conn.pg.is_none()) else {
+            let Some(conn) = self.conns[slot].as_mut().filter(|conn| conn.is_resp()) else {
                 continue;
             };
             let session = &conn.session;
@@ -371,19 +563,20 @@ impl Worker {
         if let Ok(expired) = self.engine.expire_cycle(EXPIRE_CHECKS_PER_TICK) {
             self.shared.stats[self.id].expired_keys.add(expired);
         }
-        if self.id == 0 {
-            let commands = crate::stats::total(&self.shared.stats, |w| &w.commands_processed);
-            let now_ms = self.shared.started.elapsed().as_millis() as u64;
-            self.shared.ops_rate.lock().sample(now_ms, commands);
-        }
+        self.admin_stats.tick(&self.shared, now);
+        let now_ms = self.shared.started.elapsed().as_millis() as u64;
+        self.stats().sample_ops(now_ms);
     }
 
-    fn accept(&mut self, pg: bool) {
+    fn accept(&mut self, protocol: Protocol) {
         for _ in 0..MAX_ACCEPTS_PER_WAKE {
-            let listener = if pg {
-                &self.pg_listener
-            } else {
-                &self.listener
+            let listener = match protocol {
+                Protocol::Resp => &self.listener,
+                Protocol::Pg => &self.pg_listener,
+                Protocol::Http => match &self.http_listener {
+                    Some(listener) => listener,
+                    None => return,
+                },
             };
             let stream = match listener.accept() {
                 Ok((stream, _peer)) => stream,
@@ -395,20 +588,20 @@ impl Worker {
                     return;
                 }
             };
-            self.stats().connections_received.add(1);
+            self.stats().conn_accepted(protocol);
             let max_clients = self.shared.live.max_clients();
             if self.shared.connected_clients.fetch_add(1, Relaxed) >= max_clients {
                 self.shared.connected_clients.fetch_sub(1, Relaxed);
-                self.stats().connections_rejected.add(1);
+                self.stats().conn_rejected(protocol);
                 // Best effort, as Redis: the socket is fresh, so this fits.
-                let _ = (&stream).write(if pg {
-                    TOO_MANY_PG_CLIENTS
-                } else {
-                    b"-ERR max number of clients reached\r\n"
+                let _ = (&stream).write(match protocol {
+                    Protocol::Resp => b"-ERR max number of clients reached\r\n",
+                    Protocol::Pg => TOO_MANY_PG_CLIENTS,
+                    Protocol::Http => http::TOO_MANY_CLIENTS,
                 });
                 continue;
             }
-            if let Err(error) = self.register(stream, pg) {
+            if let Err(error) = self.register(stream, protocol) {
                 self.shared.connected_clients.fetch_sub(1, Relaxed);
                 eprintln!(
                     "corewire: worker {}: cannot register a connection: {error}",
@@ -418,7 +611,7 @@ impl Worker {
         }
     }
 
-    fn register(&mut self, stream: TcpStream, pg: bool) -> io::Result<()> {
+    fn register(&mut self, stream: TcpStream, protocol: Protocol) -> io::Result<()> {
         stream.set_nonblocking(true)?;
         stream.set_nodelay(true)?;
         let slot = self.free_slots.pop().unwrap_or_else(|| {
@@ -437,7 +630,7 @@ impl Worker {
             |addr: io::Result<SocketAddr>| addr.map(|a| a.to_string()).unwrap_or_default();
         let (peer_addr, local_addr) = (address(stream.peer_addr()), address(stream.local_addr()));
         let password_required = self.shared.live.password_required();
-        let pg = pg.then(|| {
+        let pg = (protocol == Protocol::Pg).then(|| {
             self.pg_sessions_started = self.pg_sessions_started.wrapping_add(1);
             // The pid names this worker in its low byte, so a cancel that
             // lands elsewhere can be routed; the secret is random.
@@ -463,7 +656,12 @@ impl Worker {
             parser: RequestParser::default(),
             session: Session::new(client_id, password_required, peer_addr, local_addr),
             pg,
+            http: (protocol == Protocol::Http).then(|| Box::new(HttpSession::new(client_id))),
+            counted: ConnState::Idle,
         });
+        let conn = self.conns[slot].as_mut().expect("just registered");
+        conn.counted = conn.state();
+        self.shared.stats[self.id].conn_opened(protocol, conn.counted);
         self.stats().connected_clients.add(1);
         Ok(())
     }
@@ -487,7 +685,7 @@ impl Worker {
                 return self.read_and_run(slot);
             }
             let conn = self.conns[slot].as_mut().expect("live slot");
-            if conn.deferred && conn.session.admin.is_none() {
+            if conn.deferred && !conn.admin_pending() {
                 self.run_buffered(slot);
             }
             ReadOutcome::Open
@@ -510,6 +708,19 @@ impl Worker {
             self.run_admin(slot, request);
             if self.conns[slot].is_none() {
                 return; // killed by a peer meanwhile
+            }
+        }
+        let pg_admin = self.conns[slot]
+            .as_mut()
+            .and_then(|conn| conn.pg.as_mut()?.take_admin_request());
+        if let Some(command) = pg_admin {
+            let ran = catch_unwind(AssertUnwindSafe(|| self.run_pg_admin(slot, command)));
+            if ran.is_err() {
+                crate::log_error!("an admin console command panicked; closing its connection");
+                return self.close(slot);
+            }
+            if self.conns[slot].is_none() {
+                return;
             }
         }
         self.after_pg_activity(slot);
@@ -600,11 +811,14 @@ impl Worker {
         if session.parked_until().is_none() {
             return;
         }
-        let limits = pg_limits(&self.shared);
+        let limits = pg_limits(&self.current);
         let mut ctx = pg_session::Ctx {
             worker: &mut self.engine,
             out: &mut conn.output,
             limits: &limits,
+            stats: &self.shared.stats[self.id],
+            shared: &self.shared,
+            clock: &mut conn.session.last_interaction,
         };
         session.unpark(canceled, &mut ctx);
         self.run_buffered(slot);
@@ -617,10 +831,12 @@ impl Worker {
     /// The epoll timeout: the cron tick, or sooner for a parked session.
     fn wait_timeout_ms(&self) -> i32 {
         let now = Instant::now();
+        // Draining: look at the connections and the deadline often.
+        let tick = if self.draining.is_some() { 20 } else { CRON_INTERVAL_MS };
         self.parked
             .iter()
             .map(|&(until, _, _)| until.saturating_duration_since(now).as_millis() as i32 + 1)
-            .fold(CRON_INTERVAL_MS, i32::min)
+            .fold(tick, i32::min)
     }
 
     /// Reads what is ready and runs every complete request.
@@ -629,7 +845,7 @@ impl Worker {
         self.limits.max_bulk_bytes = self.shared.live.max_bulk_bytes();
         for _ in 0..MAX_READS_PER_EVENT {
             let conn = self.conns[slot].as_mut().expect("live slot");
-            if conn.closing || conn.session.admin.is_some() {
+            if conn.closing || conn.admin_pending() {
                 // After QUIT or an error input is ignored; after an admin
                 // request it waits (deferred) until that has run.
                 return ReadOutcome::Open;
@@ -642,7 +858,7 @@ impl Worker {
                     Ok(n) => n,
                     Err(outcome) => return outcome,
                 };
-                stats.net_input_bytes.add(read as u64);
+                stats.bytes_in(conn.protocol(), read as u64);
                 conn.session.last_interaction = Instant::now();
                 let input = &self.read_buffer[..read];
                 let consumed = run_requests(
@@ -653,6 +869,7 @@ impl Worker {
                     stats,
                     &mut self.args,
                     &self.limits,
+                    &self.current,
                 );
                 conn.input.extend_from_slice(&input[consumed..]);
                 // A short read means the socket is drained.
@@ -674,13 +891,13 @@ impl Worker {
                     Ok(n) => n,
                     Err(outcome) => return outcome,
                 };
-                stats.net_input_bytes.add(read as u64);
+                stats.bytes_in(conn.protocol(), read as u64);
                 conn.session.last_interaction = Instant::now();
                 self.run_buffered(slot);
             }
             let conn = self.conns[slot].as_mut().expect("live slot");
             if conn.input.len() > max_query_bytes {
-                self.shared.stats[self.id].query_limit_disconnects.add(1);
+                self.shared.stats[self.id].disconnect(conn.protocol(), Disconnect::QueryLimit);
                 eprintln!(
                     "corewire: closing client {} that reached the query buffer limit ({max_query_bytes} bytes)",
                     conn.session.client_id
@@ -707,6 +924,7 @@ impl Worker {
             stats,
             &mut self.args,
             &self.limits,
+            &self.current,
         );
         conn.input = input;
         conn.input.drain(..consumed);
@@ -724,7 +942,7 @@ impl Worker {
         let conn = self.conns[slot].as_mut().expect("live slot");
         let pending = conn.pending_output_bytes();
         if pending > self.shared.live.max_output_buffer_bytes() {
-            stats.output_limit_disconnects.add(1);
+            stats.disconnect(conn.protocol(), Disconnect::OutputLimit);
             eprintln!(
                 "corewire: closing client {} over the output buffer limit ({pending} bytes pending)",
                 conn.session.client_id
@@ -765,6 +983,7 @@ impl Worker {
         };
         // Closing the fd removes it from epoll too; be explicit anyway.
         let _ = self.poller.remove(conn.stream.as_raw_fd());
+        self.stats().conn_closed(conn.protocol(), conn.counted);
         drop(conn);
         self.free_slots.push(slot);
         self.stats().connected_clients.sub(1);
@@ -783,9 +1002,15 @@ fn run_requests(
     stats: &WorkerStats,
     args: &mut Vec<Range<usize>>,
     limits: &ParseLimits,
+    current: &Current,
 ) -> usize {
     if conn.pg.is_some() {
-        return run_pg(conn, input, engine, shared);
+        let consumed = run_pg(conn, input, engine, current, shared, stats);
+        settle_state(conn, stats);
+        return consumed;
+    }
+    if conn.http.is_some() {
+        return run_http(conn, input, engine, shared, stats);
     }
     let max_output_bytes = shared.live.max_output_buffer_bytes();
     let mut pos = 0;
@@ -823,7 +1048,7 @@ fn run_requests(
                 break;
             }
             Err(error) => {
-                stats.protocol_errors.add(1);
+                stats.disconnect(Protocol::Resp, Disconnect::ProtocolError);
                 let mut reply = resp::reply::ReplyWriter {
                     out: &mut conn.output,
                     resp3: conn.session.resp3,
@@ -834,31 +1059,87 @@ fn run_requests(
             }
         }
     }
+    settle_state(conn, stats);
     pos
 }
 
-fn pg_limits(shared: &Shared) -> pg_session::Limits<'_> {
-    let config = &shared.config;
+/// Moves the connection in the gauges if its state changed (MULTI, BEGIN,
+/// login): once per batch of requests, not per request.
+fn settle_state(conn: &mut Conn, stats: &WorkerStats) {
+    let state = conn.state();
+    if state != conn.counted {
+        stats.conn_moved(conn.protocol(), conn.counted, state);
+        conn.counted = state;
+    }
+}
+
+/// Hands HTTP input to the session; returns the bytes it used.
+fn run_http(
+    conn: &mut Conn,
+    input: &[u8],
+    engine: &mut EngineWorker,
+    shared: &Shared,
+    stats: &WorkerStats,
+) -> usize {
+    let session = conn.http.as_mut().expect("an HTTP connection");
+    let mut ctx = http::Ctx {
+        worker: engine,
+        out: &mut conn.output,
+        out_sent: conn.output_sent,
+        shared,
+        stats,
+    };
+    let (consumed, next) = http::handle(session, input, &mut ctx);
+    conn.input_needed_bytes = None;
+    match next {
+        http::Next::Continue => consumed,
+        http::Next::NeedInput(needed_bytes) => {
+            conn.input_needed_bytes = needed_bytes;
+            consumed
+        }
+        http::Next::Close => {
+            conn.closing = true;
+            input.len()
+        }
+    }
+}
+
+fn pg_limits(current: &Current) -> pg_session::Limits<'_> {
+    let config = &current.config;
     pg_session::Limits {
         max_message_bytes: config.pg_max_message_bytes,
         max_prepared_statements: config.pg_max_prepared_statements,
         max_portals: config.pg_max_portals,
         auth_method: config.pg_auth_method,
-        users: &shared.pg_users,
+        users: &current.pg_users,
+        admin_users: &config.admin_users,
     }
 }
 
 /// Hands PostgreSQL input to the session; returns the bytes it used.
-fn run_pg(conn: &mut Conn, input: &[u8], engine: &mut EngineWorker, shared: &Shared) -> usize {
+fn run_pg(
+    conn: &mut Conn,
+    input: &[u8],
+    engine: &mut EngineWorker,
+    current: &Current,
+    shared: &Shared,
+    stats: &WorkerStats,
+) -> usize {
     let session = conn.pg.as_mut().expect("a PostgreSQL connection");
-    let limits = pg_limits(shared);
+    let limits = pg_limits(current);
     let mut ctx = pg_session::Ctx {
         worker: engine,
         out: &mut conn.output,
         limits: &limits,
+        stats,
+        shared,
+        clock: &mut conn.session.last_interaction,
     };
     let (consumed, next) = session.handle(input, &mut ctx);
     conn.input_needed_bytes = None;
+    // An admin console command runs in the worker first; what follows it
+    // waits (as after CLIENT LIST).
+    conn.deferred = session.admin_pending() && consumed < input.len();
     match next {
         Next::Continue | Next::Parked(_) => consumed,
         Next::NeedInput(needed_bytes) => {
@@ -876,6 +1157,11 @@ fn run_pg(conn: &mut Conn, input: &[u8], engine: &mut EngineWorker, shared: &Sha
         }
     }
 }
+
+/// ErrorResponse FATAL 57P01, sent to PostgreSQL clients a shutdown
+/// closes (PostgreSQL's wording).
+const ADMIN_SHUTDOWN_FATAL: &[u8] =
+    b"E\0\0\0\x4fSFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0";
 
 /// ErrorResponse FATAL 53300, sent before closing a connection over
 /// maxclients (PostgreSQL's wording).
@@ -931,7 +1217,7 @@ fn flush(conn: &mut Conn, stats: &WorkerStats) -> io::Result<()> {
         match send(&conn.stream, &conn.output[conn.output_sent..]) {
             Ok(n) => {
                 conn.output_sent += n;
-                stats.net_output_bytes.add(n as u64);
+                stats.bytes_out(conn.protocol(), n as u64);
             }
             Err(error) if would_block(&error) => break,
             Err(error) => return Err(error),

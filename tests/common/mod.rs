@@ -22,6 +22,8 @@ pub struct TestServer {
     pub port: u16,
     /// The PostgreSQL listener's port.
     pub pg_port: u16,
+    /// The HTTP listener's port (0 when a test turned HTTP off).
+    pub http_port: u16,
 }
 
 impl TestServer {
@@ -39,6 +41,7 @@ impl TestServer {
             workers: 2,
             resp_port: 0,
             pg_port: 0,
+            http_port: 0,
             ..Config::default()
         };
         adjust(&mut config);
@@ -58,11 +61,13 @@ impl TestServer {
             Ok(server) => {
                 let port = server.resp_port();
                 let pg_port = server.pg_port();
+                let http_port = server.http_port();
                 Ok(TestServer {
                     server: Some(server),
                     ops,
                     port,
                     pg_port,
+                    http_port,
                 })
             }
             Err(error) => {

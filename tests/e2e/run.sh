@@ -16,6 +16,7 @@
 #                                      (corewire-only ones are skipped). This is the
 #                                      default when E2E_SERVER=redis.
 #   E2E_ONLY="l m n o p q r s" bash tests/e2e/run.sh  only the PostgreSQL sections
+#   E2E_ONLY="t u v w x y z" bash tests/e2e/run.sh    only the operations sections
 #
 # PostgreSQL sections (tests/e2e/pg/): l psql differential against a real PostgreSQL,
 # m pgbench, n psycopg 3, o asyncpg, p cross-protocol (RESP <-> SQL), q JDBC, r
@@ -38,7 +39,7 @@ LOGS=$ROOT/build/e2e
 TOOLS=$E2E/tools.py
 SERVER=${E2E_SERVER:-corewire}
 if [[ $SERVER == redis ]]; then PG_SERVER=${E2E_PG_SERVER:-postgres}; else PG_SERVER=${E2E_PG_SERVER:-corewire}; fi
-ONLY=${E2E_ONLY:-a b c d j k i h e f g l m n o p q r s}
+ONLY=${E2E_ONLY:-a b c d j k i h e f g l m n o p q r s t u v w x y z}
 mkdir -p "$LOGS"
 
 PASSED=0
@@ -766,6 +767,61 @@ if pg_section s "PostgreSQL password authentication (scram-sha-256, md5)"; then
     fi
   fi
 fi
+
+# ============================================================================ operations
+# Sections t-z (tests/e2e/ops/): t configuration (file, environment, flags, errors,
+# --check-config, --help), u live reload (SIGHUP under load, requirepass, pg users,
+# CONFIG SET, the admin console's RELOAD, settings that need a restart), v /metrics
+# against known traffic (and /stats, INFO, SHOW STATS, SHOW WORKERS), w HTTP (/health,
+# the status page in headless Chromium, the KV REST API), x logs, secrets and SLOWLOG,
+# y shutdown (drain, deadline, second signal, SHUTDOWN), z make install. Each is one
+# Python script (helpers in tests/e2e/ops/opslib.py) that starts its own corewire
+# servers on free ports from its --port-base, logs them in build/e2e/ops/, bounds every
+# wait and kills every server it started when it ends. Every "PASS: ..." or "FAIL: ..."
+# line it prints is one check here; a script that ends otherwise (crash, timeout)
+# without a FAIL line, or prints no check at all, is one more FAIL. corewire-only: not
+# run with E2E_SERVER=redis (said so).
+
+# ops_section LETTER TITLE SCRIPT TIMEOUT PORT_BASE
+ops_section() {
+  local letter=$1 title=$2 script=$3 limit=$4 base=$5 line np=0 nf=0 rc=""
+  want "$letter" || return 0
+  section "$letter. $title (tests/e2e/ops/$script)"
+  if [[ $SERVER != corewire ]]; then
+    echo "note: section $letter is corewire-only: not run with E2E_SERVER=$SERVER"; return 0
+  fi
+  if [[ ! -x $BIN ]]; then fail "$letter. $title: missing $BIN"; return 0; fi
+  base=$(free_port "$base") || { fail "$letter. $title: no free port from $5"; return 0; }
+  while IFS= read -r line; do
+    case $line in
+      "PASS: "*) pass "$letter. ${line#PASS: }"; np=$((np + 1)) ;;
+      "FAIL: "*) fail "$letter. ${line#FAIL: }"; nf=$((nf + 1)) ;;
+      "__ops_exit="*) rc=${line#__ops_exit=} ;;
+      *) printf '%s\n' "$line" ;;
+    esac
+  done < <(x=0; pg_client_env timeout -k 10 "$limit" python3 -u "$E2E/ops/$script" --bin "$BIN" --logs "$LOGS/ops" \
+             --port-base "$base" 2>&1 || x=$?; echo "__ops_exit=$x")
+  if [[ $rc != 0 && $nf == 0 ]]; then
+    fail "$letter. $script: exit status ${rc:-?}$([[ $rc == 124 ]] && echo ", timed out after $limit s") without a FAIL line"
+  fi
+  if [[ $np == 0 && $nf == 0 ]]; then fail "$letter. $script: ran no check"; fi
+  return 0
+}
+
+# ---------------------------------------------------------------------------- t
+ops_section t "configuration: file, environment, flags, --check-config" config_check.py 300 18100
+# ---------------------------------------------------------------------------- u
+ops_section u "live reload: SIGHUP under load, CONFIG SET, RELOAD" reload_check.py 300 18300
+# ---------------------------------------------------------------------------- v
+ops_section v "metrics: /metrics, /stats, INFO, SHOW STATS/WORKERS on known traffic" metrics_check.py 240 18500
+# ---------------------------------------------------------------------------- w
+ops_section w "HTTP: /health, status page (headless Chromium), KV REST API" http_check.py 300 18700
+# ---------------------------------------------------------------------------- x
+ops_section x "logs, secrets, SLOWLOG" logs_check.py 240 18900
+# ---------------------------------------------------------------------------- y
+ops_section y "shutdown: drain, deadline, second signal, SHUTDOWN" lifecycle_check.py 300 19100
+# ---------------------------------------------------------------------------- z
+ops_section z "make install" install_check.py 1200 19300
 
 # ---------------------------------------------------------------------------- end
 section "server under test after all checks"

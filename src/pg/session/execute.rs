@@ -535,10 +535,12 @@ impl PgSession {
                         Ok(())
                     }
                 };
+                let failed = committed.is_err();
                 match committed {
                     Ok(()) => Writer { out: ctx.out }.command_complete(&format!("COPY {rows}")),
-                    Err(error) => Writer { out: ctx.out }.error(&error),
+                    Err(error) => send_error(ctx, &error),
                 }
+                self.pending_statement_ended(ctx, failed);
                 if simple {
                     self.ready(ctx);
                 }
@@ -547,6 +549,7 @@ impl PgSession {
             Err(error) => {
                 let simple = self.copy_in.take().expect("copying").simple;
                 self.fail_statement(&error, simple, ctx);
+                self.pending_statement_ended(ctx, true);
                 Next::Continue
             }
         }

@@ -11,8 +11,10 @@
 //! `simple`, `extended` and `execute` hold the phases, as `impl PgSession`
 //! blocks of their own.
 
+mod admin;
 mod execute;
 mod extended;
+mod metrics;
 mod simple;
 mod startup;
 
@@ -31,6 +33,7 @@ use super::txn::{serialization_failure, PgTxn};
 use super::types::{self, Format};
 use crate::config::PgAuthMethod;
 use crate::engine::EngineWorker;
+use metrics::{kind_of, send_error};
 
 /// Messages before authentication completes are small.
 const MAX_AUTH_MESSAGE_BYTES: usize = 16 * 1024;
@@ -62,6 +65,8 @@ pub struct Limits<'a> {
     pub max_portals: usize,
     pub auth_method: PgAuthMethod,
     pub users: &'a HashMap<String, Secret>,
+    /// Users the admin console (database `corewire`) admits.
+    pub admin_users: &'a [String],
 }
 
 enum Phase {
@@ -149,6 +154,12 @@ pub struct PgSession {
     pub cancel_request: Option<(i32, i32)>,
     /// Reported parameters as the client last heard them.
     reported: Vec<(&'static str, String)>,
+    /// What the statistics need to remember (`metrics.rs`).
+    stats: metrics::SessionStats,
+    /// Logged in to the admin console (database `corewire`).
+    admin_console: bool,
+    /// A console command for the worker to run (see `admin.rs`).
+    admin_request: Option<crate::pg::admin::Command>,
 }
 
 /// Everything a message needs from the worker.
@@ -156,6 +167,14 @@ pub struct Ctx<'a> {
     pub worker: &'a mut EngineWorker,
     pub out: &'a mut Vec<u8>,
     pub limits: &'a Limits<'a>,
+    /// The worker's counters and the process-wide state (live settings,
+    /// the slow log).
+    pub stats: &'a crate::stats::WorkerStats,
+    pub shared: &'a crate::runtime::Shared,
+    /// The connection's clock: its last read or the end of its previous
+    /// statement, where the next statement's time starts
+    /// (`crate::stats::lap`).
+    pub clock: &'a mut Instant,
 }
 
 impl PgSession {
@@ -183,6 +202,9 @@ impl PgSession {
             parked: None,
             cancel_request: None,
             reported: Vec::new(),
+            stats: metrics::SessionStats::new(peer),
+            admin_console: false,
+            admin_request: None,
         }
     }
 
@@ -192,6 +214,16 @@ impl PgSession {
 
     pub fn parked_until(&self) -> Option<Instant> {
         self.parked.as_ref().map(|p| p.until)
+    }
+
+    /// Nothing in flight: no transaction (explicit, failed or an extended
+    /// batch before Sync), no COPY, no sleep. A graceful shutdown closes
+    /// such a session at once and waits for the others.
+    pub fn is_quiescent(&self) -> bool {
+        matches!(self.txn, TxnState::Idle)
+            && self.copy_in.is_none()
+            && self.parked.is_none()
+            && !self.skip_until_sync
     }
 
     /// Frames and runs messages at the front of `input`; returns the bytes
@@ -232,6 +264,10 @@ impl PgSession {
                 }) => {
                     pos += consumed;
                     match self.message(tag, body, ctx) {
+                        // A console command runs in the worker first.
+                        Next::Continue if self.admin_request.is_some() => {
+                            return (pos, Next::Continue)
+                        }
                         Next::Continue => {}
                         other => return (pos, other),
                     }
@@ -244,7 +280,7 @@ impl PgSession {
     fn fatal(&mut self, ctx: &mut Ctx<'_>, error: &PgError) -> Next {
         let mut error = error.clone();
         error.severity = Severity::Fatal;
-        Writer { out: ctx.out }.error(&error);
+        send_error(ctx, &error);
         Next::Close
     }
 
@@ -262,6 +298,9 @@ impl PgSession {
         }
         if self.skip_until_sync && tag != b'S' {
             return Next::Continue;
+        }
+        if self.admin_console {
+            return self.admin_message(tag, body, ctx);
         }
         let result = match tag {
             b'Q' => return self.simple_query(body, ctx),
@@ -302,7 +341,7 @@ impl PgSession {
     /// Query with ReadyForQuery (simple protocol) or skip to Sync
     /// (extended).
     pub(super) fn fail_statement(&mut self, error: &PgError, simple: bool, ctx: &mut Ctx<'_>) {
-        Writer { out: ctx.out }.error(error);
+        send_error(ctx, error);
         self.fail_transaction();
         if simple {
             self.ready(ctx);
@@ -343,7 +382,7 @@ impl PgSession {
         self.skip_until_sync = false;
         if let Some(txn) = self.take_implicit() {
             if let Err(error) = txn.commit() {
-                Writer { out: ctx.out }.error(&error);
+                send_error(ctx, &error);
             }
         }
         if !matches!(self.txn, TxnState::Block(_) | TxnState::Failed(_)) {
@@ -394,6 +433,7 @@ impl PgSession {
             );
             // The failed transaction left nothing implicit to commit.
             self.fail_statement(&error, simple, ctx);
+            self.pending_statement_ended(ctx, true);
             return;
         }
         let mut writer = Writer { out: ctx.out };
@@ -401,6 +441,7 @@ impl PgSession {
         writer.value(b"");
         writer.end_row(at);
         writer.command_complete("SELECT 1");
+        self.pending_statement_ended(ctx, false);
         if let Some(rest) = parked.rest {
             let _ = self.run_simple(parked.query, rest, parked.multi, ctx);
         }

@@ -10,7 +10,7 @@ impl PgSession {
         let query = match reader.cstr() {
             Ok(query) => query,
             Err(error) => {
-                Writer { out: ctx.out }.error(&error);
+                send_error(ctx, &error);
                 self.ready(ctx);
                 return Next::Continue;
             }
@@ -21,7 +21,7 @@ impl PgSession {
             Ok(statements) => statements,
             Err(error) => {
                 let error = syntax_error(error);
-                Writer { out: ctx.out }.error(&error);
+                send_error(ctx, &error);
                 self.fail_transaction();
                 self.ready(ctx);
                 return Next::Continue;
@@ -51,9 +51,11 @@ impl PgSession {
                     Err(error) => result = Err(error),
                 }
             }
+            let kind = kind_of(&parsed.statement);
             if result.is_ok() {
                 result = self.run_one_simple(text, parsed.statement, ctx);
             }
+            self.statement_ran(ctx, kind, text, result.is_err());
             // Positions count from the start of the whole Query string.
             if let Err(error) = &mut result {
                 if let Some(position) = &mut error.position {
@@ -71,7 +73,7 @@ impl PgSession {
                 Ok(()) if self.copy_in.is_some() => return Next::Continue,
                 Ok(()) => {}
                 Err(error) => {
-                    Writer { out: ctx.out }.error(&error);
+                    send_error(ctx, &error);
                     self.fail_transaction();
                     break;
                 }
@@ -85,7 +87,7 @@ impl PgSession {
     pub(super) fn end_simple_query(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(txn) = self.take_implicit() {
             if let Err(error) = txn.commit() {
-                Writer { out: ctx.out }.error(&error);
+                send_error(ctx, &error);
             }
         }
         self.ready(ctx);

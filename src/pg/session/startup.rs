@@ -182,6 +182,9 @@ impl PgSession {
     }
 
     pub(super) fn login(&mut self, ctx: &mut Ctx<'_>) -> Next {
+        if let Err(refused) = self.admit_admin(ctx) {
+            return refused;
+        }
         let mut writer = Writer { out: ctx.out };
         writer.auth_ok();
         self.reported = self.params.reported();

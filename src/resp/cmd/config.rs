@@ -1,6 +1,8 @@
-//! CONFIG GET over the settings corewire really has.
+//! CONFIG GET and CONFIG SET over the settings corewire really has.
 
 use super::{command_spec, CommandSpec};
+use crate::config::settings::{self, memory_value, Reload, Setting};
+use crate::config::Config;
 use crate::resp::{glob::glob_match, Args, Ctx};
 use crate::runtime::Shared;
 
@@ -17,30 +19,37 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         flags: ["admin", "noscript", "loading", "stale"], acl: ["@admin", "@slow", "@dangerous"]),
 ];
 
-/// Every parameter CONFIG GET reports, under Redis's names, with its value.
-/// Nothing is persisted yet, hence `save ""` and `appendonly no`.
+/// Every parameter CONFIG GET reports: Redis's names first, in Redis's
+/// formats, then corewire's own settings. Nothing is persisted yet, hence
+/// `save ""` and `appendonly no`. Secrets are never shown.
 fn parameters(shared: &Shared) -> Vec<(&'static str, String)> {
-    let (config, live) = (&shared.config, &shared.live);
-    vec![
+    let config = shared.current_config();
+    let mut all = vec![
         ("save", String::new()),
         ("appendonly", "no".into()),
         ("bind", config.bind.to_string()),
         ("port", shared.resp_port.to_string()),
         ("databases", shared.databases.to_string()),
-        ("maxclients", live.max_clients().to_string()),
-        ("proto-max-bulk-len", live.max_bulk_bytes().to_string()),
+        ("maxclients", config.max_clients.to_string()),
+        ("proto-max-bulk-len", config.max_bulk_bytes.to_string()),
         (
             "client-query-buffer-limit",
-            live.max_query_buffer_bytes().to_string(),
+            config.max_query_buffer_bytes.to_string(),
         ),
         (
             "client-output-buffer-limit",
-            format!("normal {} 0 0", live.max_output_buffer_bytes()),
+            format!("normal {} 0 0", config.max_output_buffer_bytes),
         ),
         ("tcp-backlog", config.listen_backlog.to_string()),
         ("timeout", "0".into()),
         ("protected-mode", "yes".into()),
-    ]
+    ];
+    for setting in settings::SETTINGS {
+        if !setting.secret && !all.iter().any(|(name, _)| *name == setting.name) {
+            all.push((setting.name, (setting.get)(&config)));
+        }
+    }
+    all
 }
 
 /// CONFIG GET pattern [pattern ...]: each matching parameter once. A
@@ -81,28 +90,10 @@ enum Change {
     MaxQueryBufferBytes(usize),
     MaxOutputBufferBytes(usize),
     RequirePass(Option<String>),
+    /// One of corewire's own live settings, as text.
+    Setting(&'static Setting, String),
     /// Accepted and already in effect (`save ""`, `appendonly no`, `timeout 0`).
     Unchanged,
-}
-
-/// Redis's memtoull: a number with an optional k/kb/m/mb/g/gb unit.
-fn memory_value(text: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(text).ok()?.to_ascii_lowercase();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let scale: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    digits.parse::<u64>().ok()?.checked_mul(scale)
 }
 
 /// A memory setting with Redis's bounds (1 MiB .. i64::MAX).
@@ -155,27 +146,46 @@ fn validate(name: &str, value: &[u8]) -> Result<Change, String> {
         "save" => Err("persistence is not available yet".into()),
         "timeout" if text == "0" => Ok(Change::Unchanged),
         "timeout" => Err("idle timeouts are not available yet".into()),
-        _ => Err("can't set immutable config".into()),
+        _ => match settings::find(name) {
+            Some(setting) if setting.reload == Reload::Live => {
+                let mut scratch = Config::default();
+                if let Some(clear) = setting.clear {
+                    clear(&mut scratch);
+                }
+                for item in list_items(setting, &text) {
+                    (setting.set)(&mut scratch, item)?;
+                }
+                Ok(Change::Setting(setting, text))
+            }
+            _ => Err("can't set immutable config".into()),
+        },
     }
 }
 
 /// CONFIG SET parameter value [parameter value ...]: all or nothing, as in
-/// Redis 7. Settable: maxclients, proto-max-bulk-len,
+/// Redis 7, and in force on every worker through the same path as a
+/// reload. Settable: maxclients, proto-max-bulk-len,
 /// client-query-buffer-limit, client-output-buffer-limit (normal class),
-/// requirepass; bind, port, databases and tcp-backlog need a restart.
+/// requirepass, and every corewire setting a reload can change; bind,
+/// port, databases and tcp-backlog need a restart.
 fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.len() % 2 != 0 {
         return ctx
             .reply()
             .error(b"ERR wrong number of arguments for 'config|set' command");
     }
-    // requirepass is settable but never shown by CONFIG GET: no secret
-    // leaves the server.
+    // Secrets (requirepass, pg-user) are settable but never shown by
+    // CONFIG GET: no secret leaves the server.
     let mut known: Vec<&str> = parameters(ctx.shared)
         .iter()
         .map(|(name, _)| *name)
         .collect();
-    known.push("requirepass");
+    known.extend(
+        settings::SETTINGS
+            .iter()
+            .filter(|s| s.secret)
+            .map(|s| s.name),
+    );
     let mut changes = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for pair in (2..args.len()).step_by(2) {
@@ -198,31 +208,41 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             Err(reason) => return ctx.reply().error(failed(&reason).as_bytes()),
         }
     }
-    let live = &ctx.shared.live;
+    let mut config = (*ctx.shared.current_config()).clone();
     for change in changes {
         match change {
-            Change::MaxClients(n) => live.set_max_clients(n),
-            Change::MaxBulkBytes(n) => live.set_max_bulk_bytes(n),
-            Change::MaxQueryBufferBytes(n) => live.set_max_query_buffer_bytes(n),
-            Change::MaxOutputBufferBytes(n) => live.set_max_output_buffer_bytes(n),
-            Change::RequirePass(password) => live.set_requirepass(password),
+            Change::MaxClients(n) => config.max_clients = n,
+            Change::MaxBulkBytes(n) => config.max_bulk_bytes = n,
+            Change::MaxQueryBufferBytes(n) => config.max_query_buffer_bytes = n,
+            Change::MaxOutputBufferBytes(n) => config.max_output_buffer_bytes = n,
+            Change::RequirePass(password) => config.requirepass = password,
+            Change::Setting(setting, text) => {
+                if let Some(clear) = setting.clear {
+                    clear(&mut config);
+                }
+                for item in list_items(setting, &text) {
+                    // Validated above on a scratch copy.
+                    let _ = (setting.set)(&mut config, item);
+                }
+            }
             Change::Unchanged => {}
         }
     }
-    ctx.reply().ok();
+    match ctx.shared.apply_config(config, "CONFIG SET") {
+        Ok(_) => ctx.reply().ok(),
+        Err(reason) => ctx
+            .reply()
+            .error(format!("ERR CONFIG SET failed - {reason}").as_bytes()),
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::memory_value;
-
-    #[test]
-    fn memory_values_take_redis_units() {
-        assert_eq!(memory_value(b"1048576"), Some(1 << 20));
-        assert_eq!(memory_value(b"1mb"), Some(1 << 20));
-        assert_eq!(memory_value(b"2GB"), Some(2 << 30));
-        assert_eq!(memory_value(b"1k"), Some(1000));
-        assert_eq!(memory_value(b"-1"), None);
-        assert_eq!(memory_value(b"1xb"), None);
+/// A list setting takes comma-separated values, as in the environment.
+fn list_items<'a>(setting: &Setting, text: &'a str) -> Vec<&'a str> {
+    if setting.list {
+        text.split(',')
+            .filter(|item| !item.trim().is_empty())
+            .collect()
+    } else {
+        vec![text]
     }
 }

@@ -1,45 +1,74 @@
-//! INFO: server, clients, memory, stats, cpu and keyspace sections, with
-//! process-wide numbers summed over every worker.
+//! INFO: server, clients, memory, stats, cpu, commandstats, errorstats,
+//! latencystats and keyspace sections, with process-wide numbers summed
+//! over every worker from the same snapshot `/metrics` reads
+//! (`crate::stats::Snapshot`), so the two agree.
+//!
+//! Stats cover every protocol: total_commands_processed counts RESP
+//! requests, PostgreSQL statements and HTTP requests (it is
+//! `corewire_commands_total` summed), the byte counts all connections.
+//! Commandstats, errorstats and latencystats are the RESP side's: a
+//! command's `calls` leave out its `rejected_calls` (as Redis), a command
+//! queued inside MULTI counts when queued, and latency percentiles are
+//! interpolated inside the fixed histogram buckets (Redis uses HDR
+//! histograms, so its figures are finer).
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::{command_spec, CommandSpec};
 use crate::resp::{Args, Ctx, REDIS_COMPAT_VERSION};
-use crate::stats::{total, Counter, WorkerStats};
+use crate::stats::{Protocol, Snapshot};
 
 pub static INFO: CommandSpec = command_spec!("info", -1, Some(info), group: "server", since: "1.0.0",
     summary: "Returns information and statistics about the server.", complexity: "O(1)",
     flags: ["loading", "stale"], acl: ["@slow", "@dangerous"]);
 
-const SECTIONS: &[&str] = &["server", "clients", "memory", "stats", "cpu", "keyspace"];
+/// Every section in Redis's order, and whether `INFO` / `INFO default`
+/// includes it (commandstats and latencystats need `all` or their name).
+const SECTIONS: &[(&str, bool)] = &[
+    ("server", true),
+    ("clients", true),
+    ("memory", true),
+    ("stats", true),
+    ("cpu", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("latencystats", false),
+    ("keyspace", true),
+];
 
-/// INFO [section ...]; `all`, `everything` and `default` name every section.
-/// Unknown sections are ignored, as in Redis.
+/// INFO [section ...]; `default` (or no argument) names the default
+/// sections, `all` and `everything` every one. Unknown sections are
+/// ignored, as in Redis.
 fn info(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let wanted = |section: &str| {
-        args.len() == 1
-            || args.iter_from(1).any(|arg| {
-                arg.eq_ignore_ascii_case(section.as_bytes())
-                    || [&b"all"[..], b"everything", b"default"]
-                        .iter()
-                        .any(|all| arg.eq_ignore_ascii_case(all))
-            })
+    let named = |word: &[u8]| args.iter_from(1).any(|arg| arg.eq_ignore_ascii_case(word));
+    let all = named(b"all") || named(b"everything");
+    let default = args.len() == 1 || named(b"default");
+    let wanted = |&&(section, in_default): &&(&str, bool)| {
+        all || (default && in_default) || named(section.as_bytes())
     };
+    let snapshot = Snapshot::take(ctx.shared);
     let mut text = String::new();
-    for &section in SECTIONS.iter().filter(|s| wanted(s)) {
+    for &(section, _) in SECTIONS.iter().filter(wanted) {
         if !text.is_empty() {
             text.push_str("\r\n");
         }
-        write_section(ctx, section, &mut text);
+        write_section(ctx, &snapshot, section, &mut text);
     }
     ctx.reply().verbatim(b"txt", text.as_bytes());
 }
 
-fn write_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
+fn write_section(ctx: &mut Ctx<'_>, snapshot: &Snapshot, section: &str, out: &mut String) {
     let shared = ctx.shared;
-    let stats: &[WorkerStats] = &shared.stats;
-    let sum = |field: fn(&WorkerStats) -> &Counter| total(stats, field).to_string();
+    let total = &snapshot.total;
+    let sum_disconnects = |kind: usize| -> String {
+        total
+            .disconnects
+            .iter()
+            .map(|kinds| kinds[kind])
+            .sum::<u64>()
+            .to_string()
+    };
     let (title, lines): (&str, Vec<(&str, String)>) = match section {
         "server" => {
             let uptime_seconds = shared.started.elapsed().as_secs();
@@ -88,30 +117,40 @@ fn write_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
             vec![
                 (
                     "total_connections_received",
-                    sum(|w| &w.connections_received),
+                    total.accepted.iter().sum::<u64>().to_string(),
                 ),
-                ("total_commands_processed", sum(|w| &w.commands_processed)),
                 (
-                    "instantaneous_ops_per_sec",
-                    shared.ops_rate.lock().per_sec().to_string(),
+                    "total_commands_processed",
+                    total.commands_processed.to_string(),
                 ),
-                ("total_net_input_bytes", sum(|w| &w.net_input_bytes)),
-                ("total_net_output_bytes", sum(|w| &w.net_output_bytes)),
-                ("rejected_connections", sum(|w| &w.connections_rejected)),
-                ("expired_keys", sum(|w| &w.expired_keys)),
+                ("instantaneous_ops_per_sec", total.ops_per_sec.to_string()),
+                ("total_net_input_bytes", total.net_input_bytes.to_string()),
+                ("total_net_output_bytes", total.net_output_bytes.to_string()),
+                (
+                    "rejected_connections",
+                    total.rejected.iter().sum::<u64>().to_string(),
+                ),
+                ("expired_keys", total.expired_keys.to_string()),
                 ("evicted_keys", "0".into()),
-                ("keyspace_hits", sum(|w| &w.keyspace_hits)),
-                ("keyspace_misses", sum(|w| &w.keyspace_misses)),
-                ("total_error_replies", sum(|w| &w.error_replies)),
+                ("keyspace_hits", total.keyspace_hits.to_string()),
+                ("keyspace_misses", total.keyspace_misses.to_string()),
+                ("total_error_replies", total.error_replies.to_string()),
                 (
                     "client_output_buffer_limit_disconnections",
-                    sum(|w| &w.output_limit_disconnects),
+                    sum_disconnects(crate::stats::Disconnect::OutputLimit as usize),
                 ),
                 (
                     "client_query_buffer_limit_disconnections",
-                    sum(|w| &w.query_limit_disconnects),
+                    sum_disconnects(crate::stats::Disconnect::QueryLimit as usize),
                 ),
-                ("protocol_errors", sum(|w| &w.protocol_errors)),
+                (
+                    "protocol_errors",
+                    sum_disconnects(crate::stats::Disconnect::ProtocolError as usize),
+                ),
+                ("slowlog_entries", total.slowlog_entries.to_string()),
+                ("engine_commits", total.engine.commits.to_string()),
+                ("engine_conflicts", total.engine.conflicts.to_string()),
+                ("engine_aborts", total.engine.aborts.to_string()),
             ],
         ),
         "cpu" => {
@@ -123,6 +162,63 @@ fn write_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
                     ("used_cpu_user", format!("{user:.6}")),
                 ],
             )
+        }
+        "commandstats" => {
+            out.push_str("# Commandstats\r\n");
+            for command in snapshot
+                .commands
+                .iter()
+                .filter(|c| is_resp_command(c.name, c.protocol))
+            {
+                let calls = command.calls - command.rejected;
+                let usec = command.time_ns / 1000;
+                let per_call = if calls == 0 {
+                    0.0
+                } else {
+                    usec as f64 / calls as f64
+                };
+                let _ = write!(
+                    out,
+                    "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+                    command.name, command.rejected, command.failed
+                );
+            }
+            return;
+        }
+        "errorstats" => {
+            out.push_str("# Errorstats\r\n");
+            let mut errors: Vec<_> = snapshot
+                .errors
+                .iter()
+                .filter(|(protocol, kind, _)| {
+                    *protocol == Protocol::Resp && !crate::stats::Disconnect::NAMES.contains(kind)
+                })
+                .collect();
+            // Redis lists them in name order (a radix tree).
+            errors.sort_by_key(|(_, kind, _)| *kind);
+            for (_, kind, count) in errors {
+                let _ = write!(out, "errorstat_{kind}:count={count}\r\n");
+            }
+            return;
+        }
+        "latencystats" => {
+            out.push_str("# Latencystats\r\n");
+            for command in snapshot
+                .commands
+                .iter()
+                .filter(|c| is_resp_command(c.name, c.protocol))
+            {
+                let at = |q: f64| command.latency.quantile_ns(q).unwrap_or(0.0) / 1000.0;
+                let _ = write!(
+                    out,
+                    "latency_percentiles_usec_{}:p50={:.3},p99={:.3},p99.9={:.3}\r\n",
+                    command.name,
+                    at(0.5),
+                    at(0.99),
+                    at(0.999)
+                );
+            }
+            return;
         }
         "keyspace" => {
             // Redis lists only non-empty databases.
@@ -144,6 +240,12 @@ fn write_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
     for (key, value) in lines {
         let _ = write!(out, "{key}:{value}\r\n");
     }
+}
+
+/// A RESP command that ran at least once or was refused (Redis shows no
+/// line for unknown commands).
+fn is_resp_command(name: &str, protocol: Protocol) -> bool {
+    protocol == Protocol::Resp && name != super::UNKNOWN_COMMAND
 }
 
 fn now_micros() -> u128 {

@@ -14,6 +14,8 @@ pub mod multi;
 mod rename;
 mod scan;
 mod set;
+mod shutdown;
+mod slowlog;
 mod strings;
 
 use super::{Args, Ctx};
@@ -128,6 +130,7 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &keys::TYPE,
     &connection::TIME,
     &connection::RESET,
+    &shutdown::SHUTDOWN,
     &incr::INCRBYFLOAT,
     &expire::SETEX,
     &expire::PSETEX,
@@ -149,6 +152,7 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &rename::RENAMENX,
     &rename::COPY,
     &rename::MOVE,
+    &slowlog::SLOWLOG,
 ];
 
 /// Longest command name (bytes) the lookup considers.
@@ -164,19 +168,21 @@ fn name_hash(name: &[u8]) -> usize {
 }
 
 /// COMMANDS by name hash, linear probing: a lookup is one hash and
-/// usually one comparison (this runs for every request).
-fn name_table() -> &'static [Option<&'static CommandSpec>; NAME_TABLE_SLOTS] {
-    static TABLE: std::sync::OnceLock<[Option<&'static CommandSpec>; NAME_TABLE_SLOTS]> =
-        std::sync::OnceLock::new();
+/// usually one comparison (this runs for every request). Each entry
+/// carries the command's index in COMMANDS.
+type NameTable = [Option<(&'static CommandSpec, usize)>; NAME_TABLE_SLOTS];
+
+fn name_table() -> &'static NameTable {
+    static TABLE: std::sync::OnceLock<NameTable> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = [None; NAME_TABLE_SLOTS];
-        for &spec in COMMANDS {
+        for (index, &spec) in COMMANDS.iter().enumerate() {
             assert!(spec.name.len() <= MAX_NAME_BYTES);
             let mut slot = name_hash(spec.name.as_bytes()) % NAME_TABLE_SLOTS;
             while table[slot].is_some() {
                 slot = (slot + 1) % NAME_TABLE_SLOTS;
             }
-            table[slot] = Some(spec);
+            table[slot] = Some((spec, index));
         }
         table
     })
@@ -184,40 +190,139 @@ fn name_table() -> &'static [Option<&'static CommandSpec>; NAME_TABLE_SLOTS] {
 
 /// Finds a top-level command, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    lookup_indexed(name).map(|(spec, _)| spec)
+}
+
+/// Finds a top-level command and its index in COMMANDS.
+fn lookup_indexed(name: &[u8]) -> Option<(&'static CommandSpec, usize)> {
     if name.len() > MAX_NAME_BYTES {
         return None;
     }
     let table = name_table();
     let mut slot = name_hash(name) % NAME_TABLE_SLOTS;
     // The table is at most a quarter full, so an empty slot ends every probe.
-    while let Some(spec) = table[slot] {
+    while let Some((spec, index)) = table[slot] {
         if spec.name.len() == name.len() && spec.name.as_bytes().eq_ignore_ascii_case(name) {
-            return Some(spec);
+            return Some((spec, index));
         }
         slot = (slot + 1) % NAME_TABLE_SLOTS;
     }
     None
 }
 
-/// Finds a subcommand of a container (`config`, `get` -> `config|get`).
-fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static CommandSpec> {
-    parent.subcommands.iter().find(|spec| {
-        let short = &spec.name[parent.name.len() + 1..];
-        short.as_bytes().eq_ignore_ascii_case(name)
+/// Finds a subcommand of a container (`config`, `get` -> `config|get`) and
+/// its position among the container's subcommands.
+fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<(&'static CommandSpec, usize)> {
+    parent
+        .subcommands
+        .iter()
+        .enumerate()
+        .find_map(|(position, spec)| {
+            let short = &spec.name[parent.name.len() + 1..];
+            short
+                .as_bytes()
+                .eq_ignore_ascii_case(name)
+                .then_some((spec, position))
+        })
+}
+
+/// Statistics slots of the RESP commands (`crate::stats`): one per
+/// top-level command in COMMANDS order, then every container's
+/// subcommands (counted apart, as Redis's `cmdstat_config|get`), then
+/// `unknown` for requests naming no corewire command.
+struct Slots {
+    /// Each slot's name (the `command` label).
+    names: Vec<&'static str>,
+    /// Each slot's command (None for `unknown`).
+    specs: Vec<Option<&'static CommandSpec>>,
+    /// Per top-level command: the slot of its first subcommand.
+    sub_base: Vec<usize>,
+}
+
+fn slots() -> &'static Slots {
+    static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let mut specs: Vec<Option<&'static CommandSpec>> =
+            COMMANDS.iter().map(|&spec| Some(spec)).collect();
+        let mut sub_base = Vec::with_capacity(COMMANDS.len());
+        for &spec in COMMANDS {
+            sub_base.push(specs.len());
+            specs.extend(spec.subcommands.iter().map(Some));
+        }
+        specs.push(None);
+        let names = specs
+            .iter()
+            .map(|spec| spec.map_or(UNKNOWN_COMMAND, |spec| spec.name))
+            .collect();
+        Slots {
+            names,
+            specs,
+            sub_base,
+        }
     })
 }
 
-pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let spec = match resolve(ctx, args) {
-        Ok(spec) => spec,
-        Err(text) => return refuse(ctx, args, text),
+/// The `command` label of requests naming no corewire command.
+pub const UNKNOWN_COMMAND: &str = "unknown";
+
+/// Every RESP statistics slot's name, by slot.
+pub fn slot_names() -> &'static [&'static str] {
+    &slots().names
+}
+
+/// The command of a statistics slot (None: `unknown`).
+pub fn slot_spec(slot: usize) -> Option<&'static CommandSpec> {
+    slots().specs.get(slot).copied().flatten()
+}
+
+fn unknown_slot() -> usize {
+    slots().names.len() - 1
+}
+
+/// What `dispatch` did with a request, for the statistics and slow log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dispatched {
+    /// The statistics slot of the command it named.
+    pub slot: usize,
+    pub handled: Handled,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// The command ran (its reply may be an error).
+    Ran,
+    /// Queued inside MULTI (or refused by the queue's limit).
+    Queued,
+    /// Refused before running: unknown, arity, authentication. Other data
+    /// types' commands count here too: corewire does not run them.
+    Refused,
+}
+
+pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Dispatched {
+    let (spec, slot) = match resolve(ctx, args) {
+        Ok(found) => found,
+        Err((slot, text)) => {
+            refuse(ctx, args, text);
+            return Dispatched {
+                slot,
+                handled: Handled::Refused,
+            };
+        }
     };
     if ctx.session.multi.is_some() && !multi::runs_inside_multi(spec) {
-        return queue(ctx, args);
+        queue(ctx, args);
+        return Dispatched {
+            slot,
+            handled: Handled::Queued,
+        };
     }
     let run = spec.run.expect("a command without subcommands runs itself");
     ctx.session.last_command = spec.name;
     run(ctx, args);
+    Dispatched {
+        slot,
+        handled: Handled::Ran,
+    }
 }
 
 /// Answers a request `resolve` refused, as Redis would.
@@ -282,26 +387,33 @@ fn other_type(ctx: &mut Ctx<'_>, args: &Args<'_>, name: &str, arity: i32, unknow
 }
 
 /// Looks the command up and checks arity and authentication, in Redis's
-/// order; the error text if any check fails.
-fn resolve(ctx: &Ctx<'_>, args: &Args<'_>) -> Result<&'static CommandSpec, Vec<u8>> {
-    let Some(mut spec) = lookup(args.get(0)) else {
-        return Err(unknown_command(args));
+/// order: the command and its statistics slot, or the slot and the error
+/// text if a check fails.
+fn resolve(
+    ctx: &Ctx<'_>,
+    args: &Args<'_>,
+) -> Result<(&'static CommandSpec, usize), (usize, Vec<u8>)> {
+    let Some((mut spec, index)) = lookup_indexed(args.get(0)) else {
+        return Err((unknown_slot(), unknown_command(args)));
     };
+    let mut slot = index;
     if !spec.subcommands.is_empty() && args.len() >= 2 {
         match lookup_sub(spec, args.get(1)) {
-            Some(sub) => spec = sub,
-            None => return Err(unknown_subcommand(args)),
+            Some((sub, position)) => {
+                spec = sub;
+                slot = slots().sub_base[index] + position;
+            }
+            None => return Err((unknown_slot(), unknown_subcommand(args))),
         }
     }
     if !spec.arity_ok(args.len()) {
-        return Err(
-            format!("ERR wrong number of arguments for '{}' command", spec.name).into_bytes(),
-        );
+        let text = format!("ERR wrong number of arguments for '{}' command", spec.name);
+        return Err((slot, text.into_bytes()));
     }
     if !ctx.session.authenticated && !spec.allowed_without_auth() {
-        return Err(b"NOAUTH Authentication required.".to_vec());
+        return Err((slot, b"NOAUTH Authentication required.".to_vec()));
     }
-    Ok(spec)
+    Ok((spec, slot))
 }
 
 /// Queues a command between MULTI and EXEC. The queue is bounded by the
@@ -466,7 +578,7 @@ pub const SYNTAX_ERROR: &[u8] = b"ERR syntax error";
 
 #[cfg(test)]
 mod tests {
-    use super::{lookup, COMMANDS};
+    use super::{lookup, slot_names, slot_spec, COMMANDS, UNKNOWN_COMMAND};
 
     #[test]
     fn every_command_is_found_in_any_case() {
@@ -478,5 +590,18 @@ mod tests {
         assert!(lookup(b"nosuchcommand").is_none());
         assert!(lookup(b"").is_none());
         assert!(lookup(&[b'x'; 100]).is_none());
+    }
+
+    #[test]
+    fn every_command_and_subcommand_has_a_slot() {
+        let names = slot_names();
+        let subcommands: usize = COMMANDS.iter().map(|s| s.subcommands.len()).sum();
+        assert_eq!(names.len(), COMMANDS.len() + subcommands + 1);
+        assert_eq!(names[0], "get");
+        assert!(names.contains(&"config|get"));
+        assert_eq!(*names.last().unwrap(), UNKNOWN_COMMAND);
+        for (slot, name) in names.iter().enumerate() {
+            assert_eq!(slot_spec(slot).map_or(UNKNOWN_COMMAND, |s| s.name), *name);
+        }
     }
 }

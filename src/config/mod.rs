@@ -1,0 +1,326 @@
+//! Server configuration: the settings, their defaults and limits
+//! (`settings`), where values come from (`load`: flags, environment, TOML
+//! file), and the part that changes while the server runs (`LiveConfig`).
+
+mod load;
+pub mod settings;
+
+pub use load::{parse_args, parse_args_with_env, reload, Command, Loaded, Source};
+pub use settings::{setting_rows, SettingRow};
+
+use std::net::IpAddr;
+
+/// Everything a server needs to start.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Worker threads; each owns one listener per protocol. 0 = one per core.
+    pub workers: usize,
+    /// Address every listener binds.
+    pub bind: IpAddr,
+    /// RESP (Redis protocol) port. 0 picks a free port (tests).
+    pub resp_port: u16,
+    /// Password for clients on non-loopback addresses (protected mode).
+    pub requirepass: Option<String>,
+    /// Connected clients across all workers.
+    pub max_clients: usize,
+    /// Largest RESP bulk string a client may send.
+    pub max_bulk_bytes: usize,
+    /// Unparsed input one client may have pending.
+    pub max_query_buffer_bytes: usize,
+    /// Unsent output one client may have pending; past it, it is dropped.
+    pub max_output_buffer_bytes: usize,
+    /// Elements in one RESP request array.
+    pub max_multibulk_count: usize,
+    /// Listen backlog of every listener.
+    pub listen_backlog: i32,
+    /// PostgreSQL protocol port. 0 picks a free port (tests).
+    pub pg_port: u16,
+    /// PostgreSQL users: name and secret (a plaintext password, `md5<hex>`
+    /// or a `SCRAM-SHA-256$...` verifier). Empty: loopback clients are
+    /// trusted and nobody else gets in.
+    pub pg_users: Vec<(String, String)>,
+    /// How configured users authenticate.
+    pub pg_auth_method: PgAuthMethod,
+    /// Largest PostgreSQL message a client may send (PostgreSQL: 1 GB).
+    pub pg_max_message_bytes: usize,
+    /// Named prepared statements one PostgreSQL session may hold.
+    pub pg_max_prepared_statements: usize,
+    /// Open portals one PostgreSQL session may hold.
+    pub pg_max_portals: usize,
+    /// Users allowed into the PostgreSQL admin console (database `corewire`).
+    pub admin_users: Vec<String>,
+    /// Whether the HTTP listener (metrics, health, status page, KV API) runs.
+    pub http_enabled: bool,
+    /// Address the HTTP listener binds (loopback by default, whatever `bind` is).
+    pub http_bind: IpAddr,
+    /// HTTP port. 0 picks a free port (tests).
+    pub http_port: u16,
+    /// Largest HTTP request body (KV API values and batches).
+    pub http_max_body_bytes: usize,
+    /// Per-command counters, error kinds and latency histograms. Off: only
+    /// the basic counters INFO has always had.
+    pub metrics_enabled: bool,
+    pub log_level: crate::log::Level,
+    pub log_format: crate::log::Format,
+    /// Log file (appended); None: stderr.
+    pub log_file: Option<std::path::PathBuf>,
+    /// Requests slower than this enter the slow log (Redis's unit, µs);
+    /// -1 turns it off, 0 logs everything.
+    pub slowlog_log_slower_than_us: i64,
+    /// Slow log entries kept per worker.
+    pub slowlog_max_len: usize,
+    /// Requests of either protocol slower than this are also written to the
+    /// log (PostgreSQL's log_min_duration_statement, ms); -1 turns it off.
+    pub log_min_duration_statement_ms: i64,
+    /// After SIGTERM, how long in-flight requests and open transactions may
+    /// run before their connections are closed.
+    pub shutdown_timeout_ms: u64,
+}
+
+/// PostgreSQL authentication for configured users (pg_hba's method).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PgAuthMethod {
+    ScramSha256,
+    Md5,
+    /// No password, but only for loopback clients.
+    Trust,
+}
+
+impl PgAuthMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            PgAuthMethod::ScramSha256 => "scram-sha-256",
+            PgAuthMethod::Md5 => "md5",
+            PgAuthMethod::Trust => "trust",
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            workers: 0,
+            bind: IpAddr::from([127, 0, 0, 1]),
+            resp_port: 6380,
+            requirepass: None,
+            max_clients: 10_000,
+            max_bulk_bytes: 512 * 1024 * 1024,
+            max_query_buffer_bytes: 1024 * 1024 * 1024,
+            max_output_buffer_bytes: 256 * 1024 * 1024,
+            max_multibulk_count: 1024 * 1024,
+            listen_backlog: 1024,
+            pg_port: 5433,
+            pg_users: Vec::new(),
+            pg_auth_method: PgAuthMethod::ScramSha256,
+            pg_max_message_bytes: 64 * 1024 * 1024,
+            pg_max_prepared_statements: 1000,
+            pg_max_portals: 100,
+            admin_users: Vec::new(),
+            http_enabled: true,
+            http_bind: IpAddr::from([127, 0, 0, 1]),
+            http_port: 9380,
+            http_max_body_bytes: 64 * 1024 * 1024,
+            metrics_enabled: true,
+            log_level: crate::log::Level::Info,
+            log_format: crate::log::Format::Text,
+            log_file: None,
+            slowlog_log_slower_than_us: 10_000,
+            slowlog_max_len: 128,
+            log_min_duration_statement_ms: -1,
+            shutdown_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Checks the values together; the server refuses to start otherwise.
+pub fn validate(config: &Config) -> Result<(), String> {
+    check(config).map_err(|(setting, reason)| format!("{setting}: {reason}"))
+}
+
+/// As `validate`, naming the setting at fault (the loader turns it into a
+/// file and line).
+pub fn check(config: &Config) -> Result<(), (&'static str, String)> {
+    if config.workers > 256 {
+        return Err((
+            "threads",
+            format!("{} is above the limit of 256", config.workers),
+        ));
+    }
+    if config.max_clients == 0 {
+        return Err(("maxclients", "must be at least 1".into()));
+    }
+    for (setting, value) in [
+        ("proto-max-bulk-len", config.max_bulk_bytes),
+        ("client-query-buffer-limit", config.max_query_buffer_bytes),
+        ("client-output-buffer-limit", config.max_output_buffer_bytes),
+        ("max-multibulk-count", config.max_multibulk_count),
+        ("http-max-body-bytes", config.http_max_body_bytes),
+    ] {
+        if value == 0 {
+            return Err((setting, "must be at least 1".into()));
+        }
+    }
+    if config.pg_max_message_bytes < 1024 {
+        return Err(("pg-max-message-bytes", "must be at least 1024".into()));
+    }
+    let ports = [
+        ("port", config.resp_port),
+        ("pg-port", config.pg_port),
+        (
+            "http-port",
+            if config.http_enabled {
+                config.http_port
+            } else {
+                0
+            },
+        ),
+    ];
+    for (i, (setting, port)) in ports.iter().enumerate() {
+        if let Some((other, _)) = ports[..i].iter().find(|(_, p)| *p != 0 && p == port) {
+            return Err((setting, format!("{port} is also the {other}")));
+        }
+    }
+    if !config.bind.is_loopback() && config.requirepass.is_none() {
+        return Err((
+            "bind",
+            format!(
+                "refusing to bind {} without a password (protected mode): set requirepass, \
+                 or bind a loopback address such as 127.0.0.1",
+                config.bind
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Worker count with 0 resolved to the number of cores.
+    pub fn worker_count(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_across_settings_name_the_setting() {
+        let mut config = Config {
+            pg_port: 6380,
+            ..Config::default()
+        };
+        assert_eq!(check(&config).unwrap_err().0, "pg-port");
+        config.pg_port = 5433;
+        config.http_port = 5433;
+        assert_eq!(check(&config).unwrap_err().0, "http-port");
+        config.http_enabled = false;
+        assert!(check(&config).is_ok());
+        config.bind = IpAddr::from([0, 0, 0, 0]);
+        assert!(validate(&config).unwrap_err().contains("protected mode"));
+        config.requirepass = Some("x".into());
+        assert!(check(&config).is_ok());
+    }
+}
+
+/// The settings CONFIG SET may change while the server runs. Readers load
+/// them where they are used (relaxed atomics: a new value applies from the
+/// next check on, which is all CONFIG SET promises).
+pub struct LiveConfig {
+    max_clients: std::sync::atomic::AtomicUsize,
+    max_bulk_bytes: std::sync::atomic::AtomicUsize,
+    max_query_buffer_bytes: std::sync::atomic::AtomicUsize,
+    max_output_buffer_bytes: std::sync::atomic::AtomicUsize,
+    requirepass: parking_lot::RwLock<Option<String>>,
+    slowlog_log_slower_than_us: std::sync::atomic::AtomicI64,
+    slowlog_max_len: std::sync::atomic::AtomicUsize,
+    log_min_duration_statement_ms: std::sync::atomic::AtomicI64,
+    metrics_enabled: std::sync::atomic::AtomicBool,
+}
+
+macro_rules! live_number {
+    ($get:ident, $set:ident) => {
+        pub fn $get(&self) -> usize {
+            self.$get.load(std::sync::atomic::Ordering::Relaxed)
+        }
+
+        pub fn $set(&self, value: usize) {
+            self.$get.store(value, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+}
+
+impl LiveConfig {
+    pub fn new(config: &Config) -> LiveConfig {
+        use std::sync::atomic::AtomicUsize;
+        LiveConfig {
+            max_clients: AtomicUsize::new(config.max_clients),
+            max_bulk_bytes: AtomicUsize::new(config.max_bulk_bytes),
+            max_query_buffer_bytes: AtomicUsize::new(config.max_query_buffer_bytes),
+            max_output_buffer_bytes: AtomicUsize::new(config.max_output_buffer_bytes),
+            requirepass: parking_lot::RwLock::new(config.requirepass.clone()),
+            slowlog_log_slower_than_us: std::sync::atomic::AtomicI64::new(
+                config.slowlog_log_slower_than_us,
+            ),
+            slowlog_max_len: AtomicUsize::new(config.slowlog_max_len),
+            log_min_duration_statement_ms: std::sync::atomic::AtomicI64::new(
+                config.log_min_duration_statement_ms,
+            ),
+            metrics_enabled: std::sync::atomic::AtomicBool::new(config.metrics_enabled),
+        }
+    }
+
+    live_number!(max_clients, set_max_clients);
+    live_number!(max_bulk_bytes, set_max_bulk_bytes);
+    live_number!(max_query_buffer_bytes, set_max_query_buffer_bytes);
+    live_number!(max_output_buffer_bytes, set_max_output_buffer_bytes);
+    live_number!(slowlog_max_len, set_slowlog_max_len);
+
+    pub fn slowlog_log_slower_than_us(&self) -> i64 {
+        self.slowlog_log_slower_than_us
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_slowlog_log_slower_than_us(&self, value: i64) {
+        self.slowlog_log_slower_than_us
+            .store(value, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn log_min_duration_statement_ms(&self) -> i64 {
+        self.log_min_duration_statement_ms
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_log_min_duration_statement_ms(&self, value: i64) {
+        self.log_min_duration_statement_ms
+            .store(value, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics_enabled
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_metrics_enabled(&self, value: bool) {
+        self.metrics_enabled
+            .store(value, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn requirepass(&self) -> Option<String> {
+        self.requirepass.read().clone()
+    }
+
+    pub fn password_required(&self) -> bool {
+        self.requirepass.read().is_some()
+    }
+
+    pub fn set_requirepass(&self, password: Option<String>) {
+        *self.requirepass.write() = password;
+    }
+}

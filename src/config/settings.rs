@@ -1,0 +1,640 @@
+//! The table of settings: one entry per setting, with its name (the flag
+//! is `--NAME`, the TOML key `NAME`, the environment variable
+//! `COREWIRE_NAME`), its help, whether a reload can change it, and how to
+//! read and write it as text. `--help`, the file loader, CONFIG GET/SET,
+//! SHOW CONFIG and reload all work from this table.
+
+use std::net::IpAddr;
+
+use super::{Config, PgAuthMethod};
+use crate::log;
+
+/// When a new value takes effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reload {
+    /// SIGHUP, CONFIG SET or the admin console's RELOAD apply it to every
+    /// worker at once.
+    Live,
+    /// It is bound at start (a socket, the worker count): a change waits
+    /// for a restart.
+    Restart,
+}
+
+/// One setting.
+pub struct Setting {
+    /// Lowercase with dashes, e.g. `pg-port`.
+    pub name: &'static str,
+    /// Placeholder shown in `--help`, e.g. `PORT`.
+    pub value_name: &'static str,
+    pub help: &'static str,
+    pub reload: Reload,
+    /// A password or password list: never shown, never logged.
+    pub secret: bool,
+    /// Takes several values (repeat the flag, a TOML array, or commas in
+    /// the environment); a source that sets it replaces the whole list.
+    pub list: bool,
+    /// The value as text (lists joined with commas).
+    pub get: fn(&Config) -> String,
+    /// Parses one value into the config (appends, for a list); Err is the
+    /// reason, without the setting's name.
+    pub set: fn(&mut Config, &str) -> Result<(), String>,
+    /// Empties a list before a source sets it; None for scalars.
+    pub clear: Option<fn(&mut Config)>,
+}
+
+impl Setting {
+    pub fn env_var(&self) -> String {
+        format!("COREWIRE_{}", self.name.replace('-', "_").to_uppercase())
+    }
+
+    /// What SHOW CONFIG and the logs may print.
+    pub fn shown_value(&self, config: &Config) -> String {
+        let value = (self.get)(config);
+        if self.secret && !value.is_empty() {
+            "(hidden)".into()
+        } else {
+            value
+        }
+    }
+}
+
+/// The setting named `name`; `_` and `-` are the same, case is ignored.
+pub fn find(name: &str) -> Option<&'static Setting> {
+    let wanted = name.replace('_', "-").to_ascii_lowercase();
+    SETTINGS.iter().find(|setting| setting.name == wanted)
+}
+
+/// One row of SHOW CONFIG.
+pub struct SettingRow {
+    pub name: &'static str,
+    /// Secrets are shown as `(hidden)`.
+    pub value: String,
+    pub default: String,
+    pub reload: Reload,
+}
+
+/// Every setting with its current and default value, secrets hidden.
+pub fn setting_rows(config: &Config) -> Vec<SettingRow> {
+    let defaults = Config::default();
+    SETTINGS
+        .iter()
+        .map(|setting| SettingRow {
+            name: setting.name,
+            value: setting.shown_value(config),
+            default: setting.shown_value(&defaults),
+            reload: setting.reload,
+        })
+        .collect()
+}
+
+pub fn number<T: std::str::FromStr>(value: &str) -> Result<T, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{value}\" is not a valid number"))
+}
+
+/// A byte count: a number with an optional Redis unit (k, kb, m, mb, g,
+/// gb; `k` is 1000 and `kb` 1024).
+pub fn bytes(value: &str) -> Result<usize, String> {
+    let invalid = || format!("\"{value}\" is not a byte count (e.g. 1048576, 64mb)");
+    let bytes = memory_value(value.trim().as_bytes()).ok_or_else(invalid)?;
+    usize::try_from(bytes).map_err(|_| invalid())
+}
+
+/// Redis's memtoull: a number with an optional k/kb/m/mb/g/gb unit.
+pub fn memory_value(text: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(text).ok()?.to_ascii_lowercase();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let scale: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+pub fn boolean(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "yes" | "true" | "on" | "1" => Ok(true),
+        "no" | "false" | "off" | "0" => Ok(false),
+        _ => Err(format!("\"{value}\" is not yes or no")),
+    }
+}
+
+fn yes_no(value: bool) -> String {
+    if value { "yes" } else { "no" }.into()
+}
+
+fn port(value: &str) -> Result<u16, String> {
+    match number::<u16>(value)? {
+        0 => Err("a port must be between 1 and 65535".into()),
+        port => Ok(port),
+    }
+}
+
+fn address(value: &str) -> Result<IpAddr, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{value}\" is not an IP address"))
+}
+
+/// A duration or threshold where -1 means off.
+fn at_least_minus_one(value: &str) -> Result<i64, String> {
+    match number::<i64>(value)? {
+        n if n >= -1 => Ok(n),
+        _ => Err(format!("\"{value}\" must be -1 (off) or more")),
+    }
+}
+
+pub static SETTINGS: &[Setting] = &[
+    Setting {
+        name: "threads",
+        value_name: "N",
+        help: "worker threads, each pinned to a core (0 = one per core)",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| c.workers.to_string(),
+        set: |c, v| {
+            c.workers = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "bind",
+        value_name: "ADDR",
+        help: "address the RESP and PostgreSQL listeners bind",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| c.bind.to_string(),
+        set: |c, v| {
+            c.bind = address(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "port",
+        value_name: "PORT",
+        help: "RESP (Redis protocol) port",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| c.resp_port.to_string(),
+        set: |c, v| {
+            c.resp_port = port(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "requirepass",
+        value_name: "PASSWORD",
+        help: "password Redis and HTTP API clients must give (needed to bind a non-loopback address)",
+        reload: Reload::Live,
+        secret: true,
+        list: false,
+        get: |c| c.requirepass.clone().unwrap_or_default(),
+        set: |c, v| {
+            c.requirepass = Some(v.to_string()).filter(|p| !p.is_empty());
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "maxclients",
+        value_name: "N",
+        help: "connected clients across all workers and protocols",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.max_clients.to_string(),
+        set: |c, v| {
+            c.max_clients = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "proto-max-bulk-len",
+        value_name: "BYTES",
+        help: "largest bulk string in a RESP request",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.max_bulk_bytes.to_string(),
+        set: |c, v| {
+            c.max_bulk_bytes = bytes(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "client-query-buffer-limit",
+        value_name: "BYTES",
+        help: "unparsed input pending per client",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.max_query_buffer_bytes.to_string(),
+        set: |c, v| {
+            c.max_query_buffer_bytes = bytes(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "client-output-buffer-limit",
+        value_name: "BYTES",
+        help: "unsent output pending per client; past it the client is disconnected",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.max_output_buffer_bytes.to_string(),
+        set: |c, v| {
+            c.max_output_buffer_bytes = bytes(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "max-multibulk-count",
+        value_name: "N",
+        help: "elements in one RESP request array",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.max_multibulk_count.to_string(),
+        set: |c, v| {
+            c.max_multibulk_count = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "pg-port",
+        value_name: "PORT",
+        help: "PostgreSQL protocol port",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| c.pg_port.to_string(),
+        set: |c, v| {
+            c.pg_port = port(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "pg-user",
+        value_name: "NAME:SECRET",
+        help: "a PostgreSQL user; SECRET is a password, md5<hex> or a SCRAM-SHA-256$ verifier (none: loopback is trusted)",
+        reload: Reload::Live,
+        secret: true,
+        list: true,
+        get: |c| {
+            c.pg_users
+                .iter()
+                .map(|(user, secret)| format!("{user}:{secret}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+        set: |c, v| {
+            let (user, secret) = v
+                .split_once(':')
+                .filter(|(user, secret)| !user.is_empty() && !secret.is_empty())
+                .ok_or("expected NAME:SECRET")?;
+            crate::pg::auth::Secret::parse(secret).map_err(|e| format!("user {user}: {e}"))?;
+            c.pg_users.retain(|(known, _)| known != user);
+            c.pg_users.push((user.to_string(), secret.to_string()));
+            Ok(())
+        },
+        clear: Some(|c| c.pg_users.clear()),
+    },
+    Setting {
+        name: "pg-auth-method",
+        value_name: "METHOD",
+        help: "scram-sha-256, md5 or trust (trust: loopback clients only)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.pg_auth_method.name().into(),
+        set: |c, v| {
+            c.pg_auth_method = match v.trim() {
+                "scram-sha-256" => PgAuthMethod::ScramSha256,
+                "md5" => PgAuthMethod::Md5,
+                "trust" => PgAuthMethod::Trust,
+                _ => return Err(format!("\"{v}\" is not one of scram-sha-256, md5, trust")),
+            };
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "pg-max-message-bytes",
+        value_name: "BYTES",
+        help: "largest PostgreSQL protocol message a client may send",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.pg_max_message_bytes.to_string(),
+        set: |c, v| {
+            c.pg_max_message_bytes = bytes(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "pg-max-prepared-statements",
+        value_name: "N",
+        help: "named prepared statements per PostgreSQL session",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.pg_max_prepared_statements.to_string(),
+        set: |c, v| {
+            c.pg_max_prepared_statements = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "pg-max-portals",
+        value_name: "N",
+        help: "open portals per PostgreSQL session",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.pg_max_portals.to_string(),
+        set: |c, v| {
+            c.pg_max_portals = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "admin-users",
+        value_name: "NAME",
+        help: "users allowed into the PostgreSQL admin console (database corewire)",
+        reload: Reload::Live,
+        secret: false,
+        list: true,
+        get: |c| c.admin_users.join(","),
+        set: |c, v| {
+            let user = v.trim();
+            if user.is_empty() {
+                return Err("a user name cannot be empty".into());
+            }
+            c.admin_users.push(user.to_string());
+            Ok(())
+        },
+        clear: Some(|c| c.admin_users.clear()),
+    },
+    Setting {
+        name: "http-enabled",
+        value_name: "yes|no",
+        help: "serve /metrics, /health, /stats, the status page and the KV REST API",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| yes_no(c.http_enabled),
+        set: |c, v| {
+            c.http_enabled = boolean(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "http-bind",
+        value_name: "ADDR",
+        help: "address the HTTP listener binds",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| c.http_bind.to_string(),
+        set: |c, v| {
+            c.http_bind = address(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "http-port",
+        value_name: "PORT",
+        help: "HTTP port",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| c.http_port.to_string(),
+        set: |c, v| {
+            c.http_port = port(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "http-max-body-bytes",
+        value_name: "BYTES",
+        help: "largest HTTP request body",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| c.http_max_body_bytes.to_string(),
+        set: |c, v| {
+            c.http_max_body_bytes = bytes(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "metrics-enabled",
+        value_name: "yes|no",
+        help: "count commands by name, errors by kind and latency histograms",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| yes_no(c.metrics_enabled),
+        set: |c, v| {
+            c.metrics_enabled = boolean(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "log-level",
+        value_name: "LEVEL",
+        help: "error, warn, info or debug",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.log_level.name().into(),
+        set: |c, v| {
+            c.log_level = log::Level::parse(v.trim())
+                .ok_or_else(|| format!("\"{v}\" is not one of {}", log::Level::NAMES))?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "log-format",
+        value_name: "FORMAT",
+        help: "text or json (one object per line)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.log_format.name().into(),
+        set: |c, v| {
+            c.log_format = log::Format::parse(v.trim())
+                .ok_or_else(|| format!("\"{v}\" is not text or json"))?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "log-file",
+        value_name: "PATH",
+        help: "file the log is appended to (empty: stderr); reopened on reload",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| {
+            c.log_file
+                .as_ref()
+                .map(|path| path.display().to_string())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            c.log_file = Some(v.trim()).filter(|path| !path.is_empty()).map(Into::into);
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "slowlog-log-slower-than",
+        value_name: "MICROSECONDS",
+        help: "requests slower than this enter SLOWLOG (-1 off, 0 every request)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.slowlog_log_slower_than_us.to_string(),
+        set: |c, v| {
+            c.slowlog_log_slower_than_us = at_least_minus_one(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "slowlog-max-len",
+        value_name: "N",
+        help: "SLOWLOG entries kept per worker",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.slowlog_max_len.to_string(),
+        set: |c, v| {
+            c.slowlog_max_len = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "log-min-duration-statement",
+        value_name: "MS",
+        help: "requests of either protocol slower than this are written to the log (-1 off)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.log_min_duration_statement_ms.to_string(),
+        set: |c, v| {
+            c.log_min_duration_statement_ms = at_least_minus_one(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "shutdown-timeout-ms",
+        value_name: "MS",
+        help: "after SIGTERM, how long open transactions and requests may run before their connections close",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.shutdown_timeout_ms.to_string(),
+        set: |c, v| {
+            c.shutdown_timeout_ms = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_round_trips_its_default() {
+        let defaults = Config::default();
+        for setting in SETTINGS {
+            let mut config = Config::default();
+            if let Some(clear) = setting.clear {
+                clear(&mut config);
+            }
+            let text = (setting.get)(&defaults);
+            if setting.list && text.is_empty() {
+                continue;
+            }
+            let result = if setting.list {
+                text.split(',')
+                    .try_for_each(|item| (setting.set)(&mut config, item))
+            } else {
+                (setting.set)(&mut config, &text)
+            };
+            // An unset requirepass or log file reads back as "".
+            result.unwrap_or_else(|e| panic!("{}: {e}", setting.name));
+            assert_eq!((setting.get)(&config), text, "{}", setting.name);
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_found_with_either_separator() {
+        for (i, setting) in SETTINGS.iter().enumerate() {
+            assert!(SETTINGS[..i].iter().all(|other| other.name != setting.name));
+            assert!(find(&setting.name.replace('-', "_")).is_some());
+        }
+        assert_eq!(find("PG_PORT").unwrap().env_var(), "COREWIRE_PG_PORT");
+    }
+
+    #[test]
+    fn values_parse_with_units_and_reasons() {
+        assert_eq!(bytes("64mb"), Ok(64 << 20));
+        assert_eq!(bytes("1k"), Ok(1000));
+        assert!(bytes("lots").unwrap_err().contains("not a byte count"));
+        assert_eq!(memory_value(b"2GB"), Some(2 << 30));
+        assert_eq!(memory_value(b"-1"), None);
+        assert!(boolean("maybe").is_err());
+        assert!(port("0").unwrap_err().contains("between 1 and 65535"));
+    }
+
+    #[test]
+    fn secrets_are_hidden() {
+        let mut config = Config::default();
+        config.requirepass = Some("hunter2".into());
+        config.pg_users.push(("alice".into(), "pw".into()));
+        let rows = setting_rows(&config);
+        let shown: String = rows.iter().map(|row| row.value.clone()).collect();
+        assert!(!shown.contains("hunter2") && !shown.contains("pw"));
+        assert!(rows.iter().any(|row| row.value == "(hidden)"));
+    }
+}
