@@ -11,7 +11,8 @@
 //!   safe wrapper over it.
 //! - [`capi`]: what the host calls (`include/corewire.h`).
 //! - [`config`]: settings, limits and flags.
-//! - [`stats`]: per-worker counters.
+//! - [`stats`]: per-worker counters and latency histograms, summed on read
+//!   for INFO, /metrics and /stats; the slow log.
 //! - [`log`]: the server log (`log_info!` and friends).
 
 #[macro_use]

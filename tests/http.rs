@@ -954,5 +954,8 @@ fn the_status_page_renders_in_headless_chromium() {
         );
     }
     assert!(dom.contains("<tr class=\"total\">"), "{dom}");
-    assert!(dom.contains("<p id=\"status\" class=\"\">updated "), "{dom}");
+    assert!(
+        dom.contains("<p id=\"status\" class=\"\">updated "),
+        "{dom}"
+    );
 }

@@ -180,6 +180,17 @@ pub fn check(config: &Config) -> Result<(), (&'static str, String)> {
             return Err((setting, format!("{port} is also the {other}")));
         }
     }
+    let public_http = config.http_enabled && !config.http_bind.is_loopback();
+    if public_http && config.requirepass.is_none() {
+        return Err((
+            "http-bind",
+            format!(
+                "refusing to serve the HTTP KV API on {} without a password (protected mode): \
+                 set requirepass, or bind a loopback address such as 127.0.0.1",
+                config.http_bind
+            ),
+        ));
+    }
     if !config.bind.is_loopback() && config.requirepass.is_none() {
         return Err((
             "bind",

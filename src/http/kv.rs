@@ -49,14 +49,39 @@ const MAX_LIST_LIMIT: usize = 10_000;
 const MAX_LIST_SCAN_STEPS: usize = 1024;
 const LIST_SCAN_COUNT: usize = 1024;
 
-/// Whether the request may use the API: always without a password, else
-/// `Authorization: Bearer <password>` or Basic with that password (any
-/// user name). Compared in constant time, lengths included (through
-/// SHA-256 digests).
-pub fn authorized(shared: &Shared, authorization: Option<&[u8]>) -> bool {
-    let Some(expected) = shared.live.requirepass() else {
-        return true;
-    };
+/// Whether a request may use the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Granted,
+    /// 401: a password is set and the request does not carry it.
+    NeedsPassword,
+    /// 403: no password is set and the client is not on loopback.
+    LoopbackOnly,
+}
+
+/// Without a password, loopback clients may use the API and nobody else
+/// (as PostgreSQL without users: protected mode covers `bind`, not
+/// `http-bind`). With one, the request must carry `Authorization: Bearer
+/// <password>` or Basic with that password (any user name).
+pub fn access(shared: &Shared, authorization: Option<&[u8]>, loopback_peer: bool) -> Access {
+    decide(
+        shared.live.requirepass().as_deref(),
+        authorization,
+        loopback_peer,
+    )
+}
+
+fn decide(password: Option<&str>, authorization: Option<&[u8]>, loopback_peer: bool) -> Access {
+    match password {
+        None if loopback_peer => Access::Granted,
+        None => Access::LoopbackOnly,
+        Some(password) if carries_password(password, authorization) => Access::Granted,
+        Some(_) => Access::NeedsPassword,
+    }
+}
+
+/// Compared in constant time, lengths included (through SHA-256 digests).
+fn carries_password(expected: &str, authorization: Option<&[u8]>) -> bool {
     let Some(header) = authorization else {
         return false;
     };
@@ -627,6 +652,38 @@ mod tests {
         assert_eq!(list_params("limit=10000").unwrap().1, 10_000);
         for bad in ["limit=10001", "limit=-1", "limit=x", "prefix=%g"] {
             assert!(list_params(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn access_decisions() {
+        use Access::*;
+        assert_eq!(decide(None, None, true), Granted);
+        assert_eq!(decide(None, Some(b"Bearer x"), false), LoopbackOnly);
+        assert_eq!(decide(Some("pw"), None, true), NeedsPassword);
+        assert_eq!(decide(Some("pw"), Some(b"Bearer pw"), false), Granted);
+        assert_eq!(decide(Some("pw"), Some(b"  bearer   pw "), false), Granted);
+        // user:pw and default:pw
+        assert_eq!(
+            decide(Some("pw"), Some(b"Basic dXNlcjpwdw=="), false),
+            Granted
+        );
+        assert_eq!(
+            decide(Some("pw"), Some(b"Basic ZGVmYXVsdDpwdw=="), false),
+            Granted
+        );
+        for wrong in [
+            &b"Bearer pw2"[..],
+            b"Bearer",
+            b"Basic cHc=",
+            b"Digest pw",
+            b"Basic %%%",
+        ] {
+            assert_eq!(
+                decide(Some("pw"), Some(wrong), true),
+                NeedsPassword,
+                "{wrong:?}"
+            );
         }
     }
 

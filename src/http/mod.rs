@@ -52,15 +52,19 @@ pub struct HttpSession {
     continue_sent: bool,
     /// Requests answered on this connection.
     pub requests: u64,
+    /// The client connects from a loopback address: without a password
+    /// only those may use the KV API (as PostgreSQL without users).
+    loopback_peer: bool,
 }
 
 impl HttpSession {
-    pub fn new(client_id: u64) -> HttpSession {
+    pub fn new(client_id: u64, peer: Option<std::net::SocketAddr>) -> HttpSession {
         HttpSession {
             client_id,
             chunks: ChunkProgress::default(),
             continue_sent: false,
             requests: 0,
+            loopback_peer: peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback()),
         }
     }
 }
@@ -126,13 +130,7 @@ pub fn handle(session: &mut HttpSession, input: &[u8], ctx: &mut Ctx<'_>) -> (us
                     framing,
                     status: 0,
                 };
-                let route = run(
-                    &request,
-                    &mut reply,
-                    ctx.worker,
-                    ctx.shared,
-                    session.client_id,
-                );
+                let route = run(&request, &mut reply, ctx.worker, ctx.shared, session);
                 let status = reply.status;
                 count_request(ctx, route, status, &mut clock);
                 pos += consumed;
@@ -213,21 +211,36 @@ fn run(
     reply: &mut Reply<'_>,
     worker: &mut EngineWorker,
     shared: &Shared,
-    client_id: u64,
+    session: &HttpSession,
 ) -> Route {
-    if request.path.starts_with("/api/") && !kv::authorized(shared, request.authorization) {
-        crate::log_debug!(conn = client_id; "HTTP KV API request without valid credentials");
-        let message = if request.authorization.is_some() {
-            "invalid credentials"
-        } else {
-            "authentication required"
-        };
-        reply.error_with(
-            401,
-            message,
-            &[("WWW-Authenticate", "Basic realm=\"corewire\"")],
-        );
-        return Route::Other;
+    if request.path.starts_with("/api/") {
+        let access = kv::access(shared, request.authorization, session.loopback_peer);
+        if access != kv::Access::Granted {
+            crate::log_debug!(conn = session.client_id; "HTTP KV API request refused: {access:?}");
+        }
+        match access {
+            kv::Access::Granted => {}
+            kv::Access::NeedsPassword => {
+                let message = if request.authorization.is_some() {
+                    "invalid credentials"
+                } else {
+                    "authentication required"
+                };
+                reply.error_with(
+                    401,
+                    message,
+                    &[("WWW-Authenticate", "Basic realm=\"corewire\"")],
+                );
+                return Route::Other;
+            }
+            kv::Access::LoopbackOnly => {
+                reply.error(
+                    403,
+                    "without a password (requirepass) the KV API serves loopback clients only",
+                );
+                return Route::Other;
+            }
+        }
     }
     let method = request.method;
     let read = matches!(method, Method::Get | Method::Head);

@@ -342,7 +342,7 @@ impl Server {
                     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()))
                         .is_err()
                     {
-                        eprintln!("corewire: worker {id} panicked and stopped");
+                        crate::log_error!("worker {id} panicked and stopped");
                     }
                 });
             match spawned {

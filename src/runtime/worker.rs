@@ -226,8 +226,9 @@ impl Worker {
             let http_addr = SocketAddr::new(shared.config.http_bind, shared.http_port);
             let http_listener = bind_reuseport(http_addr, shared.config.listen_backlog)
                 .map_err(|e| format!("worker {id}: cannot listen on {http_addr} (HTTP): {e}"))?;
+            let fd = http_listener.as_raw_fd();
             poller
-                .add(http_listener.as_raw_fd(), TOKEN_HTTP_LISTENER, Interest::Read)
+                .add(fd, TOKEN_HTTP_LISTENER, Interest::Read)
                 .map_err(|e| format!("worker {id}: epoll_ctl: {e}"))?;
             Some(http_listener)
         } else {
@@ -268,10 +269,7 @@ impl Worker {
         let mut ready = Vec::with_capacity(MAX_EVENTS);
         loop {
             if let Err(error) = self.poller.wait(&mut ready, self.wait_timeout_ms()) {
-                eprintln!(
-                    "corewire: worker {}: epoll_wait failed: {error}; stopping",
-                    self.id
-                );
+                crate::log_error!("epoll_wait failed: {error}; this worker stops");
                 break;
             }
             for event in &ready {
@@ -340,8 +338,9 @@ impl Worker {
             // open until it exits; shutdown does not close it.
             unsafe { libc::shutdown(fd, libc::SHUT_RD) };
         }
+        self.close_drained(false, true);
         let open = self.conns.iter().flatten().count();
-        crate::log_debug!("draining {open} connections");
+        crate::log_debug!("draining: {open} connections have work in flight");
     }
 
     fn listener_fds(&self) -> Vec<std::os::fd::RawFd> {
@@ -356,7 +355,13 @@ impl Worker {
         let Some(deadline) = self.draining else {
             return false;
         };
-        let forced = Instant::now() >= deadline;
+        self.close_drained(Instant::now() >= deadline, false);
+        self.conns.iter().all(Option::is_none)
+    }
+
+    /// Closes every connection with nothing in flight, or every one when
+    /// `forced` (the deadline). A PostgreSQL client gets FATAL 57P01 first.
+    fn close_drained(&mut self, forced: bool, drain_start: bool) {
         for slot in 0..self.conns.len() {
             let Some(conn) = self.conns[slot].as_mut() else {
                 continue;
@@ -366,7 +371,17 @@ impl Worker {
                 && !conn.deferred
                 && conn.session.multi.is_none()
                 && conn.pg.as_ref().is_none_or(|pg| pg.is_quiescent());
-            if !quiescent && !forced {
+            // A PostgreSQL session that just finished its transaction
+            // stays open: closing right behind its COMMIT's reply makes
+            // some drivers report the COMMIT as failed. Its next request
+            // gets the FATAL instead (PgSession::draining), or the
+            // deadline closes it quietly.
+            let logged_in_pg = conn.pg.as_ref().is_some_and(|pg| pg.is_ready());
+            let waiting_pg = quiescent && logged_in_pg && !drain_start;
+            if (!quiescent || waiting_pg) && !forced {
+                if let Some(pg) = conn.pg.as_mut() {
+                    pg.draining = true;
+                }
                 continue;
             }
             if !quiescent {
@@ -374,13 +389,12 @@ impl Worker {
                 crate::log_warn!(conn = conn.session.client_id;
                     "shutdown deadline passed: closing a connection with work in flight");
             }
-            if conn.pg.as_ref().is_some_and(|pg| pg.is_ready() || !quiescent) {
+            if logged_in_pg && !waiting_pg {
                 conn.output.extend_from_slice(ADMIN_SHUTDOWN_FATAL);
                 let _ = flush(conn, &self.shared.stats[self.id]);
             }
             self.close(slot);
         }
-        self.conns.iter().all(Option::is_none)
     }
 
     /// This worker's logged-in PostgreSQL sessions, for the admin console.
@@ -493,9 +507,8 @@ impl Worker {
                     self.handle_control()
                 }
                 Err(_) => {
-                    eprintln!(
-                        "corewire: worker {}: {} of {asked} workers did not answer",
-                        self.id,
+                    crate::log_warn!(
+                        "{} of {asked} workers did not answer",
                         asked - answers.len()
                     );
                     break;
@@ -582,9 +595,11 @@ impl Worker {
                 Ok((stream, _peer)) => stream,
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                // A drain shut this listener after the wait reported it.
+                Err(_) if self.draining.is_some() => return,
                 Err(error) => {
                     // EMFILE and friends: try again on the next wake-up.
-                    eprintln!("corewire: worker {}: accept failed: {error}", self.id);
+                    crate::log_warn!("accept failed: {error}");
                     return;
                 }
             };
@@ -603,10 +618,7 @@ impl Worker {
             }
             if let Err(error) = self.register(stream, protocol) {
                 self.shared.connected_clients.fetch_sub(1, Relaxed);
-                eprintln!(
-                    "corewire: worker {}: cannot register a connection: {error}",
-                    self.id
-                );
+                crate::log_warn!("cannot register a connection: {error}");
             }
         }
     }
@@ -643,6 +655,8 @@ impl Worker {
                 stream.peer_addr().ok(),
             ))
         });
+        let http = (protocol == Protocol::Http)
+            .then(|| Box::new(HttpSession::new(client_id, stream.peer_addr().ok())));
         self.conns[slot] = Some(Conn {
             stream,
             generation,
@@ -656,7 +670,7 @@ impl Worker {
             parser: RequestParser::default(),
             session: Session::new(client_id, password_required, peer_addr, local_addr),
             pg,
-            http: (protocol == Protocol::Http).then(|| Box::new(HttpSession::new(client_id))),
+            http,
             counted: ConnState::Idle,
         });
         let conn = self.conns[slot].as_mut().expect("just registered");
@@ -694,10 +708,7 @@ impl Worker {
             Ok(ReadOutcome::Open) => {}
             Ok(ReadOutcome::Close) => return self.close(slot),
             Err(_) => {
-                eprintln!(
-                    "corewire: worker {}: a request panicked; closing its connection",
-                    self.id
-                );
+                crate::log_error!("a request panicked; closing its connection");
                 return self.close(slot);
             }
         }
@@ -898,10 +909,8 @@ impl Worker {
             let conn = self.conns[slot].as_mut().expect("live slot");
             if conn.input.len() > max_query_bytes {
                 self.shared.stats[self.id].disconnect(conn.protocol(), Disconnect::QueryLimit);
-                eprintln!(
-                    "corewire: closing client {} that reached the query buffer limit ({max_query_bytes} bytes)",
-                    conn.session.client_id
-                );
+                crate::log_warn!(conn = conn.session.client_id;
+                    "closing a client that reached the query buffer limit ({max_query_bytes} bytes)");
                 return ReadOutcome::Close;
             }
             if conn.pending_output_bytes() > self.shared.live.max_output_buffer_bytes() {
@@ -943,10 +952,8 @@ impl Worker {
         let pending = conn.pending_output_bytes();
         if pending > self.shared.live.max_output_buffer_bytes() {
             stats.disconnect(conn.protocol(), Disconnect::OutputLimit);
-            eprintln!(
-                "corewire: closing client {} over the output buffer limit ({pending} bytes pending)",
-                conn.session.client_id
-            );
+            crate::log_warn!(conn = conn.session.client_id;
+                "closing a client over the output buffer limit ({pending} bytes pending)");
             return self.close(slot);
         }
         if flush(conn, stats).is_err() {

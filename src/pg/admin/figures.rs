@@ -68,13 +68,12 @@ impl Averages {
     pub fn between(old: &Totals, new: &Totals, elapsed: Duration) -> Averages {
         let ms = elapsed.as_millis().max(1) as u64;
         let per_sec = |old: u64, new: u64| new.saturating_sub(old).saturating_mul(1000) / ms;
+        // Nothing ended in the window: no mean (0, as PgBouncer shows).
         let mean = |time_old: u64, time_new: u64, n_old: u64, n_new: u64| {
-            let n = n_new.saturating_sub(n_old);
-            if n == 0 {
-                0
-            } else {
-                time_new.saturating_sub(time_old) / n
-            }
+            time_new
+                .saturating_sub(time_old)
+                .checked_div(n_new.saturating_sub(n_old))
+                .unwrap_or(0)
         };
         Averages {
             xact_per_sec: per_sec(old.xact_count, new.xact_count),

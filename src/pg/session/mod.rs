@@ -9,7 +9,9 @@
 //!
 //! This file holds the session state and message dispatch; `startup`,
 //! `simple`, `extended` and `execute` hold the phases, as `impl PgSession`
-//! blocks of their own.
+//! blocks of their own; `admin` holds the admin console's side (database
+//! `corewire`: admission at login, simple protocol only, commands handed
+//! to the worker).
 
 mod admin;
 mod execute;
@@ -154,6 +156,9 @@ pub struct PgSession {
     pub cancel_request: Option<(i32, i32)>,
     /// Reported parameters as the client last heard them.
     reported: Vec<(&'static str, String)>,
+    /// The server is draining: once idle, the next request gets FATAL
+    /// 57P01 and the connection closes.
+    pub draining: bool,
     /// What the statistics need to remember (`metrics.rs`).
     stats: metrics::SessionStats,
     /// Logged in to the admin console (database `corewire`).
@@ -202,6 +207,7 @@ impl PgSession {
             parked: None,
             cancel_request: None,
             reported: Vec::new(),
+            draining: false,
             stats: metrics::SessionStats::new(peer),
             admin_console: false,
             admin_request: None,
@@ -295,6 +301,13 @@ impl PgSession {
         }
         if tag == b'X' {
             return Next::Close;
+        }
+        if self.draining && self.is_quiescent() {
+            let error = PgError::new(
+                sqlstate::ADMIN_SHUTDOWN,
+                "terminating connection due to administrator command",
+            );
+            return self.fatal(ctx, &error);
         }
         if self.skip_until_sync && tag != b'S' {
             return Next::Continue;
