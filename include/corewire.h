@@ -40,10 +40,17 @@ bool corewire_start(int argc, const char* const* argv,
  * nothing runs. Not async-signal-safe: do not call from a signal handler. */
 void corewire_shutdown(void);
 
-/* The whole life of a host in one call: blocks SIGINT, SIGTERM and SIGHUP in
- * every corewire thread, starts the server as corewire_start does, waits for
- * SIGINT or SIGTERM, shuts down cleanly and returns the process exit code
- * (0 after a clean stop, 1 on a start failure, 0 for --help). */
+/* The whole life of a host in one call. Parses flags, the environment and
+ * the --config file (see `--help`), blocks SIGINT, SIGTERM and SIGHUP in
+ * every corewire thread and starts the server as corewire_start does. Then,
+ * on its own thread: SIGHUP reloads the configuration; SIGTERM, SIGINT or a
+ * SHUTDOWN command drain (listeners close, open transactions may finish
+ * until shutdown-timeout-ms); a second SIGTERM or SIGINT exits at once.
+ * Returns the process exit code: 0 stopped after every connection finished
+ * (also after --help or a passing --check-config), 1 could not start, 2 the
+ * shutdown deadline closed connections with work in flight. A second stop
+ * signal ends the process from inside with status 3 (_exit: no destructors
+ * run). */
 int corewire_main(int argc, const char* const* argv, const cw_engine_ops* ops);
 
 #ifdef __cplusplus
