@@ -209,7 +209,7 @@ bench_pg() {
   if corewire_has_pg "$BIN"; then
     p=$(free_port $((p + 1)))
     n=$(free_port $((p + 1)))
-    start cwpg "$p" taskset -c 0 "$BIN" --port "$p" --pg-port "$n" --threads 1
+    start cwpg "$p" taskset -c 0 "$BIN" --port "$p" --pg-port "$n" --threads 1 --http-port "$(free_port $((n + 1)))"
     PGPORT[cw1]=$n
     pg_wait_ready "$n" "${PID[cwpg]}" || { echo "bench: corewire --pg-port $n did not answer; log:" >&2; cat "$OUT/cwpg.log" >&2; exit 1; }
     # The same rows, through COPY.
@@ -372,7 +372,12 @@ fi
 p=$(free_port 17380); start redis "$p" taskset -c 0 redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --daemonize no
 # corewire also listens for PostgreSQL (5433 unless told otherwise): each gets a port
 # of its own, so that cw1 and cw2 do not collide.
-cw_pg_args() { CW_PG_ARGS=(); if corewire_has_pg "$BIN"; then CW_PG_ARGS=(--pg-port "$(free_port "$1")"); fi; }
+cw_pg_args() {
+  CW_PG_ARGS=()
+  if corewire_has_pg "$BIN"; then CW_PG_ARGS=(--pg-port "$(free_port "$1")"); fi
+  # And the HTTP listener (9380 by default).
+  if "$BIN" --help 2>&1 | grep -q -- '--http-port'; then CW_PG_ARGS+=(--http-port "$(free_port $(($1 + 400)))"); fi
+}
 p=$(free_port $((p + 1))); cw_pg_args 17580; start cw1 "$p" taskset -c 0 "$BIN" --port "$p" --threads 1 "${CW_PG_ARGS[@]}"
 p=$(free_port $((p + 1))); cw_pg_args 17590; start cw2 "$p" "$BIN" --port "$p" --threads 2 "${CW_PG_ARGS[@]}"
 SERVERS=(redis cw1 cw2)

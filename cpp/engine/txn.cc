@@ -1,6 +1,7 @@
 #include "engine/txn.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cstring>
 
@@ -23,25 +24,6 @@ uint32_t TxnKeyDb(const std::string& k) {
 
 namespace {
 
-// Placeholders this commit inserted into (db, shard) (items sorted by db
-// then hash, and the shard is the top hash bits, so they are contiguous).
-uint64_t OwnInserts(const std::vector<WriteItem>& items, uint32_t db,
-                    size_t shard) {
-  uint64_t first_hash = static_cast<uint64_t>(shard)
-                        << (64 - Table::kShardBits);
-  auto it = std::lower_bound(
-      items.begin(), items.end(), std::make_pair(db, first_hash),
-      [](const WriteItem& item, const std::pair<uint32_t, uint64_t>& p) {
-        return item.db != p.first ? item.db < p.first : item.hash < p.second;
-      });
-  uint64_t count = 0;
-  for (; it != items.end() && it->db == db && Table::ShardOf(it->hash) == shard;
-       ++it) {
-    if (it->inserted) ++count;
-  }
-  return count;
-}
-
 bool LockedByOther(uint64_t tid, Record* record,
                    const std::vector<Record*>& locked) {
   return (tid & kTidLock) &&
@@ -49,7 +31,6 @@ bool LockedByOther(uint64_t tid, Record* record,
 }
 
 bool ValidateReads(Worker* worker, const Txn& txn,
-                   const std::vector<WriteItem>& items,
                    const std::vector<Record*>& locked) {
   EngineRep* rep = worker->rep;
   auto now = [worker] { return worker->NowMs(); };
@@ -59,27 +40,21 @@ bool ValidateReads(Worker* worker, const Txn& txn,
     size_t key_bytes = TxnKeySize(read.key);
     size_t shard = Table::ShardOf(read.hash);
     if (read.missing) {
-      if (read.expired_version != 0) {
-        // Still the same expired record: still missing.
-        Record* record = table->Find(read.hash, key, key_bytes);
-        if (record != nullptr) {
-          uint64_t tid = record->tid.load(std::memory_order_acquire);
-          if (!(tid & kTidAbsent)) {
-            // Rewritten since (a write over an expired key) is a change.
-            if (TidVersion(tid) != read.expired_version) return false;
-            if (LockedByOther(tid, record, locked)) return false;
-            continue;
-          }
-          // A placeholder: the expired record was reclaimed and the key is
-          // being inserted anew, by this commit or another; the insert
-          // version below tells which.
-        }
+      // Still missing at the commit point: no record, a placeholder or a
+      // deleted record that nobody else is installing, or the same expired
+      // record (expiry is monotonic). Checked per key, so inserts of other
+      // keys never conflict with this read.
+      Record* record =
+          table == nullptr ? nullptr : table->Find(read.hash, key, key_bytes);
+      if (record == nullptr) continue;
+      uint64_t tid = record->tid.load(std::memory_order_acquire);
+      if (LockedByOther(tid, record, locked)) return false;
+      if (tid & (kTidAbsent | kTidUnlinked)) continue;
+      if (read.expired_version != 0 &&
+          TidVersion(tid) == read.expired_version) {
+        continue;
       }
-      uint64_t version = table == nullptr ? 0 : table->InsertVersion(shard);
-      if (version != read.observed + OwnInserts(items, read.db, shard)) {
-        return false;
-      }
-      continue;
+      return false;
     }
     Record* record = table->Find(read.hash, key, key_bytes);
     if (record == nullptr) return false;
@@ -138,7 +113,11 @@ Status CommitTxn(Txn* txn) {
   }
   for (const WriteItem& item : items) locked.push_back(item.record);
   std::sort(locked.begin(), locked.end());
-  if (!ValidateReads(worker, *txn, items, locked)) {
+  // Our locks and placeholders are stores, validation is loads: a full
+  // fence orders them, so of two commits that each read what the other
+  // writes, at least one sees the other's lock (Dekker) and fails.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!ValidateReads(worker, *txn, locked)) {
     ReleaseAll(worker, items.data(), items.size());
     FreeNewValues(items.data(), items.size());
     return Status::Conflict();

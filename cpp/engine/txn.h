@@ -2,12 +2,10 @@
 //
 // Between calls a Txn holds only keys, buffered values and the versions it
 // observed: no locks, no epoch, no record pointers. Commit re-looks-up every
-// key. A read of a missing key records the shard's insert version; commit
-// checks that nothing but this transaction's own placeholders was inserted
-// into that shard since (phantom protection, at shard granularity). A read
-// that met an expired record also keeps that record's version: the key is
-// still missing at commit if the record is unchanged (expiry is monotonic)
-// or, once it is gone, if nothing was inserted into the shard since.
+// key. A read of a missing key is still valid at commit if the key has no
+// record, or only a placeholder or deleted record that no other commit
+// holds locked, or the same expired record it met (expiry is monotonic):
+// checked per key, so inserts of other keys never conflict with it.
 // Keys are stored with their database as a 4-byte prefix (TxnKey).
 #ifndef COREWIRE_ENGINE_TXN_H_
 #define COREWIRE_ENGINE_TXN_H_
@@ -34,7 +32,7 @@ class Txn {
     std::string key;  // TxnKey form
     uint32_t db;
     uint64_t hash;
-    uint64_t observed;  // record version, or shard insert version if missing
+    uint64_t observed;  // record version (unused when missing)
     uint64_t expired_version;  // missing because this record had expired
     int64_t expire_at_ms;      // present: its deadline (0 = none)
     bool missing;

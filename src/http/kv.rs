@@ -15,9 +15,10 @@
 //!   as one engine transaction, retried on conflict; 409 once retries run
 //!   out, 413 past [`MAX_BATCH_OPS`].
 //! - `GET /api/v1/kv?prefix=P&limit=N`: `{"keys":[..],"truncated":bool}`
-//!   (keys sorted), through the engine's scan with bounded work.
+//!   (the first keys in byte order), through the engine's scan with bounded
+//!   work: at most 1M index slots; past that `truncated` is true.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -504,16 +505,18 @@ pub fn list(reply: &mut Reply<'_>, worker: &mut EngineWorker, query: &str) -> Ro
             return Route::List;
         }
     };
-    // The scan may return a key twice (a table growing mid-walk); count
-    // each once. At most limit + 1 keys are kept.
-    let mut found: Vec<Vec<u8>> = Vec::new();
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    // The first `limit` matching keys in byte order: the scan walks the
+    // whole table (in hash order) and keeps the smallest limit + 1 it met,
+    // so memory stays bounded and a key seen twice (a table growing
+    // mid-walk) counts once.
+    let mut found: BTreeSet<Vec<u8>> = BTreeSet::new();
     let mut cursor = 0;
     let mut complete = false;
     for _ in 0..MAX_LIST_SCAN_STEPS {
         let step = worker.scan(DB, cursor, LIST_SCAN_COUNT, |key| {
-            if found.len() <= limit && key.starts_with(&prefix) && seen.insert(key.to_vec()) {
-                found.push(key.to_vec());
+            let wanted = found.len() <= limit || found.last().is_some_and(|last| key < &last[..]);
+            if wanted && key.starts_with(&prefix) && found.insert(key.to_vec()) && found.len() > limit + 1 {
+                found.pop_last();
             }
         });
         match step {
@@ -527,13 +530,9 @@ pub fn list(reply: &mut Reply<'_>, worker: &mut EngineWorker, query: &str) -> Ro
                 return Route::List;
             }
         }
-        if found.len() > limit {
-            break;
-        }
     }
     let truncated = found.len() > limit || !complete;
-    found.truncate(limit);
-    found.sort_unstable();
+    let found: Vec<Vec<u8>> = found.into_iter().take(limit).collect();
     let mut keys = Vec::with_capacity(found.len());
     let mut binary_keys = Vec::new();
     for key in found {

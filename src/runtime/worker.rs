@@ -67,6 +67,10 @@ const TOKEN_RESP_LISTENER: u64 = u64::MAX - 1;
 const TOKEN_PG_LISTENER: u64 = u64::MAX - 2;
 const TOKEN_HTTP_LISTENER: u64 = u64::MAX - 3;
 
+/// During a drain, how long a PostgreSQL session that finished its
+/// transaction may stay idle before it is closed (its driver has read the
+/// reply by then).
+const DRAIN_IDLE_GRACE_MS: u64 = 250;
 /// Ready registrations handled per wait.
 const MAX_EVENTS: usize = 256;
 /// Connections accepted per listener wake-up, so a connection storm cannot
@@ -372,12 +376,16 @@ impl Worker {
                 && conn.session.multi.is_none()
                 && conn.pg.as_ref().is_none_or(|pg| pg.is_quiescent());
             // A PostgreSQL session that just finished its transaction
-            // stays open: closing right behind its COMMIT's reply makes
-            // some drivers report the COMMIT as failed. Its next request
-            // gets the FATAL instead (PgSession::draining), or the
-            // deadline closes it quietly.
+            // stays open a moment: closing right behind its COMMIT's reply
+            // makes some drivers report the COMMIT as failed. Its next
+            // request gets the FATAL (PgSession::draining), or the grace
+            // period ends and it is closed with it.
             let logged_in_pg = conn.pg.as_ref().is_some_and(|pg| pg.is_ready());
-            let waiting_pg = quiescent && logged_in_pg && !drain_start;
+            let grace = Duration::from_millis(DRAIN_IDLE_GRACE_MS);
+            let waiting_pg = quiescent
+                && logged_in_pg
+                && !drain_start
+                && conn.session.last_interaction.elapsed() < grace;
             if (!quiescent || waiting_pg) && !forced {
                 if let Some(pg) = conn.pg.as_mut() {
                     pg.draining = true;

@@ -124,6 +124,8 @@ start_corewire() {
   local port=$1 log=$2; shift 2
   CW_PG_ARGS=()
   [[ " $* " == *" --pg-port "* ]] || cw_pg_args
+  # The HTTP listener (9380 by default) gets a free port too.
+  [[ " $* " == *" --http-port "* ]] || CW_PG_ARGS+=(--http-port "$(free_port 17200)")
   python3 "$TOOLS" exec "$BIN" --port "$port" "${CW_PG_ARGS[@]}" "$@" >"$log" 2>&1 &
   STARTED_PID=$!
   PIDS+=("$STARTED_PID")
@@ -512,7 +514,7 @@ if want g && [[ $SERVER == corewire ]]; then
   # $REF_PORT is held by redis-server (no SO_REUSEPORT there), so the bind must fail.
   rc=0; start=$(date +%s%N)
   cw_pg_args
-  timeout 15 "$BIN" --port "$REF_PORT" --threads 2 "${CW_PG_ARGS[@]}" >"$LOGS/corewire-bindfail.log" 2>&1 || rc=$?
+  timeout 15 "$BIN" --port "$REF_PORT" --threads 2 "${CW_PG_ARGS[@]}" --http-port "$(free_port 17200)" >"$LOGS/corewire-bindfail.log" 2>&1 || rc=$?
   ms=$((($(date +%s%N) - start) / 1000000))
   if [[ $rc != 0 && $rc != 124 ]]; then
     pass "bind to busy port $REF_PORT: exit code $rc after $ms ms ($(head -1 "$LOGS/corewire-bindfail.log"))"

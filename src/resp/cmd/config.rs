@@ -21,7 +21,7 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
 
 /// Every parameter CONFIG GET reports: Redis's names first, in Redis's
 /// formats, then corewire's own settings. Nothing is persisted yet, hence
-/// `save ""` and `appendonly no`. Secrets are never shown.
+/// `save ""` and `appendonly no`.
 fn parameters(shared: &Shared) -> Vec<(&'static str, String)> {
     let config = shared.current_config();
     let mut all = vec![
@@ -43,6 +43,12 @@ fn parameters(shared: &Shared) -> Vec<(&'static str, String)> {
         ("tcp-backlog", config.listen_backlog.to_string()),
         ("timeout", "0".into()),
         ("protected-mode", "yes".into()),
+        // Redis shows it to whoever may run CONFIG (an admin command);
+        // corewire's other secrets (pg-user) are never shown.
+        (
+            "requirepass",
+            config.requirepass.clone().unwrap_or_default(),
+        ),
     ];
     for setting in settings::SETTINGS {
         if !setting.secret && !all.iter().any(|(name, _)| *name == setting.name) {
@@ -174,8 +180,7 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             .reply()
             .error(b"ERR wrong number of arguments for 'config|set' command");
     }
-    // Secrets (requirepass, pg-user) are settable but never shown by
-    // CONFIG GET: no secret leaves the server.
+    // pg-user is settable but never shown by CONFIG GET.
     let mut known: Vec<&str> = parameters(ctx.shared)
         .iter()
         .map(|(name, _)| *name)

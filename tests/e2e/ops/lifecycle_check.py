@@ -16,6 +16,7 @@ users) unless the case needs the admin console.
 """
 
 import re
+import select
 import socket
 import signal
 import tempfile
@@ -92,6 +93,16 @@ with C.block("SIGTERM with an open SQL transaction"):
         C.ok("SIGTERM: COMMIT succeeds", True)
     except psycopg.Error as e:
         C.fail("SIGTERM: the open transaction goes on and commits", "%s: %s" % (type(e).__name__, one_line(e)))
+    # Its transaction over, the session is idle: closed like the other idle ones.
+    readable = opslib.wait_until(lambda: select.select([a.pgconn.socket], [], [], 0)[0], 3, 0.05)
+    try:
+        a.execute("SELECT 1")
+        after_commit = "no error: the session still serves"
+    except psycopg.Error as e:
+        after_commit = one_line(e)
+    C.ok("SIGTERM: the session, idle after its COMMIT, is closed with FATAL %r (within 3 s)" % FATAL_MSG,
+         bool(readable) and FATAL_MSG in after_commit,
+         "server sent something within 3 s: %s; next statement: %s" % (bool(readable), after_commit))
     rc, took = exits(s, "SIGTERM after the COMMIT", 0, 15, t0)
     C.ok("SIGTERM: exited before the 10 s deadline once nothing was open (%.1f s)" % took, rc == 0 and took < 10)
     text = log.read_text(errors="replace") if log.exists() else ""
