@@ -155,6 +155,14 @@ fn reload_reads_the_file_again_and_reports_restart_settings() {
     let _ = std::fs::remove_file(&path);
 }
 
+/// Waits for the drain to end; returns the connections it closed at its
+/// deadline.
+fn wait_stopped(server: &TestServer) -> u64 {
+    wait_until("every worker to stop", || server.server().is_stopped());
+    let forced = &server.server().shared().drain_forced;
+    forced.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The server answered FATAL 57P01 and closed. The synchronous `postgres`
 /// client sometimes sees the close before it reads the FATAL.
 fn assert_shut_down(result: Result<(), postgres::Error>) {
@@ -202,12 +210,7 @@ fn drain_lets_open_transactions_finish_then_stops() {
     // Its next request is refused: the server is going away.
     assert_shut_down(pg.batch_execute("SELECT 1"));
     drop(pg);
-    wait_until("every worker to stop", || server.server().is_stopped());
-    let forced = server
-        .server()
-        .shared()
-        .drain_forced
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let forced = wait_stopped(&server);
     assert_eq!(forced, 0);
 }
 
@@ -219,12 +222,7 @@ fn drain_deadline_closes_what_is_still_open() {
     let mut pg = server.pg_client();
     pg.batch_execute("BEGIN").unwrap();
     server.server().begin_drain();
-    wait_until("every worker to stop", || server.server().is_stopped());
-    let forced = server
-        .server()
-        .shared()
-        .drain_forced
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let forced = wait_stopped(&server);
     assert_eq!(forced, 2);
     let mut byte = [0u8; 1];
     assert_eq!(multi.read(&mut byte).unwrap_or(0), 0, "MULTI client closed");

@@ -117,7 +117,7 @@ pub fn http_date(time: std::time::SystemTime) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let days = (secs / 86_400) as i64;
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = crate::log::civil_from_days(days);
     let day_secs = secs % 86_400;
     format!(
         "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
@@ -129,24 +129,6 @@ pub fn http_date(time: std::time::SystemTime) -> String {
     )
 }
 
-/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's
-/// `civil_from_days` (days >= 0 here).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
-}
 
 #[cfg(test)]
 mod tests {
