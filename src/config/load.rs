@@ -310,6 +310,8 @@ fn cli() -> clap::Command {
         };
         let mut arg = Arg::new(setting.name)
             .long(setting.name)
+            // -1 turns some settings off: a value, not a flag.
+            .allow_negative_numbers(true)
             .value_name(setting.value_name)
             .help(format!(
                 "{} [default: {default}] [env: {}]{restart}",
@@ -459,6 +461,8 @@ mod tests {
         assert!(run(&["--nope", "1"], &[]).unwrap_err().contains("--nope"));
         assert!(run(&["--threads", "300"], &[]).unwrap_err().contains("256"));
         assert!(run(&["--bind", "0.0.0.0", "--requirepass", "x"], &[]).is_ok());
+        let config = run(&["--slowlog-log-slower-than", "-1"], &[]).unwrap();
+        assert_eq!(config.slowlog_log_slower_than_us, -1);
     }
 
     #[test]

@@ -515,7 +515,11 @@ pub fn list(reply: &mut Reply<'_>, worker: &mut EngineWorker, query: &str) -> Ro
     for _ in 0..MAX_LIST_SCAN_STEPS {
         let step = worker.scan(DB, cursor, LIST_SCAN_COUNT, |key| {
             let wanted = found.len() <= limit || found.last().is_some_and(|last| key < &last[..]);
-            if wanted && key.starts_with(&prefix) && found.insert(key.to_vec()) && found.len() > limit + 1 {
+            if wanted
+                && key.starts_with(&prefix)
+                && found.insert(key.to_vec())
+                && found.len() > limit + 1
+            {
                 found.pop_last();
             }
         });

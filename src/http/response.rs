@@ -129,7 +129,6 @@ pub fn http_date(time: std::time::SystemTime) -> String {
     )
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

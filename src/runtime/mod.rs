@@ -17,9 +17,9 @@ use crossbeam_channel::Sender;
 use parking_lot::{Mutex, RwLock};
 
 use crate::config::{self, settings, Config};
-use crate::pg::auth::Secret;
 use crate::engine::Engine;
-use crate::stats::{OpsRate, WorkerStats};
+use crate::pg::auth::Secret;
+use crate::stats::WorkerStats;
 use poller::Waker;
 pub use worker::Control;
 use worker::Worker;
@@ -64,8 +64,6 @@ pub struct Shared {
     pub next_client_id: AtomicU64,
     /// Across all workers, for maxclients.
     pub connected_clients: AtomicUsize,
-    /// Sampled by worker 0.
-    pub ops_rate: Mutex<OpsRate>,
     /// Settings CONFIG SET may change; read these, not `config`, for them.
     pub live: crate::config::LiveConfig,
     /// Every worker's control channel, for requests that span workers
@@ -121,7 +119,9 @@ impl Shared {
     /// console's SHUTDOWN). Returns at once; the host's main loop drains.
     pub fn request_shutdown(&self, reason: &str) {
         crate::log_warn!("shutdown requested: {reason}");
-        self.shutdown_request.lock().get_or_insert_with(|| reason.to_string());
+        self.shutdown_request
+            .lock()
+            .get_or_insert_with(|| reason.to_string());
     }
 
     /// The reason SHUTDOWN gave, once (the main loop polls this).
@@ -135,7 +135,8 @@ impl Shared {
     }
 
     pub fn set_main_loop(&self) {
-        self.main_loop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.main_loop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether the server takes new work (/health readiness).
@@ -168,7 +169,9 @@ impl Shared {
             if (setting.get)(&current) == (setting.get)(&new) {
                 continue;
             }
-            report.applied.push(format!("{} = {}", setting.name, setting.shown_value(&new)));
+            report
+                .applied
+                .push(format!("{} = {}", setting.name, setting.shown_value(&new)));
         }
         for setting in settings::SETTINGS {
             if (setting.get)(&wanted) != (setting.get)(&new) {
@@ -182,7 +185,13 @@ impl Shared {
         }
         if new.log_file != current.log_file {
             crate::log::set_file(new.log_file.as_deref()).map_err(|e| {
-                format!("log-file {}: {e}", new.log_file.as_deref().unwrap_or(std::path::Path::new("")).display())
+                format!(
+                    "log-file {}: {e}",
+                    new.log_file
+                        .as_deref()
+                        .unwrap_or(std::path::Path::new(""))
+                        .display()
+                )
             })?;
         }
         crate::log::configure(new.log_level, new.log_format);
@@ -210,11 +219,18 @@ impl Shared {
         }
         crate::log_info!(
             "configuration applied ({why}): {}{}",
-            if report.applied.is_empty() { "no change".to_string() } else { report.applied.join(", ") },
+            if report.applied.is_empty() {
+                "no change".to_string()
+            } else {
+                report.applied.join(", ")
+            },
             if report.need_restart.is_empty() {
                 String::new()
             } else {
-                format!("; needs a restart, not applied: {}", report.need_restart.join(", "))
+                format!(
+                    "; needs a restart, not applied: {}",
+                    report.need_restart.join(", ")
+                )
             }
         );
         Ok(report)
@@ -294,7 +310,6 @@ impl Server {
             run_id: random_hex_id(),
             next_client_id: AtomicU64::new(1),
             connected_clients: AtomicUsize::new(0),
-            ops_rate: Mutex::new(OpsRate::new()),
             live: crate::config::LiveConfig::new(&config),
             peers: std::sync::OnceLock::new(),
             config,
@@ -430,7 +445,9 @@ impl Server {
 
     /// Whether every worker thread has exited.
     pub fn is_stopped(&self) -> bool {
-        self.workers.iter().all(|worker| worker.thread.is_finished())
+        self.workers
+            .iter()
+            .all(|worker| worker.thread.is_finished())
     }
 
     /// Stops every worker and waits for them to exit.
@@ -480,12 +497,22 @@ mod tests {
         };
         for setting in settings::SETTINGS {
             if setting.reload == settings::Reload::Restart {
-                assert_ne!((setting.get)(&changed), (setting.get)(&current), "{} is not exercised", setting.name);
+                assert_ne!(
+                    (setting.get)(&changed),
+                    (setting.get)(&current),
+                    "{} is not exercised",
+                    setting.name
+                );
             }
         }
         keep_restart_settings(&mut changed, &current);
         for setting in settings::SETTINGS {
-            assert_eq!((setting.get)(&changed), (setting.get)(&current), "{}", setting.name);
+            assert_eq!(
+                (setting.get)(&changed),
+                (setting.get)(&current),
+                "{}",
+                setting.name
+            );
         }
     }
 }

@@ -56,7 +56,9 @@ pub enum Control {
     Reload(Current),
     /// Graceful shutdown: stop accepting, close connections as they fall
     /// idle, close the rest at the deadline, then exit.
-    Drain { deadline: Instant },
+    Drain {
+        deadline: Instant,
+    },
 }
 
 /// How long a CLIENT LIST / KILL waits for the other workers.
@@ -851,7 +853,11 @@ impl Worker {
     fn wait_timeout_ms(&self) -> i32 {
         let now = Instant::now();
         // Draining: look at the connections and the deadline often.
-        let tick = if self.draining.is_some() { 20 } else { CRON_INTERVAL_MS };
+        let tick = if self.draining.is_some() {
+            20
+        } else {
+            CRON_INTERVAL_MS
+        };
         self.parked
             .iter()
             .map(|&(until, _, _)| until.saturating_duration_since(now).as_millis() as i32 + 1)

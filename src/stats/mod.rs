@@ -156,16 +156,13 @@ pub enum PgKind {
     /// SET and RESET.
     Set,
     Show,
-    /// The general path (sqlparser and pg_catalog): `SELECT 1`, psql's
-    /// `\d` queries, `version()`, ...
-    Catalog,
-    /// Empty queries, TRUNCATE, DISCARD, CLOSE, UNLISTEN, the admin
-    /// console.
+    /// Empty queries, TRUNCATE, DISCARD, CLOSE, UNLISTEN, statements the
+    /// general path refuses.
     Other,
 }
 
 impl PgKind {
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 12] = [
         "select",
         "insert",
         "update",
@@ -177,7 +174,6 @@ impl PgKind {
         "savepoint",
         "set",
         "show",
-        "catalog",
         "other",
     ];
 }
@@ -310,7 +306,7 @@ pub struct WorkerStats {
     // The basic counters (always kept), summed over protocols.
     pub connections_received: Counter,
     pub connections_rejected: Counter,
-    /// Open RESP and PostgreSQL connections (maxclients counts these).
+    /// Open connections of every protocol (maxclients counts these).
     pub connected_clients: Counter,
     /// Commands of every protocol (INFO total_commands_processed).
     pub commands_processed: Counter,

@@ -88,7 +88,7 @@ pub fn newest(shared: &Shared, count: Option<usize>) -> Vec<SlowEntry> {
     for worker in shared.stats.iter() {
         all.extend(worker.slowlog.lock().entries.iter().take(max_len).cloned());
     }
-    all.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+    all.sort_unstable_by_key(|entry| std::cmp::Reverse(entry.id));
     all.truncate(count.unwrap_or(usize::MAX).min(max_len));
     all
 }
@@ -151,9 +151,8 @@ fn redacted(args: &Args<'_>, index: usize) -> bool {
     }
     if name.eq_ignore_ascii_case(b"migrate") {
         // MIGRATE ... AUTH password | AUTH2 username password
-        return (index >= 1 && is(index - 1, b"auth"))
-            || (index >= 1 && is(index - 1, b"auth2"))
-            || (index >= 2 && is(index - 2, b"auth2"));
+        let after = |back: usize, word: &[u8]| index >= back && is(index - back, word);
+        return after(1, b"auth") || after(1, b"auth2") || after(2, b"auth2");
     }
     false
 }

@@ -187,7 +187,7 @@ impl PgSession {
         let mut portal = self.portals.remove(&name).ok_or_else(|| no_portal(&name))?;
         self.check_not_failed_for(Some(&portal.prepared.statement))?;
         let result = self.execute(&mut portal, max_rows, false, ctx);
-        let kind = kind_of(&portal.prepared.statement);
+        let kind = kind_of(&portal.prepared.statement, &portal.prepared.text);
         self.statement_ran(ctx, kind, &portal.prepared.text, result.is_err());
         // COMMIT / ROLLBACK end the transaction and its portals.
         let keep = !matches!(

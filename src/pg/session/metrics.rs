@@ -31,8 +31,9 @@ impl SessionStats {
     }
 }
 
-/// The kind a statement is counted under.
-pub(super) fn kind_of(statement: &Statement) -> PgKind {
+/// The kind a statement is counted under: what it is, whichever path runs
+/// it (`SELECT 1` on the general path is a `select`).
+pub(super) fn kind_of(statement: &Statement, text: &str) -> PgKind {
     match statement {
         Statement::Select(_) | Statement::Sleep(_) => PgKind::Select,
         Statement::Insert(_) => PgKind::Insert,
@@ -47,7 +48,18 @@ pub(super) fn kind_of(statement: &Statement) -> PgKind {
         }
         Statement::Set { .. } | Statement::Reset(_) => PgKind::Set,
         Statement::Show(_) => PgKind::Show,
-        Statement::Other => PgKind::Catalog,
+        Statement::Other => {
+            let first = text
+                .trim_start_matches(|c: char| c.is_whitespace() || c == '(')
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .next()
+                .unwrap_or_default();
+            match first.to_ascii_lowercase().as_str() {
+                "select" | "with" | "values" | "table" => PgKind::Select,
+                "show" => PgKind::Show,
+                _ => PgKind::Other,
+            }
+        }
         Statement::Empty
         | Statement::Truncate
         | Statement::Discard { .. }

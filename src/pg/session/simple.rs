@@ -51,7 +51,7 @@ impl PgSession {
                     Err(error) => result = Err(error),
                 }
             }
-            let kind = kind_of(&parsed.statement);
+            let kind = kind_of(&parsed.statement, text);
             if result.is_ok() {
                 result = self.run_one_simple(text, parsed.statement, ctx);
             }
