@@ -1,16 +1,20 @@
-//! corewire: a thread-per-core Redis-protocol front end for a C++
-//! transactional storage engine.
+//! corewire: a thread-per-core Redis, PostgreSQL and HTTP front end for a
+//! C++ transactional storage engine.
 //!
 //! Map of the crate:
 //! - [`runtime`]: the workers. N pinned threads, each with its own
-//!   SO_REUSEPORT listener, epoll loop, connections and engine handle.
+//!   SO_REUSEPORT listeners, epoll loop, connections and engine handle;
+//!   reload and graceful drain over the control channel.
 //! - [`resp`]: the Redis protocol: framing, replies, sessions, commands.
+//! - [`pg`]: the PostgreSQL protocol: sessions, the kv table's SQL, the
+//!   catalog, the admin console.
 //! - [`http`]: the HTTP listener: /metrics, /health, /stats, the status
 //!   page and a KV REST API over the engine.
 //! - [`engine`]: the C ABI to the engine (`include/corewire_engine.h`) and a
 //!   safe wrapper over it.
 //! - [`capi`]: what the host calls (`include/corewire.h`).
-//! - [`config`]: settings, limits and flags.
+//! - [`config`]: the settings table, and loading it from flags, the
+//!   environment and a TOML file.
 //! - [`stats`]: per-worker counters and latency histograms, summed on read
 //!   for INFO, /metrics and /stats; the slow log.
 //! - [`log`]: the server log (`log_info!` and friends).

@@ -1,7 +1,8 @@
 //! The worker runtime: N pinned threads, each with its own SO_REUSEPORT
 //! listener, connections, buffers and engine handle. Workers share nothing
 //! on the request path; the server talks to them over a control channel
-//! (shutdown) and an eventfd that wakes their wait.
+//! (shutdown, drain, reload, cross-worker requests) and an eventfd that
+//! wakes their wait.
 
 mod listener;
 pub mod poller;

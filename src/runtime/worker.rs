@@ -1,5 +1,5 @@
 //! One worker: a pinned thread running a single readiness loop over its own
-//! listener and connections (after Redis's ae.c).
+//! listeners (RESP, PostgreSQL, HTTP) and connections (after Redis's ae.c).
 //!
 //! Each iteration: wait in epoll, accept what is pending, read what is
 //! ready, run every complete request to completion (engine call included),
