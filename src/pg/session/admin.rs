@@ -29,7 +29,7 @@ impl PgSession {
                 let query = match Reader::new(body).cstr() {
                     Ok(query) => query,
                     Err(error) => {
-                        Writer { out: ctx.out }.error(&error);
+                        send_error(ctx, &error);
                         self.ready(ctx);
                         return Next::Continue;
                     }
@@ -38,13 +38,13 @@ impl PgSession {
                     // The worker runs it next, then calls admin_done.
                     Ok(command) => self.admin_request = Some(command),
                     Err(error) => {
-                        Writer { out: ctx.out }.error(&error);
+                        send_error(ctx, &error);
                         self.ready(ctx);
                     }
                 }
             }
             b'P' | b'B' | b'D' | b'E' | b'C' => {
-                Writer { out: ctx.out }.error(&admin::extended_protocol_refused());
+                send_error(ctx, &admin::extended_protocol_refused());
                 self.skip_until_sync = true;
             }
             b'S' => {
