@@ -70,8 +70,11 @@ void cpp_free_buf(uint8_t* ptr, size_t len);
 
 /* Bumped when cw_engine_ops changes incompatibly.
  * v2: logical databases (a db argument on every key-addressed op), per-key
- * expiry, GETDEL (take), iteration (scan, random_key), MSETNX. */
-#define CW_ENGINE_ABI_VERSION 2u
+ * expiry, GETDEL (take), iteration (scan, random_key), MSETNX.
+ * v3: the optional durability group at the end of cw_engine_ops. corewire
+ * still accepts a v2 table (struct_size CW_ENGINE_OPS_V2_SIZE): such an
+ * engine simply has no durability. */
+#define CW_ENGINE_ABI_VERSION 3u
 
 /* Result of every rich-ABI call. Values are stable: they cross the FFI. */
 typedef int32_t cw_status;
@@ -84,6 +87,11 @@ typedef int32_t cw_status;
 #define CW_INVALID_ARGUMENT 6 /* bad call: NULL handle, bad db, bad flags, ... */
 #define CW_NO_MEMORY 7      /* allocation failed; nothing written */
 #define CW_INTERNAL 8       /* an exception or broken invariant, caught */
+#define CW_LOG_FAILED 9     /* the write-ahead log cannot be written (disk full,
+                               I/O error): nothing written, and no write is
+                               accepted until the log works again; see
+                               cw_storage_info.log_errno */
+#define CW_BUSY 10          /* a checkpoint is already running */
 
 /* Borrowed bytes. */
 typedef struct cw_slice {
@@ -140,9 +148,74 @@ typedef struct cw_txn cw_txn;
 /* Flags for cw_engine_ops.multi_put. */
 #define CW_MPUT_IF_NONE_EXIST 1u /* MSETNX: all or nothing, only if no key exists */
 
+/* Durability settings and figures (used by the v3 ops at the end of
+ * cw_engine_ops). */
+/* When a worker's log is fsynced. */
+#define CW_FSYNC_NO 0u       /* write per batch, the OS flushes when it likes */
+#define CW_FSYNC_EVERYSEC 1u /* write per batch, fsync once a second off the
+                                request path (at most ~1 s lost on power loss) */
+#define CW_FSYNC_ALWAYS 2u   /* write and fsync per batch before replying */
+
+/* Severities passed to cw_storage_options.log. */
+#define CW_LOG_ERROR 0
+#define CW_LOG_WARN 1
+#define CW_LOG_INFO 2
+
+typedef struct cw_storage_options {
+  uint32_t struct_size;      /* sizeof(cw_storage_options) */
+  uint32_t fsync_policy;     /* CW_FSYNC_* */
+  const char* data_dir;      /* NUL-terminated directory path */
+  /* Checkpoint once the logs since the last one exceed this many bytes
+   * (0 = never by size). */
+  uint64_t checkpoint_log_bytes;
+  /* Checkpoint this often when anything changed (0 = never by time). */
+  uint64_t checkpoint_interval_ms;
+  /* Threads that replay logs at startup (0 = one per core). */
+  uint32_t recovery_threads;
+  /* A corrupt record in the middle of a log stops recovery (0), or (1) the
+   * log is cut at that record, dropping everything after it in that file,
+   * with a warning. A torn tail (the last record incomplete or failing its
+   * CRC) is always cut, with a warning. */
+  uint32_t truncate_corrupt;
+  /* Receives progress and warnings (recovery, checkpoints, log failures);
+   * may be NULL. Called from any engine thread; must not call back into
+   * the engine. */
+  void (*log)(void* log_ctx, int32_t level, const char* message);
+  void* log_ctx;
+} cw_storage_options;
+
+typedef struct cw_storage_info {
+  uint32_t struct_size;          /* sizeof(cw_storage_info), set by caller */
+  uint32_t fsync_policy;         /* CW_FSYNC_* in force */
+  uint32_t checkpoint_running;   /* 1 while a checkpoint is being written */
+  uint32_t last_checkpoint_ok;   /* 1 if the last checkpoint succeeded (or none ran) */
+  uint32_t log_ok;               /* 0 after a failed log write or fsync */
+  int32_t log_errno;             /* errno of that failure (0 if none) */
+  int64_t last_checkpoint_unix_s;   /* end of the last good checkpoint, or of recovery */
+  int64_t last_checkpoint_duration_ms; /* -1 if none ran */
+  int64_t checkpoint_started_unix_ms;  /* of the running one, 0 if none */
+  uint64_t checkpoints;          /* completed since start */
+  uint64_t checkpoint_failures;  /* failed since start */
+  uint64_t last_checkpoint_keys;  /* keys in the newest snapshot */
+  uint64_t last_checkpoint_bytes; /* its size on disk */
+  uint64_t log_bytes;            /* log bytes on disk since the last checkpoint */
+  uint64_t log_bytes_written;    /* log bytes written since start */
+  uint64_t log_records_written;  /* redo records written since start */
+  uint64_t log_writes;           /* write() batches since start */
+  uint64_t fsyncs;               /* fsyncs of log files since start */
+  uint64_t fsync_time_us;        /* total time spent in those fsyncs */
+  uint64_t changes_since_checkpoint; /* records appended since the last one */
+  uint64_t recovered_records;    /* replayed at startup (snapshot + logs) */
+  uint64_t recovered_bytes;      /* bytes read at startup */
+  uint64_t recovered_keys;       /* live keys after recovery */
+  uint64_t recovery_ms;          /* how long recovery took */
+  uint64_t recovery_dropped_records; /* torn or corrupt records cut */
+} cw_storage_info;
+
 /* The rich engine interface. A host fills one in and passes it to
  * corewire_main() or corewire_start(); it must outlive the server.
- * Every function pointer is required (none may be NULL). */
+ * Every function pointer up to txn_abort is required (none may be NULL);
+ * the durability group is all set or all NULL. */
 typedef struct cw_engine_ops {
   uint32_t abi_version; /* CW_ENGINE_ABI_VERSION */
   uint32_t struct_size; /* sizeof(cw_engine_ops), checked by corewire */
@@ -291,7 +364,55 @@ typedef struct cw_engine_ops {
   cw_status (*txn_commit)(cw_txn* txn);
   /* Discards and frees txn. */
   void (*txn_abort)(cw_txn* txn);
+
+  /* ---- Durability (v3). Optional: all NULL for an in-memory engine. ----
+   *
+   * Model: every committed write appends a redo record (commit TID, keys,
+   * values or tombstones, deadlines; length + CRC32C) to the in-memory log
+   * buffer of the worker that committed it; no lock is shared between
+   * workers. corewire calls log_flush once per event-loop batch, before it
+   * sends the replies of that batch, so one write (and under
+   * CW_FSYNC_ALWAYS one fsync) covers every write of the batch: group
+   * commit. Checkpoints write a snapshot in the background and delete the
+   * logs it covers. storage_open recovers: newest complete snapshot, then
+   * every log, highest TID per key winning. */
+
+  /* Opens (creating if needed) options->data_dir, recovers its contents
+   * into the engine (which must be empty and have no worker open) and
+   * starts logging. Called once, before any worker_open. On failure
+   * returns an error code and writes a one-line reason into error
+   * (NUL-terminated, truncated to error_len). */
+  cw_status (*storage_open)(void* engine, const cw_storage_options* options,
+                            char* error, size_t error_len);
+
+  /* Applies the live settings of options (fsync_policy and the checkpoint
+   * triggers; data_dir and the recovery fields are ignored). */
+  cw_status (*storage_tune)(void* engine,
+                            const cw_storage_options* options);
+
+  /* Count of redo records this worker has appended since it opened. A
+   * batch with new records needs a log_flush before its replies go out. */
+  uint64_t (*log_appended)(cw_worker* worker);
+
+  /* Writes this worker's buffered records to its log file, and fsyncs it
+   * under CW_FSYNC_ALWAYS. CW_OK when nothing was pending. CW_LOG_FAILED
+   * when the write or fsync failed: the batch's writes are not durable and
+   * must not be acknowledged. */
+  cw_status (*log_flush)(cw_worker* worker);
+
+  /* Starts a checkpoint (BGSAVE) and, if wait is nonzero, waits for it to
+   * finish (SAVE; may block the caller for as long as the snapshot takes).
+   * CW_BUSY if one is running and wait is 0; CW_LOG_FAILED if it failed. */
+  cw_status (*checkpoint)(void* engine, uint32_t wait);
+
+  /* Fills *info (info->struct_size must be set by the caller). */
+  cw_status (*storage_info)(void* engine, cw_storage_info* info);
 } cw_engine_ops;
+
+/* Size of a v2 cw_engine_ops (everything up to txn_abort). */
+#define CW_ENGINE_OPS_V2_SIZE (24u + 22u * 8u)
+
+
 
 /* ------------------------------------------------------------------------ */
 /* 3. The bundled engine (cpp/engine), for hosts and tests that use it.     */
@@ -321,7 +442,13 @@ void cw_bundled_engine_serve_seed_abi(const cw_engine_ops* ops);
 #define CW_LAYOUT_ASSERT(cond, what) _Static_assert(cond, what)
 #endif
 CW_LAYOUT_ASSERT(sizeof(cw_slice) == 16, "cw_slice layout");
-CW_LAYOUT_ASSERT(sizeof(cw_engine_ops) == 24 + 22 * 8, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(sizeof(cw_engine_ops) == 24 + 28 * 8, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, storage_open) == CW_ENGINE_OPS_V2_SIZE, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, storage_info) == 24 + 27 * 8, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(sizeof(cw_storage_options) == 56, "cw_storage_options layout");
+CW_LAYOUT_ASSERT(offsetof(cw_storage_options, log) == 40, "cw_storage_options layout");
+CW_LAYOUT_ASSERT(sizeof(cw_storage_info) == 24 + 19 * 8, "cw_storage_info layout");
+CW_LAYOUT_ASSERT(offsetof(cw_storage_info, checkpoints) == 48, "cw_storage_info layout");
 CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, engine) == 8, "cw_engine_ops layout");
 CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, databases) == 16, "cw_engine_ops layout");
 CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, worker_open) == 24, "cw_engine_ops layout");
