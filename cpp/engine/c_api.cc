@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "corewire_engine.h"
 #include "engine/engine.h"
@@ -220,6 +221,70 @@ void OpsTxnAbort(cw_txn* txn) {
   }
 }
 
+// ---- Durability ----------------------------------------------------------
+
+cw_status OpsStorageOpen(void* engine, const cw_storage_options* options,
+                         char* error, size_t error_len) {
+  try {
+    std::string why;
+    Status s = Status::InvalidArgument();
+    if (engine == nullptr || options == nullptr ||
+        options->struct_size != sizeof(cw_storage_options)) {
+      why = "bad storage options";
+    } else {
+      s = AsEngine(engine)->OpenStorage(*options, &why);
+    }
+    if (!s.ok() && error != nullptr && error_len > 0) {
+      std::snprintf(error, error_len, "%s", why.c_str());
+    }
+    return s.code();
+  } catch (...) {
+    return CW_INTERNAL;
+  }
+}
+
+cw_status OpsStorageTune(void* engine, const cw_storage_options* options) {
+  try {
+    if (engine == nullptr || options == nullptr ||
+        options->struct_size != sizeof(cw_storage_options)) {
+      return CW_INVALID_ARGUMENT;
+    }
+    return AsEngine(engine)->TuneStorage(*options).code();
+  } catch (...) {
+    return CW_INTERNAL;
+  }
+}
+
+uint64_t OpsLogAppended(cw_worker* worker) {
+  if (worker == nullptr) return 0;
+  return AsWorker(worker)->engine->LogAppended(AsWorker(worker));
+}
+
+cw_status OpsLogFlush(cw_worker* worker) {
+  return Call(worker, [](Engine* e, Worker* w) { return e->FlushLog(w); });
+}
+
+cw_status OpsCheckpoint(void* engine, uint32_t wait) {
+  try {
+    if (engine == nullptr) return CW_INVALID_ARGUMENT;
+    return AsEngine(engine)->Checkpoint(wait != 0).code();
+  } catch (...) {
+    return CW_INTERNAL;
+  }
+}
+
+cw_status OpsStorageInfo(void* engine, cw_storage_info* info) {
+  try {
+    if (engine == nullptr || info == nullptr ||
+        info->struct_size != sizeof(cw_storage_info)) {
+      return CW_INVALID_ARGUMENT;
+    }
+    return AsEngine(engine)->StorageInfo(info).code();
+  } catch (...) {
+    return CW_INTERNAL;
+  }
+}
+
 // ---- Seed ABI ------------------------------------------------------------
 
 // The one process-wide pointer: the engine behind the seed functions.
@@ -347,6 +412,12 @@ bool cw_bundled_engine_open(cw_engine_ops* ops) {
     filled.txn_del = OpsTxnDel;
     filled.txn_commit = OpsTxnCommit;
     filled.txn_abort = OpsTxnAbort;
+    filled.storage_open = OpsStorageOpen;
+    filled.storage_tune = OpsStorageTune;
+    filled.log_appended = OpsLogAppended;
+    filled.log_flush = OpsLogFlush;
+    filled.checkpoint = OpsCheckpoint;
+    filled.storage_info = OpsStorageInfo;
     *ops = filled;
     return true;
   } catch (...) {

@@ -200,6 +200,7 @@ Engine::Engine(EngineRep* rep) : rep_(rep) {}
 
 Engine::~Engine() {
   assert(rep_->open_workers == 0);
+  rep_->storage.reset();  // stops its threads before the tables go
   delete rep_;
 }
 
@@ -224,46 +225,115 @@ Status Engine::Open(const EngineOptions& options,
   });
 }
 
-Status Engine::OpenWorker(size_t worker_id, Worker** worker) {
+Status OpenWorkerHandle(Engine* engine, EngineRep* rep, size_t worker_id,
+                        Worker** worker) {
   return Guarded([&]() -> Status {
     if (worker == nullptr) return Status::InvalidArgument();
     *worker = nullptr;
-    std::lock_guard<std::mutex> guard(rep_->workers_mu);
-    size_t slot = kMaxWorkers;
-    if (worker_id < kMaxWorkers && !rep_->worker_in_use[worker_id]) {
+    std::lock_guard<std::mutex> guard(rep->workers_mu);
+    size_t slot = Engine::kMaxWorkers;
+    if (worker_id < Engine::kMaxWorkers && !rep->worker_in_use[worker_id]) {
       slot = worker_id;
     } else {
-      for (size_t i = 0; i < kMaxWorkers; ++i) {
-        if (!rep_->worker_in_use[i]) {
+      for (size_t i = 0; i < Engine::kMaxWorkers; ++i) {
+        if (!rep->worker_in_use[i]) {
           slot = i;
           break;
         }
       }
     }
-    if (slot == kMaxWorkers) return Status::InvalidArgument();
+    if (slot == Engine::kMaxWorkers) return Status::InvalidArgument();
     Worker* created = new (std::nothrow) Worker(
-        this, rep_, static_cast<uint32_t>(slot), rep_->worker_last_seq[slot]);
+        engine, rep, static_cast<uint32_t>(slot), rep->worker_last_seq[slot]);
     if (created == nullptr) return Status::NoMemory();
-    rep_->worker_in_use[slot] = true;
-    ++rep_->open_workers;
-    rep_->epochs.NoteParticipant(slot);
+    rep->worker_in_use[slot] = true;
+    ++rep->open_workers;
+    rep->epochs.NoteParticipant(slot);
     *worker = created;
     return Status::OK();
   });
 }
 
+void CloseWorkerHandle(Worker* worker) {
+  EngineRep* rep = worker->rep;
+  while (worker->txns != nullptr) worker->engine->TxnAbort(worker->txns);
+  rep->epochs.AdoptOrphans(&worker->limbo);
+  {
+    std::lock_guard<std::mutex> guard(rep->workers_mu);
+    rep->worker_last_seq[worker->id] = worker->last_seq;
+    rep->worker_in_use[worker->id] = false;
+    --rep->open_workers;
+  }
+  delete worker;
+}
+
+Status Engine::OpenWorker(size_t worker_id, Worker** worker) {
+  Status s = OpenWorkerHandle(this, rep_, worker_id, worker);
+  if (!s.ok() || rep_->storage == nullptr) return s;
+  s = Guarded([&]() { return rep_->storage->Attach(*worker); });
+  if (!s.ok()) {
+    CloseWorkerHandle(*worker);
+    *worker = nullptr;
+  }
+  return s;
+}
+
 void Engine::CloseWorker(Worker* worker) {
   if (worker == nullptr) return;
   assert(worker->rep == rep_);
-  while (worker->txns != nullptr) TxnAbort(worker->txns);
-  rep_->epochs.AdoptOrphans(&worker->limbo);
-  {
-    std::lock_guard<std::mutex> guard(rep_->workers_mu);
-    rep_->worker_last_seq[worker->id] = worker->last_seq;
-    rep_->worker_in_use[worker->id] = false;
-    --rep_->open_workers;
+  if (rep_->storage != nullptr) {
+    Guarded([&]() {
+      rep_->storage->Detach(worker);
+      return Status::OK();
+    });
   }
-  delete worker;
+  CloseWorkerHandle(worker);
+}
+
+Status Engine::OpenStorage(const cw_storage_options& options,
+                           std::string* error) {
+  return Guarded([&]() -> Status {
+    if (rep_->storage != nullptr || open_workers() != 0) {
+      *error = "storage must be opened once, before any worker";
+      return Status::InvalidArgument();
+    }
+    std::unique_ptr<Storage> storage;
+    Status s = Storage::Open(this, rep_, options, error, &storage);
+    if (s.ok()) rep_->storage = std::move(storage);
+    return s;
+  });
+}
+
+Status Engine::TuneStorage(const cw_storage_options& options) {
+  if (rep_->storage == nullptr) return Status::InvalidArgument();
+  rep_->storage->Tune(options);
+  return Status::OK();
+}
+
+uint64_t Engine::LogAppended(Worker* worker) const {
+  return worker->log == nullptr
+             ? 0
+             : worker->log->appended.load(std::memory_order_relaxed);
+}
+
+Status Engine::FlushLog(Worker* worker) {
+  if (rep_->storage == nullptr) return Status::OK();
+  return rep_->storage->Flush(worker);
+}
+
+Status Engine::Checkpoint(bool wait) {
+  if (rep_->storage == nullptr) return Status::InvalidArgument();
+  return Guarded([&]() { return rep_->storage->Checkpoint(wait); });
+}
+
+Status Engine::StorageInfo(cw_storage_info* info) {
+  if (rep_->storage == nullptr || info == nullptr) {
+    return Status::InvalidArgument();
+  }
+  return Guarded([&]() {
+    rep_->storage->Info(info);
+    return Status::OK();
+  });
 }
 
 uint32_t Engine::databases() const { return rep_->options.databases; }
@@ -371,9 +441,8 @@ Status Engine::Put(Worker* worker, uint32_t db, Slice key, Slice value,
     return Status::ConditionFailed();
   }
   ResolveDeadline(worker, &item);  // a past deadline makes it a delete
-  InstallAndRelease(worker, &item, 1,
-                    worker->NextTid(TidVersion(item.locked_tid)));
-  return Status::OK();
+  return InstallAndRelease(worker, &item, 1,
+                           worker->NextTid(TidVersion(item.locked_tid)));
 }
 
 Status Engine::Take(Worker* worker, uint32_t db, Slice key, ValueSink sink,
@@ -398,9 +467,8 @@ Status Engine::Take(Worker* worker, uint32_t db, Slice key, ValueSink sink,
   Status s = LockAll(worker, &item, 1);
   if (!s.ok()) return s;
   CallSink(sink, sink_ctx, item.old_value);
-  InstallAndRelease(worker, &item, 1,
-                    worker->NextTid(TidVersion(item.locked_tid)));
-  return Status::OK();
+  return InstallAndRelease(worker, &item, 1,
+                           worker->NextTid(TidVersion(item.locked_tid)));
 }
 
 Status Engine::Delete(Worker* worker, uint32_t db, const Slice* keys,
@@ -443,7 +511,8 @@ Status Engine::Delete(Worker* worker, uint32_t db, const Slice* keys,
     } else {
       uint64_t tid =
           worker->NextTid(MaxLockedVersion(items.data(), items.size()));
-      InstallAndRelease(worker, items.data(), items.size(), tid);
+      s = InstallAndRelease(worker, items.data(), items.size(), tid);
+      if (!s.ok()) return s;
     }
     *deleted = present;
     return Status::OK();
@@ -515,8 +584,9 @@ Status Engine::Expire(Worker* worker, uint32_t db, Slice key,
     ReleaseAll(worker, &item, 1);
     return Status::OK();
   }
-  InstallAndRelease(worker, &item, 1,
-                    worker->NextTid(TidVersion(item.locked_tid)));
+  Status installed = InstallAndRelease(
+      worker, &item, 1, worker->NextTid(TidVersion(item.locked_tid)));
+  if (!installed.ok()) return installed;
   *applied = apply ? 1 : 0;
   return Status::OK();
 }
@@ -553,8 +623,9 @@ Status Engine::IncrBy(Worker* worker, uint32_t db, Slice key, int64_t delta,
     return Status::NoMemory();
   }
   item.new_expire_at_ms = item.old_expire_at_ms;  // live, or 0 when missing
-  InstallAndRelease(worker, &item, 1,
-                    worker->NextTid(TidVersion(item.locked_tid)));
+  Status installed = InstallAndRelease(
+      worker, &item, 1, worker->NextTid(TidVersion(item.locked_tid)));
+  if (!installed.ok()) return installed;
   *result = next;
   return Status::OK();
 }
@@ -634,7 +705,9 @@ Status Engine::MultiPut(Worker* worker, uint32_t db, const Slice* keys,
       }
     }
     uint64_t tid = worker->NextTid(MaxLockedVersion(items.data(), items.size()));
-    InstallAndRelease(worker, items.data(), items.size(), tid);
+    Status installed =
+        InstallAndRelease(worker, items.data(), items.size(), tid);
+    if (!installed.ok()) return installed;
     if (written != nullptr) *written = 1;
     return Status::OK();
   });
@@ -658,11 +731,12 @@ namespace {
 // Locks a record met during iteration and deletes it if should_delete()
 // says so under the lock. Returns whether it deleted. Inside an epoch.
 template <typename Pred>
-bool DeleteIf(Worker* worker, Table* table, Record* record,
+bool DeleteIf(Worker* worker, Table* table, uint32_t db, Record* record,
               Pred&& should_delete) noexcept {
   WriteItem item{};
   if (!LockRecord(record, &item.locked_tid)) return false;  // already gone
   item.table = table;
+  item.db = db;
   item.record = record;
   item.hash = record->hash;
   item.kind = WriteItem::kDelete;
@@ -674,17 +748,18 @@ bool DeleteIf(Worker* worker, Table* table, Record* record,
     ReleaseAll(worker, &item, 1);
     return false;
   }
-  InstallAndRelease(worker, &item, 1,
-                    worker->NextTid(TidVersion(item.locked_tid)));
-  return true;
+  return InstallAndRelease(worker, &item, 1,
+                           worker->NextTid(TidVersion(item.locked_tid)))
+      .ok();
 }
 
-void ClearTable(Worker* worker, Table* table) {
+void ClearTable(Worker* worker, Table* table, uint32_t db) {
   for (size_t shard = 0; shard < Table::kShardCount; ++shard) {
     // One epoch per shard, so reclamation keeps up on large tables.
     EpochGuard epoch(worker);
     table->ForEachInShard(shard, [&](Record* record) noexcept {
-      DeleteIf(worker, table, record, [](const WriteItem&) { return true; });
+      DeleteIf(worker, table, db, record,
+               [](const WriteItem&) { return true; });
     });
   }
 }
@@ -696,10 +771,14 @@ Status Engine::Clear(Worker* worker, uint32_t db) {
       (db != kAllDatabases && db >= rep_->options.databases)) {
     return Status::InvalidArgument();
   }
+  Storage* storage = rep_->storage.get();
+  if (storage != nullptr && !storage->writable()) return Status::LogFailed();
   for (uint32_t d = 0; d < rep_->options.databases; ++d) {
     if (db != kAllDatabases && d != db) continue;
-    if (Table* table = rep_->table(d)) ClearTable(worker, table);
+    if (Table* table = rep_->table(d)) ClearTable(worker, table, d);
   }
+  // Keys met after a log failure were kept.
+  if (storage != nullptr && !storage->writable()) return Status::LogFailed();
   return Status::OK();
 }
 
@@ -707,6 +786,10 @@ Status Engine::ExpireCycle(Worker* worker, size_t max_checks,
                            uint64_t* expired) {
   if (worker == nullptr || expired == nullptr) return Status::InvalidArgument();
   *expired = 0;
+  if (rep_->storage != nullptr && !rep_->storage->writable()) {
+    return Status::OK();  // a delete could not be logged; expired keys
+                          // read as missing anyway
+  }
   const uint32_t databases = rep_->options.databases;
   // At most one lap per call, so a call on an engine without deadlines ends.
   size_t shards_left = size_t{databases} * Table::kShardCount;
@@ -744,7 +827,8 @@ Status Engine::ExpireCycle(Worker* worker, size_t max_checks,
                        now)) {
             return;
           }
-          *expired += DeleteIf(worker, table, record, [&](const WriteItem& i) {
+          *expired += DeleteIf(worker, table, worker->expire_db, record,
+                               [&](const WriteItem& i) {
             return Expired(i.stored_expire_at_ms, now);
           });
         });

@@ -221,6 +221,19 @@ class Engine {
   Status TxnCommit(Txn* txn);
   void TxnAbort(Txn* txn);
 
+  // Durability (see storage.h and corewire_engine.h's cw_engine_ops).
+  // OpenStorage recovers options.data_dir into this engine, which must be
+  // empty with no worker open; *error says why it failed.
+  Status OpenStorage(const cw_storage_options& options, std::string* error);
+  Status TuneStorage(const cw_storage_options& options);
+  // Records the worker appended since it opened (0 without storage).
+  uint64_t LogAppended(Worker* worker) const;
+  // Group commit: writes (and under fsync always, syncs) the worker's log.
+  Status FlushLog(Worker* worker);
+  // A checkpoint; with wait, on this thread. Busy if one is running.
+  Status Checkpoint(bool wait);
+  Status StorageInfo(cw_storage_info* info);
+
  private:
   explicit Engine(EngineRep* rep);
   EngineRep* const rep_;

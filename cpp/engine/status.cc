@@ -13,6 +13,8 @@ const char* Status::ToString() const noexcept {
     case kInvalidArgument: return "invalid argument";
     case kNoMemory: return "no memory";
     case kInternal: return "internal error";
+    case kLogFailed: return "log failed";
+    case kBusy: return "busy";
   }
   return "unknown status";
 }

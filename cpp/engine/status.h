@@ -21,6 +21,8 @@ class Status {
     kInvalidArgument = 6,  // bad call: NULL handle, key too long, too many keys
     kNoMemory = 7,         // allocation failed; nothing written
     kInternal = 8,         // caught exception or broken invariant
+    kLogFailed = 9,        // the write-ahead log cannot be written
+    kBusy = 10,            // a checkpoint is already running
   };
 
   constexpr Status() noexcept : code_(kOk) {}
@@ -39,6 +41,8 @@ class Status {
   }
   static constexpr Status NoMemory() noexcept { return Status(kNoMemory); }
   static constexpr Status Internal() noexcept { return Status(kInternal); }
+  static constexpr Status LogFailed() noexcept { return Status(kLogFailed); }
+  static constexpr Status Busy() noexcept { return Status(kBusy); }
 
   bool ok() const noexcept { return code_ == kOk; }
   bool IsNotFound() const noexcept { return code_ == kNotFound; }

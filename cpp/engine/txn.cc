@@ -129,9 +129,8 @@ Status CommitTxn(Txn* txn) {
     max_seen = std::max(max_seen, read.missing ? read.expired_version
                                                : read.observed);
   }
-  InstallAndRelease(worker, items.data(), items.size(),
-                    worker->NextTid(max_seen));
-  return Status::OK();
+  return InstallAndRelease(worker, items.data(), items.size(),
+                           worker->NextTid(max_seen));
 }
 
 }  // namespace corewire

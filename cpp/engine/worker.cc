@@ -196,8 +196,19 @@ uint64_t MaxLockedVersion(const WriteItem* items, size_t n) noexcept {
   return max_version;
 }
 
-void InstallAndRelease(Worker* worker, WriteItem* items, size_t n,
-                       uint64_t tid) noexcept {
+Status InstallAndRelease(Worker* worker, WriteItem* items, size_t n,
+                         uint64_t tid) noexcept {
+  // Logged before anything is installed: a reader can see these writes
+  // only once the record is in the worker's buffer, so a checkpoint that
+  // sees them also covers the record (see storage.h).
+  if (Storage* storage = worker->rep->storage.get()) {
+    Status s = storage->Append(worker, items, n, tid);
+    if (!s.ok()) {
+      ReleaseAll(worker, items, n);
+      FreeNewValues(items, n);
+      return s;
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     WriteItem& item = items[i];
     Record* record = item.record;
@@ -244,6 +255,100 @@ void InstallAndRelease(Worker* worker, WriteItem* items, size_t n,
       ReleaseOne(worker, &item);
     }
   }
+  return Status::OK();
+}
+
+Status ReplayItem(Worker* worker, const LogItem& logged) noexcept {
+  EngineRep* rep = worker->rep;
+  if (logged.db >= rep->options.databases ||
+      logged.key.len > rep->options.max_key_bytes ||
+      logged.value.len > rep->options.max_value_bytes) {
+    return Status::InvalidArgument();
+  }
+  Table* table = rep->TableForWrite(logged.db);
+  if (table == nullptr) return Status::NoMemory();
+  EpochGuard epoch(worker);
+  // A put whose deadline has passed is a delete at its TID.
+  bool put = logged.kind == kItemPut &&
+             !Expired(logged.expire_at_ms, [worker] { return worker->NowMs(); });
+  Value* value = nullptr;
+  if (put) {
+    value = NewValue(logged.value.ptr, logged.value.len);
+    if (value == nullptr) return Status::NoMemory();
+  }
+  WriteItem item = MakeItem(table, logged.db, logged.key, 0,
+                            put ? WriteItem::kPut : WriteItem::kDelete);
+  Status s = LockAll(worker, &item, 1);
+  if (!s.ok()) {
+    if (value != nullptr) FreeRetirable(value);
+    return s;
+  }
+  Record* record = item.record;
+  const uint64_t version = TidVersion(logged.tid);
+  if (TidVersion(item.locked_tid) >= version) {
+    // An equal or later write of the key is already in: keep it (and keep
+    // an absent record linked: it may be a later delete).
+    record->tid.store(item.locked_tid & ~kTidLock, std::memory_order_release);
+    if (value != nullptr) FreeRetirable(value);
+    return Status::OK();
+  }
+  bool had_deadline =
+      item.stored_value != nullptr && item.stored_expire_at_ms != 0;
+  if (put) {
+    record->expire_at_ms.store(logged.expire_at_ms, std::memory_order_release);
+    record->value.store(value, std::memory_order_release);
+    if (item.stored_value == nullptr) {
+      table->AddLive(item.hash, 1);
+    } else {
+      worker->Retire(item.stored_value);
+    }
+    table->AddExpires(item.hash,
+                      int64_t{logged.expire_at_ms != 0} - had_deadline);
+    record->tid.store(version, std::memory_order_release);
+  } else {
+    if (item.stored_value != nullptr) {
+      record->value.store(nullptr, std::memory_order_release);
+      record->expire_at_ms.store(0, std::memory_order_release);
+      worker->Retire(item.stored_value);
+      table->AddLive(item.hash, -1);
+      table->AddExpires(item.hash, -int64_t{had_deadline});
+    }
+    record->tid.store(version | kTidAbsent, std::memory_order_release);
+  }
+  return Status::OK();
+}
+
+uint64_t SweepRecovered(Worker* worker) noexcept {
+  EngineRep* rep = worker->rep;
+  uint64_t live = 0;
+  for (uint32_t db = 0; db < rep->options.databases; ++db) {
+    Table* table = rep->table(db);
+    if (table == nullptr) continue;
+    for (size_t shard = 0; shard < Table::kShardCount; ++shard) {
+      EpochGuard epoch(worker);
+      table->ForEachInShard(shard, [&](Record* record) noexcept {
+        uint64_t locked_tid = 0;
+        if (!LockRecord(record, &locked_tid)) return;
+        Value* value = record->value.load(std::memory_order_relaxed);
+        int64_t deadline = record->expire_at_ms.load(std::memory_order_relaxed);
+        if (value != nullptr &&
+            !Expired(deadline, [worker] { return worker->NowMs(); })) {
+          record->tid.store(locked_tid & ~kTidLock, std::memory_order_release);
+          ++live;
+          return;
+        }
+        if (value != nullptr) {
+          record->value.store(nullptr, std::memory_order_release);
+          record->expire_at_ms.store(0, std::memory_order_release);
+          worker->Retire(value);
+          table->AddLive(record->hash, -1);
+          table->AddExpires(record->hash, -int64_t{deadline != 0});
+        }
+        UnlinkAndRetire(worker, table, record, locked_tid);
+      });
+    }
+  }
+  return live;
 }
 
 void FreeNewValues(WriteItem* items, size_t n) noexcept {

@@ -11,7 +11,9 @@
 #include "engine/engine.h"
 #include "engine/epoch.h"
 #include "engine/record.h"
+#include "engine/storage.h"
 #include "engine/table.h"
+#include "engine/wal_format.h"
 
 namespace corewire {
 
@@ -47,6 +49,9 @@ struct EngineRep {
   // repeats a TID. Guarded by workers_mu.
   uint64_t worker_last_seq[Engine::kMaxWorkers] = {};
   size_t open_workers = 0;  // guarded by workers_mu
+  // Durability, or nullptr for an in-memory engine. Set once, before any
+  // worker opens; destroyed before the tables.
+  std::unique_ptr<Storage> storage;
 };
 
 // One record touched by a locked operation.
@@ -84,6 +89,14 @@ struct SnapItem {
   Record* record;     // nullptr if missing
   Value* value;       // nullptr if missing or expired
 };
+
+class Worker;
+
+// Opens and closes a worker slot without a log: Engine::OpenWorker adds the
+// log; recovery and checkpoints use these for their internal workers.
+Status OpenWorkerHandle(Engine* engine, EngineRep* rep, size_t worker_id,
+                        Worker** worker);
+void CloseWorkerHandle(Worker* worker);
 
 class Worker {
  public:
@@ -129,6 +142,7 @@ class Worker {
   uint64_t last_seq;    // TID clock
   Limbo limbo;          // retired by this worker, not yet freed
   bool in_operation = false;  // catches reentry from a sink
+  WorkerLog* log = nullptr;  // redo log; nullptr without durability
   Txn* txns = nullptr;  // open transactions (intrusive list)
   size_t open_txns = 0;
   int64_t now_ms = 0;
@@ -182,9 +196,20 @@ void ResolveDeadline(Worker* worker, WriteItem* item) noexcept;
 // Highest version among the locked records.
 uint64_t MaxLockedVersion(const WriteItem* items, size_t n) noexcept;
 
-// Installs puts and deletes with TID tid, then unlocks everything.
-void InstallAndRelease(Worker* worker, WriteItem* items, size_t n,
-                       uint64_t tid) noexcept;
+// Logs the write set's redo record, then installs puts and deletes with
+// TID tid and unlocks everything. If the record cannot be logged
+// (LogFailed, NoMemory) nothing is installed: everything is released and
+// the new values freed.
+Status InstallAndRelease(Worker* worker, WriteItem* items, size_t n,
+                         uint64_t tid) noexcept;
+
+// Recovery: installs one logged item if its TID is above the key's. A
+// delete stays behind as an absent record carrying its TID, so that an
+// older put replayed later cannot bring the key back.
+Status ReplayItem(Worker* worker, const LogItem& item) noexcept;
+// After replay: unlinks those absent records and expired keys; returns
+// the live keys.
+uint64_t SweepRecovered(Worker* worker) noexcept;
 
 // Frees new values still owned by items (after a failed operation).
 void FreeNewValues(WriteItem* items, size_t n) noexcept;

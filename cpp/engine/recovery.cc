@@ -1,0 +1,440 @@
+// recovery.cc: Storage::Recover, the replay of snapshots and logs at open.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/storage.h"
+#include "engine/wal_format.h"
+#include "engine/worker.h"
+
+namespace corewire {
+
+namespace {
+
+// Candidate bytes ValidRecordAfter may checksum when it classifies damage.
+constexpr uint64_t kMaxDamageScanBytes = uint64_t{256} << 20;
+constexpr int64_t kProgressIntervalMs = 2000;
+
+struct DirListing {
+  struct Log {
+    uint64_t generation;
+    uint32_t slot;
+    std::string name;
+  };
+  std::vector<Log> logs;
+  std::vector<uint64_t> manifests;  // generations, newest first
+  uint64_t max_generation = 0;
+};
+
+bool ParseName(const char* name, const char* format, uint64_t* generation,
+               uint32_t* index, size_t expected_length) {
+  if (std::strlen(name) != expected_length) return false;
+  int consumed = 0;
+  if (index != nullptr) {
+    return std::sscanf(name, format, generation, index, &consumed) == 2 &&
+           size_t(consumed) == expected_length;
+  }
+  return std::sscanf(name, format, generation, &consumed) == 1 &&
+         size_t(consumed) == expected_length;
+}
+
+DirListing ListDir(const std::string& dir, std::vector<std::string>* stale) {
+  DirListing listing;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return listing;
+  while (dirent* entry = ::readdir(d)) {
+    const char* name = entry->d_name;
+    uint64_t generation = 0;
+    uint32_t index = 0;
+    if (ParseName(name, "wal-%8" SCNu64 "-%3u.log%n", &generation, &index,
+                  20)) {
+      listing.logs.push_back({generation, index, name});
+    } else if (ParseName(name, "snap-%8" SCNu64 "-%2u.dat%n", &generation,
+                         &index, 20)) {
+      // Parts are found through their manifest.
+    } else if (ParseName(name, "checkpoint-%8" SCNu64 "%n", &generation,
+                         nullptr, 19)) {
+      listing.manifests.push_back(generation);
+    } else {
+      size_t length = std::strlen(name);
+      if (length > 4 && std::strcmp(name + length - 4, ".tmp") == 0) {
+        stale->push_back(name);  // an unfinished manifest
+      }
+      continue;
+    }
+    listing.max_generation = std::max(listing.max_generation, generation);
+  }
+  ::closedir(d);
+  std::sort(listing.manifests.rbegin(), listing.manifests.rend());
+  return listing;
+}
+
+uint64_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size)
+                                        : UINT64_MAX;
+}
+
+struct Manifest {
+  uint64_t generation = 0;
+  uint64_t keys = 0;
+  std::vector<uint64_t> part_bytes;
+};
+
+// Reads a manifest and checks that its parts exist with their sizes.
+bool LoadManifest(const std::string& dir, uint64_t generation,
+                  Manifest* manifest, std::string* why) {
+  std::ifstream in(dir + "/" + ManifestName(generation));
+  std::string magic;
+  std::getline(in, magic);
+  if (magic != "corewire checkpoint 1") {
+    *why = "not a corewire checkpoint manifest";
+    return false;
+  }
+  std::string word;
+  uint64_t parts = 0;
+  while (in >> word) {
+    if (word == "generation") {
+      in >> manifest->generation;
+    } else if (word == "keys") {
+      in >> manifest->keys;
+    } else if (word == "parts") {
+      in >> parts;
+    } else if (word == "part") {
+      uint64_t index = 0, bytes = 0;
+      in >> index >> bytes;
+      if (index != manifest->part_bytes.size()) break;
+      manifest->part_bytes.push_back(bytes);
+    }
+  }
+  if (manifest->generation != generation ||
+      manifest->part_bytes.size() != parts || parts == 0) {
+    *why = "incomplete manifest";
+    return false;
+  }
+  for (uint32_t part = 0; part < parts; ++part) {
+    uint64_t size = FileSize(dir + "/" + SnapshotPartName(generation, part));
+    if (size != manifest->part_bytes[part]) {
+      *why = SnapshotPartName(generation, part) + " is missing or has the "
+             "wrong size";
+      return false;
+    }
+  }
+  return true;
+}
+
+struct ReplayJob {
+  std::string name;
+  bool snapshot;
+  uint64_t bytes;
+};
+
+// What the replay threads share.
+struct ReplayState {
+  std::atomic<size_t> next_job{0};
+  std::atomic<uint64_t> records{0};
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> dropped{0};
+  std::atomic<uint64_t> max_seq{0};
+  std::atomic<bool> failed{false};
+  std::atomic<size_t> threads_done{0};
+  std::mutex mu;
+  std::string error;       // guarded by mu: the first failure
+  std::vector<std::string> warnings;  // guarded by mu
+};
+
+}  // namespace
+
+Status Storage::Recover(std::string* error) {
+  const int64_t start_ms = SteadyMs();
+  std::vector<std::string> stale;
+  DirListing listing = ListDir(dir_, &stale);
+  for (const std::string& name : stale) ::unlink(PathOf(name).c_str());
+
+  Manifest manifest;
+  bool have_checkpoint = false;
+  for (uint64_t generation : listing.manifests) {
+    std::string why;
+    Manifest candidate;
+    if (LoadManifest(dir_, generation, &candidate, &why)) {
+      manifest = candidate;
+      have_checkpoint = true;
+      break;
+    }
+    Log(CW_LOG_WARN, "recovery: skipping " + ManifestName(generation) + ": " +
+                         why);
+  }
+  const uint64_t base = have_checkpoint ? manifest.generation : 0;
+
+  std::vector<ReplayJob> jobs;
+  uint64_t total_bytes = 0;
+  uint64_t log_bytes = 0;
+  for (size_t part = 0; part < manifest.part_bytes.size(); ++part) {
+    jobs.push_back({SnapshotPartName(base, static_cast<uint32_t>(part)), true,
+                    manifest.part_bytes[part]});
+    total_bytes += manifest.part_bytes[part];
+  }
+  for (const auto& log : listing.logs) {
+    if (log.generation < base) continue;  // covered by the checkpoint
+    uint64_t size = FileSize(PathOf(log.name));
+    if (size == UINT64_MAX || size == 0) continue;
+    jobs.push_back({log.name, false, size});
+    total_bytes += size;
+    log_bytes += size;
+  }
+  // Largest first, so one big file does not finish last alone.
+  std::sort(jobs.begin(), jobs.end(),
+            [](const ReplayJob& a, const ReplayJob& b) {
+              return a.bytes > b.bytes;
+            });
+  if (have_checkpoint) {
+    Log(CW_LOG_INFO, "recovery: loading " + ManifestName(base) + " (" +
+                         std::to_string(manifest.keys) + " keys) and " +
+                         std::to_string(jobs.size() -
+                                        manifest.part_bytes.size()) +
+                         " log file(s)");
+  } else if (!jobs.empty()) {
+    Log(CW_LOG_INFO, "recovery: no checkpoint; replaying " +
+                         std::to_string(jobs.size()) + " log file(s)");
+  }
+
+  ReplayState state;
+  auto replay_file = [this, &state](Worker* worker, const ReplayJob& job) {
+    std::string path = PathOf(job.name);
+    auto fail = [&state](const std::string& message) {
+      std::lock_guard<std::mutex> guard(state.mu);
+      if (!state.failed.exchange(true)) state.error = message;
+    };
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return fail("recovery: cannot open " + path + ": " +
+                            ErrnoText(errno));
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return fail("recovery: cannot stat " + path + ": " + ErrnoText(errno));
+    }
+    size_t size = static_cast<size_t>(st.st_size);
+    if (size == 0) {
+      ::close(fd);
+      return;
+    }
+    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (mapped == MAP_FAILED) {
+      ::close(fd);
+      return fail("recovery: cannot map " + path + ": " + ErrnoText(errno));
+    }
+    ::madvise(mapped, size, MADV_SEQUENTIAL);
+    const uint8_t* data = static_cast<const uint8_t*>(mapped);
+    size_t offset = 0;
+    size_t cut_at = SIZE_MAX;  // where to truncate the file, if anywhere
+    uint64_t max_seq = 0;
+    uint64_t pending_bytes = 0;
+    while (!state.failed.load(std::memory_order_relaxed)) {
+      const uint8_t* payload = nullptr;
+      size_t payload_bytes = 0;
+      size_t next = 0;
+      RecordRead read =
+          ReadRecord(data, size, offset, &payload, &payload_bytes, &next);
+      if (read == RecordRead::kEnd) break;
+      Status applied = Status::OK();
+      bool well_formed = false;
+      if (read == RecordRead::kRecord) {
+        well_formed = DecodeItems(payload, payload_bytes,
+                                  [&](const LogItem& item) {
+                                    if (!applied.ok()) return;
+                                    applied = ReplayItem(worker, item);
+                                    max_seq = std::max(max_seq,
+                                                       TidSeq(item.tid));
+                                  });
+        if (!applied.ok()) {
+          fail("recovery: " + job.name + ": cannot apply the record at byte " +
+               std::to_string(offset) + ": " + applied.ToString());
+          break;
+        }
+      }
+      if (read == RecordRead::kRecord && well_formed) {
+        state.records.fetch_add(1, std::memory_order_relaxed);
+        pending_bytes += next - offset;
+        if (pending_bytes >= (1u << 20)) {
+          state.bytes.fetch_add(pending_bytes, std::memory_order_relaxed);
+          pending_bytes = 0;
+        }
+        offset = next;
+        continue;
+      }
+      // Damage at offset: a torn tail (nothing valid after it, in a log)
+      // is cut with a warning; anything else stops recovery unless the
+      // operator asked to cut there too.
+      size_t after = size - offset;
+      bool middle = job.snapshot ||
+                    ValidRecordAfter(data, size, offset, kMaxDamageScanBytes);
+      bool zeros = std::all_of(data + offset, data + size,
+                               [](uint8_t b) { return b == 0; });
+      const char* what = "CRC mismatch";
+      if (read == RecordRead::kRecord) {
+        what = "malformed record";
+      } else if (after < kRecordFramingBytes ||
+                 GetFixed32(data + offset) == 0 ||
+                 GetFixed32(data + offset) > after - kRecordFramingBytes) {
+        what = "incomplete record or bad length";
+      }
+      std::lock_guard<std::mutex> guard(state.mu);
+      if (!middle) {
+        uint64_t dropped = zeros ? 0 : 1;
+        state.dropped.fetch_add(dropped);
+        state.warnings.push_back(
+            "recovery: " + job.name + ": torn tail at byte " +
+            std::to_string(offset) + ": dropped " + std::to_string(dropped) +
+            (dropped == 1 ? " record (" : " records (") +
+            std::to_string(after) + " bytes), the file is cut there");
+        cut_at = offset;
+      } else if (truncate_corrupt_) {
+        state.dropped.fetch_add(1);
+        state.warnings.push_back(
+            "recovery: " + job.name + ": corrupt record at byte " +
+            std::to_string(offset) + " (" + what + "): dropped the " +
+            std::to_string(after) +
+            " bytes from there on, the file is cut there");
+        cut_at = offset;
+      } else if (!state.failed.exchange(true)) {
+        state.error =
+            "recovery: " + job.name + ": corrupt record at byte " +
+            std::to_string(offset) + " (" + what + ") with " +
+            std::to_string(after) +
+            " bytes after it; refusing to start. To start anyway and drop "
+            "this file from byte " +
+            std::to_string(offset) +
+            " on, set recovery-truncate-corrupt = yes (copy the data dir "
+            "first)";
+      }
+      break;
+    }
+    state.bytes.fetch_add(pending_bytes, std::memory_order_relaxed);
+    ::munmap(mapped, size);
+    if (cut_at != SIZE_MAX && !state.failed.load()) {
+      if (::ftruncate(fd, static_cast<off_t>(cut_at)) != 0 ||
+          ::fsync(fd) != 0) {
+        fail("recovery: cannot cut " + path + ": " + ErrnoText(errno));
+      }
+    }
+    ::close(fd);
+    uint64_t seen = state.max_seq.load();
+    while (seen < max_seq && !state.max_seq.compare_exchange_weak(seen, max_seq)) {
+    }
+  };
+
+  size_t thread_count = recovery_threads_ != 0
+                            ? recovery_threads_
+                            : std::max(1u, std::thread::hardware_concurrency());
+  thread_count = std::max<size_t>(1, std::min(thread_count, jobs.size()));
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < thread_count && !jobs.empty(); ++t) {
+    threads.emplace_back([&] {
+      Worker* worker = nullptr;
+      if (!OpenWorkerHandle(engine_, rep_, Engine::kMaxWorkers, &worker).ok()) {
+        std::lock_guard<std::mutex> guard(state.mu);
+        if (!state.failed.exchange(true)) {
+          state.error = "recovery: cannot open an engine worker";
+        }
+      } else {
+        for (size_t i = state.next_job.fetch_add(1); i < jobs.size();
+             i = state.next_job.fetch_add(1)) {
+          if (state.failed.load()) break;
+          replay_file(worker, jobs[i]);
+        }
+        CloseWorkerHandle(worker);
+      }
+      state.threads_done.fetch_add(1);
+    });
+  }
+  int64_t last_progress_ms = SteadyMs();
+  auto mb = [](uint64_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", double(bytes) / (1 << 20));
+    return std::string(text);
+  };
+  while (state.threads_done.load() < threads.size()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (SteadyMs() - last_progress_ms >= kProgressIntervalMs) {
+      last_progress_ms = SteadyMs();
+      Log(CW_LOG_INFO, "recovery: " + std::to_string(state.records.load()) +
+                           " records, " + mb(state.bytes.load()) + " of " +
+                           mb(total_bytes) + " MB replayed");
+    }
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const std::string& warning : state.warnings) Log(CW_LOG_WARN, warning);
+  if (state.failed.load()) {
+    *error = state.error;
+    return Status::Internal();
+  }
+
+  // Deletes were kept as absent records so that order did not matter;
+  // now they, and keys that expired meanwhile, go.
+  uint64_t keys = 0;
+  {
+    Worker* worker = nullptr;
+    Status s = OpenWorkerHandle(engine_, rep_, Engine::kMaxWorkers, &worker);
+    if (!s.ok()) {
+      *error = "recovery: cannot open an engine worker";
+      return s;
+    }
+    keys = SweepRecovered(worker);
+    CloseWorkerHandle(worker);
+  }
+  {
+    std::lock_guard<std::mutex> guard(rep_->workers_mu);
+    for (uint64_t& seq : rep_->worker_last_seq) {
+      seq = std::max(seq, state.max_seq.load());
+    }
+  }
+  generation_ = listing.max_generation + 1;
+  old_log_bytes_.store(log_bytes);
+  // Files the checkpoint covers may survive a crash right after it.
+  for (const auto& log : listing.logs) {
+    if (log.generation < base) ::unlink(PathOf(log.name).c_str());
+  }
+  for (uint64_t generation : listing.manifests) {
+    if (generation >= base) continue;
+    ::unlink(PathOf(ManifestName(generation)).c_str());
+  }
+  DeleteCovered(base);
+
+  uint64_t elapsed_ms = static_cast<uint64_t>(SteadyMs() - start_ms);
+  uint64_t records = state.records.load();
+  uint64_t bytes = state.bytes.load();
+  {
+    std::lock_guard<std::mutex> stats(stats_mu_);
+    recovered_records_ = records;
+    recovered_bytes_ = bytes;
+    recovered_keys_ = keys;
+    recovery_ms_ = elapsed_ms;
+    recovery_dropped_records_ = state.dropped.load();
+    last_checkpoint_unix_s_ = UnixMs() / 1000;
+    if (have_checkpoint) last_checkpoint_keys_ = manifest.keys;
+  }
+  double seconds = std::max<double>(double(elapsed_ms) / 1000.0, 1e-3);
+  char rates[96];
+  std::snprintf(rates, sizeof rates, " MB (%.1f MB/s), %" PRIu64
+                " keys (%.0f keys/s), ",
+                double(bytes) / (1 << 20) / seconds, keys,
+                double(keys) / seconds);
+  Log(CW_LOG_INFO, "recovery: done in " + std::to_string(elapsed_ms) +
+                       " ms: " + std::to_string(records) + " records, " +
+                       mb(bytes) + rates +
+                       std::to_string(state.dropped.load()) +
+                       " records dropped");
+  return Status::OK();
+}
+
+}  // namespace corewire

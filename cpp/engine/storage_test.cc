@@ -1,0 +1,433 @@
+// storage_test.cc: write-ahead logs, checkpoints and recovery of the
+// engine, through its public API, on real files in a temp directory.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/crc32c.h"
+#include "engine/engine.h"
+#include "engine/test_util.h"
+
+using namespace corewire;
+using namespace corewire::test;
+
+namespace {
+
+// Log lines the engine reported, for checks on warnings.
+struct LogLines {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  bool Contains(const std::string& needle) {
+    std::lock_guard<std::mutex> guard(mu);
+    for (const auto& line : lines) {
+      if (line.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+void CollectLog(void* ctx, int32_t, const char* message) {
+  auto* lines = static_cast<LogLines*>(ctx);
+  std::lock_guard<std::mutex> guard(lines->mu);
+  lines->lines.push_back(message);
+}
+
+std::string MakeTempDir() {
+  char pattern[] = "/tmp/cw-storage-test-XXXXXX";
+  char* dir = mkdtemp(pattern);
+  CHECK(dir != nullptr);
+  return dir == nullptr ? std::string() : std::string(dir);
+}
+
+void RemoveDir(const std::string& dir) {
+  std::string command = "rm -rf '" + dir + "'";
+  CHECK(std::system(command.c_str()) == 0);
+}
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  while (dirent* e = d ? readdir(d) : nullptr) {
+    if (e->d_name[0] != '.') names.push_back(e->d_name);
+  }
+  if (d) closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string NewestLog(const std::string& dir) {
+  std::string newest;
+  for (const auto& name : ListDir(dir)) {
+    if (name.rfind("wal-", 0) == 0 && name > newest) {
+      struct stat st;
+      if (stat((dir + "/" + name).c_str(), &st) == 0 && st.st_size > 0) {
+        newest = name;
+      }
+    }
+  }
+  return dir + "/" + newest;
+}
+
+uint64_t FileBytes(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? uint64_t(st.st_size) : 0;
+}
+
+// An engine with storage on dir and one worker.
+struct Durable {
+  std::unique_ptr<Engine> engine;
+  Worker* worker = nullptr;
+  LogLines log;
+  Status open_status;
+  std::string error;
+
+  explicit Durable(const std::string& dir, uint32_t fsync = CW_FSYNC_ALWAYS,
+                   uint32_t truncate_corrupt = 0) {
+    CHECK(Engine::Open(EngineOptions(), &engine).ok());
+    cw_storage_options options{};
+    options.struct_size = sizeof options;
+    options.fsync_policy = fsync;
+    options.data_dir = dir.c_str();
+    options.truncate_corrupt = truncate_corrupt;
+    options.recovery_threads = 2;
+    options.log = CollectLog;
+    options.log_ctx = &log;
+    open_status = engine->OpenStorage(options, &error);
+    if (open_status.ok()) CHECK(engine->OpenWorker(0, &worker).ok());
+  }
+  ~Durable() {
+    if (worker != nullptr) engine->CloseWorker(worker);
+  }
+  Status Put(const std::string& k, const std::string& v, int64_t deadline = 0) {
+    Status s = engine->Put(worker, 0, ToSlice(k), ToSlice(v), 0, deadline);
+    Status f = engine->FlushLog(worker);
+    return s.ok() ? f : s;
+  }
+  std::optional<std::string> Get(const std::string& k, uint32_t db = 0) {
+    std::string v;
+    Status s = engine->Get(worker, db, ToSlice(k), &v);
+    if (s.IsNotFound()) return std::nullopt;
+    return v;
+  }
+};
+
+void TestCrc32cKnownValue() {
+  const char* text = "123456789";
+  CHECK_EQ(Crc32c(reinterpret_cast<const uint8_t*>(text), 9), 0xE3069283u);
+  // Extending in pieces gives the same checksum.
+  uint32_t crc = Crc32cExtend(0, reinterpret_cast<const uint8_t*>(text), 4);
+  crc = Crc32cExtend(crc, reinterpret_cast<const uint8_t*>(text) + 4, 5);
+  CHECK_EQ(crc, 0xE3069283u);
+}
+
+void TestEveryWriteKindSurvivesReopen() {
+  std::string dir = MakeTempDir();
+  int64_t far = 4102444800000;  // 2100-01-01
+  {
+    Durable d(dir);
+    CHECK(d.open_status.ok());
+    CHECK(d.Put("plain", "v1").ok());
+    CHECK(d.Put("plain", "v2").ok());
+    CHECK(d.Put("gone", "x").ok());
+    Slice gone = ToSlice("gone");
+    uint64_t deleted = 0;
+    CHECK(d.engine->Delete(d.worker, 0, &gone, 1, &deleted).ok());
+    CHECK_EQ(deleted, 1u);
+    CHECK(d.Put("ttl", "t", far).ok());
+    CHECK(d.Put("short", "s", 1).ok());  // deadline long past: a delete
+    int64_t counter = 0;
+    CHECK(d.engine->IncrBy(d.worker, 0, ToSlice("n"), 41, &counter).ok());
+    CHECK(d.engine->IncrBy(d.worker, 0, ToSlice("n"), 1, &counter).ok());
+    Slice keys[2] = {ToSlice("m1"), ToSlice("m2")};
+    Slice values[2] = {ToSlice("a"), ToSlice("b")};
+    CHECK(d.engine->MultiPut(d.worker, 3, keys, values, 2).ok());
+    Txn* txn = nullptr;
+    CHECK(d.engine->TxnBegin(d.worker, &txn).ok());
+    CHECK(d.engine->TxnPut(txn, 0, ToSlice("t1"), ToSlice("one")).ok());
+    CHECK(d.engine->TxnPut(txn, 1, ToSlice("t2"), ToSlice("two")).ok());
+    CHECK(d.engine->TxnDelete(txn, 0, ToSlice("plain")).ok());
+    CHECK(d.engine->TxnCommit(txn).ok());
+    uint32_t applied = 0;
+    CHECK(d.engine->Expire(d.worker, 0, ToSlice("t1"), far, 0, &applied).ok());
+    CHECK(d.engine->FlushLog(d.worker).ok());
+  }
+  {
+  Durable d(dir);
+  CHECK(d.open_status.ok());
+  CHECK(d.Get("plain") == std::nullopt);
+  CHECK(d.Get("gone") == std::nullopt);
+  CHECK(d.Get("short") == std::nullopt);
+  CHECK(d.Get("ttl") == std::optional<std::string>("t"));
+  CHECK(d.Get("n") == std::optional<std::string>("42"));
+  CHECK(d.Get("m1", 3) == std::optional<std::string>("a"));
+  CHECK(d.Get("m2", 3) == std::optional<std::string>("b"));
+  CHECK(d.Get("t1") == std::optional<std::string>("one"));
+  CHECK(d.Get("t2", 1) == std::optional<std::string>("two"));
+  std::string value;
+  int64_t deadline = 0;
+  CHECK(d.engine->Get(d.worker, 0, ToSlice("t1"), &value, &deadline).ok());
+  CHECK_EQ(deadline, far);
+  uint64_t keys = 0;
+  CHECK(d.engine->Count(d.worker, 0, &keys).ok());
+  CHECK_EQ(keys, 3u);  // ttl, n, t1
+  // Writes after recovery get higher TIDs than anything recovered.
+  CHECK(d.Put("t1", "after").ok());
+  }
+  Durable d(dir);
+  CHECK(d.Get("t1") == std::optional<std::string>("after"));
+  RemoveDir(dir);
+}
+
+void TestClearIsLogged() {
+  std::string dir = MakeTempDir();
+  {
+    Durable d(dir);
+    for (int i = 0; i < 100; ++i) CHECK(d.Put("k" + std::to_string(i), "v").ok());
+    CHECK(d.engine->Clear(d.worker, kAllDatabases).ok());
+    CHECK(d.Put("k7", "back").ok());
+  }
+  Durable d(dir);
+  uint64_t keys = 0;
+  CHECK(d.engine->Count(d.worker, 0, &keys).ok());
+  CHECK_EQ(keys, 1u);
+  CHECK(d.Get("k7") == std::optional<std::string>("back"));
+  RemoveDir(dir);
+}
+
+void TestCheckpointDeletesCoveredLogs() {
+  std::string dir = MakeTempDir();
+  {
+    Durable d(dir);
+    for (int i = 0; i < 1000; ++i) {
+      CHECK(d.Put("k" + std::to_string(i), std::string(100, 'a' + i % 26)).ok());
+    }
+    CHECK(d.engine->Checkpoint(true).ok());
+    for (int i = 0; i < 10; ++i) CHECK(d.Put("k" + std::to_string(i), "new").ok());
+    cw_storage_info info{};
+    info.struct_size = sizeof info;
+    CHECK(d.engine->StorageInfo(&info).ok());
+    CHECK_EQ(info.checkpoints, 1u);
+    CHECK_EQ(info.last_checkpoint_keys, 1000u);
+    CHECK_EQ(info.changes_since_checkpoint, 10u);
+    CHECK(info.log_ok == 1);
+    // Generation 1's logs are gone; the checkpoint and generation 2 remain.
+    for (const auto& name : ListDir(dir)) {
+      CHECK(name.rfind("wal-00000001", 0) != 0);
+    }
+    CHECK(FileBytes(dir + "/checkpoint-00000002") > 0);
+  }
+  Durable d(dir);
+  CHECK(d.open_status.ok());
+  CHECK(d.log.Contains("recovery: loading checkpoint-00000002 (1000 keys)"));
+  CHECK(d.Get("k5") == std::optional<std::string>("new"));
+  CHECK(d.Get("k500") == std::optional<std::string>(std::string(100, 'a' + 500 % 26)));
+  uint64_t keys = 0;
+  CHECK(d.engine->Count(d.worker, 0, &keys).ok());
+  CHECK_EQ(keys, 1000u);
+  RemoveDir(dir);
+}
+
+void TestTornTailIsCut() {
+  std::string dir = MakeTempDir();
+  {
+    Durable d(dir);
+    CHECK(d.Put("a", "1").ok());
+    CHECK(d.Put("b", "2").ok());
+    CHECK(d.Put("c", std::string(1000, 'c')).ok());
+  }
+  std::string log = NewestLog(dir);
+  uint64_t size = FileBytes(log);
+  CHECK(truncate(log.c_str(), off_t(size - 10)) == 0);
+  {
+    Durable d(dir);
+    CHECK(d.open_status.ok());
+    CHECK(d.Get("a") == std::optional<std::string>("1"));
+    CHECK(d.Get("b") == std::optional<std::string>("2"));
+    CHECK(d.Get("c") == std::nullopt);
+    // The last record (key "c", 1000-byte value) is 1030 bytes long.
+    CHECK(d.log.Contains("torn tail at byte " + std::to_string(size - 1030) +
+                         ": dropped 1 record (1020 bytes)"));
+  }
+  // The file was cut, so the next start is clean.
+  Durable again(dir);
+  CHECK(again.open_status.ok());
+  CHECK(!again.log.Contains("torn tail"));
+  CHECK(again.Get("b") == std::optional<std::string>("2"));
+  RemoveDir(dir);
+}
+
+void FlipByte(const std::string& path, uint64_t offset) {
+  int fd = open(path.c_str(), O_RDWR);
+  uint8_t byte = 0;
+  CHECK(pread(fd, &byte, 1, off_t(offset)) == 1);
+  byte ^= 0x10;
+  CHECK(pwrite(fd, &byte, 1, off_t(offset)) == 1);
+  close(fd);
+}
+
+void TestCorruptionInTheMiddleStopsRecovery() {
+  std::string dir = MakeTempDir();
+  {
+    Durable d(dir);
+    for (int i = 0; i < 10; ++i) CHECK(d.Put("k" + std::to_string(i), "v").ok());
+  }
+  std::string log = NewestLog(dir);
+  FlipByte(log, 10);  // inside the first record's payload
+  {
+    Durable d(dir);
+    CHECK(d.open_status == Status::Internal());
+    CHECK(d.error.find("corrupt record at byte 0 (CRC mismatch)") !=
+          std::string::npos);
+    CHECK(d.error.find("recovery-truncate-corrupt") != std::string::npos);
+  }
+  // The way out: cut the log at the damage.
+  {
+    Durable d(dir, CW_FSYNC_ALWAYS, 1);
+    CHECK(d.open_status.ok());
+    CHECK(d.log.Contains("corrupt record at byte 0"));
+    CHECK(d.Get("k0") == std::nullopt);
+  }
+  RemoveDir(dir);
+}
+
+void TestFlippedLastRecordIsATornTail() {
+  std::string dir = MakeTempDir();
+  {
+    Durable d(dir);
+    CHECK(d.Put("a", "1").ok());
+    CHECK(d.Put("b", "2").ok());
+  }
+  std::string log = NewestLog(dir);
+  FlipByte(log, FileBytes(log) - 6);
+  Durable d(dir);
+  CHECK(d.open_status.ok());
+  CHECK(d.log.Contains("torn tail"));
+  CHECK(d.Get("a") == std::optional<std::string>("1"));
+  CHECK(d.Get("b") == std::nullopt);
+  RemoveDir(dir);
+}
+
+void TestSecondOpenerIsRefused() {
+  std::string dir = MakeTempDir();
+  Durable first(dir);
+  CHECK(first.open_status.ok());
+  Durable second(dir);
+  CHECK(second.open_status == Status::Busy());
+  CHECK(second.error.find("in use by another corewire process") !=
+        std::string::npos);
+  RemoveDir(dir);
+}
+
+// Writers on several threads (single keys, and multi-key transactions
+// whose keys always carry one tag) while checkpoints run; then the store
+// is reopened and must equal what was in memory, key for key.
+void TestCheckpointsUnderLoadRecoverExactly() {
+  std::string dir = MakeTempDir();
+  std::map<std::string, std::string> expected;
+  {
+    Durable d(dir, CW_FSYNC_NO);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 3; ++t) {
+      writers.emplace_back([&, t] {
+        Worker* w = nullptr;
+        CHECK(d.engine->OpenWorker(size_t(t + 1), &w).ok());
+        std::mt19937 rng(t);
+        for (int i = 0; i < 3000; ++i) {
+          std::string tag = std::to_string(t) + ":" + std::to_string(i);
+          int choice = rng() % 3;
+          if (choice == 0) {
+            std::string key = "s" + std::to_string(rng() % 200);
+            d.engine->Put(w, 0, ToSlice(key), ToSlice(tag));
+          } else if (choice == 1) {
+            Txn* txn = nullptr;
+            CHECK(d.engine->TxnBegin(w, &txn).ok());
+            int group = rng() % 20;
+            for (int k = 0; k < 3; ++k) {
+              std::string key = "g" + std::to_string(group) + "." + std::to_string(k);
+              d.engine->TxnPut(txn, 0, ToSlice(key), ToSlice(tag));
+            }
+            Status s = d.engine->TxnCommit(txn);
+            CHECK(s.ok() || s.IsConflict());
+          } else {
+            Slice key = ToSlice("s" + std::to_string(rng() % 200));
+            std::string owned(reinterpret_cast<const char*>(key.ptr), key.len);
+            Slice k = ToSlice(owned);
+            uint64_t deleted = 0;
+            d.engine->Delete(w, 0, &k, 1, &deleted);
+          }
+          if (i % 50 == 0) CHECK(d.engine->FlushLog(w).ok());
+        }
+        CHECK(d.engine->FlushLog(w).ok());
+        d.engine->CloseWorker(w);
+      });
+    }
+    std::thread checkpointer([&] {
+      while (!stop.load()) {
+        Status s = d.engine->Checkpoint(true);
+        CHECK(s.ok() || s == Status::Busy());
+      }
+    });
+    for (auto& w : writers) w.join();
+    stop.store(true);
+    checkpointer.join();
+    for (int i = 0; i < 200; ++i) {
+      auto v = d.Get("s" + std::to_string(i));
+      if (v) expected["s" + std::to_string(i)] = *v;
+    }
+    for (int g = 0; g < 20; ++g) {
+      for (int k = 0; k < 3; ++k) {
+        std::string key = "g" + std::to_string(g) + "." + std::to_string(k);
+        auto v = d.Get(key);
+        if (v) expected[key] = *v;
+      }
+    }
+  }
+  Durable d(dir);
+  CHECK(d.open_status.ok());
+  size_t found = 0;
+  for (const auto& [key, value] : expected) {
+    auto v = d.Get(key);
+    CHECK(v == std::optional<std::string>(value));
+    found += v.has_value();
+  }
+  for (int i = 0; i < 200; ++i) {
+    std::string key = "s" + std::to_string(i);
+    if (!expected.count(key)) CHECK(d.Get(key) == std::nullopt);
+  }
+  CHECK_EQ(found, expected.size());
+  RemoveDir(dir);
+}
+
+}  // namespace
+
+int main() {
+  return RunAll("storage_test",
+                {
+                    {"crc32c_known_value", TestCrc32cKnownValue},
+                    {"every_write_kind_survives_reopen",
+                     TestEveryWriteKindSurvivesReopen},
+                    {"clear_is_logged", TestClearIsLogged},
+                    {"checkpoint_deletes_covered_logs",
+                     TestCheckpointDeletesCoveredLogs},
+                    {"torn_tail_is_cut", TestTornTailIsCut},
+                    {"corruption_in_the_middle_stops_recovery",
+                     TestCorruptionInTheMiddleStopsRecovery},
+                    {"flipped_last_record_is_a_torn_tail",
+                     TestFlippedLastRecordIsATornTail},
+                    {"second_opener_is_refused", TestSecondOpenerIsRefused},
+                    {"checkpoints_under_load_recover_exactly",
+                     TestCheckpointsUnderLoadRecoverExactly},
+                });
+}
