@@ -89,6 +89,7 @@ LAST_CPU=$((NCPU - 1))
 CLK_TCK=$(getconf CLK_TCK)
 
 PIDS=()
+DUR_DIRS=()  # the durability part's data dirs, removed at exit
 # free_port, and the PostgreSQL helpers (pg_start, pq, pg_wait_ready, pg_cleanup, ...).
 LIB_TAG="bench: "
 # shellcheck source=tests/e2e/lib.sh
@@ -101,6 +102,7 @@ cleanup() {
     for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
   done
+  for p in "${DUR_DIRS[@]}"; do rm -rf "$p"; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM  # so that cleanup runs when we are interrupted
@@ -347,6 +349,394 @@ PY
   stop moff
 }
 
+# ------------------------------------------------------------------------- durability
+DUR_PY=$ROOT/benches/durability.py
+DUR_SECS=${BENCH_DUR_SECS:-$([[ -n ${BENCH_QUICK:-} ]] && echo 1 || echo 1.5)}  # seconds per run, about
+read -r -a DUR_CASES <<<"${BENCH_DUR_CASES:-1:3 16:3 1:1024}"  # -P:-d pairs
+DUR_KEYSPACE=${BENCH_DUR_KEYSPACE:-100000}  # redis-benchmark -r
+DUR_REC_KEYS=${BENCH_DUR_RECOVERY_KEYS:-$([[ -n ${BENCH_QUICK:-} ]] && echo 200000 || echo 1100000)}
+DUR_REC_SIZE=${BENCH_DUR_RECOVERY_SIZE:-1000}
+DUR_REC_THREADS=${BENCH_DUR_RECOVERY_THREADS:-0}  # corewire --threads for the recovery runs (0: one per core)
+DUR_REC_REDIS=${BENCH_DUR_RECOVERY_REDIS:-1}      # 0: no redis-server recovery rows
+DUR_REC_TIMEOUT=600                               # seconds a restart may take to answer PING
+DUR_MIN_FREE=$((5 * 1024 * 1024 * 1024))
+
+# CPU time of a process and of the children it has reaped (Redis's AOF-rewrite fork), µs.
+cpu_us_all() {
+  local ticks
+  ticks=$(sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13 + $14 + $15}')
+  echo $((ticks * 1000000 / CLK_TCK))
+}
+
+# info_field PORT SECTION FIELD
+info_field() { timeout 10 redis-cli -p "$1" info "$2" 2>/dev/null | tr -d '\r' | sed -n "s/^$3://p"; }
+
+# fsyncs NAME: fsync+fdatasync calls so far (the LD_PRELOAD counter; without it corewire's
+# INFO wal_fsyncs, and nothing for redis-server).
+fsyncs() {
+  if [[ -n $FSYNC_SO ]]; then
+    od -An -tu8 -N16 "$OUT/fsyncs-$1" 2>/dev/null | awk '{print $1 + $2}'
+  elif [[ $1 == cw_* ]]; then
+    info_field "${PORT[$1]}" persistence wal_fsyncs
+  fi
+}
+
+# bg_saves NAME: checkpoints (corewire) or AOF rewrites (redis-server) so far.
+bg_saves() {
+  case $1 in
+    cw_mem|redis_mem) echo 0 ;;
+    cw_*) info_field "${PORT[$1]}" persistence rdb_saves ;;
+    *) info_field "${PORT[$1]}" persistence aof_rewrites ;;
+  esac
+}
+
+# dur_settle: waits (30 s at most) until no server has a checkpoint or an AOF rewrite
+# running, then writes back the dirty pages of the data dirs' filesystem, so that a run
+# does not pay for the one before it.
+dur_settle() {
+  local s busy
+  for _ in $(seq 1 300); do
+    busy=0
+    for s in "${DUR_SERVERS[@]}"; do
+      [[ $s == cw_mem || $s == redis_mem ]] && continue
+      if [[ $(info_field "${PORT[$s]}" persistence rdb_bgsave_in_progress) == 1 ||
+            $(info_field "${PORT[$s]}" persistence aof_rewrite_in_progress) == 1 ]]; then busy=1; break; fi
+    done
+    ((busy)) || break
+    sleep 0.1
+  done
+  timeout 60 sync -f "$DUR_BASE" || true
+}
+
+# dur_set NAME P D N: one redis-benchmark SET run; sets DUR_ROW (requests,rps,avg,p50,p99,cpu,fsyncs,bg).
+dur_set() {
+  local s=$1 P=$2 d=$3 n=$4 csv row rps avg p50 p99 c0 c1 f0 f1 b0 b1 fs bg
+  b0=$(bg_saves "$s"); f0=$(fsyncs "$s"); c0=$(cpu_us_all "${PID[$s]}")
+  csv=$(timeout 300 taskset -c "$LAST_CPU" redis-benchmark -p "${PORT[$s]}" -c 50 -n "$n" -P "$P" -d "$d" \
+    -r "$DUR_KEYSPACE" -t set --csv 2>"$OUT/stderr-$s.txt") || {
+    echo "bench: redis-benchmark failed: server $s -P $P -d $d (exit $?)" >&2; cat "$OUT/stderr-$s.txt" >&2; exit 1; }
+  c1=$(cpu_us_all "${PID[$s]}"); f1=$(fsyncs "$s"); b1=$(bg_saves "$s")
+  row=$(grep -v '^"test"' <<<"$csv" | head -1 | tr -d '"')
+  IFS=, read -r _ rps avg _ p50 _ p99 _ <<<"$row"
+  [[ -n ${rps:-} ]] || { echo "bench: no result line for $s -P $P -d $d: $csv" >&2; exit 1; }
+  fs=""; [[ -n $f0 && -n $f1 ]] && fs=$((f1 - f0))
+  bg=""; [[ -n $b0 && -n $b1 ]] && bg=$((b1 - b0))
+  DUR_ROW="$n,$rps,$avg,$p50,$p99,$((c1 - c0)),$fs,$bg"
+}
+
+bench_durability() {
+  local s p rep P d n i total c k out extra cwdur=1 fstype
+  # CPU 0 is this part's alone: stop whatever the other parts left running.
+  for s in "${!PID[@]}"; do
+    kill -0 "${PID[$s]}" 2>/dev/null || continue
+    if [[ $s == postgres ]]; then pg_stop "${PID[$s]}"; else stop "$s"; fi
+  done
+  DUR_BASE=$OUT/durability  # on the repository's filesystem (build/bench/...), not /tmp
+  mkdir -p "$DUR_BASE"
+  DUR_DIRS+=("$DUR_BASE")
+  fstype=$(findmnt -n -o SOURCE,FSTYPE,OPTIONS -T "$DUR_BASE" 2>/dev/null | awk '{$1=$1; print}' || true)
+  [[ $fstype == *" tmpfs "* || $fstype == tmpfs* ]] && echo "bench: warning: $DUR_BASE is on tmpfs: fsync costs nothing there" >&2
+  if ! timeout 15 "$BIN" --help 2>&1 | grep -q -- '--data-dir'; then
+    cwdur=0
+    echo "bench: $BIN has no --data-dir (durability not built yet?): only corewire in-memory and redis-server are measured" |
+      tee "$OUT/durability-note.txt" >&2
+  fi
+  FSYNC_SO=$OUT/fsync_count.so
+  if ! cc -O2 -shared -fPIC -o "$FSYNC_SO" "$ROOT/benches/fsync_count.c" -ldl 2>"$OUT/fsync_count-build.log"; then
+    echo "bench: could not build benches/fsync_count.c (fsync counts from corewire's INFO only):" >&2
+    cat "$OUT/fsync_count-build.log" >&2
+    FSYNC_SO=""
+  fi
+  # preload NAME: the command prefix that counts NAME's fsyncs.
+  preload() { if [[ -n $FSYNC_SO ]]; then echo env "FSYNC_COUNT_FILE=$OUT/fsyncs-$1" "LD_PRELOAD=$FSYNC_SO"; fi; }
+
+  # ---- SET throughput
+  DUR_SERVERS=(cw_mem)
+  ((cwdur)) && DUR_SERVERS+=(cw_no cw_everysec cw_always)
+  DUR_SERVERS+=(redis_mem redis_no redis_everysec redis_always)
+  p=17780
+  for s in "${DUR_SERVERS[@]}"; do
+    p=$(free_port $((p + 1)))
+    extra=()
+    if [[ $s == cw_* ]]; then
+      if corewire_has_pg "$BIN"; then extra+=(--pg-port "$(free_port $((p + 50)))"); fi
+      if timeout 15 "$BIN" --help 2>&1 | grep -q -- '--http-port'; then extra+=(--http-port "$(free_port $((p + 100)))"); fi
+      if [[ $s != cw_mem ]]; then
+        mkdir -p "$DUR_BASE/$s"
+        extra+=(--data-dir "$DUR_BASE/$s" --appendfsync "${s#cw_}")
+      fi
+      # shellcheck disable=SC2046
+      start "$s" "$p" $(preload "$s") taskset -c 0 "$BIN" --port "$p" --threads 1 "${extra[@]}"
+    else
+      if [[ $s == redis_mem ]]; then
+        extra=(--appendonly no)
+      else
+        mkdir -p "$DUR_BASE/$s"
+        extra=(--appendonly yes --appendfsync "${s#redis_}" --dir "$DUR_BASE/$s")
+      fi
+      # shellcheck disable=SC2046
+      start "$s" "$p" $(preload "$s") taskset -c 0 redis-server --port "$p" --bind 127.0.0.1 --save "" --daemonize no "${extra[@]}"
+    fi
+  done
+  {
+    echo "durability part: $(date -Is), $(uname -srm), $NCPU CPUs, $(redis-server --version | cut -d' ' -f1-3),"
+    echo "  corewire $BIN ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+    echo "  data dirs under $DUR_BASE: filesystem $fstype"
+    echo "  SET throughput: every server pinned to CPU 0, redis-benchmark -t set -c 50 -r $DUR_KEYSPACE on CPU $LAST_CPU;"
+    echo "  cases (-P:-d) ${DUR_CASES[*]}; -n sized for about $DUR_SECS s per run (from a warm-up run); reps=$REPS"
+    echo "  corewire --threads 1 [--data-dir DIR --appendfsync no|everysec|always] (other settings default);"
+    echo "  redis-server --save \"\" --appendonly no | --appendonly yes --appendfsync no|everysec|always (other settings default)"
+    for s in "${DUR_SERVERS[@]}"; do echo "  $s: pid ${PID[$s]} port ${PORT[$s]}"; done
+  } | tee "$OUT/durability_env.txt"
+
+  # Warm-up, which also sizes -n per server and case: about DUR_SECS of its rate.
+  declare -A DUR_N
+  for c in "${DUR_CASES[@]}"; do
+    P=${c%%:*}; d=${c#*:}
+    n=20000; ((P > 1)) && n=200000
+    for s in "${DUR_SERVERS[@]}"; do
+      dur_settle
+      dur_set "$s" "$P" "$d" "$n"
+      k=$(cut -d, -f2 <<<"$DUR_ROW")
+      DUR_N[$s:$c]=$(awk -v r="$k" -v t="$DUR_SECS" 'BEGIN {n = int(r * t / 1000) * 1000; print (n < 5000 ? 5000 : n)}')
+      printf 'warm-up -P %-2s -d %-4s %-15s %12s rps -> -n %s\n' "$P" "$d" "$s" "$k" "${DUR_N[$s:$c]}" >&2
+    done
+  done
+
+  RAWD=$OUT/durability_runs.csv
+  echo "rep,pipeline,size,server,requests,rps,avg_ms,p50_ms,p99_ms,cpu_us,fsyncs,bg" >"$RAWD"
+  total=$((REPS * ${#DUR_CASES[@]} * ${#DUR_SERVERS[@]}))
+  i=0
+  local order=()
+  for rep in $(seq 1 "$REPS"); do
+    # The servers' order turns every repetition, so that none is always first after a settle.
+    order=("${DUR_SERVERS[@]:$(((rep - 1) % ${#DUR_SERVERS[@]}))}" "${DUR_SERVERS[@]:0:$(((rep - 1) % ${#DUR_SERVERS[@]}))}")
+    for c in "${DUR_CASES[@]}"; do
+      P=${c%%:*}; d=${c#*:}
+      for s in "${order[@]}"; do
+        i=$((i + 1))
+        n=${DUR_N[$s:$c]}
+        dur_settle
+        dur_set "$s" "$P" "$d" "$n"
+        echo "$rep,$P,$d,$s,$DUR_ROW" >>"$RAWD"
+        IFS=, read -r _ k _ _ _ out f _ <<<"$DUR_ROW"
+        printf '[%3d/%d] rep %d SET -P %-2s -d %-4s %-15s %12s rps  %6.2f CPU-us/req  %s fsyncs\n' "$i" "$total" "$rep" "$P" "$d" "$s" \
+          "$k" "$(awk -v c="$out" -v n="$n" 'BEGIN {print c / n}')" "${f:--}" >&2
+      done
+    done
+  done
+  for s in "${DUR_SERVERS[@]}"; do
+    [[ $s == cw_* && $s != cw_mem ]] && timeout 10 redis-cli -p "${PORT[$s]}" info persistence >"$OUT/$s-info-persistence.txt" 2>&1
+    stop "$s"
+    [[ -d $DUR_BASE/$s ]] && rm -rf "${DUR_BASE:?}/$s"
+  done
+  python3 "$DUR_PY" table "$RAWD" | tee "$OUT/durability_table.txt"
+
+  dur_recovery "$cwdur"
+  rm -rf "$DUR_BASE"
+}
+
+# ---- recovery
+# start_timed NAME PORT COMMAND...: starts it and waits for its first PONG; READY_MS = the
+# ms from the exec to that PONG, READY_CPU_MS = the process's CPU time then.
+start_timed() {
+  local name=$1 port=$2 t0; shift 2
+  t0=$(date +%s%N)
+  "$@" >"$OUT/$name.log" 2>&1 &
+  PID[$name]=$!
+  PIDS+=("${PID[$name]}")
+  PORT[$name]=$port
+  READY_MS=$(python3 "$DUR_PY" wait-pong "$port" "${PID[$name]}" "$t0" "$DUR_REC_TIMEOUT") || {
+    echo "bench: $name did not answer PING; log:" >&2; tail -30 "$OUT/$name.log" >&2; exit 1; }
+  READY_CPU_MS=$(($(cpu_us_all "${PID[$name]}") / 1000))
+}
+
+# stop_long NAME: SIGTERM, then up to 10 minutes (a big store's shutdown); STOP_MS.
+stop_long() {
+  local pid=${PID[$1]} t0
+  t0=$(date +%s%N)
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 6000); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null && echo "bench: $1 did not exit within 10 minutes of SIGTERM: killed" >&2
+  wait "$pid" 2>/dev/null || true
+  STOP_MS=$((($(date +%s%N) - t0) / 1000000))
+}
+
+# dir_bytes DIR [GLOB]: bytes of the files under DIR (whose names match GLOB).
+dir_bytes() { find "$1" -type f -name "${2:-*}" -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
+dir_count() { find "$1" -type f -name "${2:-*}" | wc -l; }
+
+# dur_load PORT NAME: loads DUR_REC_KEYS keys over 4 redis-cli --pipe connections.
+dur_load() {
+  local port=$1 name=$2 t0 j pids=() replies=0 r
+  t0=$(date +%s%N)
+  for j in 0 1 2 3; do
+    ( python3 "$DUR_PY" resp "$DUR_REC_KEYS" "$DUR_REC_SIZE" "$j" 4 |
+        timeout 1200 redis-cli -p "$port" --pipe >"$OUT/$name-load-$j.txt" 2>&1 ) &
+    pids+=($!)
+  done
+  for j in "${pids[@]}"; do wait "$j" || true; done
+  LOAD_MS=$((($(date +%s%N) - t0) / 1000000))
+  for j in 0 1 2 3; do
+    r=$(sed -n 's/^errors: 0, replies: \([0-9]*\)$/\1/p' "$OUT/$name-load-$j.txt")
+    [[ -n $r ]] || { echo "bench: loading $name failed:" >&2; cat "$OUT/$name-load-$j.txt" >&2; exit 1; }
+    replies=$((replies + r))
+  done
+  [[ $replies == "$DUR_REC_KEYS" ]] || { echo "bench: loading $name: $replies replies, want $DUR_REC_KEYS" >&2; exit 1; }
+}
+
+# dur_check NAME: the store holds every key, first and last with their values.
+dur_check() {
+  local port=${PORT[$1]} n i
+  n=$(timeout 60 redis-cli -p "$port" dbsize)
+  [[ $n == "$DUR_REC_KEYS" ]] || { echo "bench: $1 holds $n keys after recovery, want $DUR_REC_KEYS" >&2; exit 1; }
+  for i in 0 $((DUR_REC_KEYS - 1)); do
+    [[ $(timeout 10 redis-cli -p "$port" get "$(printf 'k:%010d' "$i")") == "$(python3 "$DUR_PY" value "$i" "$DUR_REC_SIZE")" ]] ||
+      { echo "bench: $1: key $i has a wrong value after recovery" >&2; exit 1; }
+  done
+}
+
+# rec_row SERVER SOURCE CACHE DISK_BYTES KEYS NAME: one line of recovery.csv, from the
+# log of start NAME (corewire's "recovery: done in N ms: ...", Redis's "DB loaded from ...").
+rec_row() {
+  local line="" ms=""
+  if [[ $1 == corewire ]]; then
+    line=$(grep -o 'recovery: done in .*' "$OUT/$6.log" | tail -1 || true)
+    ms=$(sed -n 's/^recovery: done in \([0-9.]*\) ms.*/\1/p' <<<"$line")
+  else
+    line=$(grep -o 'DB loaded from append only file: .*' "$OUT/$6.log" | tail -1 || true)
+    ms=$(sed -n 's/^DB loaded from append only file: \([0-9.]*\) seconds.*/\1/p' <<<"$line")
+    [[ -n $ms ]] && ms=$(awk -v s="$ms" 'BEGIN {printf "%.0f", s * 1000}')
+  fi
+  echo "$1,$2,$3,$4,$5,$READY_MS,$ms,$READY_CPU_MS,\"${line//\"/}\"" >>"$RAWR"
+  printf 'recovery: %-8s %-30s %-4s ready in %9s ms  %s\n' "$1" "$2" "$3" "$READY_MS" "$line" >&2
+}
+
+dur_recovery() {
+  local cwdur=$1 avail dir p extra=() name logs snaps save_ms t0 src
+  avail=$(df -B1 --output=avail "$DUR_BASE" | tail -1 | tr -d ' ')
+  if ((avail < DUR_MIN_FREE)); then
+    echo "recovery part skipped: $((avail / 1024 / 1024)) MiB free on $DUR_BASE's filesystem, it needs 5 GiB" | tee "$OUT/recovery-note.txt"
+    return 0
+  fi
+  RAWR=$OUT/recovery.csv
+  echo "server,source,cache,disk_bytes,keys,ready_ms,server_ms,cpu_ms,line" >"$RAWR"
+  {
+    echo
+    echo "recovery: $DUR_REC_KEYS keys k:%010d of $DUR_REC_SIZE-byte values, loaded over 4 redis-cli --pipe connections;"
+    echo "  data dirs under $DUR_BASE ($fstype); $((avail / 1024 / 1024 / 1024)) GiB free before"
+    ((cwdur)) && echo "  corewire --threads $DUR_REC_THREADS (not pinned) --data-dir DIR --appendfsync no --checkpoint-log-bytes 0 --checkpoint-interval-s 0"
+    [[ $DUR_REC_REDIS != 0 ]] && echo "  redis-server (not pinned) --save \"\" --appendonly yes --appendfsync no --auto-aof-rewrite-percentage 0"
+    echo "  stopped with SIGTERM, restarted on the same dir; every restart checked: DBSIZE and the first and last values"
+  } | tee "$OUT/recovery_env.txt"
+
+  if ((cwdur)); then
+    dir=$DUR_BASE/recovery-corewire
+    mkdir -p "$dir"
+    p=$(free_port 17880)
+    extra=()
+    if corewire_has_pg "$BIN"; then extra+=(--pg-port "$(free_port $((p + 50)))"); fi
+    if timeout 15 "$BIN" --help 2>&1 | grep -q -- '--http-port'; then extra+=(--http-port "$(free_port $((p + 100)))"); fi
+    extra+=(--port "$p" --threads "$DUR_REC_THREADS" --data-dir "$dir" --appendfsync no --checkpoint-log-bytes 0 --checkpoint-interval-s 0)
+    start_timed rc_empty "$p" "$BIN" "${extra[@]}"
+    rec_row corewire "empty data dir" warm "$(dir_bytes "$dir")" 0 rc_empty
+    dur_load "$p" rc_empty
+    echo "recovery: corewire loaded $DUR_REC_KEYS keys in $LOAD_MS ms" \
+      "($(awk -v k="$DUR_REC_KEYS" -v ms="$LOAD_MS" 'BEGIN {printf "%.0f keys/s", k / ms * 1000}'))" | tee -a "$OUT/recovery_env.txt"
+    timeout 10 redis-cli -p "$p" info persistence >"$OUT/rc_empty-info-persistence.txt" 2>&1 || true
+    stop_long rc_empty
+    logs=$(dir_bytes "$dir" 'wal-*.log'); snaps=$(dir_bytes "$dir" 'snap-*.dat')
+    echo "  corewire stopped in $STOP_MS ms; data dir: $(dir_count "$dir" 'wal-*.log') logs $((logs / 1000000)) MB," \
+      "$(dir_count "$dir" 'snap-*.dat') snapshot parts $((snaps / 1000000)) MB, $(dir_count "$dir" 'checkpoint-*') manifests" |
+      tee -a "$OUT/recovery_env.txt"
+    ((snaps == 0)) || echo "  note: the shutdown wrote a checkpoint, so the 'logs' rows also load it" | tee -a "$OUT/recovery_env.txt"
+    ls -l "$dir" >"$OUT/rc-dir-after-load.txt"
+    src="logs ($(dir_count "$dir" 'wal-*.log') files)"
+    start_timed rc_logs_warm "$p" "$BIN" "${extra[@]}"
+    rec_row corewire "$src" warm "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rc_logs_warm
+    dur_check rc_logs_warm
+    stop_long rc_logs_warm
+    python3 "$DUR_PY" dropcache "$dir"
+    start_timed rc_logs_cold "$p" "$BIN" "${extra[@]}"
+    rec_row corewire "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rc_logs_cold
+    dur_check rc_logs_cold
+    t0=$(date +%s%N)
+    out=$(timeout 1200 redis-cli -p "$p" save 2>&1)
+    save_ms=$((($(date +%s%N) - t0) / 1000000))
+    [[ $out == OK ]] || { echo "bench: corewire SAVE answered: $out" >&2; exit 1; }
+    stop_long rc_logs_cold
+    ls -l "$dir" >"$OUT/rc-dir-after-save.txt"
+    snaps=$(dir_bytes "$dir" 'snap-*.dat')
+    echo "  corewire SAVE took $save_ms ms: $(dir_count "$dir" 'snap-*.dat') snapshot parts, $((snaps / 1000000)) MB" \
+      "($(awk -v b="$snaps" -v ms="$save_ms" 'BEGIN {printf "%.0f", ms > 0 ? b / 1e6 / ms * 1000 : 0}') MB/s);" \
+      "left $(dir_count "$dir" 'wal-*.log') logs, $(($(dir_bytes "$dir" 'wal-*.log') / 1000000)) MB" | tee -a "$OUT/recovery_env.txt"
+    src="checkpoint ($(dir_count "$dir" 'snap-*.dat') parts)"
+    start_timed rc_ckpt_warm "$p" "$BIN" "${extra[@]}"
+    rec_row corewire "$src" warm "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rc_ckpt_warm
+    dur_check rc_ckpt_warm
+    stop_long rc_ckpt_warm
+    python3 "$DUR_PY" dropcache "$dir"
+    start_timed rc_ckpt_cold "$p" "$BIN" "${extra[@]}"
+    rec_row corewire "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rc_ckpt_cold
+    dur_check rc_ckpt_cold
+    stop_long rc_ckpt_cold
+    rm -rf "$dir"
+  else
+    echo "  (corewire rows skipped: $BIN has no --data-dir)" | tee -a "$OUT/recovery_env.txt"
+  fi
+
+  if [[ $DUR_REC_REDIS != 0 ]]; then
+    dir=$DUR_BASE/recovery-redis
+    mkdir -p "$dir"
+    p=$(free_port 17890)
+    extra=(redis-server --port "$p" --bind 127.0.0.1 --daemonize no --save "" --appendonly yes --appendfsync no
+      --auto-aof-rewrite-percentage 0 --dir "$dir")
+    start_timed rr_empty "$p" "${extra[@]}"
+    rec_row redis "empty data dir" warm "$(dir_bytes "$dir")" 0 rr_empty
+    dur_load "$p" rr_empty
+    echo "recovery: redis-server loaded $DUR_REC_KEYS keys in $LOAD_MS ms" \
+      "($(awk -v k="$DUR_REC_KEYS" -v ms="$LOAD_MS" 'BEGIN {printf "%.0f keys/s", k / ms * 1000}'))" | tee -a "$OUT/recovery_env.txt"
+    stop_long rr_empty
+    src="AOF (RESP commands)"
+    start_timed rr_aof_warm "$p" "${extra[@]}"
+    rec_row redis "$src" warm "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rr_aof_warm
+    dur_check rr_aof_warm
+    stop_long rr_aof_warm
+    python3 "$DUR_PY" dropcache "$dir"
+    start_timed rr_aof_cold "$p" "${extra[@]}"
+    rec_row redis "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rr_aof_cold
+    dur_check rr_aof_cold
+    t0=$(date +%s%N)
+    timeout 10 redis-cli -p "$p" bgrewriteaof >/dev/null
+    for _ in $(seq 1 12000); do
+      [[ $(info_field "$p" persistence aof_rewrite_in_progress) == 0 &&
+         $(info_field "$p" persistence aof_rewrite_scheduled) == 0 ]] && break
+      sleep 0.05
+    done
+    save_ms=$((($(date +%s%N) - t0) / 1000000))
+    stop_long rr_aof_cold
+    echo "  redis-server BGREWRITEAOF took $save_ms ms: $(($(dir_bytes "$dir") / 1000000)) MB in $dir now" | tee -a "$OUT/recovery_env.txt"
+    src="AOF base RDB (BGREWRITEAOF)"
+    start_timed rr_rdb_warm "$p" "${extra[@]}"
+    rec_row redis "$src" warm "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rr_rdb_warm
+    dur_check rr_rdb_warm
+    stop_long rr_rdb_warm
+    python3 "$DUR_PY" dropcache "$dir"
+    start_timed rr_rdb_cold "$p" "${extra[@]}"
+    rec_row redis "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rr_rdb_cold
+    dur_check rr_rdb_cold
+    stop_long rr_rdb_cold
+    rm -rf "$dir"
+  fi
+  python3 "$DUR_PY" rtable "$RAWR" | tee "$OUT/recovery_table.txt"
+}
+
+if [[ $BENCH_ONLY == durability ]]; then
+  bench_durability
+  echo "raw results: $OUT"
+  exit 0
+fi
+
 if [[ $BENCH_ONLY == pg ]]; then
   bench_pg
   echo "raw results: $OUT"
@@ -480,5 +870,6 @@ if [[ $BENCH_ONLY != redis ]]; then
   for s in "${SERVERS[@]}"; do stop "$s"; done
   bench_pg
   bench_metrics  # stops the PostgreSQL part's servers first
+  bench_durability  # stops the metrics part's servers first
 fi
 echo "raw results: $OUT"

@@ -38,7 +38,6 @@ bool ValidateReads(Worker* worker, const Txn& txn,
     Table* table = rep->table(read.db);
     const uint8_t* key = TxnKeyBytes(read.key);
     size_t key_bytes = TxnKeySize(read.key);
-    size_t shard = Table::ShardOf(read.hash);
     if (read.missing) {
       // Still missing at the commit point: no record, a placeholder or a
       // deleted record that nobody else is installing, or the same expired

@@ -75,7 +75,23 @@ pub struct Config {
     /// After SIGTERM, how long in-flight requests and open transactions may
     /// run before their connections are closed.
     pub shutdown_timeout_ms: u64,
+    /// Where the write-ahead logs and checkpoints live; None: in memory
+    /// only, nothing survives a restart.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// When the logs are fsynced (Redis's appendfsync).
+    pub appendfsync: crate::engine::FsyncPolicy,
+    /// Checkpoint once the logs since the last one exceed this (0: never
+    /// by size).
+    pub checkpoint_log_bytes: u64,
+    /// Checkpoint this often when anything changed (0: never by time).
+    pub checkpoint_interval_s: u64,
+    /// At startup, cut a log at a corrupt record in its middle (dropping
+    /// the rest of that file) instead of refusing to start.
+    pub recovery_truncate_corrupt: bool,
 }
+
+/// The longest checkpoint-interval-s: a year.
+pub const MAX_CHECKPOINT_INTERVAL_S: u64 = 365 * 24 * 3600;
 
 /// PostgreSQL authentication for configured users (pg_hba's method).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +144,11 @@ impl Default for Config {
             slowlog_max_len: 128,
             log_min_duration_statement_ms: -1,
             shutdown_timeout_ms: 10_000,
+            data_dir: None,
+            appendfsync: crate::engine::FsyncPolicy::Everysec,
+            checkpoint_log_bytes: 64 * 1024 * 1024,
+            checkpoint_interval_s: 300,
+            recovery_truncate_corrupt: false,
         }
     }
 }
@@ -159,6 +180,15 @@ pub fn check(config: &Config) -> Result<(), (&'static str, String)> {
         if value == 0 {
             return Err((setting, "must be at least 1".into()));
         }
+    }
+    if config.checkpoint_interval_s > MAX_CHECKPOINT_INTERVAL_S {
+        return Err((
+            "checkpoint-interval-s",
+            format!(
+                "{} is above the limit of {MAX_CHECKPOINT_INTERVAL_S} (a year)",
+                config.checkpoint_interval_s
+            ),
+        ));
     }
     if config.pg_max_message_bytes < 1024 {
         return Err(("pg-max-message-bytes", "must be at least 1024".into()));
@@ -205,6 +235,19 @@ pub fn check(config: &Config) -> Result<(), (&'static str, String)> {
 }
 
 impl Config {
+    /// What the engine's storage_open / storage_tune take; None without
+    /// a data-dir (no durability).
+    pub fn storage_options(&self) -> Option<crate::engine::StorageOptions> {
+        Some(crate::engine::StorageOptions {
+            data_dir: self.data_dir.clone()?,
+            fsync: self.appendfsync,
+            checkpoint_log_bytes: self.checkpoint_log_bytes,
+            checkpoint_interval_ms: self.checkpoint_interval_s * 1000,
+            recovery_threads: 0,
+            truncate_corrupt: self.recovery_truncate_corrupt,
+        })
+    }
+
     /// Worker count with 0 resolved to the number of cores.
     pub fn worker_count(&self) -> usize {
         if self.workers > 0 {

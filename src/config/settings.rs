@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 
 use super::{Config, PgAuthMethod};
+use crate::engine::FsyncPolicy;
 use crate::log;
 
 /// When a new value takes effect.
@@ -573,6 +574,82 @@ pub static SETTINGS: &[Setting] = &[
         get: |c| c.shutdown_timeout_ms.to_string(),
         set: |c, v| {
             c.shutdown_timeout_ms = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "data-dir",
+        value_name: "PATH",
+        help: "directory of the write-ahead logs and checkpoints, created if missing (empty: in memory only, nothing survives a restart)",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| {
+            c.data_dir
+                .as_ref()
+                .map(|path| path.display().to_string())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            c.data_dir = Some(v.trim()).filter(|path| !path.is_empty()).map(Into::into);
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "appendfsync",
+        value_name: "POLICY",
+        help: "when the logs are fsynced: always (before each reply), everysec (once a second) or no (the OS decides)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.appendfsync.name().into(),
+        set: |c, v| {
+            c.appendfsync = FsyncPolicy::parse(v)
+                .ok_or_else(|| format!("\"{v}\" is not one of {}", FsyncPolicy::NAMES))?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "checkpoint-log-bytes",
+        value_name: "BYTES",
+        help: "checkpoint once the logs written since the last one exceed this (0: never by size)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.checkpoint_log_bytes.to_string(),
+        set: |c, v| {
+            c.checkpoint_log_bytes = bytes(v)? as u64;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "checkpoint-interval-s",
+        value_name: "SECONDS",
+        help: "checkpoint this often when anything changed (0: never by time)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.checkpoint_interval_s.to_string(),
+        set: |c, v| {
+            c.checkpoint_interval_s = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "recovery-truncate-corrupt",
+        value_name: "yes|no",
+        help: "at startup, cut a log at a corrupt record in its middle, dropping the rest of that file, instead of refusing to start (copy the data dir first)",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| yes_no(c.recovery_truncate_corrupt),
+        set: |c, v| {
+            c.recovery_truncate_corrupt = boolean(v)?;
             Ok(())
         },
         clear: None,

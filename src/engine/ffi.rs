@@ -2,7 +2,7 @@
 //! asserts at the bottom; the header pins the same numbers.
 #![allow(non_camel_case_types)]
 
-use std::ffi::c_void;
+use std::ffi::{c_char, c_void};
 
 pub type cw_status = i32;
 pub const CW_OK: cw_status = 0;
@@ -14,8 +14,14 @@ pub const CW_CONDITION_FAILED: cw_status = 5;
 pub const CW_INVALID_ARGUMENT: cw_status = 6;
 pub const CW_NO_MEMORY: cw_status = 7;
 pub const CW_INTERNAL: cw_status = 8;
+pub const CW_LOG_FAILED: cw_status = 9;
+pub const CW_BUSY: cw_status = 10;
 
-pub const CW_ENGINE_ABI_VERSION: u32 = 2;
+pub const CW_ENGINE_ABI_VERSION: u32 = 3;
+/// The previous ABI, still accepted: a table without the durability group.
+pub const CW_ENGINE_ABI_VERSION_V2: u32 = 2;
+/// Size of a v2 `cw_engine_ops` (everything up to txn_abort).
+pub const CW_ENGINE_OPS_V2_SIZE: u32 = 24 + 22 * 8;
 pub const CW_SEED_OP_GET: u32 = 1;
 pub const CW_SEED_OP_SET: u32 = 2;
 pub const CW_MAX_DATABASES: u32 = 256;
@@ -29,6 +35,12 @@ pub const CW_EXPIRE_GT: u32 = 4;
 pub const CW_EXPIRE_LT: u32 = 8;
 pub const CW_EXPIRE_PERSIST: u32 = 16;
 pub const CW_MPUT_IF_NONE_EXIST: u32 = 1;
+pub const CW_FSYNC_NO: u32 = 0;
+pub const CW_FSYNC_EVERYSEC: u32 = 1;
+pub const CW_FSYNC_ALWAYS: u32 = 2;
+pub const CW_LOG_ERROR: i32 = 0;
+pub const CW_LOG_WARN: i32 = 1;
+pub const CW_LOG_INFO: i32 = 2;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -59,6 +71,53 @@ pub struct cw_txn {
 }
 
 pub type cw_value_sink = unsafe extern "C" fn(sink_ctx: *mut c_void, ptr: *const u8, len: usize);
+
+/// Receives one engine log line (`cw_storage_options.log`).
+pub type cw_log_fn = unsafe extern "C" fn(log_ctx: *mut c_void, level: i32, message: *const c_char);
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct cw_storage_options {
+    pub struct_size: u32,
+    pub fsync_policy: u32,
+    pub data_dir: *const c_char,
+    pub checkpoint_log_bytes: u64,
+    pub checkpoint_interval_ms: u64,
+    pub recovery_threads: u32,
+    pub truncate_corrupt: u32,
+    pub log: Option<cw_log_fn>,
+    pub log_ctx: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct cw_storage_info {
+    pub struct_size: u32,
+    pub fsync_policy: u32,
+    pub checkpoint_running: u32,
+    pub last_checkpoint_ok: u32,
+    pub log_ok: u32,
+    pub log_errno: i32,
+    pub last_checkpoint_unix_s: i64,
+    pub last_checkpoint_duration_ms: i64,
+    pub checkpoint_started_unix_ms: i64,
+    pub checkpoints: u64,
+    pub checkpoint_failures: u64,
+    pub last_checkpoint_keys: u64,
+    pub last_checkpoint_bytes: u64,
+    pub log_bytes: u64,
+    pub log_bytes_written: u64,
+    pub log_records_written: u64,
+    pub log_writes: u64,
+    pub fsyncs: u64,
+    pub fsync_time_us: u64,
+    pub changes_since_checkpoint: u64,
+    pub recovered_records: u64,
+    pub recovered_bytes: u64,
+    pub recovered_keys: u64,
+    pub recovery_ms: u64,
+    pub recovery_dropped_records: u64,
+}
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -146,6 +205,16 @@ pub struct cw_engine_ops {
     pub txn_del: unsafe extern "C" fn(*mut cw_txn, u32, cw_slice) -> cw_status,
     pub txn_commit: unsafe extern "C" fn(*mut cw_txn) -> cw_status,
     pub txn_abort: unsafe extern "C" fn(*mut cw_txn),
+
+    // Durability (v3): all set or all NULL (an in-memory engine).
+    pub storage_open: Option<
+        unsafe extern "C" fn(*mut c_void, *const cw_storage_options, *mut c_char, usize) -> cw_status,
+    >,
+    pub storage_tune: Option<unsafe extern "C" fn(*mut c_void, *const cw_storage_options) -> cw_status>,
+    pub log_appended: Option<unsafe extern "C" fn(*mut cw_worker) -> u64>,
+    pub log_flush: Option<unsafe extern "C" fn(*mut cw_worker) -> cw_status>,
+    pub checkpoint: Option<unsafe extern "C" fn(*mut c_void, u32) -> cw_status>,
+    pub storage_info: Option<unsafe extern "C" fn(*mut c_void, *mut cw_storage_info) -> cw_status>,
 }
 
 // Implemented by the host (seed ABI) or by the bundled engine (cpp/engine).
@@ -167,7 +236,19 @@ const _: () = {
     assert!(std::mem::size_of::<cw_slice>() == 16);
     assert!(std::mem::offset_of!(cw_slice, ptr) == 0);
     assert!(std::mem::offset_of!(cw_slice, len) == 8);
-    assert!(std::mem::size_of::<cw_engine_ops>() == 24 + 22 * 8);
+    assert!(std::mem::size_of::<cw_engine_ops>() == 24 + 28 * 8);
+    assert!(std::mem::offset_of!(cw_engine_ops, storage_open) == CW_ENGINE_OPS_V2_SIZE as usize);
+    assert!(std::mem::offset_of!(cw_engine_ops, storage_info) == 24 + 27 * 8);
+    assert!(std::mem::size_of::<cw_storage_options>() == 56);
+    assert!(std::mem::offset_of!(cw_storage_options, data_dir) == 8);
+    assert!(std::mem::offset_of!(cw_storage_options, recovery_threads) == 32);
+    assert!(std::mem::offset_of!(cw_storage_options, log) == 40);
+    assert!(std::mem::offset_of!(cw_storage_options, log_ctx) == 48);
+    assert!(std::mem::size_of::<cw_storage_info>() == 24 + 19 * 8);
+    assert!(std::mem::offset_of!(cw_storage_info, log_errno) == 20);
+    assert!(std::mem::offset_of!(cw_storage_info, last_checkpoint_unix_s) == 24);
+    assert!(std::mem::offset_of!(cw_storage_info, checkpoints) == 48);
+    assert!(std::mem::offset_of!(cw_storage_info, recovery_dropped_records) == 24 + 18 * 8);
     assert!(std::mem::offset_of!(cw_engine_ops, engine) == 8);
     assert!(std::mem::offset_of!(cw_engine_ops, databases) == 16);
     assert!(std::mem::offset_of!(cw_engine_ops, worker_open) == 24);

@@ -17,7 +17,7 @@ pub mod ffi;
 mod tests;
 
 use std::cell::{Cell, OnceCell};
-use std::ffi::c_void;
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -38,6 +38,11 @@ pub enum EngineError {
     Internal,
     /// The host implements only the seed ABI (GET and SET).
     Unsupported,
+    /// The write-ahead log cannot be written (disk full, I/O error):
+    /// nothing was written. Carries the errno of the failure (0: unknown).
+    LogFailed(i32),
+    /// A checkpoint is already running.
+    Busy,
 }
 
 impl EngineError {
@@ -48,6 +53,8 @@ impl EngineError {
             CW_OVERFLOW => EngineError::Overflow,
             CW_INVALID_ARGUMENT => EngineError::InvalidArgument,
             CW_NO_MEMORY => EngineError::NoMemory,
+            CW_LOG_FAILED => EngineError::LogFailed(0),
+            CW_BUSY => EngineError::Busy,
             _ => EngineError::Internal,
         }
     }
@@ -56,6 +63,15 @@ impl EngineError {
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
+            // PostgreSQL's wording; RESP words it as Redis does.
+            EngineError::LogFailed(errno) => {
+                return write!(
+                    f,
+                    "could not write to the write-ahead log: {}",
+                    os_error_text(*errno)
+                )
+            }
+            EngineError::Busy => "a checkpoint is already running",
             EngineError::Conflict => "transaction conflict",
             EngineError::NotInteger => "value is not an integer",
             EngineError::Overflow => "integer overflow",
@@ -70,12 +86,192 @@ impl fmt::Display for EngineError {
 
 pub type EngineResult<T> = Result<T, EngineError>;
 
-fn check(status: cw_status) -> EngineResult<()> {
+/// Ok for CW_OK, else the error, with the log's errno for CW_LOG_FAILED.
+fn check(ops: &cw_engine_ops, status: cw_status) -> EngineResult<()> {
     if status == CW_OK {
         Ok(())
     } else {
-        Err(EngineError::from_status(status))
+        Err(status_error(ops, status))
     }
+}
+
+/// The error for a failed status. CW_LOG_FAILED is rare, so asking the
+/// engine for the errno of the log failure then costs nothing that matters.
+#[cold]
+fn status_error(ops: &cw_engine_ops, status: cw_status) -> EngineError {
+    match status {
+        CW_LOG_FAILED => EngineError::LogFailed(info_of(ops).map_or(0, |info| info.log_errno)),
+        other => EngineError::from_status(other),
+    }
+}
+
+/// What storage_open answers an engine without the durability group.
+const NO_DURABILITY: &str =
+    "data-dir is set, but this engine has no durability (its ops table has no storage functions); unset data-dir or use an engine that implements ABI v3 durability";
+
+/// The durability figures of the engine behind `ops`.
+fn info_of(ops: &cw_engine_ops) -> Option<StorageInfo> {
+    let storage_info = ops.storage_info?;
+    let mut info = StorageInfo {
+        struct_size: std::mem::size_of::<StorageInfo>() as u32,
+        ..StorageInfo::default()
+    };
+    // SAFETY: a valid v3 table; info is a writable cw_storage_info whose
+    // struct_size is set, as the header asks.
+    let status = unsafe { storage_info(ops.engine, &mut info) };
+    (status == CW_OK).then_some(info)
+}
+
+/// Copies a v2 table into a v3 one whose durability group is NULL.
+///
+/// # Safety
+/// `ops` must point to CW_ENGINE_OPS_V2_SIZE readable bytes of a valid v2
+/// table.
+unsafe fn widen_v2(ops: *const cw_engine_ops) -> cw_engine_ops {
+    let mut wide = std::mem::MaybeUninit::<cw_engine_ops>::uninit();
+    let out = wide.as_mut_ptr();
+    // SAFETY: the v2 bytes are readable (contract) and the destination is a
+    // whole v3 table; the durability fields start right after them (the
+    // layout asserts in ffi.rs) and are written as None below, so every
+    // field is initialized before assume_init.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            ops as *const u8,
+            out as *mut u8,
+            CW_ENGINE_OPS_V2_SIZE as usize,
+        );
+        std::ptr::addr_of_mut!((*out).storage_open).write(None);
+        std::ptr::addr_of_mut!((*out).storage_tune).write(None);
+        std::ptr::addr_of_mut!((*out).log_appended).write(None);
+        std::ptr::addr_of_mut!((*out).log_flush).write(None);
+        std::ptr::addr_of_mut!((*out).checkpoint).write(None);
+        std::ptr::addr_of_mut!((*out).storage_info).write(None);
+        (*out).struct_size = std::mem::size_of::<cw_engine_ops>() as u32;
+        wide.assume_init()
+    }
+}
+
+fn data_dir_cstring(path: &std::path::Path) -> Result<CString, String> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| format!("data-dir {}: a path cannot hold a NUL byte", path.display()))
+}
+
+/// strerror(errno) without Rust's " (os error N)" suffix; 0 (unknown)
+/// reads as EIO, the generic I/O failure.
+pub fn os_error_text(errno: i32) -> String {
+    let errno = if errno == 0 { libc::EIO } else { errno };
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    match text.rfind(" (os error ") {
+        Some(end) => text[..end].to_string(),
+        None => text,
+    }
+}
+
+/// The durability figures of an engine (`cw_storage_info`).
+pub type StorageInfo = cw_storage_info;
+
+/// When a worker's log is fsynced (Redis's appendfsync).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// Write per batch; the OS flushes when it likes.
+    No,
+    /// Write per batch, fsync once a second off the request path.
+    Everysec,
+    /// Write and fsync per batch before replying.
+    Always,
+}
+
+impl FsyncPolicy {
+    pub const NAMES: &'static str = "always, everysec, no";
+
+    pub fn parse(text: &str) -> Option<FsyncPolicy> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "no" => Some(FsyncPolicy::No),
+            "everysec" => Some(FsyncPolicy::Everysec),
+            "always" => Some(FsyncPolicy::Always),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FsyncPolicy::No => "no",
+            FsyncPolicy::Everysec => "everysec",
+            FsyncPolicy::Always => "always",
+        }
+    }
+
+    fn raw(self) -> u32 {
+        match self {
+            FsyncPolicy::No => CW_FSYNC_NO,
+            FsyncPolicy::Everysec => CW_FSYNC_EVERYSEC,
+            FsyncPolicy::Always => CW_FSYNC_ALWAYS,
+        }
+    }
+
+    /// The policy an engine reports (`cw_storage_info.fsync_policy`).
+    pub fn from_raw(raw: u32) -> Option<FsyncPolicy> {
+        match raw {
+            CW_FSYNC_NO => Some(FsyncPolicy::No),
+            CW_FSYNC_EVERYSEC => Some(FsyncPolicy::Everysec),
+            CW_FSYNC_ALWAYS => Some(FsyncPolicy::Always),
+            _ => None,
+        }
+    }
+}
+
+/// What storage_open and storage_tune take (`cw_storage_options`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageOptions {
+    pub data_dir: std::path::PathBuf,
+    pub fsync: FsyncPolicy,
+    /// Checkpoint once the logs since the last one exceed this (0: never
+    /// by size).
+    pub checkpoint_log_bytes: u64,
+    /// Checkpoint this often when anything changed (0: never by time).
+    pub checkpoint_interval_ms: u64,
+    /// Threads replaying logs at startup (0: one per core).
+    pub recovery_threads: u32,
+    /// Cut a log at a corrupt record in its middle instead of refusing
+    /// to start.
+    pub truncate_corrupt: bool,
+}
+
+impl StorageOptions {
+    /// The C struct, borrowing `data_dir` (which must outlive its use).
+    fn raw(&self, data_dir: &CStr) -> cw_storage_options {
+        cw_storage_options {
+            struct_size: std::mem::size_of::<cw_storage_options>() as u32,
+            fsync_policy: self.fsync.raw(),
+            data_dir: data_dir.as_ptr(),
+            checkpoint_log_bytes: self.checkpoint_log_bytes,
+            checkpoint_interval_ms: self.checkpoint_interval_ms,
+            recovery_threads: self.recovery_threads,
+            truncate_corrupt: u32::from(self.truncate_corrupt),
+            log: Some(storage_log),
+            log_ctx: std::ptr::null_mut(),
+        }
+    }
+}
+
+/// The engine's log lines (recovery, checkpoints, log failures) into
+/// corewire's log at the engine's level. Called from any engine thread;
+/// never unwinds into the engine.
+unsafe extern "C" fn storage_log(_log_ctx: *mut c_void, level: i32, message: *const c_char) {
+    let _ = catch_unwind(|| {
+        if message.is_null() {
+            return;
+        }
+        // SAFETY: the engine passes a NUL-terminated string valid for the
+        // call.
+        let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+        match level {
+            CW_LOG_ERROR => crate::log_error!("{text}"),
+            CW_LOG_WARN => crate::log_warn!("{text}"),
+            _ => crate::log_info!("{text}"),
+        }
+    });
 }
 
 /// Condition of a single-key write (Redis SET NX / XX).
@@ -152,26 +348,124 @@ impl Engine {
         // two header words first so that a smaller (older) table is not
         // over-read.
         let (abi_version, struct_size) = unsafe { ((*ops).abi_version, (*ops).struct_size) };
-        if abi_version != CW_ENGINE_ABI_VERSION {
-            return Err(format!(
-                "engine ABI version {abi_version}, corewire expects {CW_ENGINE_ABI_VERSION}"
-            ));
-        }
-        if struct_size as usize != std::mem::size_of::<cw_engine_ops>() {
-            return Err(format!(
-                "engine ops struct_size {struct_size}, corewire expects {}",
-                std::mem::size_of::<cw_engine_ops>()
-            ));
-        }
-        // SAFETY: size and version checked; the caller vouches for validity.
-        let ops = unsafe { *ops };
+        let v3_size = std::mem::size_of::<cw_engine_ops>();
+        let ops = match (abi_version, struct_size) {
+            // SAFETY: version and size checked; the caller vouches for
+            // validity.
+            (CW_ENGINE_ABI_VERSION, size) if size as usize == v3_size => unsafe { *ops },
+            (CW_ENGINE_ABI_VERSION_V2, CW_ENGINE_OPS_V2_SIZE) => {
+                // SAFETY: a v2 table holds exactly CW_ENGINE_OPS_V2_SIZE
+                // valid bytes, the same layout as the start of a v3 one.
+                unsafe { widen_v2(ops) }
+            }
+            (CW_ENGINE_ABI_VERSION | CW_ENGINE_ABI_VERSION_V2, size) => {
+                return Err(format!(
+                    "engine ops struct_size {size} for ABI version {abi_version}, corewire expects {} (v3) or {CW_ENGINE_OPS_V2_SIZE} (v2)",
+                    v3_size
+                ))
+            }
+            (version, _) => {
+                return Err(format!(
+                    "engine ABI version {version}, corewire expects {CW_ENGINE_ABI_VERSION} (or {CW_ENGINE_ABI_VERSION_V2})"
+                ))
+            }
+        };
         if ops.databases == 0 || ops.databases > CW_MAX_DATABASES {
             return Err(format!(
                 "engine has {} databases, corewire accepts 1..={CW_MAX_DATABASES}",
                 ops.databases
             ));
         }
+        let durability = [
+            ops.storage_open.is_some(),
+            ops.storage_tune.is_some(),
+            ops.log_appended.is_some(),
+            ops.log_flush.is_some(),
+            ops.checkpoint.is_some(),
+            ops.storage_info.is_some(),
+        ];
+        if durability.contains(&true) && durability.contains(&false) {
+            return Err(
+                "engine ops: the durability functions must be all set or all NULL".into(),
+            );
+        }
         Ok(Engine::Rich(RichOps(ops)))
+    }
+
+    /// Whether the engine implements the durability group (ABI v3).
+    pub fn has_durability(&self) -> bool {
+        matches!(self, Engine::Rich(RichOps(ops)) if ops.storage_open.is_some())
+    }
+
+    /// Opens the data directory, recovers it into the (empty) engine and
+    /// starts logging. Call once, before any worker opens. Recovery
+    /// progress and warnings reach corewire's log through the options'
+    /// callback. Err: the engine's one-line reason.
+    pub fn storage_open(&self, options: &StorageOptions) -> Result<(), String> {
+        let (ops, open) = match self {
+            Engine::Rich(RichOps(ops)) => match ops.storage_open {
+                Some(open) => (ops, open),
+                None => return Err(NO_DURABILITY.into()),
+            },
+            Engine::Seed => return Err(NO_DURABILITY.into()),
+        };
+        let data_dir = data_dir_cstring(&options.data_dir)?;
+        let raw = options.raw(&data_dir);
+        let mut error = [0 as c_char; 512];
+        // SAFETY: a valid v3 table; raw and the data_dir it points at live
+        // through the call; error is writable for its length.
+        let status = unsafe { open(ops.engine, &raw, error.as_mut_ptr(), error.len()) };
+        if status == CW_OK {
+            return Ok(());
+        }
+        // Whatever the engine wrote, it is NUL-terminated within the buffer.
+        let last = error.len() - 1;
+        error[last] = 0;
+        // SAFETY: error holds a NUL-terminated string (the last byte is 0).
+        let reason = unsafe { CStr::from_ptr(error.as_ptr()) }.to_string_lossy();
+        if reason.is_empty() {
+            Err(format!(
+                "cannot open {}: {}",
+                options.data_dir.display(),
+                EngineError::from_status(status)
+            ))
+        } else {
+            Err(reason.into_owned())
+        }
+    }
+
+    /// Applies the live durability settings (fsync policy, checkpoint
+    /// triggers) of `options`; data_dir and the recovery fields are ignored.
+    pub fn storage_tune(&self, options: &StorageOptions) -> EngineResult<()> {
+        let Engine::Rich(RichOps(ops)) = self else {
+            return Err(EngineError::Unsupported);
+        };
+        let tune = ops.storage_tune.ok_or(EngineError::Unsupported)?;
+        let data_dir = data_dir_cstring(&options.data_dir).map_err(|_| EngineError::InvalidArgument)?;
+        let raw = options.raw(&data_dir);
+        // SAFETY: a valid v3 table; raw and data_dir live through the call.
+        check(ops, unsafe { tune(ops.engine, &raw) })
+    }
+
+    /// Starts a checkpoint (BGSAVE) or, with `wait`, runs one to its end
+    /// (SAVE: blocks the caller). `Err(Busy)`: one is already running and
+    /// `wait` is false; `Err(LogFailed)`: it failed.
+    pub fn checkpoint(&self, wait: bool) -> EngineResult<()> {
+        let Engine::Rich(RichOps(ops)) = self else {
+            return Err(EngineError::Unsupported);
+        };
+        let checkpoint = ops.checkpoint.ok_or(EngineError::Unsupported)?;
+        // SAFETY: a valid v3 table.
+        check(ops, unsafe { checkpoint(ops.engine, u32::from(wait)) })
+    }
+
+    /// Durability figures; None without the durability group (or if the
+    /// engine fails to answer).
+    pub fn storage_info(&self) -> Option<StorageInfo> {
+        match self {
+            Engine::Rich(RichOps(ops)) => info_of(ops),
+            Engine::Seed => None,
+        }
     }
 
     /// Number of logical databases (the seed ABI has only database 0).
@@ -368,7 +662,7 @@ impl EngineWorker {
                         deadline,
                     )
                 };
-                check(status)?;
+                check(&ops, status)?;
             }
         }
         if ctx.panicked {
@@ -454,7 +748,7 @@ impl EngineWorker {
         match status {
             CW_OK => Ok(true),
             CW_CONDITION_FAILED => Ok(false),
-            other => Err(EngineError::from_status(other)),
+            other => Err(status_error(ops, other)),
         }
     }
 
@@ -483,7 +777,7 @@ impl EngineWorker {
             )
         };
         self.home.count_status(status);
-        check(status)?;
+        check(&ops, status)?;
         if ctx.panicked {
             return Err(EngineError::Internal);
         }
@@ -507,7 +801,7 @@ impl EngineWorker {
             )
         };
         self.home.count_status(status);
-        check(status)?;
+        check(&ops, status)?;
         Ok(deleted)
     }
 
@@ -521,7 +815,7 @@ impl EngineWorker {
         self.fill_keys(keys);
         let mut count = 0u64;
         // SAFETY: as in del.
-        check(unsafe {
+        check(&ops, unsafe {
             (ops.exists)(
                 self.handle,
                 db,
@@ -576,7 +870,7 @@ impl EngineWorker {
             )
         };
         self.home.count_status(status);
-        check(status)?;
+        check(&ops, status)?;
         Ok(applied != 0)
     }
 
@@ -589,7 +883,7 @@ impl EngineWorker {
         let status =
             unsafe { (ops.incr_by)(self.handle, db, cw_slice::from(key), delta, &mut result) };
         self.home.count_status(status);
-        check(status)?;
+        check(&ops, status)?;
         Ok(result)
     }
 
@@ -618,7 +912,7 @@ impl EngineWorker {
                 &mut ctx as *mut SinkCtx<F> as *mut c_void,
             )
         };
-        check(status)?;
+        check(&ops, status)?;
         if ctx.panicked {
             return Err(EngineError::Internal);
         }
@@ -675,7 +969,7 @@ impl EngineWorker {
         };
         self.keys = interleaved;
         self.home.count_status(status);
-        check(status)?;
+        check(&ops, status)?;
         Ok(written != 0)
     }
 
@@ -689,7 +983,7 @@ impl EngineWorker {
         let ops = *self.rich()?;
         let (mut keys, mut expires) = (0u64, 0u64);
         // SAFETY: valid handle; both out-pointers are live.
-        check(unsafe { (ops.count)(self.handle, db, &mut keys, &mut expires) })?;
+        check(&ops, unsafe { (ops.count)(self.handle, db, &mut keys, &mut expires) })?;
         Ok((keys, expires))
     }
 
@@ -699,7 +993,7 @@ impl EngineWorker {
         // SAFETY: valid handle.
         let status = unsafe { (ops.clear)(self.handle, db) };
         self.home.count_status(status);
-        check(status)
+        check(&ops, status)
     }
 
     /// Active expiry: examines at most `max_checks` slots (round-robin
@@ -711,8 +1005,33 @@ impl EngineWorker {
         };
         let mut expired = 0u64;
         // SAFETY: valid handle.
-        check(unsafe { (ops.expire_cycle)(self.handle, max_checks, &mut expired) })?;
+        check(&ops, unsafe { (ops.expire_cycle)(self.handle, max_checks, &mut expired) })?;
         Ok(expired)
+    }
+
+    /// Redo records this worker has appended since it opened (0 without
+    /// durability). A batch that moved it needs a `log_flush` before its
+    /// replies go out.
+    pub fn log_appended(&mut self) -> u64 {
+        match self.ops.as_ref().and_then(|ops| ops.log_appended) {
+            // SAFETY: valid handle on its own thread.
+            Some(log_appended) => unsafe { log_appended(self.handle) },
+            None => 0,
+        }
+    }
+
+    /// Writes this worker's buffered redo records to its log (and fsyncs
+    /// under `always`). `Err(LogFailed)`: the batch is not durable and must
+    /// not be acknowledged. A no-op without durability.
+    pub fn log_flush(&mut self) -> EngineResult<()> {
+        let Some(ops) = &self.ops else {
+            return Ok(());
+        };
+        let Some(log_flush) = ops.log_flush else {
+            return Ok(());
+        };
+        // SAFETY: valid handle on its own thread.
+        check(ops, unsafe { log_flush(self.handle) })
     }
 
     /// One SCAN step from `cursor` (0 starts): `on_key` gets each returned
@@ -747,7 +1066,7 @@ impl EngineWorker {
                 &mut next,
             )
         };
-        check(status)?;
+        check(&ops, status)?;
         if ctx.panicked {
             return Err(EngineError::Internal);
         }
@@ -771,7 +1090,7 @@ impl EngineWorker {
                 &mut ctx as *mut SinkCtx<F> as *mut c_void,
             )
         };
-        check(status)?;
+        check(&ops, status)?;
         if ctx.panicked {
             return Err(EngineError::Internal);
         }
@@ -879,7 +1198,7 @@ impl Txn {
         // key, ctx and deadline outlive the call.
         let status =
             unsafe { (self.ops.txn_get)(txn, db, cw_slice::from(key), sink, sink_ctx, deadline) };
-        check(status)?;
+        check(&self.ops, status)?;
         if ctx.is_some_and(|ctx| ctx.panicked) {
             return Err(EngineError::Internal);
         }
@@ -897,7 +1216,7 @@ impl Txn {
         let txn = self.handle()?;
         let (flags, deadline) = expiry.flags_and_deadline();
         // SAFETY: as in get_inner.
-        check(unsafe {
+        check(&self.ops, unsafe {
             (self.ops.txn_put)(
                 txn,
                 db,
@@ -913,7 +1232,7 @@ impl Txn {
     pub fn del(&mut self, db: u32, key: &[u8]) -> EngineResult<()> {
         let txn = self.handle()?;
         // SAFETY: as in get_inner.
-        check(unsafe { (self.ops.txn_del)(txn, db, cw_slice::from(key)) })
+        check(&self.ops, unsafe { (self.ops.txn_del)(txn, db, cw_slice::from(key)) })
     }
 
     /// Validates and installs. `Err(Conflict)`: nothing was written.
@@ -928,7 +1247,7 @@ impl Txn {
             // Neither committed nor refused on a conflict: gone all the same.
             _ => self.count_abort(),
         }
-        check(status)
+        check(&self.ops, status)
     }
 
     fn count_abort(&self) {

@@ -129,11 +129,15 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Answers an engine failure: 501 for what the seed ABI cannot do, 500
+/// Answers an engine failure: 501 for what the seed ABI cannot do, 503
+/// while the write-ahead log cannot be written (the engine logged why), 500
 /// otherwise (logged).
 fn engine_error(reply: &mut Reply<'_>, error: EngineError) {
     if error == EngineError::Unsupported {
         return reply.error(501, &error.to_string());
+    }
+    if let EngineError::LogFailed(_) = error {
+        return reply.error(503, &error.to_string());
     }
     crate::log_warn!("HTTP KV API: engine error: {error}");
     reply.error(500, &format!("engine error: {error}"));

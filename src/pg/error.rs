@@ -48,6 +48,8 @@ pub mod sqlstate {
     pub const BAD_COPY_FILE_FORMAT: &str = "22P04";
     pub const INVALID_ESCAPE_SEQUENCE: &str = "22025";
     pub const CANT_CHANGE_RUNTIME_PARAM: &str = "55P02";
+    pub const DISK_FULL: &str = "53100";
+    pub const IO_ERROR: &str = "58030";
 }
 
 /// ErrorResponse / NoticeResponse severity (fields `S` and `V`).
@@ -92,6 +94,23 @@ pub struct PgError {
 }
 
 impl PgError {
+    /// An engine failure other than a conflict: a write-ahead log that
+    /// cannot be written is PostgreSQL's disk_full (ENOSPC) or io_error,
+    /// anything else an internal error.
+    pub fn engine(error: crate::engine::EngineError) -> PgError {
+        match error {
+            crate::engine::EngineError::LogFailed(errno) => PgError::new(
+                if errno == libc::ENOSPC {
+                    sqlstate::DISK_FULL
+                } else {
+                    sqlstate::IO_ERROR
+                },
+                error.to_string(),
+            ),
+            other => PgError::new(sqlstate::INTERNAL_ERROR, format!("engine: {other}")),
+        }
+    }
+
     pub fn new(code: &'static str, message: impl Into<String>) -> PgError {
         PgError {
             severity: Severity::Error,

@@ -53,7 +53,7 @@ pub struct PgTxn {
 fn engine_error(error: EngineError) -> PgError {
     match error {
         EngineError::Conflict => serialization_failure(),
-        other => PgError::new(sqlstate::INTERNAL_ERROR, format!("engine: {other}")),
+        other => PgError::engine(other),
     }
 }
 

@@ -227,6 +227,10 @@ impl Ctx<'_> {
     /// Answers an engine failure in Redis's words where Redis has them.
     pub fn engine_error(&mut self, error: EngineError) {
         let text: &[u8] = match error {
+            EngineError::LogFailed(errno) => {
+                return self.reply().error(misconf_text(errno).as_bytes());
+            }
+            EngineError::Busy => b"ERR Background save already in progress",
             EngineError::NotInteger => b"ERR value is not an integer or out of range",
             EngineError::Overflow => b"ERR increment or decrement would overflow",
             EngineError::NoMemory => b"OOM command not allowed when used memory > 'maxmemory'.",
@@ -237,6 +241,15 @@ impl Ctx<'_> {
         };
         self.reply().error(text);
     }
+}
+
+/// Redis's refusal of a write while its AOF cannot be written, with the
+/// log failure's strerror.
+pub fn misconf_text(errno: i32) -> String {
+    format!(
+        "MISCONF Errors writing to the AOF file: {}",
+        crate::engine::os_error_text(errno)
+    )
 }
 
 /// Runs one request and appends its reply, then counts it (see

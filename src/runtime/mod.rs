@@ -70,6 +70,46 @@ pub struct Shared {
     /// Every worker's control channel, for requests that span workers
     /// (CLIENT LIST, CLIENT KILL). Set once all workers are spawned.
     pub peers: std::sync::OnceLock<Vec<Peer>>,
+    /// The engine's durability, when data-dir is set (and opened).
+    pub storage: Option<Storage>,
+    /// Unix seconds when the server started (LASTSAVE without a data-dir).
+    pub started_unix_s: i64,
+}
+
+/// The engine's durability side, shared by every worker: checkpoints
+/// (SAVE, BGSAVE), figures (INFO persistence, /metrics) and live tuning.
+pub struct Storage {
+    engine: Engine,
+    /// BGSAVE SCHEDULE came while a checkpoint ran: worker 0's tick
+    /// starts one once that ends.
+    pub bgsave_scheduled: std::sync::atomic::AtomicBool,
+}
+
+impl Storage {
+    pub fn info(&self) -> Option<crate::engine::StorageInfo> {
+        self.engine.storage_info()
+    }
+
+    /// Starts a checkpoint, or runs one to its end with `wait` (SAVE).
+    pub fn checkpoint(&self, wait: bool) -> crate::engine::EngineResult<()> {
+        self.engine.checkpoint(wait)
+    }
+
+    /// Starts the checkpoint BGSAVE SCHEDULE asked for, once none runs.
+    pub fn run_scheduled(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if !self.bgsave_scheduled.load(Relaxed) {
+            return;
+        }
+        match self.engine.checkpoint(false) {
+            Err(crate::engine::EngineError::Busy) => {} // still running: later
+            Ok(()) => self.bgsave_scheduled.store(false, Relaxed),
+            Err(error) => {
+                self.bgsave_scheduled.store(false, Relaxed);
+                crate::log_warn!("the scheduled checkpoint (BGSAVE SCHEDULE) failed to start: {error}");
+            }
+        }
+    }
 }
 
 /// What a reload did.
@@ -165,6 +205,15 @@ impl Shared {
         keep_restart_settings(&mut new, &current);
         config::validate(&new)?;
         let pg_users = parse_pg_users(&new)?;
+        // Tuned first: if the engine refuses, nothing has changed yet.
+        if let (Some(storage), Some(options)) = (&self.storage, new.storage_options()) {
+            if current.storage_options().as_ref() != Some(&options) {
+                storage
+                    .engine
+                    .storage_tune(&options)
+                    .map_err(|error| format!("the engine refused the durability settings: {error}"))?;
+            }
+        }
         let mut report = ReloadReport::default();
         for setting in settings::SETTINGS {
             if (setting.get)(&current) == (setting.get)(&new) {
@@ -249,6 +298,8 @@ fn keep_restart_settings(new: &mut Config, current: &Config) {
     new.http_port = current.http_port;
     new.http_max_body_bytes = current.http_max_body_bytes;
     new.listen_backlog = current.listen_backlog;
+    new.data_dir = current.data_dir.clone();
+    new.recovery_truncate_corrupt = current.recovery_truncate_corrupt;
 }
 
 /// How to reach a worker from another thread.
@@ -290,6 +341,21 @@ impl Server {
             (0, None)
         };
         let pg_users = parse_pg_users(&config)?;
+        // Recovery happens here, before any worker opens its engine handle
+        // (storage_open's contract); its log lines come through the
+        // engine's callback.
+        let storage = match config.storage_options() {
+            None => None,
+            Some(options) => {
+                engine.storage_open(&options).map_err(|error| {
+                    format!("data-dir {}: {error}", options.data_dir.display())
+                })?;
+                Some(Storage {
+                    engine,
+                    bgsave_scheduled: std::sync::atomic::AtomicBool::new(false),
+                })
+            }
+        };
         let shared = Arc::new(Shared {
             worker_count,
             resp_port,
@@ -313,6 +379,8 @@ impl Server {
             connected_clients: AtomicUsize::new(0),
             live: crate::config::LiveConfig::new(&config),
             peers: std::sync::OnceLock::new(),
+            storage,
+            started_unix_s: crate::stats::slowlog::unix_now_secs(),
             config,
         });
 
@@ -494,6 +562,8 @@ mod tests {
             http_bind: std::net::IpAddr::from([127, 0, 0, 3]),
             http_port: 7002,
             http_max_body_bytes: 5,
+            data_dir: Some("/var/lib/corewire".into()),
+            recovery_truncate_corrupt: true,
             ..Config::default()
         };
         for setting in settings::SETTINGS {

@@ -123,6 +123,9 @@ struct Conn {
     http: Option<Box<HttpSession>>,
     /// The state the connection gauges count it in (`crate::stats`).
     counted: ConnState,
+    /// Its replies wait for this iteration's log flush (group commit); it
+    /// is listed in `Worker::awaiting_log`.
+    awaiting_log: bool,
 }
 
 impl Conn {
@@ -195,6 +198,17 @@ pub struct Worker {
     stopping: bool,
     /// Control::Drain arrived: the deadline for open transactions.
     draining: Option<Instant>,
+    /// A data-dir is set: replies wait for the log (group commit). When
+    /// false the request path makes no log call at all.
+    durable: bool,
+    /// The engine's `log_appended` count at the last log flush.
+    log_flushed_seq: u64,
+    /// This iteration already found records waiting for the flush (saves
+    /// asking the engine again for every connection).
+    log_pending: bool,
+    /// Connections whose replies wait for the flush, with their generation
+    /// (at most one entry per connection: bounded by the connection count).
+    awaiting_log: Vec<(usize, u32)>,
 }
 
 enum ReadOutcome {
@@ -241,6 +255,9 @@ impl Worker {
             None
         };
         let current = shared.current();
+        let durable = shared.storage.is_some();
+        let mut engine = engine;
+        let log_flushed_seq = if durable { engine.log_appended() } else { 0 };
         let limits = ParseLimits {
             max_bulk_bytes: shared.live.max_bulk_bytes(),
             max_multibulk_count: current.config.max_multibulk_count,
@@ -267,6 +284,10 @@ impl Worker {
             admin_stats: crate::pg::admin::StatsWindow::new(Instant::now()),
             stopping: false,
             draining: None,
+            durable,
+            log_flushed_seq,
+            log_pending: false,
+            awaiting_log: Vec::new(),
         })
     }
 
@@ -287,12 +308,16 @@ impl Worker {
                     token => self.handle_conn(*event, token),
                 }
             }
+            self.wake_parked();
+            self.cron();
+            // After everything that may have written this iteration, and
+            // before a drain looks at what is left to send.
+            self.commit_log();
             if self.stopping || self.drain_step() {
                 break;
             }
-            self.wake_parked();
-            self.cron();
         }
+        self.commit_log();
         for slot in 0..self.conns.len() {
             if self.conns[slot].is_some() {
                 self.close(slot);
@@ -368,6 +393,11 @@ impl Worker {
     /// Closes every connection with nothing in flight, or every one when
     /// `forced` (the deadline). A PostgreSQL client gets FATAL 57P01 first.
     fn close_drained(&mut self, forced: bool, drain_start: bool) {
+        if forced {
+            // The FATAL below is written at once: replies queued ahead of
+            // it must not leave before their writes are in the log.
+            self.commit_log();
+        }
         for slot in 0..self.conns.len() {
             let Some(conn) = self.conns[slot].as_mut() else {
                 continue;
@@ -587,6 +617,11 @@ impl Worker {
             self.shared.stats[self.id].expired_keys.add(expired);
         }
         self.admin_stats.tick(&self.shared, now);
+        if self.id == 0 {
+            if let Some(storage) = &self.shared.storage {
+                storage.run_scheduled();
+            }
+        }
         let now_ms = self.shared.started.elapsed().as_millis() as u64;
         self.stats().sample_ops(now_ms);
     }
@@ -682,6 +717,7 @@ impl Worker {
             pg,
             http,
             counted: ConnState::Idle,
+            awaiting_log: false,
         });
         let conn = self.conns[slot].as_mut().expect("just registered");
         conn.counted = conn.state();
@@ -970,6 +1006,11 @@ impl Worker {
                 "closing a client over the output buffer limit ({pending} bytes pending)");
             return self.close(slot);
         }
+        if self.durable && pending > 0 && self.reply_must_wait(slot) {
+            return; // commit_log writes it once the log is flushed
+        }
+        let stats = &self.shared.stats[self.id];
+        let conn = self.conns[slot].as_mut().expect("live slot");
         if flush(conn, stats).is_err() {
             return self.close(slot);
         }
@@ -996,6 +1037,78 @@ impl Worker {
             }
             conn.write_interest = want_write;
         }
+    }
+
+    /// Group commit: while this worker has log records not flushed yet,
+    /// no reply may leave (a reply could acknowledge, or show, a write the
+    /// log does not hold). The connection is listed for `commit_log`.
+    fn reply_must_wait(&mut self, slot: usize) -> bool {
+        let conn = self.conns[slot].as_ref().expect("live slot");
+        if conn.awaiting_log {
+            return true;
+        }
+        if !self.log_pending {
+            self.log_pending = self.engine.log_appended() != self.log_flushed_seq;
+            if !self.log_pending {
+                return false;
+            }
+        }
+        let conn = self.conns[slot].as_mut().expect("live slot");
+        conn.awaiting_log = true;
+        self.awaiting_log.push((slot, conn.generation));
+        true
+    }
+
+    /// Once per loop iteration: one log write (and under `always` one
+    /// fsync) for every write of the batch, then the replies that waited
+    /// go out. If the log cannot be written, those connections are closed
+    /// without their replies: their writes were never acknowledged.
+    fn commit_log(&mut self) {
+        if !self.durable {
+            return;
+        }
+        let appended = self.engine.log_appended();
+        let flushed = if appended == self.log_flushed_seq {
+            Ok(())
+        } else {
+            self.engine.log_flush()
+        };
+        // Also on failure: those records are abandoned (their clients are
+        // closed below), and the engine refuses further writes, so reads
+        // keep flowing without waiting on a log that cannot move.
+        self.log_flushed_seq = appended;
+        self.log_pending = false;
+        let mut waiting = std::mem::take(&mut self.awaiting_log);
+        if let Err(error) = &flushed {
+            let live = waiting
+                .iter()
+                .filter(|&&(slot, generation)| self.is_live(slot, generation))
+                .count();
+            crate::log_error!(
+                "write-ahead log flush failed ({error}): closing {live} connections whose replies waited for it; their writes were not acknowledged"
+            );
+        }
+        for &(slot, generation) in &waiting {
+            if !self.is_live(slot, generation) {
+                continue; // closed meanwhile
+            }
+            if flushed.is_err() {
+                self.close(slot);
+                continue;
+            }
+            self.conns[slot].as_mut().expect("live slot").awaiting_log = false;
+            self.flush_and_settle(slot);
+        }
+        // Keep the allocation for the next batch.
+        waiting.clear();
+        self.awaiting_log = waiting;
+    }
+
+    fn is_live(&self, slot: usize, generation: u32) -> bool {
+        self.conns
+            .get(slot)
+            .and_then(Option::as_ref)
+            .is_some_and(|conn| conn.generation == generation)
     }
 
     fn close(&mut self, slot: usize) {

@@ -228,12 +228,12 @@ pub const RESP_ERROR_KINDS: [&str; 14] = [
 
 /// PostgreSQL error kinds: the SQLSTATE codes corewire sends
 /// (`crate::pg::error::sqlstate`); others count as `other`.
-pub const PG_ERROR_KINDS: [&str; 43] = [
+pub const PG_ERROR_KINDS: [&str; 45] = [
     "25P01", "25001", "25P02", "25006", "40001", "42601", "42803", "21000", "2201W", "2201X",
     "42P01", "42703", "42883", "42704", "42804", "22P02", "22023", "22021", "22003", "22P03",
     "23502", "23505", "0A000", "08P01", "28000", "28P01", "3D000", "26000", "34000", "42P05",
     "42P03", "3B001", "57014", "57P01", "53300", "54000", "53200", "XX000", "22P04", "22025",
-    "55P02", "42501", "other",
+    "55P02", "42501", "53100", "58030", "other",
 ];
 
 /// HTTP error kinds: the status of a 4xx or 5xx answer; others count as
@@ -843,6 +843,8 @@ pub struct Snapshot {
     /// RESP error prefixes, SQLSTATEs, HTTP statuses, then the
     /// disconnect kinds (`protocol_error`, `output_limit`, `query_limit`).
     pub errors: Vec<(Protocol, &'static str, u64)>,
+    /// The engine's durability figures; None without a data-dir.
+    pub storage: Option<crate::engine::StorageInfo>,
 }
 
 impl Snapshot {
@@ -948,6 +950,7 @@ impl Snapshot {
             total,
             commands,
             errors,
+            storage: shared.storage.as_ref().and_then(|storage| storage.info()),
         }
     }
 

@@ -68,7 +68,7 @@ pub fn run_write(
 }
 
 fn engine(error: crate::engine::EngineError) -> PgError {
-    PgError::new(sqlstate::INTERNAL_ERROR, format!("engine: {error}"))
+    PgError::engine(error)
 }
 
 fn returning(

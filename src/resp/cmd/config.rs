@@ -20,13 +20,29 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 /// Every parameter CONFIG GET reports: Redis's names first, in Redis's
-/// formats, then corewire's own settings. Nothing is persisted yet, hence
-/// `save ""` and `appendonly no`.
+/// formats, then corewire's own settings. Persistence in Redis's terms:
+/// `appendonly` is whether a data-dir is set (every write is logged),
+/// `save` the checkpoint interval as one "<seconds> 1" save point ("" when
+/// none), `dir` the data-dir (or, without one, the working directory).
 fn parameters(shared: &Shared) -> Vec<(&'static str, String)> {
     let config = shared.current_config();
+    let durable = config.data_dir.is_some();
+    let save = if durable && config.checkpoint_interval_s > 0 {
+        format!("{} 1", config.checkpoint_interval_s)
+    } else {
+        String::new()
+    };
+    let dir = match &config.data_dir {
+        Some(path) => path.display().to_string(),
+        None => std::env::current_dir()
+            .map(|path| path.display().to_string())
+            .unwrap_or_default(),
+    };
     let mut all = vec![
-        ("save", String::new()),
-        ("appendonly", "no".into()),
+        ("save", save),
+        ("appendonly", if durable { "yes" } else { "no" }.into()),
+        ("appendfsync", config.appendfsync.name().into()),
+        ("dir", dir),
         ("bind", config.bind.to_string()),
         ("port", shared.resp_port.to_string()),
         ("databases", shared.databases.to_string()),
@@ -98,7 +114,7 @@ enum Change {
     RequirePass(Option<String>),
     /// One of corewire's own live settings, as text.
     Setting(&'static Setting, String),
-    /// Accepted and already in effect (`save ""`, `appendonly no`, `timeout 0`).
+    /// Accepted and already in effect (`appendonly` as it is, `timeout 0`).
     Unchanged,
 }
 
@@ -111,8 +127,36 @@ fn memory_setting(value: &[u8]) -> Result<usize, String> {
     Ok(bytes as usize)
 }
 
+/// A corewire setting by name (one that exists: the table is static).
+fn setting(name: &str) -> &'static Setting {
+    settings::find(name).expect("a corewire setting")
+}
+
+/// Redis's `save` value ("" or "<seconds> <changes> ..." pairs, seconds
+/// at least 1, changes at least 0) as checkpoint-interval-s: the first
+/// pair's seconds, 0 for "". A checkpoint is taken whenever anything
+/// changed, so the change counts do not matter.
+fn save_interval_s(text: &str) -> Result<u64, String> {
+    let invalid = || "Invalid save parameters".to_string();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() % 2 != 0 {
+        return Err(invalid());
+    }
+    for (i, word) in words.iter().enumerate() {
+        let value: i64 = word.parse().map_err(|_| invalid())?;
+        let minimum = if i % 2 == 0 { 1 } else { 0 };
+        if value < minimum {
+            return Err(invalid());
+        }
+    }
+    Ok(words.first().map_or(0, |seconds| {
+        seconds.parse::<u64>().expect("checked above")
+    }))
+}
+
 /// Validates one parameter; Err(reason) for Redis's "CONFIG SET failed".
-fn validate(name: &str, value: &[u8]) -> Result<Change, String> {
+/// `durable`: a data-dir is in force.
+fn validate(name: &str, value: &[u8], durable: bool) -> Result<Change, String> {
     let text = String::from_utf8_lossy(value).into_owned();
     match name {
         "maxclients" => {
@@ -143,13 +187,28 @@ fn validate(name: &str, value: &[u8]) -> Result<Change, String> {
             }
         }
         "requirepass" => Ok(Change::RequirePass(Some(text).filter(|p| !p.is_empty()))),
-        "appendonly" => match text.as_str() {
-            "no" => Ok(Change::Unchanged),
-            "yes" => Err("persistence is not available yet".into()),
+        "appendonly" => match (text.as_str(), durable) {
+            ("yes", true) | ("no", false) => Ok(Change::Unchanged),
+            ("yes", false) => Err(
+                "appendonly follows data-dir, a restart setting: set data-dir and restart to turn persistence on"
+                    .into(),
+            ),
+            ("no", true) => Err(
+                "appendonly follows data-dir, a restart setting: unset data-dir and restart to turn persistence off"
+                    .into(),
+            ),
             _ => Err("argument must be 'yes' or 'no'".into()),
         },
-        "save" if text.is_empty() => Ok(Change::Unchanged),
-        "save" => Err("persistence is not available yet".into()),
+        "save" => Ok(Change::Setting(
+            setting("checkpoint-interval-s"),
+            save_interval_s(&text)?.to_string(),
+        )),
+        "appendfsync" => match crate::engine::FsyncPolicy::parse(&text) {
+            Some(_) => Ok(Change::Setting(setting("appendfsync"), text)),
+            None => {
+                Err("argument(s) must be one of the following: everysec, always, no".into())
+            }
+        },
         "timeout" if text == "0" => Ok(Change::Unchanged),
         "timeout" => Err("idle timeouts are not available yet".into()),
         _ => match settings::find(name) {
@@ -208,7 +267,8 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             return ctx.reply().error(failed("duplicate parameter").as_bytes());
         }
         seen.push(name.to_string());
-        match validate(name, args.get(pair + 1)) {
+        let durable = ctx.shared.storage.is_some();
+        match validate(name, args.get(pair + 1), durable) {
             Ok(change) => changes.push(change),
             Err(reason) => return ctx.reply().error(failed(&reason).as_bytes()),
         }

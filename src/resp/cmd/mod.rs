@@ -11,6 +11,7 @@ mod incr;
 mod info;
 mod keys;
 pub mod multi;
+mod persistence;
 mod rename;
 mod scan;
 mod set;
@@ -153,6 +154,10 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &rename::COPY,
     &rename::MOVE,
     &slowlog::SLOWLOG,
+    &persistence::SAVE,
+    &persistence::BGSAVE,
+    &persistence::BGREWRITEAOF,
+    &persistence::LASTSAVE,
 ];
 
 /// Longest command name (bytes) the lookup considers.
@@ -309,6 +314,16 @@ pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Dispatched {
             };
         }
     };
+    if ctx.session.multi.is_some() && spec.flags.contains(&"no_multi") {
+        // Redis refuses these (SAVE, SHUTDOWN, ...) at once and fails EXEC.
+        flag_multi(ctx);
+        ctx.reply()
+            .error(b"ERR Command not allowed inside a transaction");
+        return Dispatched {
+            slot,
+            handled: Handled::Refused,
+        };
+    }
     if ctx.session.multi.is_some() && !multi::runs_inside_multi(spec) {
         queue(ctx, args);
         return Dispatched {

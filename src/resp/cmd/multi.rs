@@ -229,6 +229,14 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
                 match error {
                     EngineError::Conflict if watched => return ctx.reply().null_array(),
                     EngineError::Conflict => continue,
+                    // As Redis refuses EXEC while its AOF cannot be written.
+                    EngineError::LogFailed(errno) => {
+                        let text = format!(
+                            "EXECABORT Transaction discarded because of: {}",
+                            crate::resp::misconf_text(errno)
+                        );
+                        return ctx.reply().error(text.as_bytes());
+                    }
                     error => return ctx.engine_error(error),
                 }
             }
