@@ -133,10 +133,23 @@ bool LoadManifest(const std::string& dir, uint64_t generation,
   return true;
 }
 
-struct ReplayJob {
+// One file to replay, mapped read-only for both passes.
+struct ReplayFile {
   std::string name;
   bool snapshot;
   uint64_t bytes;
+  int fd = -1;
+  const uint8_t* data = nullptr;
+  size_t valid_end = 0;      // whole records with good CRCs end here
+  size_t cut_at = SIZE_MAX;  // truncate the file here afterwards
+  std::vector<size_t> chunk_starts;  // record offsets, ~kChunkBytes apart
+};
+
+// A stretch of verified records, applied by one thread.
+struct Chunk {
+  size_t file;
+  size_t begin;
+  size_t end;
 };
 
 // What the replay threads share.
@@ -151,7 +164,169 @@ struct ReplayState {
   std::mutex mu;
   std::string error;       // guarded by mu: the first failure
   std::vector<std::string> warnings;  // guarded by mu
+
+  void Fail(const std::string& message) {
+    std::lock_guard<std::mutex> guard(mu);
+    if (!failed.exchange(true)) error = message;
+  }
 };
+
+// Runs fn(job) for jobs [0, n) on up to threads threads, each job once,
+// calling progress() on this thread about every kProgressIntervalMs.
+template <typename Fn, typename Progress>
+void RunJobs(size_t threads, size_t n, ReplayState* state, Fn&& fn,
+             Progress&& progress) {
+  state->next_job.store(0);
+  state->threads_done.store(0);
+  threads = std::max<size_t>(1, std::min(threads, n));
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads && n > 0; ++t) {
+    pool.emplace_back([&] {
+      for (size_t i = state->next_job.fetch_add(1); i < n;
+           i = state->next_job.fetch_add(1)) {
+        if (state->failed.load()) break;
+        fn(i);
+      }
+      state->threads_done.fetch_add(1);
+    });
+  }
+  int64_t last_ms = SteadyMs();
+  while (state->threads_done.load() < pool.size()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (SteadyMs() - last_ms >= kProgressIntervalMs) {
+      last_ms = SteadyMs();
+      progress();
+    }
+  }
+  for (std::thread& thread : pool) thread.join();
+}
+
+// Size of the stretches pass 2 hands out.
+constexpr size_t kChunkBytes = size_t{16} << 20;
+
+// Pass 1 for one file: maps it, checks every record's CRC, records chunk
+// starts, and classifies damage: a torn tail (nothing valid after it, in
+// a log) is cut with a warning; anything else stops recovery unless the
+// operator asked to cut there too.
+void VerifyFile(const std::string& path, bool truncate_corrupt,
+                ReplayFile* file, ReplayState* state) {
+  file->fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (file->fd < 0) {
+    return state->Fail("recovery: cannot open " + path + ": " +
+                       ErrnoText(errno));
+  }
+  struct stat st;
+  if (::fstat(file->fd, &st) != 0) {
+    return state->Fail("recovery: cannot stat " + path + ": " +
+                       ErrnoText(errno));
+  }
+  file->bytes = static_cast<uint64_t>(st.st_size);
+  const size_t size = static_cast<size_t>(file->bytes);
+  if (size == 0) return;
+  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file->fd, 0);
+  if (mapped == MAP_FAILED) {
+    return state->Fail("recovery: cannot map " + path + ": " +
+                       ErrnoText(errno));
+  }
+  ::madvise(mapped, size, MADV_SEQUENTIAL);
+  file->data = static_cast<const uint8_t*>(mapped);
+  const uint8_t* data = file->data;
+  size_t offset = 0;
+  size_t chunk_bytes = kChunkBytes;  // forces a chunk start at offset 0
+  uint64_t pending_bytes = 0;
+  RecordRead read = RecordRead::kEnd;
+  while (!state->failed.load(std::memory_order_relaxed)) {
+    const uint8_t* payload = nullptr;
+    size_t payload_bytes = 0;
+    size_t next = 0;
+    read = ReadRecord(data, size, offset, &payload, &payload_bytes, &next);
+    if (read != RecordRead::kRecord) break;
+    if (chunk_bytes >= kChunkBytes) {
+      file->chunk_starts.push_back(offset);
+      chunk_bytes = 0;
+    }
+    chunk_bytes += next - offset;
+    pending_bytes += next - offset;
+    if (pending_bytes >= (1u << 24)) {
+      state->bytes.fetch_add(pending_bytes, std::memory_order_relaxed);
+      pending_bytes = 0;
+    }
+    offset = next;
+  }
+  state->bytes.fetch_add(pending_bytes, std::memory_order_relaxed);
+  file->valid_end = offset;
+  if (read != RecordRead::kBad) return;
+
+  const size_t after = size - offset;
+  const bool middle = file->snapshot || ValidRecordAfter(data, size, offset,
+                                                         kMaxDamageScanBytes);
+  const bool zeros = std::all_of(data + offset, data + size,
+                                 [](uint8_t b) { return b == 0; });
+  const char* what = "CRC mismatch";
+  if (after < kRecordFramingBytes || GetFixed32(data + offset) == 0 ||
+      GetFixed32(data + offset) > after - kRecordFramingBytes) {
+    what = "incomplete record or bad length";
+  }
+  std::lock_guard<std::mutex> guard(state->mu);
+  if (!middle) {
+    uint64_t dropped = zeros ? 0 : 1;
+    state->dropped.fetch_add(dropped);
+    state->warnings.push_back(
+        "recovery: " + file->name + ": torn tail at byte " +
+        std::to_string(offset) + ": dropped " + std::to_string(dropped) +
+        (dropped == 1 ? " record (" : " records (") + std::to_string(after) +
+        " bytes), the file is cut there");
+    file->cut_at = offset;
+  } else if (truncate_corrupt) {
+    state->dropped.fetch_add(1);
+    state->warnings.push_back(
+        "recovery: " + file->name + ": corrupt record at byte " +
+        std::to_string(offset) + " (" + what + "): dropped the " +
+        std::to_string(after) + " bytes from there on, the file is cut there");
+    file->cut_at = offset;
+  } else if (!state->failed.exchange(true)) {
+    state->error =
+        "recovery: " + file->name + ": corrupt record at byte " +
+        std::to_string(offset) + " (" + what + ") with " +
+        std::to_string(after) +
+        " bytes after it; refusing to start. To start anyway and drop this "
+        "file from byte " +
+        std::to_string(offset) +
+        " on, set recovery-truncate-corrupt = yes (copy the data dir first)";
+  }
+}
+
+// Pass 2 for one chunk of verified records.
+void ApplyChunk(Worker* worker, const ReplayFile& file, const Chunk& chunk,
+                ReplayState* state) {
+  uint64_t max_seq = 0;
+  uint64_t records = 0;
+  for (size_t offset = chunk.begin; offset < chunk.end;) {
+    if (state->failed.load(std::memory_order_relaxed)) break;
+    const uint32_t payload_bytes = GetFixed32(file.data + offset);
+    Status applied = Status::OK();
+    bool well_formed = DecodeItems(
+        file.data + offset + 4, payload_bytes, [&](const LogItem& item) {
+          if (!applied.ok()) return;
+          applied = ReplayItem(worker, item);
+          max_seq = std::max(max_seq, TidSeq(item.tid));
+        });
+    if (!well_formed || !applied.ok()) {
+      return state->Fail("recovery: " + file.name +
+                         ": cannot apply the record at byte " +
+                         std::to_string(offset) + ": " +
+                         (well_formed ? applied.ToString()
+                                      : "malformed record"));
+    }
+    ++records;
+    offset += kRecordFramingBytes + payload_bytes;
+  }
+  state->records.fetch_add(records, std::memory_order_relaxed);
+  state->bytes.fetch_add(chunk.end - chunk.begin, std::memory_order_relaxed);
+  uint64_t seen = state->max_seq.load();
+  while (seen < max_seq && !state->max_seq.compare_exchange_weak(seen, max_seq)) {
+  }
+}
 
 }  // namespace
 
@@ -176,27 +351,29 @@ Status Storage::Recover(std::string* error) {
   }
   const uint64_t base = have_checkpoint ? manifest.generation : 0;
 
-  std::vector<ReplayJob> jobs;
+  std::vector<ReplayFile> jobs;
   uint64_t total_bytes = 0;
   uint64_t log_bytes = 0;
   for (size_t part = 0; part < manifest.part_bytes.size(); ++part) {
-    jobs.push_back({SnapshotPartName(base, static_cast<uint32_t>(part)), true,
-                    manifest.part_bytes[part]});
+    ReplayFile file;
+    file.name = SnapshotPartName(base, static_cast<uint32_t>(part));
+    file.snapshot = true;
+    file.bytes = manifest.part_bytes[part];
+    jobs.push_back(std::move(file));
     total_bytes += manifest.part_bytes[part];
   }
   for (const auto& log : listing.logs) {
     if (log.generation < base) continue;  // covered by the checkpoint
     uint64_t size = FileSize(PathOf(log.name));
     if (size == UINT64_MAX || size == 0) continue;
-    jobs.push_back({log.name, false, size});
+    ReplayFile file;
+    file.name = log.name;
+    file.snapshot = false;
+    file.bytes = size;
+    jobs.push_back(std::move(file));
     total_bytes += size;
     log_bytes += size;
   }
-  // Largest first, so one big file does not finish last alone.
-  std::sort(jobs.begin(), jobs.end(),
-            [](const ReplayJob& a, const ReplayJob& b) {
-              return a.bytes > b.bytes;
-            });
   if (have_checkpoint) {
     Log(CW_LOG_INFO, "recovery: loading " + ManifestName(base) + " (" +
                          std::to_string(manifest.keys) + " keys) and " +
@@ -209,170 +386,83 @@ Status Storage::Recover(std::string* error) {
   }
 
   ReplayState state;
-  auto replay_file = [this, &state](Worker* worker, const ReplayJob& job) {
-    std::string path = PathOf(job.name);
-    auto fail = [&state](const std::string& message) {
-      std::lock_guard<std::mutex> guard(state.mu);
-      if (!state.failed.exchange(true)) state.error = message;
-    };
-    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) return fail("recovery: cannot open " + path + ": " +
-                            ErrnoText(errno));
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      return fail("recovery: cannot stat " + path + ": " + ErrnoText(errno));
-    }
-    size_t size = static_cast<size_t>(st.st_size);
-    if (size == 0) {
-      ::close(fd);
-      return;
-    }
-    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (mapped == MAP_FAILED) {
-      ::close(fd);
-      return fail("recovery: cannot map " + path + ": " + ErrnoText(errno));
-    }
-    ::madvise(mapped, size, MADV_SEQUENTIAL);
-    const uint8_t* data = static_cast<const uint8_t*>(mapped);
-    size_t offset = 0;
-    size_t cut_at = SIZE_MAX;  // where to truncate the file, if anywhere
-    uint64_t max_seq = 0;
-    uint64_t pending_bytes = 0;
-    while (!state.failed.load(std::memory_order_relaxed)) {
-      const uint8_t* payload = nullptr;
-      size_t payload_bytes = 0;
-      size_t next = 0;
-      RecordRead read =
-          ReadRecord(data, size, offset, &payload, &payload_bytes, &next);
-      if (read == RecordRead::kEnd) break;
-      Status applied = Status::OK();
-      bool well_formed = false;
-      if (read == RecordRead::kRecord) {
-        well_formed = DecodeItems(payload, payload_bytes,
-                                  [&](const LogItem& item) {
-                                    if (!applied.ok()) return;
-                                    applied = ReplayItem(worker, item);
-                                    max_seq = std::max(max_seq,
-                                                       TidSeq(item.tid));
-                                  });
-        if (!applied.ok()) {
-          fail("recovery: " + job.name + ": cannot apply the record at byte " +
-               std::to_string(offset) + ": " + applied.ToString());
-          break;
-        }
-      }
-      if (read == RecordRead::kRecord && well_formed) {
-        state.records.fetch_add(1, std::memory_order_relaxed);
-        pending_bytes += next - offset;
-        if (pending_bytes >= (1u << 20)) {
-          state.bytes.fetch_add(pending_bytes, std::memory_order_relaxed);
-          pending_bytes = 0;
-        }
-        offset = next;
-        continue;
-      }
-      // Damage at offset: a torn tail (nothing valid after it, in a log)
-      // is cut with a warning; anything else stops recovery unless the
-      // operator asked to cut there too.
-      size_t after = size - offset;
-      bool middle = job.snapshot ||
-                    ValidRecordAfter(data, size, offset, kMaxDamageScanBytes);
-      bool zeros = std::all_of(data + offset, data + size,
-                               [](uint8_t b) { return b == 0; });
-      const char* what = "CRC mismatch";
-      if (read == RecordRead::kRecord) {
-        what = "malformed record";
-      } else if (after < kRecordFramingBytes ||
-                 GetFixed32(data + offset) == 0 ||
-                 GetFixed32(data + offset) > after - kRecordFramingBytes) {
-        what = "incomplete record or bad length";
-      }
-      std::lock_guard<std::mutex> guard(state.mu);
-      if (!middle) {
-        uint64_t dropped = zeros ? 0 : 1;
-        state.dropped.fetch_add(dropped);
-        state.warnings.push_back(
-            "recovery: " + job.name + ": torn tail at byte " +
-            std::to_string(offset) + ": dropped " + std::to_string(dropped) +
-            (dropped == 1 ? " record (" : " records (") +
-            std::to_string(after) + " bytes), the file is cut there");
-        cut_at = offset;
-      } else if (truncate_corrupt_) {
-        state.dropped.fetch_add(1);
-        state.warnings.push_back(
-            "recovery: " + job.name + ": corrupt record at byte " +
-            std::to_string(offset) + " (" + what + "): dropped the " +
-            std::to_string(after) +
-            " bytes from there on, the file is cut there");
-        cut_at = offset;
-      } else if (!state.failed.exchange(true)) {
-        state.error =
-            "recovery: " + job.name + ": corrupt record at byte " +
-            std::to_string(offset) + " (" + what + ") with " +
-            std::to_string(after) +
-            " bytes after it; refusing to start. To start anyway and drop "
-            "this file from byte " +
-            std::to_string(offset) +
-            " on, set recovery-truncate-corrupt = yes (copy the data dir "
-            "first)";
-      }
-      break;
-    }
-    state.bytes.fetch_add(pending_bytes, std::memory_order_relaxed);
-    ::munmap(mapped, size);
-    if (cut_at != SIZE_MAX && !state.failed.load()) {
-      if (::ftruncate(fd, static_cast<off_t>(cut_at)) != 0 ||
-          ::fsync(fd) != 0) {
-        fail("recovery: cannot cut " + path + ": " + ErrnoText(errno));
-      }
-    }
-    ::close(fd);
-    uint64_t seen = state.max_seq.load();
-    while (seen < max_seq && !state.max_seq.compare_exchange_weak(seen, max_seq)) {
-    }
-  };
-
   size_t thread_count = recovery_threads_ != 0
                             ? recovery_threads_
                             : std::max(1u, std::thread::hardware_concurrency());
-  thread_count = std::max<size_t>(1, std::min(thread_count, jobs.size()));
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < thread_count && !jobs.empty(); ++t) {
-    threads.emplace_back([&] {
-      Worker* worker = nullptr;
-      if (!OpenWorkerHandle(engine_, rep_, Engine::kMaxWorkers, &worker).ok()) {
-        std::lock_guard<std::mutex> guard(state.mu);
-        if (!state.failed.exchange(true)) {
-          state.error = "recovery: cannot open an engine worker";
-        }
-      } else {
-        for (size_t i = state.next_job.fetch_add(1); i < jobs.size();
-             i = state.next_job.fetch_add(1)) {
-          if (state.failed.load()) break;
-          replay_file(worker, jobs[i]);
-        }
-        CloseWorkerHandle(worker);
-      }
-      state.threads_done.fetch_add(1);
-    });
-  }
-  int64_t last_progress_ms = SteadyMs();
   auto mb = [](uint64_t bytes) {
     char text[32];
     std::snprintf(text, sizeof text, "%.1f", double(bytes) / (1 << 20));
     return std::string(text);
   };
-  while (state.threads_done.load() < threads.size()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (SteadyMs() - last_progress_ms >= kProgressIntervalMs) {
-      last_progress_ms = SteadyMs();
-      Log(CW_LOG_INFO, "recovery: " + std::to_string(state.records.load()) +
-                           " records, " + mb(state.bytes.load()) + " of " +
-                           mb(total_bytes) + " MB replayed");
+
+  // Pass 1, a thread per file: check every CRC, find where the good
+  // records end, and decide what damage means. Cheap next to pass 2.
+  RunJobs(
+      thread_count, jobs.size(), &state,
+      [&](size_t index) {
+        VerifyFile(PathOf(jobs[index].name), truncate_corrupt_, &jobs[index],
+                   &state);
+      },
+      [&] {
+        Log(CW_LOG_INFO, "recovery: checking checksums, " +
+                             mb(state.bytes.load()) + " of " +
+                             mb(total_bytes) + " MB");
+      });
+  state.bytes.store(0);
+
+  // Pass 2: apply the verified records, split into chunks so that one
+  // large log is replayed by every thread (per key the highest TID wins,
+  // so chunks may run in any order).
+  std::vector<Chunk> chunks;
+  for (size_t f = 0; f < jobs.size() && !state.failed.load(); ++f) {
+    const ReplayFile& file = jobs[f];
+    for (size_t c = 0; c < file.chunk_starts.size(); ++c) {
+      size_t end = c + 1 < file.chunk_starts.size() ? file.chunk_starts[c + 1]
+                                                    : file.valid_end;
+      if (file.chunk_starts[c] < end) {
+        chunks.push_back({f, file.chunk_starts[c], end});
+      }
     }
   }
-  for (std::thread& thread : threads) thread.join();
+  std::vector<Worker*> workers;
+  std::mutex workers_mu;
+  thread_local Worker* replay_worker = nullptr;
+  RunJobs(
+      thread_count, state.failed.load() ? 0 : chunks.size(), &state,
+      [&](size_t index) {
+        if (replay_worker == nullptr) {
+          if (!OpenWorkerHandle(engine_, rep_, Engine::kMaxWorkers,
+                                &replay_worker)
+                   .ok()) {
+            return state.Fail("recovery: cannot open an engine worker");
+          }
+          std::lock_guard<std::mutex> guard(workers_mu);
+          workers.push_back(replay_worker);
+        }
+        ApplyChunk(replay_worker, jobs[chunks[index].file], chunks[index],
+                   &state);
+      },
+      [&] {
+        Log(CW_LOG_INFO, "recovery: " + std::to_string(state.records.load()) +
+                             " records, " + mb(state.bytes.load()) + " of " +
+                             mb(total_bytes) + " MB replayed");
+      });
+  // Each pool thread left its worker in its thread_local; close them here
+  // (a worker may be closed from another thread once its owner is gone).
+  for (Worker* worker : workers) CloseWorkerHandle(worker);
+  for (ReplayFile& file : jobs) {
+    if (file.data != nullptr) {
+      ::munmap(const_cast<uint8_t*>(file.data), file.bytes);
+    }
+    if (file.cut_at != SIZE_MAX && !state.failed.load()) {
+      if (::ftruncate(file.fd, static_cast<off_t>(file.cut_at)) != 0 ||
+          ::fsync(file.fd) != 0) {
+        state.Fail("recovery: cannot cut " + PathOf(file.name) + ": " +
+                   ErrnoText(errno));
+      }
+    }
+    if (file.fd >= 0) ::close(file.fd);
+  }
   for (const std::string& warning : state.warnings) Log(CW_LOG_WARN, warning);
   if (state.failed.load()) {
     *error = state.error;

@@ -2,11 +2,13 @@
 // engine, through its public API, on real files in a temp directory.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -361,9 +363,8 @@ void TestCheckpointsUnderLoadRecoverExactly() {
             Status s = d.engine->TxnCommit(txn);
             CHECK(s.ok() || s.IsConflict());
           } else {
-            Slice key = ToSlice("s" + std::to_string(rng() % 200));
-            std::string owned(reinterpret_cast<const char*>(key.ptr), key.len);
-            Slice k = ToSlice(owned);
+            std::string key = "s" + std::to_string(rng() % 200);
+            Slice k = ToSlice(key);
             uint64_t deleted = 0;
             d.engine->Delete(w, 0, &k, 1, &deleted);
           }
@@ -410,6 +411,92 @@ void TestCheckpointsUnderLoadRecoverExactly() {
   RemoveDir(dir);
 }
 
+// A log larger than one replay chunk (16 MiB) is applied by several
+// threads in any order; the last write of each key must still win.
+void TestLargeLogReplaysInChunks() {
+  std::string dir = MakeTempDir();
+  {
+    Durable d(dir, CW_FSYNC_NO);
+    for (int round = 0; round < 10; ++round) {
+      for (int i = 0; i < 1000; ++i) {
+        std::string key = "k" + std::to_string(i);
+        std::string value = std::to_string(round) + std::string(4000, 'v');
+        CHECK(d.engine->Put(d.worker, 0, ToSlice(key), ToSlice(value)).ok());
+      }
+      CHECK(d.engine->FlushLog(d.worker).ok());
+    }
+    for (int i = 0; i < 1000; i += 7) {
+      std::string key = "k" + std::to_string(i);
+      Slice k = ToSlice(key);
+      uint64_t deleted = 0;
+      CHECK(d.engine->Delete(d.worker, 0, &k, 1, &deleted).ok());
+    }
+    CHECK(d.engine->FlushLog(d.worker).ok());
+  }
+  CHECK(FileBytes(NewestLog(dir)) > (uint64_t{32} << 20));
+  Durable d(dir);
+  CHECK(d.open_status.ok());
+  for (int i = 0; i < 1000; ++i) {
+    auto v = d.Get("k" + std::to_string(i));
+    if (i % 7 == 0) {
+      CHECK(v == std::nullopt);
+    } else {
+      CHECK(v == std::optional<std::string>("9" + std::string(4000, 'v')));
+    }
+  }
+  uint64_t keys = 0;
+  CHECK(d.engine->Count(d.worker, 0, &keys).ok());
+  CHECK_EQ(keys, 1000u - 143u);
+  RemoveDir(dir);
+}
+
+// A full disk, simulated with RLIMIT_FSIZE (EFBIG): the flush fails,
+// writes are refused while reads go on, and once the file may grow again
+// the background retry writes the kept buffer and writes are accepted.
+void TestFailedWriteRefusesWritesUntilRetried() {
+  std::string dir = MakeTempDir();
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit saved{};
+  CHECK(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  {
+    Durable d(dir, CW_FSYNC_EVERYSEC);
+    CHECK(d.Put("before", "1").ok());
+    uint64_t used = FileBytes(NewestLog(dir));
+    rlimit tight = saved;
+    tight.rlim_cur = used + 64;
+    CHECK(setrlimit(RLIMIT_FSIZE, &tight) == 0);
+    CHECK(d.engine->Put(d.worker, 0, ToSlice("big"), ToSlice(std::string(4096, 'b')))
+              .ok());  // buffered
+    CHECK(d.engine->FlushLog(d.worker) == Status::LogFailed());
+    CHECK(d.log.Contains("write-ahead log: write to"));
+    CHECK(d.log.Contains("File too large; writes are refused until it succeeds"));
+    cw_storage_info info{};
+    info.struct_size = sizeof info;
+    CHECK(d.engine->StorageInfo(&info).ok());
+    CHECK_EQ(info.log_ok, 0u);
+    CHECK_EQ(info.log_errno, EFBIG);
+    CHECK(d.engine->Put(d.worker, 0, ToSlice("refused"), ToSlice("x")) ==
+          Status::LogFailed());
+    CHECK(d.engine->Clear(d.worker, 0) == Status::LogFailed());
+    CHECK(d.Get("before") == std::optional<std::string>("1"));
+    CHECK(setrlimit(RLIMIT_FSIZE, &saved) == 0);
+    bool writable = false;
+    for (int i = 0; i < 100 && !writable; ++i) {  // retried every second
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      writable = d.engine->Put(d.worker, 0, ToSlice("after"), ToSlice("2")).ok();
+    }
+    CHECK(writable);
+    CHECK(d.log.Contains("writable again"));
+    CHECK(d.engine->FlushLog(d.worker).ok());
+  }
+  Durable d(dir);
+  CHECK(d.Get("before") == std::optional<std::string>("1"));
+  CHECK(d.Get("big") == std::optional<std::string>(std::string(4096, 'b')));
+  CHECK(d.Get("refused") == std::nullopt);
+  CHECK(d.Get("after") == std::optional<std::string>("2"));
+  RemoveDir(dir);
+}
+
 }  // namespace
 
 int main() {
@@ -429,5 +516,9 @@ int main() {
                     {"second_opener_is_refused", TestSecondOpenerIsRefused},
                     {"checkpoints_under_load_recover_exactly",
                      TestCheckpointsUnderLoadRecoverExactly},
+                    {"large_log_replays_in_chunks",
+                     TestLargeLogReplaysInChunks},
+                    {"failed_write_refuses_writes_until_retried",
+                     TestFailedWriteRefusesWritesUntilRetried},
                 });
 }
