@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -161,6 +162,7 @@ struct ReplayState {
   std::atomic<uint64_t> max_seq{0};
   std::atomic<bool> failed{false};
   std::atomic<size_t> threads_done{0};
+  std::condition_variable done;  // signalled as each pool thread ends
   std::mutex mu;
   std::string error;       // guarded by mu: the first failure
   std::vector<std::string> warnings;  // guarded by mu
@@ -187,17 +189,20 @@ void RunJobs(size_t threads, size_t n, ReplayState* state, Fn&& fn,
         if (state->failed.load()) break;
         fn(i);
       }
+      std::lock_guard<std::mutex> guard(state->mu);
       state->threads_done.fetch_add(1);
+      state->done.notify_all();
     });
   }
-  int64_t last_ms = SteadyMs();
-  while (state->threads_done.load() < pool.size()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (SteadyMs() - last_ms >= kProgressIntervalMs) {
-      last_ms = SteadyMs();
-      progress();
-    }
+  std::unique_lock<std::mutex> lock(state->mu);
+  while (!state->done.wait_for(
+      lock, std::chrono::milliseconds(kProgressIntervalMs),
+      [&] { return state->threads_done.load() == pool.size(); })) {
+    lock.unlock();
+    progress();
+    lock.lock();
   }
+  lock.unlock();
   for (std::thread& thread : pool) thread.join();
 }
 
