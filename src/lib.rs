@@ -4,14 +4,15 @@
 //! Map of the crate:
 //! - [`runtime`]: the workers. N pinned threads, each with its own
 //!   SO_REUSEPORT listeners, epoll loop, connections and engine handle;
-//!   reload and graceful drain over the control channel.
+//!   reload and graceful drain over the control channel; with a data-dir,
+//!   recovery at start and group commit of each loop iteration's writes.
 //! - [`resp`]: the Redis protocol: framing, replies, sessions, commands.
 //! - [`pg`]: the PostgreSQL protocol: sessions, the kv table's SQL, the
 //!   catalog, the admin console.
 //! - [`http`]: the HTTP listener: /metrics, /health, /stats, the status
 //!   page and a KV REST API over the engine.
 //! - [`engine`]: the C ABI to the engine (`include/corewire_engine.h`) and a
-//!   safe wrapper over it.
+//!   safe wrapper over it, durability (logs, checkpoints) included.
 //! - [`capi`]: what the host calls (`include/corewire.h`).
 //! - [`config`]: the settings table, and loading it from flags, the
 //!   environment and a TOML file.

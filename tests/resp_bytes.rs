@@ -135,7 +135,7 @@ fn connection_commands() {
         (b"*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$4\r\nSAVE\r\n", b"*2\r\n$4\r\nSAVE\r\n$0\r\n\r\n"),
         (b"*4\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsav*\r\n$4\r\nsave\r\n", b"*2\r\n$4\r\nsave\r\n$0\r\n\r\n"),
         (b"*2\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n", b"-ERR wrong number of arguments for 'config|get' command\r\n"),
-        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":63\r\n"),
+        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":67\r\n"),
     ]);
 }
 

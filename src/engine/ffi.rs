@@ -208,9 +208,15 @@ pub struct cw_engine_ops {
 
     // Durability (v3): all set or all NULL (an in-memory engine).
     pub storage_open: Option<
-        unsafe extern "C" fn(*mut c_void, *const cw_storage_options, *mut c_char, usize) -> cw_status,
+        unsafe extern "C" fn(
+            *mut c_void,
+            *const cw_storage_options,
+            *mut c_char,
+            usize,
+        ) -> cw_status,
     >,
-    pub storage_tune: Option<unsafe extern "C" fn(*mut c_void, *const cw_storage_options) -> cw_status>,
+    pub storage_tune:
+        Option<unsafe extern "C" fn(*mut c_void, *const cw_storage_options) -> cw_status>,
     pub log_appended: Option<unsafe extern "C" fn(*mut cw_worker) -> u64>,
     pub log_flush: Option<unsafe extern "C" fn(*mut cw_worker) -> cw_status>,
     pub checkpoint: Option<unsafe extern "C" fn(*mut c_void, u32) -> cw_status>,

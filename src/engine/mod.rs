@@ -107,7 +107,7 @@ fn status_error(ops: &cw_engine_ops, status: cw_status) -> EngineError {
 
 /// What storage_open answers an engine without the durability group.
 const NO_DURABILITY: &str =
-    "data-dir is set, but this engine has no durability (its ops table has no storage functions); unset data-dir or use an engine that implements ABI v3 durability";
+    "this engine has no durability (its ops table has no storage functions): unset data-dir, or link an engine that implements the ABI v3 durability functions";
 
 /// The durability figures of the engine behind `ops`.
 fn info_of(ops: &cw_engine_ops) -> Option<StorageInfo> {
@@ -385,9 +385,7 @@ impl Engine {
             ops.storage_info.is_some(),
         ];
         if durability.contains(&true) && durability.contains(&false) {
-            return Err(
-                "engine ops: the durability functions must be all set or all NULL".into(),
-            );
+            return Err("engine ops: the durability functions must be all set or all NULL".into());
         }
         Ok(Engine::Rich(RichOps(ops)))
     }
@@ -441,7 +439,8 @@ impl Engine {
             return Err(EngineError::Unsupported);
         };
         let tune = ops.storage_tune.ok_or(EngineError::Unsupported)?;
-        let data_dir = data_dir_cstring(&options.data_dir).map_err(|_| EngineError::InvalidArgument)?;
+        let data_dir =
+            data_dir_cstring(&options.data_dir).map_err(|_| EngineError::InvalidArgument)?;
         let raw = options.raw(&data_dir);
         // SAFETY: a valid v3 table; raw and data_dir live through the call.
         check(ops, unsafe { tune(ops.engine, &raw) })
@@ -662,7 +661,7 @@ impl EngineWorker {
                         deadline,
                     )
                 };
-                check(&ops, status)?;
+                check(ops, status)?;
             }
         }
         if ctx.panicked {
@@ -983,7 +982,9 @@ impl EngineWorker {
         let ops = *self.rich()?;
         let (mut keys, mut expires) = (0u64, 0u64);
         // SAFETY: valid handle; both out-pointers are live.
-        check(&ops, unsafe { (ops.count)(self.handle, db, &mut keys, &mut expires) })?;
+        check(&ops, unsafe {
+            (ops.count)(self.handle, db, &mut keys, &mut expires)
+        })?;
         Ok((keys, expires))
     }
 
@@ -1005,7 +1006,9 @@ impl EngineWorker {
         };
         let mut expired = 0u64;
         // SAFETY: valid handle.
-        check(&ops, unsafe { (ops.expire_cycle)(self.handle, max_checks, &mut expired) })?;
+        check(ops, unsafe {
+            (ops.expire_cycle)(self.handle, max_checks, &mut expired)
+        })?;
         Ok(expired)
     }
 
@@ -1232,7 +1235,9 @@ impl Txn {
     pub fn del(&mut self, db: u32, key: &[u8]) -> EngineResult<()> {
         let txn = self.handle()?;
         // SAFETY: as in get_inner.
-        check(&self.ops, unsafe { (self.ops.txn_del)(txn, db, cw_slice::from(key)) })
+        check(&self.ops, unsafe {
+            (self.ops.txn_del)(txn, db, cw_slice::from(key))
+        })
     }
 
     /// Validates and installs. `Err(Conflict)`: nothing was written.

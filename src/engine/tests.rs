@@ -163,3 +163,113 @@ fn transactions() {
     assert_eq!(txn.commit().unwrap_err(), EngineError::InvalidArgument);
     assert_eq!(get(&mut w, 2, b"x"), None);
 }
+
+/// A v2 table (ABI 2, CW_ENGINE_OPS_V2_SIZE bytes) is still served, with
+/// no durability; only its v2 bytes are read.
+#[test]
+fn a_v2_table_is_served_without_durability() {
+    let (bundled, _) = Bundled::open();
+    let words = CW_ENGINE_OPS_V2_SIZE as usize / 8;
+    // Exactly the v2 bytes, 8-aligned: reading past them would be a bug.
+    let mut v2 = vec![0u64; words];
+    // SAFETY: both regions are at least CW_ENGINE_OPS_V2_SIZE bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            &*bundled.0 as *const cw_engine_ops as *const u8,
+            v2.as_mut_ptr() as *mut u8,
+            CW_ENGINE_OPS_V2_SIZE as usize,
+        )
+    };
+    // SAFETY: the buffer starts with the header words of a table.
+    unsafe {
+        let header = v2.as_mut_ptr() as *mut cw_engine_ops;
+        (*header).abi_version = CW_ENGINE_ABI_VERSION_V2;
+        (*header).struct_size = CW_ENGINE_OPS_V2_SIZE;
+    }
+    // SAFETY: a v2 table whose functions are the bundled engine's.
+    let engine = unsafe { Engine::from_ops(v2.as_ptr() as *const cw_engine_ops) }.unwrap();
+    assert!(!engine.has_durability());
+    assert!(engine.storage_info().is_none());
+    assert_eq!(engine.checkpoint(false), Err(EngineError::Unsupported));
+    let options = StorageOptions {
+        data_dir: "/nonexistent/corewire-test".into(),
+        fsync: FsyncPolicy::Everysec,
+        checkpoint_log_bytes: 0,
+        checkpoint_interval_ms: 0,
+        recovery_threads: 0,
+        truncate_corrupt: false,
+    };
+    let error = engine.storage_open(&options).unwrap_err();
+    assert!(error.contains("no durability"), "{error}");
+    let mut w = engine.open_worker(0).unwrap();
+    assert!(w.put(0, b"k", b"v", PutCondition::Always, None).unwrap());
+    assert_eq!(get(&mut w, 0, b"k").as_deref(), Some(&b"v"[..]));
+    assert_eq!(w.log_appended(), 0);
+    assert_eq!(w.log_flush(), Ok(()));
+}
+
+#[test]
+fn bad_versions_sizes_and_half_durability_are_refused() {
+    let (bundled, _) = Bundled::open();
+    let mut ops = *bundled.0;
+    ops.struct_size = CW_ENGINE_OPS_V2_SIZE; // v3 version, v2 size
+                                             // SAFETY: a valid table (only its header is read before the refusal).
+    assert!(unsafe { Engine::from_ops(&ops) }
+        .err()
+        .unwrap()
+        .contains("struct_size"));
+    ops = *bundled.0;
+    ops.abi_version = 1;
+    // SAFETY: as above.
+    assert!(unsafe { Engine::from_ops(&ops) }
+        .err()
+        .unwrap()
+        .contains("ABI version 1"));
+
+    unsafe extern "C" fn refuse_open(
+        _engine: *mut c_void,
+        _options: *const cw_storage_options,
+        _error: *mut c_char,
+        _error_len: usize,
+    ) -> cw_status {
+        CW_INTERNAL
+    }
+    ops = *bundled.0;
+    if ops.storage_open.is_some() {
+        ops.log_flush = None;
+    } else {
+        ops.storage_open = Some(refuse_open);
+    }
+    // SAFETY: a valid table except for the durability group under test.
+    let error = unsafe { Engine::from_ops(&ops) }.err().unwrap();
+    assert!(error.contains("all set or all NULL"), "{error}");
+}
+
+#[test]
+fn log_failures_read_as_strerror() {
+    assert_eq!(os_error_text(libc::ENOSPC), "No space left on device");
+    assert_eq!(os_error_text(0), "Input/output error");
+    assert_eq!(
+        EngineError::LogFailed(libc::ENOSPC).to_string(),
+        "could not write to the write-ahead log: No space left on device"
+    );
+    assert_eq!(EngineError::from_status(CW_BUSY), EngineError::Busy);
+    assert_eq!(FsyncPolicy::parse("EverySec"), Some(FsyncPolicy::Everysec));
+    for policy in [FsyncPolicy::No, FsyncPolicy::Everysec, FsyncPolicy::Always] {
+        assert_eq!(FsyncPolicy::parse(policy.name()), Some(policy));
+        assert_eq!(FsyncPolicy::from_raw(policy.raw()), Some(policy));
+    }
+}
+
+/// The log callback takes any level and never unwinds.
+#[test]
+fn the_storage_log_callback_accepts_any_line() {
+    let line = CString::new("recovery: done in 1 ms").unwrap();
+    for level in [CW_LOG_ERROR, CW_LOG_WARN, CW_LOG_INFO, 42] {
+        // SAFETY: a NUL-terminated message; NULL is allowed too.
+        unsafe {
+            storage_log(std::ptr::null_mut(), level, line.as_ptr());
+            storage_log(std::ptr::null_mut(), level, std::ptr::null());
+        }
+    }
+}

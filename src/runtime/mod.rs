@@ -106,7 +106,9 @@ impl Storage {
             Ok(()) => self.bgsave_scheduled.store(false, Relaxed),
             Err(error) => {
                 self.bgsave_scheduled.store(false, Relaxed);
-                crate::log_warn!("the scheduled checkpoint (BGSAVE SCHEDULE) failed to start: {error}");
+                crate::log_warn!(
+                    "the scheduled checkpoint (BGSAVE SCHEDULE) failed to start: {error}"
+                );
             }
         }
     }
@@ -208,10 +210,9 @@ impl Shared {
         // Tuned first: if the engine refuses, nothing has changed yet.
         if let (Some(storage), Some(options)) = (&self.storage, new.storage_options()) {
             if current.storage_options().as_ref() != Some(&options) {
-                storage
-                    .engine
-                    .storage_tune(&options)
-                    .map_err(|error| format!("the engine refused the durability settings: {error}"))?;
+                storage.engine.storage_tune(&options).map_err(|error| {
+                    format!("the engine refused the durability settings: {error}")
+                })?;
             }
         }
         let mut report = ReloadReport::default();
@@ -347,9 +348,9 @@ impl Server {
         let storage = match config.storage_options() {
             None => None,
             Some(options) => {
-                engine.storage_open(&options).map_err(|error| {
-                    format!("data-dir {}: {error}", options.data_dir.display())
-                })?;
+                engine
+                    .storage_open(&options)
+                    .map_err(|error| format!("data-dir: {error}"))?;
                 Some(Storage {
                     engine,
                     bgsave_scheduled: std::sync::atomic::AtomicBool::new(false),

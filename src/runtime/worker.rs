@@ -3,9 +3,11 @@
 //!
 //! Each iteration: wait in epoll, accept what is pending, read what is
 //! ready, run every complete request to completion (engine call included),
-//! write the replies, wait again. A client that does not read its replies
-//! only grows its own output buffer, and is disconnected past the cap; it
-//! never blocks the loop.
+//! write the replies, wait again. With a data-dir, replies wait for the
+//! end of the iteration instead, where one log flush covers every write of
+//! the batch (group commit, `commit_log`) before they are written. A
+//! client that does not read its replies only grows its own output buffer,
+//! and is disconnected past the cap; it never blocks the loop.
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -1085,7 +1087,7 @@ impl Worker {
                 .filter(|&&(slot, generation)| self.is_live(slot, generation))
                 .count();
             crate::log_error!(
-                "write-ahead log flush failed ({error}): closing {live} connections whose replies waited for it; their writes were not acknowledged"
+                "write-ahead log flush failed ({error}): closing {live} connection(s) whose replies waited for it; their writes were not acknowledged"
             );
         }
         for &(slot, generation) in &waiting {

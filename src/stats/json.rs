@@ -17,8 +17,12 @@
 //!               "p999_us":F,"buckets":{"0.000001":N,...,"+Inf":N}},...},
 //!    "engine":{"commits":N,"conflicts":N,"aborts":N},
 //!    "pg_transactions":N,"keyspace_hits":N,"keyspace_misses":N,
-//!    "expired_keys":N,"slowlog_entries":N}}
+//!    "expired_keys":N,"slowlog_entries":N},
+//!  "durability":{"wal_ok":bool,"wal_bytes_written":N,"wal_fsyncs":N,
+//!    "checkpoints":N,"last_checkpoint_timestamp_seconds":N,
+//!    "recovery_seconds":F, ...}}
 //! ```
+//! `durability` is there only with a data-dir.
 //! `commands_total` is every protocol's commands; `latency` buckets are
 //! cumulative (`le`, seconds) and percentiles are interpolated inside
 //! them; `p50_us` and friends are null before the first command.
@@ -147,9 +151,36 @@ fn render(snapshot: &Snapshot) -> Value {
     map.insert("expired_keys".into(), total.expired_keys.into());
     map.insert("slowlog_entries".into(), total.slowlog_entries.into());
 
-    json!({
+    let mut document = json!({
         "uptime_seconds": snapshot.uptime_seconds,
         "workers": workers,
         "total": Value::Object(map),
-    })
+    });
+    if let Some(info) = &snapshot.storage {
+        document["durability"] = json!({
+            "wal_ok": info.log_ok != 0,
+            "wal_errno": info.log_errno,
+            "wal_bytes": info.log_bytes,
+            "wal_bytes_written": info.log_bytes_written,
+            "wal_records_written": info.log_records_written,
+            "wal_writes": info.log_writes,
+            "wal_fsyncs": info.fsyncs,
+            "wal_fsync_seconds": info.fsync_time_us as f64 / 1e6,
+            "fsync_policy": crate::engine::FsyncPolicy::from_raw(info.fsync_policy)
+                .map(|policy| policy.name()),
+            "checkpoint_running": info.checkpoint_running != 0,
+            "checkpoints": info.checkpoints,
+            "checkpoint_failures": info.checkpoint_failures,
+            "last_checkpoint_ok": info.last_checkpoint_ok != 0,
+            "last_checkpoint_timestamp_seconds": info.last_checkpoint_unix_s,
+            "last_checkpoint_keys": info.last_checkpoint_keys,
+            "last_checkpoint_bytes": info.last_checkpoint_bytes,
+            "changes_since_checkpoint": info.changes_since_checkpoint,
+            "recovery_seconds": info.recovery_ms as f64 / 1e3,
+            "recovery_records": info.recovered_records,
+            "recovery_keys": info.recovered_keys,
+            "recovery_dropped_records": info.recovery_dropped_records,
+        });
+    }
+    document
 }

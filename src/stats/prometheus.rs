@@ -17,6 +17,12 @@
 //! - `corewire_request_duration_seconds{protocol}` (histogram);
 //! - `corewire_engine_commits_total`, `corewire_engine_conflicts_total`,
 //!   `corewire_engine_aborts_total`;
+//! - with a data-dir only: `corewire_wal_bytes_written_total`,
+//!   `corewire_wal_records_written_total`, `corewire_wal_fsyncs_total`,
+//!   `corewire_wal_fsync_seconds_total`, `corewire_wal_ok` (gauge),
+//!   `corewire_checkpoints_total`, `corewire_checkpoint_failures_total`,
+//!   `corewire_last_checkpoint_timestamp_seconds`,
+//!   `corewire_recovery_seconds` (gauges);
 //! - `corewire_pg_transactions_total`, `corewire_pg_transaction_seconds_total`;
 //! - `corewire_keyspace_hits_total`, `corewire_keyspace_misses_total`,
 //!   `corewire_expired_keys_total`, `corewire_slowlog_entries_total`;
@@ -233,8 +239,10 @@ fn render(snapshot: &Snapshot) -> String {
         "Engine transactions dropped without a commit.",
         total.engine.aborts,
     );
-    // Durability (log and fsync timings) and upstream pooling (pool
-    // states) go here once they exist.
+    if let Some(info) = &snapshot.storage {
+        durability(&mut out, info);
+    }
+    // Upstream pooling (pool states) goes here once it exists.
     out.single(
         "corewire_pg_transactions_total",
         "counter",
@@ -344,6 +352,64 @@ fn render(snapshot: &Snapshot) -> String {
         }
     }
     out.0
+}
+
+/// The write-ahead log and checkpoint families (only with a data-dir).
+fn durability(out: &mut Out, info: &crate::engine::StorageInfo) {
+    out.single(
+        "corewire_wal_bytes_written_total",
+        "counter",
+        "Bytes written to the write-ahead logs since start.",
+        info.log_bytes_written,
+    );
+    out.single(
+        "corewire_wal_records_written_total",
+        "counter",
+        "Redo records written to the write-ahead logs since start.",
+        info.log_records_written,
+    );
+    out.single(
+        "corewire_wal_fsyncs_total",
+        "counter",
+        "fsyncs of write-ahead log files since start.",
+        info.fsyncs,
+    );
+    out.single(
+        "corewire_wal_fsync_seconds_total",
+        "counter",
+        "Time spent in those fsyncs.",
+        format_seconds(info.fsync_time_us.saturating_mul(1000)),
+    );
+    out.single(
+        "corewire_wal_ok",
+        "gauge",
+        "1 while the write-ahead log can be written; 0 after a failed write or fsync (writes are refused).",
+        u8::from(info.log_ok != 0),
+    );
+    out.single(
+        "corewire_checkpoints_total",
+        "counter",
+        "Checkpoints completed since start.",
+        info.checkpoints,
+    );
+    out.single(
+        "corewire_checkpoint_failures_total",
+        "counter",
+        "Checkpoints that failed since start.",
+        info.checkpoint_failures,
+    );
+    out.single(
+        "corewire_last_checkpoint_timestamp_seconds",
+        "gauge",
+        "Unix time of the last good checkpoint (or of the end of recovery).",
+        info.last_checkpoint_unix_s,
+    );
+    out.single(
+        "corewire_recovery_seconds",
+        "gauge",
+        "How long recovery took at startup.",
+        format_seconds(info.recovery_ms.saturating_mul(1_000_000)),
+    );
 }
 
 #[cfg(test)]

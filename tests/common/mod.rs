@@ -24,6 +24,8 @@ pub struct TestServer {
     pub pg_port: u16,
     /// The HTTP listener's port (0 when a test turned HTTP off).
     pub http_port: u16,
+    /// What it was started with (`restart` starts again with the same).
+    pub config: Config,
 }
 
 impl TestServer {
@@ -45,6 +47,12 @@ impl TestServer {
             ..Config::default()
         };
         adjust(&mut config);
+        TestServer::try_start_config(config)
+    }
+
+    /// A server over a fresh bundled engine with exactly this
+    /// configuration (a data-dir in it is recovered first).
+    pub fn try_start_config(config: Config) -> Result<TestServer, String> {
         let mut slot = Box::new(MaybeUninit::<cw_engine_ops>::uninit());
         // SAFETY: slot is writable storage for one table.
         assert!(
@@ -57,7 +65,7 @@ impl TestServer {
         // SAFETY: the table lives in a Box that outlives the server (it is
         // closed only after shutdown).
         let engine = unsafe { Engine::from_ops(&*ops) }.expect("valid ops table");
-        match Server::start(config, engine) {
+        match Server::start(config.clone(), engine) {
             Ok(server) => {
                 let port = server.resp_port();
                 let pg_port = server.pg_port();
@@ -68,6 +76,7 @@ impl TestServer {
                     port,
                     pg_port,
                     http_port,
+                    config,
                 })
             }
             Err(error) => {
@@ -76,6 +85,15 @@ impl TestServer {
                 Err(error)
             }
         }
+    }
+
+    /// Stops this server gracefully, closes its engine, and starts a new
+    /// server and engine with the same configuration (on new ports): with
+    /// a data-dir, a restart that recovers it.
+    pub fn restart(self) -> TestServer {
+        let config = self.config.clone();
+        drop(self);
+        TestServer::try_start_config(config).expect("server restarts")
     }
 
     pub fn url(&self) -> String {

@@ -17,6 +17,7 @@
 #                                      default when E2E_SERVER=redis.
 #   E2E_ONLY="l m n o p q r s" bash tests/e2e/run.sh  only the PostgreSQL sections
 #   E2E_ONLY="t u v w x y z" bash tests/e2e/run.sh    only the operations sections
+#   E2E_ONLY=durability bash tests/e2e/run.sh          only the crash cycles and fault injection
 #
 # PostgreSQL sections (tests/e2e/pg/): l psql differential against a real PostgreSQL,
 # m pgbench, n psycopg 3, o asyncpg, p cross-protocol (RESP <-> SQL), q JDBC, r
@@ -39,7 +40,7 @@ LOGS=$ROOT/build/e2e
 TOOLS=$E2E/tools.py
 SERVER=${E2E_SERVER:-corewire}
 if [[ $SERVER == redis ]]; then PG_SERVER=${E2E_PG_SERVER:-postgres}; else PG_SERVER=${E2E_PG_SERVER:-corewire}; fi
-ONLY=${E2E_ONLY:-a b c d j k i h e f g l m n o p q r s t u v w x y z}
+ONLY=${E2E_ONLY:-a b c d j k i h e f g l m n o p q r s t u v w x y z durability}
 mkdir -p "$LOGS"
 
 PASSED=0
@@ -824,6 +825,43 @@ ops_section x "logs, secrets, SLOWLOG" logs_check.py 240 18900
 ops_section y "shutdown: drain, deadline, second signal, SHUTDOWN" lifecycle_check.py 300 19100
 # ---------------------------------------------------------------------------- z
 ops_section z "make install" install_check.py 1200 19300
+
+# ---------------------------------------------------------------------------- durability
+# Issue 5 (tests/e2e/durability/): crash_check.py SIGKILLs corewire --data-dir under load
+# from RESP and SQL writers 20 times (12 --appendfsync always, 8 everysec) and checks
+# each recovery (acknowledged writes, nothing torn or invented, multi-key writes
+# all-or-nothing, expiry); fault_check.py cuts and flips bits in the logs, starts a
+# second server on the same dir and fills a 2 MB tmpfs (SKIP if it cannot mount one).
+# Lines counted as in ops_section. With E2E_SERVER=redis both run their RESP-only parts
+# against redis-server --appendonly yes: a self-test of the harness.
+dur_section() {
+  local script=$1 limit=$2 base=$3 line np=0 nf=0 ns=0 rc="" srv=()
+  want durability || return 0
+  section "durability: $script (tests/e2e/durability/$script)"
+  if [[ $SERVER == redis ]]; then
+    srv=(--server redis)
+  elif [[ ! -x $BIN ]]; then
+    fail "durability $script: missing $BIN"; return 0
+  fi
+  base=$(free_port "$base") || { fail "durability $script: no free port from $3"; return 0; }
+  while IFS= read -r line; do
+    case $line in
+      "PASS: "*) pass "durability. ${line#PASS: }"; np=$((np + 1)) ;;
+      "FAIL: "*) fail "durability. ${line#FAIL: }"; nf=$((nf + 1)) ;;
+      "SKIP: "*) printf '%s\n' "$line"; ns=$((ns + 1)) ;;
+      "__dur_exit="*) rc=${line#__dur_exit=} ;;
+      *) printf '%s\n' "$line" ;;
+    esac
+  done < <(x=0; pg_client_env timeout -k 10 "$limit" python3 -u "$E2E/durability/$script" --bin "$BIN" \
+             --logs "$LOGS/durability" --port-base "$base" "${srv[@]}" 2>&1 || x=$?; echo "__dur_exit=$x")
+  if [[ $rc != 0 && $nf == 0 ]]; then
+    fail "durability $script: exit status ${rc:-?}$([[ $rc == 124 ]] && echo ", timed out after $limit s") without a FAIL line"
+  fi
+  if [[ $np == 0 && $nf == 0 && $ns == 0 ]]; then fail "durability $script: ran no check"; fi
+  return 0
+}
+dur_section crash_check.py 180 19800
+dur_section fault_check.py 100 20300
 
 # ---------------------------------------------------------------------------- end
 section "server under test after all checks"

@@ -149,9 +149,9 @@ fn save_interval_s(text: &str) -> Result<u64, String> {
             return Err(invalid());
         }
     }
-    Ok(words.first().map_or(0, |seconds| {
-        seconds.parse::<u64>().expect("checked above")
-    }))
+    Ok(words
+        .first()
+        .map_or(0, |seconds| seconds.parse::<u64>().expect("checked above")))
 }
 
 /// Validates one parameter; Err(reason) for Redis's "CONFIG SET failed".
@@ -231,8 +231,10 @@ fn validate(name: &str, value: &[u8], durable: bool) -> Result<Change, String> {
 /// Redis 7, and in force on every worker through the same path as a
 /// reload. Settable: maxclients, proto-max-bulk-len,
 /// client-query-buffer-limit, client-output-buffer-limit (normal class),
-/// requirepass, and every corewire setting a reload can change; bind,
-/// port, databases and tcp-backlog need a restart.
+/// requirepass, appendfsync, save (as checkpoint-interval-s), and every
+/// corewire setting a reload can change; bind, port, databases,
+/// tcp-backlog, dir and data-dir need a restart, and appendonly only takes
+/// the value it has (it follows data-dir).
 fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.len() % 2 != 0 {
         return ctx
@@ -309,5 +311,25 @@ fn list_items<'a>(setting: &Setting, text: &'a str) -> Vec<&'a str> {
             .collect()
     } else {
         vec![text]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::save_interval_s;
+
+    #[test]
+    fn save_points_read_as_redis_checks_them() {
+        assert_eq!(save_interval_s(""), Ok(0));
+        assert_eq!(save_interval_s("3600 1"), Ok(3600));
+        assert_eq!(save_interval_s("900 1 300 10 60 10000"), Ok(900));
+        assert_eq!(save_interval_s("60 0"), Ok(60));
+        for bad in ["0 1", "1 2 3", "abc 1", "10 -1", "10"] {
+            assert_eq!(
+                save_interval_s(bad),
+                Err("Invalid save parameters".to_string()),
+                "{bad}"
+            );
+        }
     }
 }

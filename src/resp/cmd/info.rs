@@ -1,5 +1,5 @@
-//! INFO: server, clients, memory, stats, cpu, commandstats, errorstats,
-//! latencystats and keyspace sections, with process-wide numbers summed
+//! INFO: server, clients, memory, persistence, stats, cpu, commandstats,
+//! errorstats, latencystats and keyspace sections, with process-wide numbers summed
 //! over every worker from the same snapshot `/metrics` reads
 //! (`crate::stats::Snapshot`), so the two agree.
 //!
@@ -29,6 +29,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("server", true),
     ("clients", true),
     ("memory", true),
+    ("persistence", true),
     ("stats", true),
     ("cpu", true),
     ("commandstats", false),
@@ -112,6 +113,7 @@ fn write_section(ctx: &mut Ctx<'_>, snapshot: &Snapshot, section: &str, out: &mu
                 ("maxmemory_policy", "noeviction".into()),
             ],
         ),
+        "persistence" => ("Persistence", persistence(shared)),
         "stats" => (
             "Stats",
             vec![
@@ -240,6 +242,123 @@ fn write_section(ctx: &mut Ctx<'_>, snapshot: &Snapshot, section: &str, out: &mu
     for (key, value) in lines {
         let _ = write!(out, "{key}:{value}\r\n");
     }
+}
+
+/// The persistence section: Redis 7's fields, in its order, from the
+/// engine's durability figures (a checkpoint is both Redis's RDB save and
+/// its AOF rewrite; the write-ahead log is its AOF), then corewire's own.
+/// Without a data-dir: what Redis shows with persistence off.
+fn persistence(shared: &crate::runtime::Shared) -> Vec<(&'static str, String)> {
+    // The schedule flag first: it is cleared only once the checkpoint it
+    // asked for runs, so the figures read after it never show neither.
+    let scheduled = shared
+        .storage
+        .as_ref()
+        .is_some_and(|storage| storage.bgsave_scheduled.load(Relaxed));
+    let storage = shared.storage.as_ref().and_then(|storage| storage.info());
+    let info = storage.unwrap_or_default();
+    let durable = storage.is_some();
+    let running = info.checkpoint_running != 0;
+    let status = |ok: bool| if ok { "ok" } else { "err" }.to_string();
+    let last_save_time = if durable {
+        info.last_checkpoint_unix_s
+    } else {
+        shared.started_unix_s
+    };
+    let last_duration_s = match info.last_checkpoint_duration_ms {
+        ms if ms < 0 || !durable => -1,
+        ms => ms / 1000,
+    };
+    let current_duration_s = if running {
+        let now_ms = now_micros() as i64 / 1000;
+        (now_ms - info.checkpoint_started_unix_ms).max(0) / 1000
+    } else {
+        -1
+    };
+    let checkpoint_ok = !durable || info.last_checkpoint_ok != 0;
+    let log_ok = !durable || info.log_ok != 0;
+    let flag = |on: bool| u8::from(on).to_string();
+    let mut lines = vec![
+        ("loading", "0".to_string()),
+        ("async_loading", "0".into()),
+        ("current_cow_peak", "0".into()),
+        ("current_cow_size", "0".into()),
+        ("current_cow_size_age", "0".into()),
+        ("current_fork_perc", "0.00".into()),
+        ("current_save_keys_processed", "0".into()),
+        ("current_save_keys_total", "0".into()),
+        (
+            "rdb_changes_since_last_save",
+            info.changes_since_checkpoint.to_string(),
+        ),
+        ("rdb_bgsave_in_progress", flag(running)),
+        ("rdb_last_save_time", last_save_time.to_string()),
+        ("rdb_last_bgsave_status", status(checkpoint_ok)),
+        ("rdb_last_bgsave_time_sec", last_duration_s.to_string()),
+        (
+            "rdb_current_bgsave_time_sec",
+            current_duration_s.to_string(),
+        ),
+        ("rdb_saves", info.checkpoints.to_string()),
+        ("rdb_last_cow_size", "0".into()),
+        ("rdb_last_load_keys_expired", "0".into()),
+        ("rdb_last_load_keys_loaded", info.recovered_keys.to_string()),
+        ("aof_enabled", flag(durable)),
+        ("aof_rewrite_in_progress", flag(running)),
+        ("aof_rewrite_scheduled", flag(scheduled)),
+        ("aof_last_rewrite_time_sec", last_duration_s.to_string()),
+        (
+            "aof_current_rewrite_time_sec",
+            current_duration_s.to_string(),
+        ),
+        ("aof_last_bgrewrite_status", status(checkpoint_ok)),
+        ("aof_rewrites", info.checkpoints.to_string()),
+        ("aof_last_write_status", status(log_ok)),
+        ("aof_last_cow_size", "0".into()),
+        ("module_fork_in_progress", "0".into()),
+        ("module_fork_last_cow_size", "0".into()),
+    ];
+    if !durable {
+        return lines;
+    }
+    let fsync_policy = crate::engine::FsyncPolicy::from_raw(info.fsync_policy)
+        .map_or("unknown", |policy| policy.name());
+    lines.extend([
+        // Redis shows these only with the AOF on.
+        (
+            "aof_current_size",
+            (info.last_checkpoint_bytes + info.log_bytes).to_string(),
+        ),
+        ("aof_base_size", info.last_checkpoint_bytes.to_string()),
+        ("aof_pending_rewrite", flag(scheduled)),
+        ("aof_buffer_length", "0".into()),
+        ("aof_pending_bio_fsync", "0".into()),
+        ("aof_delayed_fsync", "0".into()),
+        // corewire's own.
+        ("wal_fsync_policy", fsync_policy.to_string()),
+        ("wal_ok", flag(log_ok)),
+        ("wal_errno", info.log_errno.to_string()),
+        ("wal_bytes", info.log_bytes.to_string()),
+        ("wal_bytes_written", info.log_bytes_written.to_string()),
+        ("wal_records_written", info.log_records_written.to_string()),
+        ("wal_writes", info.log_writes.to_string()),
+        ("wal_fsyncs", info.fsyncs.to_string()),
+        ("wal_fsync_time_usec", info.fsync_time_us.to_string()),
+        ("checkpoint_failures", info.checkpoint_failures.to_string()),
+        (
+            "last_checkpoint_keys",
+            info.last_checkpoint_keys.to_string(),
+        ),
+        ("recovery_ms", info.recovery_ms.to_string()),
+        ("recovery_records", info.recovered_records.to_string()),
+        ("recovery_bytes", info.recovered_bytes.to_string()),
+        ("recovery_keys", info.recovered_keys.to_string()),
+        (
+            "recovery_dropped_records",
+            info.recovery_dropped_records.to_string(),
+        ),
+    ]);
+    lines
 }
 
 /// A RESP command that ran at least once or was refused (Redis shows no

@@ -10,8 +10,9 @@ pub static SHUTDOWN: CommandSpec = command_spec!("shutdown", -1, Some(shutdown),
 
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE]: asks the host's main loop to
 /// drain, as SIGTERM does. As in Redis there is no reply on success: the
-/// connection closes when the drain reaches it. Nothing is persisted yet,
-/// so SAVE and NOSAVE mean the same. ABORT is refused: a drain that began
+/// connection closes when the drain reaches it. SAVE and NOSAVE mean the
+/// same: with a data-dir every acknowledged write is in the log already,
+/// and the drain flushes the rest. ABORT is refused: a drain that began
 /// cannot be called back.
 fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     for arg in args.iter_from(1) {
