@@ -4,8 +4,9 @@
 #   make bench                     (builds build/corewire first)
 #   BENCH_REPS=5 bash benches/bench.sh
 #   BENCH_QUICK=1 bash benches/bench.sh     (1 repetition, -n / 10: a smoke run)
-#   BENCH_ONLY=redis|pg|metrics bash benches/bench.sh
-#                                  only the Redis, the PostgreSQL or the metrics part
+#   BENCH_ONLY=redis|pg|metrics|durability bash benches/bench.sh
+#                                  only the Redis, the PostgreSQL, the metrics or the
+#                                  durability part
 #
 # Three servers run side by side on loopback:
 #   redis      redis-server (save "", appendonly no), pinned to CPU 0 with taskset
@@ -53,6 +54,35 @@
 # each in turn, BENCH_REPS times, the order of the two swapped every repetition. The
 # table shows medians of requests/s for SET and GET, the on/off ratio, and server
 # CPU-us per request (utime+stime from /proc over the whole SET+GET run).
+#
+# Durability part (last; BENCH_ONLY=durability for it alone), two halves.
+# SET throughput under each fsync policy: corewire --threads 1 in-memory and with
+# --data-dir DIR --appendfsync no|everysec|always, redis-server with appendonly no and
+# with appendonly yes + appendfsync no|everysec|always (both otherwise at their
+# defaults, so corewire's checkpoints and Redis's AOF rewrites happen as they would),
+# every one pinned to CPU 0 and running side by side; each data dir is fresh, under
+# build/bench/<timestamp>/durability (the repository's filesystem, named in the
+# output; not tmpfs). redis-benchmark -t set -c 50 -r 100000 (pinned to the last CPU)
+# for each -P:-d case of BENCH_DUR_CASES (default "1:3 16:3 1:1024"), against every
+# server in turn (the order turning every repetition), BENCH_REPS times; -n is sized
+# by a warm-up run to about BENCH_DUR_SECS (1) seconds per run. Before each run no
+# server may be checkpointing or rewriting its AOF, and the filesystem is synced.
+# The table: median rps, the ratio to corewire in-memory and to redis-server under
+# the same policy, p50/p99 latency, server CPU-us per request (with reaped children:
+# Redis's rewrite fork), fsync+fdatasync calls per second and requests per call
+# (benches/fsync_count.c, LD_PRELOADed into every server, counts them), and
+# checkpoints / AOF rewrites per run.
+# Recovery: BENCH_DUR_RECOVERY_KEYS (1100000) keys of 1000-byte values (about 1.1 GB
+# of log) loaded over one redis-cli --pipe connection into corewire (--threads 0, not
+# pinned, --appendfsync no, --checkpoint-log-bytes 0 --checkpoint-interval-s 0: all in
+# the logs), SIGTERM, restart on the same dir: time from exec to the first PONG and
+# corewire's own "recovery: done in ..." line, with the files in the page cache (warm;
+# BENCH_DUR_RECOVERY_COLD=1 adds restarts after dropping them from it with
+# posix_fadvise DONTNEED: cold); then SAVE and the same from the checkpoint. The same for redis-server (appendonly yes, no automatic
+# rewrite: the AOF, then after BGREWRITEAOF its RDB base). Every restart is checked
+# (DBSIZE, first and last values). Skipped when the filesystem has less than 5 GiB
+# free; the data dirs are deleted at the end (and on exit). BENCH_QUICK: 1 repetition
+# and 200000 keys.
 #
 # Raw results go to build/bench/<timestamp>/; the table goes to stdout.
 set -euo pipefail
@@ -351,13 +381,17 @@ PY
 
 # ------------------------------------------------------------------------- durability
 DUR_PY=$ROOT/benches/durability.py
-DUR_SECS=${BENCH_DUR_SECS:-$([[ -n ${BENCH_QUICK:-} ]] && echo 1 || echo 1.5)}  # seconds per run, about
+DUR_SECS=${BENCH_DUR_SECS:-1}  # seconds per run, about
 read -r -a DUR_CASES <<<"${BENCH_DUR_CASES:-1:3 16:3 1:1024}"  # -P:-d pairs
 DUR_KEYSPACE=${BENCH_DUR_KEYSPACE:-100000}  # redis-benchmark -r
 DUR_REC_KEYS=${BENCH_DUR_RECOVERY_KEYS:-$([[ -n ${BENCH_QUICK:-} ]] && echo 200000 || echo 1100000)}
 DUR_REC_SIZE=${BENCH_DUR_RECOVERY_SIZE:-1000}
+# Connections the store is loaded over. One: two or more --pipe streams into one corewire
+# worker get requests misframed ("ERR unknown command 'SET '"), at f07cdb7 already.
+DUR_REC_CONNS=${BENCH_DUR_RECOVERY_CONNS:-1}
 DUR_REC_THREADS=${BENCH_DUR_RECOVERY_THREADS:-0}  # corewire --threads for the recovery runs (0: one per core)
 DUR_REC_REDIS=${BENCH_DUR_RECOVERY_REDIS:-1}      # 0: no redis-server recovery rows
+DUR_REC_COLD=${BENCH_DUR_RECOVERY_COLD:-0}        # 1: also restarts with the files dropped from the page cache
 DUR_REC_TIMEOUT=600                               # seconds a restart may take to answer PING
 DUR_MIN_FREE=$((5 * 1024 * 1024 * 1024))
 
@@ -379,6 +413,12 @@ fsyncs() {
   elif [[ $1 == cw_* ]]; then
     info_field "${PORT[$1]}" persistence wal_fsyncs
   fi
+}
+
+# wal_counts PORT: corewire's INFO persistence wal_fsyncs and wal_fsync_time_usec ("" if absent).
+wal_counts() {
+  timeout 10 redis-cli -p "$1" info persistence 2>/dev/null | tr -d '\r' |
+    awk -F: '$1 == "wal_fsyncs" {f = $2} $1 == "wal_fsync_time_usec" {t = $2} END {print f, t}'
 }
 
 # bg_saves NAME: checkpoints (corewire) or AOF rewrites (redis-server) so far.
@@ -408,24 +448,32 @@ dur_settle() {
   timeout 60 sync -f "$DUR_BASE" || true
 }
 
-# dur_set NAME P D N: one redis-benchmark SET run; sets DUR_ROW (requests,rps,avg,p50,p99,cpu,fsyncs,bg).
+# dur_set NAME P D N: one redis-benchmark SET run; sets DUR_ROW
+# (requests,rps,avg,p50,p99,cpu,fsyncs,bg,wal_fsyncs,wal_fsync_us: corewire's own counts,
+# INFO persistence wal_fsyncs and wal_fsync_time_usec).
 dur_set() {
-  local s=$1 P=$2 d=$3 n=$4 csv row rps avg p50 p99 c0 c1 f0 f1 b0 b1 fs bg
+  local s=$1 P=$2 d=$3 n=$4 csv row rps avg p50 p99 c0 c1 f0 f1 b0 b1 w0="" w1="" t0="" t1="" fs bg wal="" walt=""
+  if [[ $s == cw_* && $s != cw_mem ]]; then
+    read -r w0 t0 < <(wal_counts "${PORT[$s]}")
+  fi
   b0=$(bg_saves "$s"); f0=$(fsyncs "$s"); c0=$(cpu_us_all "${PID[$s]}")
   csv=$(timeout 300 taskset -c "$LAST_CPU" redis-benchmark -p "${PORT[$s]}" -c 50 -n "$n" -P "$P" -d "$d" \
     -r "$DUR_KEYSPACE" -t set --csv 2>"$OUT/stderr-$s.txt") || {
     echo "bench: redis-benchmark failed: server $s -P $P -d $d (exit $?)" >&2; cat "$OUT/stderr-$s.txt" >&2; exit 1; }
   c1=$(cpu_us_all "${PID[$s]}"); f1=$(fsyncs "$s"); b1=$(bg_saves "$s")
+  [[ -n $w0 ]] && read -r w1 t1 < <(wal_counts "${PORT[$s]}")
+  [[ -n $w0 && -n $w1 ]] && wal=$((w1 - w0))
+  [[ -n $t0 && -n $t1 ]] && walt=$((t1 - t0))
   row=$(grep -v '^"test"' <<<"$csv" | head -1 | tr -d '"')
   IFS=, read -r _ rps avg _ p50 _ p99 _ <<<"$row"
   [[ -n ${rps:-} ]] || { echo "bench: no result line for $s -P $P -d $d: $csv" >&2; exit 1; }
   fs=""; [[ -n $f0 && -n $f1 ]] && fs=$((f1 - f0))
   bg=""; [[ -n $b0 && -n $b1 ]] && bg=$((b1 - b0))
-  DUR_ROW="$n,$rps,$avg,$p50,$p99,$((c1 - c0)),$fs,$bg"
+  DUR_ROW="$n,$rps,$avg,$p50,$p99,$((c1 - c0)),$fs,$bg,$wal,$walt"
 }
 
 bench_durability() {
-  local s p rep P d n i total c k out extra cwdur=1 fstype
+  local s p rep P d n i total c k out f b w extra cwdur=1 fstype
   # CPU 0 is this part's alone: stop whatever the other parts left running.
   for s in "${!PID[@]}"; do
     kill -0 "${PID[$s]}" 2>/dev/null || continue
@@ -504,7 +552,7 @@ bench_durability() {
   done
 
   RAWD=$OUT/durability_runs.csv
-  echo "rep,pipeline,size,server,requests,rps,avg_ms,p50_ms,p99_ms,cpu_us,fsyncs,bg" >"$RAWD"
+  echo "rep,pipeline,size,server,requests,rps,avg_ms,p50_ms,p99_ms,cpu_us,fsyncs,bg,wal_fsyncs,wal_fsync_us" >"$RAWD"
   total=$((REPS * ${#DUR_CASES[@]} * ${#DUR_SERVERS[@]}))
   i=0
   local order=()
@@ -519,9 +567,10 @@ bench_durability() {
         dur_settle
         dur_set "$s" "$P" "$d" "$n"
         echo "$rep,$P,$d,$s,$DUR_ROW" >>"$RAWD"
-        IFS=, read -r _ k _ _ _ out f _ <<<"$DUR_ROW"
-        printf '[%3d/%d] rep %d SET -P %-2s -d %-4s %-15s %12s rps  %6.2f CPU-us/req  %s fsyncs\n' "$i" "$total" "$rep" "$P" "$d" "$s" \
-          "$k" "$(awk -v c="$out" -v n="$n" 'BEGIN {print c / n}')" "${f:--}" >&2
+        IFS=, read -r _ k _ _ _ out f b w _ <<<"$DUR_ROW"
+        printf '[%3d/%d] rep %d SET -P %-2s -d %-4s %-15s %12s rps  %6.2f CPU-us/req  %s fsyncs%s%s\n' "$i" "$total" "$rep" "$P" "$d" "$s" \
+          "$k" "$(awk -v c="$out" -v n="$n" 'BEGIN {print c / n}')" "${f:--}" "${w:+ (wal_fsyncs $w)}" \
+          "$([[ ${b:-0} != 0 ]] && echo ", $b background saves")" >&2
       done
     done
   done
@@ -551,7 +600,9 @@ start_timed() {
   READY_CPU_MS=$(($(cpu_us_all "${PID[$name]}") / 1000))
 }
 
-# stop_long NAME: SIGTERM, then up to 10 minutes (a big store's shutdown); STOP_MS.
+# stop_long NAME: SIGTERM, then up to 10 minutes (a big store's shutdown); STOP_MS. Then
+# the filesystem is synced (SYNC_MS), so that the next start does not wait for the
+# writeback of what this one left dirty (under appendfsync no, all of the load).
 stop_long() {
   local pid=${PID[$1]} t0
   t0=$(date +%s%N)
@@ -560,24 +611,28 @@ stop_long() {
   kill -KILL "$pid" 2>/dev/null && echo "bench: $1 did not exit within 10 minutes of SIGTERM: killed" >&2
   wait "$pid" 2>/dev/null || true
   STOP_MS=$((($(date +%s%N) - t0) / 1000000))
+  t0=$(date +%s%N)
+  timeout 600 sync -f "$DUR_BASE" || true
+  SYNC_MS=$((($(date +%s%N) - t0) / 1000000))
 }
 
 # dir_bytes DIR [GLOB]: bytes of the files under DIR (whose names match GLOB).
 dir_bytes() { find "$1" -type f -name "${2:-*}" -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
 dir_count() { find "$1" -type f -name "${2:-*}" | wc -l; }
+dir_count_nonempty() { find "$1" -type f -name "${2:-*}" -size +0c | wc -l; }
 
-# dur_load PORT NAME: loads DUR_REC_KEYS keys over 4 redis-cli --pipe connections.
+# dur_load PORT NAME: loads DUR_REC_KEYS keys over DUR_REC_CONNS redis-cli --pipe connections.
 dur_load() {
   local port=$1 name=$2 t0 j pids=() replies=0 r
   t0=$(date +%s%N)
-  for j in 0 1 2 3; do
-    ( python3 "$DUR_PY" resp "$DUR_REC_KEYS" "$DUR_REC_SIZE" "$j" 4 |
+  for j in $(seq 0 $((DUR_REC_CONNS - 1))); do
+    ( python3 "$DUR_PY" resp "$DUR_REC_KEYS" "$DUR_REC_SIZE" "$j" "$DUR_REC_CONNS" |
         timeout 1200 redis-cli -p "$port" --pipe >"$OUT/$name-load-$j.txt" 2>&1 ) &
     pids+=($!)
   done
   for j in "${pids[@]}"; do wait "$j" || true; done
   LOAD_MS=$((($(date +%s%N) - t0) / 1000000))
-  for j in 0 1 2 3; do
+  for j in $(seq 0 $((DUR_REC_CONNS - 1))); do
     r=$(sed -n 's/^errors: 0, replies: \([0-9]*\)$/\1/p' "$OUT/$name-load-$j.txt")
     [[ -n $r ]] || { echo "bench: loading $name failed:" >&2; cat "$OUT/$name-load-$j.txt" >&2; exit 1; }
     replies=$((replies + r))
@@ -623,7 +678,7 @@ dur_recovery() {
   echo "server,source,cache,disk_bytes,keys,ready_ms,server_ms,cpu_ms,line" >"$RAWR"
   {
     echo
-    echo "recovery: $DUR_REC_KEYS keys k:%010d of $DUR_REC_SIZE-byte values, loaded over 4 redis-cli --pipe connections;"
+    echo "recovery: $DUR_REC_KEYS keys k:%010d of $DUR_REC_SIZE-byte values, loaded over $DUR_REC_CONNS redis-cli --pipe connection(s);"
     echo "  data dirs under $DUR_BASE ($fstype); $((avail / 1024 / 1024 / 1024)) GiB free before"
     ((cwdur)) && echo "  corewire --threads $DUR_REC_THREADS (not pinned) --data-dir DIR --appendfsync no --checkpoint-log-bytes 0 --checkpoint-interval-s 0"
     [[ $DUR_REC_REDIS != 0 ]] && echo "  redis-server (not pinned) --save \"\" --appendonly yes --appendfsync no --auto-aof-rewrite-percentage 0"
@@ -646,40 +701,46 @@ dur_recovery() {
     timeout 10 redis-cli -p "$p" info persistence >"$OUT/rc_empty-info-persistence.txt" 2>&1 || true
     stop_long rc_empty
     logs=$(dir_bytes "$dir" 'wal-*.log'); snaps=$(dir_bytes "$dir" 'snap-*.dat')
-    echo "  corewire stopped in $STOP_MS ms; data dir: $(dir_count "$dir" 'wal-*.log') logs $((logs / 1000000)) MB," \
+    echo "  corewire stopped in $STOP_MS ms (then sync: $SYNC_MS ms); data dir: $(dir_count "$dir" 'wal-*.log') logs $((logs / 1000000)) MB," \
       "$(dir_count "$dir" 'snap-*.dat') snapshot parts $((snaps / 1000000)) MB, $(dir_count "$dir" 'checkpoint-*') manifests" |
       tee -a "$OUT/recovery_env.txt"
     ((snaps == 0)) || echo "  note: the shutdown wrote a checkpoint, so the 'logs' rows also load it" | tee -a "$OUT/recovery_env.txt"
     ls -l "$dir" >"$OUT/rc-dir-after-load.txt"
-    src="logs ($(dir_count "$dir" 'wal-*.log') files)"
+    src="logs ($(dir_count_nonempty "$dir" 'wal-*.log') of $(dir_count "$dir" 'wal-*.log') non-empty)"
     start_timed rc_logs_warm "$p" "$BIN" "${extra[@]}"
     rec_row corewire "$src" warm "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rc_logs_warm
     dur_check rc_logs_warm
-    stop_long rc_logs_warm
-    python3 "$DUR_PY" dropcache "$dir"
-    start_timed rc_logs_cold "$p" "$BIN" "${extra[@]}"
-    rec_row corewire "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rc_logs_cold
-    dur_check rc_logs_cold
+    name=rc_logs_warm
+    if [[ $DUR_REC_COLD != 0 ]]; then
+      stop_long rc_logs_warm
+      name=rc_logs_cold
+      python3 "$DUR_PY" dropcache "$dir"
+      start_timed "$name" "$p" "$BIN" "${extra[@]}"
+      rec_row corewire "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" "$name"
+      dur_check "$name"
+    fi
     t0=$(date +%s%N)
     out=$(timeout 1200 redis-cli -p "$p" save 2>&1)
     save_ms=$((($(date +%s%N) - t0) / 1000000))
     [[ $out == OK ]] || { echo "bench: corewire SAVE answered: $out" >&2; exit 1; }
-    stop_long rc_logs_cold
+    stop_long "$name"
     ls -l "$dir" >"$OUT/rc-dir-after-save.txt"
     snaps=$(dir_bytes "$dir" 'snap-*.dat')
     echo "  corewire SAVE took $save_ms ms: $(dir_count "$dir" 'snap-*.dat') snapshot parts, $((snaps / 1000000)) MB" \
-      "($(awk -v b="$snaps" -v ms="$save_ms" 'BEGIN {printf "%.0f", ms > 0 ? b / 1e6 / ms * 1000 : 0}') MB/s);" \
+      "($(awk -v b="$snaps" -v ms="$save_ms" 'BEGIN {printf "%.0f", (ms > 0 ? b / 1e6 / ms * 1000 : 0)}') MB/s);" \
       "left $(dir_count "$dir" 'wal-*.log') logs, $(($(dir_bytes "$dir" 'wal-*.log') / 1000000)) MB" | tee -a "$OUT/recovery_env.txt"
     src="checkpoint ($(dir_count "$dir" 'snap-*.dat') parts)"
     start_timed rc_ckpt_warm "$p" "$BIN" "${extra[@]}"
     rec_row corewire "$src" warm "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rc_ckpt_warm
     dur_check rc_ckpt_warm
     stop_long rc_ckpt_warm
-    python3 "$DUR_PY" dropcache "$dir"
-    start_timed rc_ckpt_cold "$p" "$BIN" "${extra[@]}"
-    rec_row corewire "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rc_ckpt_cold
-    dur_check rc_ckpt_cold
-    stop_long rc_ckpt_cold
+    if [[ $DUR_REC_COLD != 0 ]]; then
+      python3 "$DUR_PY" dropcache "$dir"
+      start_timed rc_ckpt_cold "$p" "$BIN" "${extra[@]}"
+      rec_row corewire "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rc_ckpt_cold
+      dur_check rc_ckpt_cold
+      stop_long rc_ckpt_cold
+    fi
     rm -rf "$dir"
   else
     echo "  (corewire rows skipped: $BIN has no --data-dir)" | tee -a "$OUT/recovery_env.txt"
@@ -697,15 +758,20 @@ dur_recovery() {
     echo "recovery: redis-server loaded $DUR_REC_KEYS keys in $LOAD_MS ms" \
       "($(awk -v k="$DUR_REC_KEYS" -v ms="$LOAD_MS" 'BEGIN {printf "%.0f keys/s", k / ms * 1000}'))" | tee -a "$OUT/recovery_env.txt"
     stop_long rr_empty
+    echo "  redis-server stopped in $STOP_MS ms (then sync: $SYNC_MS ms)" | tee -a "$OUT/recovery_env.txt"
     src="AOF (RESP commands)"
     start_timed rr_aof_warm "$p" "${extra[@]}"
     rec_row redis "$src" warm "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rr_aof_warm
     dur_check rr_aof_warm
-    stop_long rr_aof_warm
-    python3 "$DUR_PY" dropcache "$dir"
-    start_timed rr_aof_cold "$p" "${extra[@]}"
-    rec_row redis "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rr_aof_cold
-    dur_check rr_aof_cold
+    name=rr_aof_warm
+    if [[ $DUR_REC_COLD != 0 ]]; then
+      stop_long rr_aof_warm
+      name=rr_aof_cold
+      python3 "$DUR_PY" dropcache "$dir"
+      start_timed "$name" "$p" "${extra[@]}"
+      rec_row redis "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" "$name"
+      dur_check "$name"
+    fi
     t0=$(date +%s%N)
     timeout 10 redis-cli -p "$p" bgrewriteaof >/dev/null
     for _ in $(seq 1 12000); do
@@ -714,18 +780,20 @@ dur_recovery() {
       sleep 0.05
     done
     save_ms=$((($(date +%s%N) - t0) / 1000000))
-    stop_long rr_aof_cold
+    stop_long "$name"
     echo "  redis-server BGREWRITEAOF took $save_ms ms: $(($(dir_bytes "$dir") / 1000000)) MB in $dir now" | tee -a "$OUT/recovery_env.txt"
     src="AOF base RDB (BGREWRITEAOF)"
     start_timed rr_rdb_warm "$p" "${extra[@]}"
     rec_row redis "$src" warm "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rr_rdb_warm
     dur_check rr_rdb_warm
     stop_long rr_rdb_warm
-    python3 "$DUR_PY" dropcache "$dir"
-    start_timed rr_rdb_cold "$p" "${extra[@]}"
-    rec_row redis "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rr_rdb_cold
-    dur_check rr_rdb_cold
-    stop_long rr_rdb_cold
+    if [[ $DUR_REC_COLD != 0 ]]; then
+      python3 "$DUR_PY" dropcache "$dir"
+      start_timed rr_rdb_cold "$p" "${extra[@]}"
+      rec_row redis "$src" cold "$(dir_bytes "$dir")" "$DUR_REC_KEYS" rr_rdb_cold
+      dur_check rr_rdb_cold
+      stop_long rr_rdb_cold
+    fi
     rm -rf "$dir"
   fi
   python3 "$DUR_PY" rtable "$RAWR" | tee "$OUT/recovery_table.txt"
