@@ -87,6 +87,10 @@ struct Partial {
 #[derive(Debug, Default)]
 pub struct RequestParser {
     partial: Option<Partial>,
+    /// Arguments of the half-read request. Kept here, not in the caller's
+    /// `args`: that vector is the worker's, shared by every connection, and
+    /// others parse into it before this request's next bytes arrive.
+    partial_args: Vec<Range<usize>>,
     /// Unescaped inline arguments of the last inline request.
     pub inline_bytes: Vec<u8>,
 }
@@ -140,7 +144,11 @@ impl RequestParser {
         limits: &ParseLimits,
     ) -> Result<Parsed, ProtocolError> {
         let mut partial = match self.partial.take() {
-            Some(partial) => partial,
+            Some(partial) => {
+                args.clear();
+                args.append(&mut self.partial_args);
+                partial
+            }
             None => {
                 args.clear();
                 let Some(line_end) = find_line_end(buf, 0) else {
@@ -170,6 +178,7 @@ impl RequestParser {
                     let Some(line_end) = find_line_end(buf, partial.pos) else {
                         let pending = buf.len() - partial.pos;
                         self.partial = Some(partial);
+                        self.partial_args.append(args);
                         return incomplete_header(pending, "too big bulk count string");
                     };
                     let kind = buf[partial.pos];
@@ -188,6 +197,7 @@ impl RequestParser {
             let end = partial.pos + bulk_len + 2;
             if buf.len() < end {
                 self.partial = Some(partial);
+                self.partial_args.append(args);
                 return Ok(Parsed::Incomplete {
                     needed_bytes: Some(end),
                 });
@@ -464,6 +474,35 @@ mod tests {
 
     fn words(list: &[&str]) -> Vec<Vec<u8>> {
         list.iter().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    /// Two connections' parsers share the worker's `args`; one's half-read
+    /// request must survive the other's parse in between (this once
+    /// misframed pipelined loads over several connections).
+    #[test]
+    fn half_read_request_survives_another_parser_sharing_args() {
+        let limits = LIMITS;
+        let mut args = Vec::new();
+        let mut first = RequestParser::default();
+        let mut second = RequestParser::default();
+        let whole = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n";
+        let cut = 20; // inside the value
+        assert!(matches!(
+            first.parse(&whole[..cut], &mut args, &limits).unwrap(),
+            Parsed::Incomplete { .. }
+        ));
+        let other = b"*2\r\n$3\r\nGET\r\n$5\r\nother\r\n";
+        assert!(matches!(
+            second.parse(other, &mut args, &limits).unwrap(),
+            Parsed::Request { .. }
+        ));
+        let Parsed::Request { consumed, .. } = first.parse(whole, &mut args, &limits).unwrap()
+        else {
+            panic!("the rest of the request arrived");
+        };
+        assert_eq!(consumed, whole.len());
+        let got: Vec<&[u8]> = args.iter().map(|r| &whole[r.clone()]).collect();
+        assert_eq!(got, vec![&b"SET"[..], b"key", b"value"]);
     }
 
     #[test]
