@@ -394,11 +394,20 @@ typedef struct cw_engine_ops {
    * batch with new records needs a log_flush before its replies go out. */
   uint64_t (*log_appended)(cw_worker* worker);
 
-  /* Writes this worker's buffered records to its log file, and fsyncs it
-   * under CW_FSYNC_ALWAYS. CW_OK when nothing was pending. CW_LOG_FAILED
-   * when the write or fsync failed: the batch's writes are not durable and
-   * must not be acknowledged. */
-  cw_status (*log_flush)(cw_worker* worker);
+  /* Writes this worker's buffered records to its log file. CW_OK when
+   * nothing was pending. Under CW_FSYNC_ALWAYS *sync_ticket receives the
+   * ticket that log_sync must reach before the replies of this batch may
+   * go (0: already durable, nothing to wait for); under the other policies
+   * it is 0. CW_LOG_FAILED when the write failed: the batch's writes are not
+   * durable and must not be acknowledged. */
+  cw_status (*log_flush)(cw_worker* worker, uint64_t* sync_ticket);
+
+  /* fsyncs this worker's log until ticket is durable (no-op if it already
+   * is). The one call that may run on another thread than the worker's,
+   * concurrently with the worker's own calls: corewire runs it on a helper
+   * thread so that the worker serves the next batch during the fsync.
+   * CW_LOG_FAILED if the fsync failed (writes are then refused for good). */
+  cw_status (*log_sync)(cw_worker* worker, uint64_t ticket);
 
   /* Starts a checkpoint (BGSAVE) and, if wait is nonzero, waits for it to
    * finish (SAVE; may block the caller for as long as the snapshot takes).
@@ -442,9 +451,9 @@ void cw_bundled_engine_serve_seed_abi(const cw_engine_ops* ops);
 #define CW_LAYOUT_ASSERT(cond, what) _Static_assert(cond, what)
 #endif
 CW_LAYOUT_ASSERT(sizeof(cw_slice) == 16, "cw_slice layout");
-CW_LAYOUT_ASSERT(sizeof(cw_engine_ops) == 24 + 28 * 8, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(sizeof(cw_engine_ops) == 24 + 29 * 8, "cw_engine_ops layout");
 CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, storage_open) == CW_ENGINE_OPS_V2_SIZE, "cw_engine_ops layout");
-CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, storage_info) == 24 + 27 * 8, "cw_engine_ops layout");
+CW_LAYOUT_ASSERT(offsetof(cw_engine_ops, storage_info) == 24 + 28 * 8, "cw_engine_ops layout");
 CW_LAYOUT_ASSERT(sizeof(cw_storage_options) == 56, "cw_storage_options layout");
 CW_LAYOUT_ASSERT(offsetof(cw_storage_options, log) == 40, "cw_storage_options layout");
 CW_LAYOUT_ASSERT(sizeof(cw_storage_info) == 24 + 19 * 8, "cw_storage_info layout");

@@ -260,8 +260,17 @@ uint64_t OpsLogAppended(cw_worker* worker) {
   return AsWorker(worker)->engine->LogAppended(AsWorker(worker));
 }
 
-cw_status OpsLogFlush(cw_worker* worker) {
-  return Call(worker, [](Engine* e, Worker* w) { return e->FlushLog(w); });
+cw_status OpsLogFlush(cw_worker* worker, uint64_t* sync_ticket) {
+  uint64_t ignored = 0;
+  if (sync_ticket == nullptr) sync_ticket = &ignored;
+  return Call(worker, [sync_ticket](Engine* e, Worker* w) {
+    return e->FlushLog(w, sync_ticket);
+  });
+}
+
+cw_status OpsLogSync(cw_worker* worker, uint64_t ticket) {
+  return Call(worker,
+              [ticket](Engine* e, Worker* w) { return e->SyncLog(w, ticket); });
 }
 
 cw_status OpsCheckpoint(void* engine, uint32_t wait) {
@@ -416,6 +425,7 @@ bool cw_bundled_engine_open(cw_engine_ops* ops) {
     filled.storage_tune = OpsStorageTune;
     filled.log_appended = OpsLogAppended;
     filled.log_flush = OpsLogFlush;
+    filled.log_sync = OpsLogSync;
     filled.checkpoint = OpsCheckpoint;
     filled.storage_info = OpsStorageInfo;
     *ops = filled;

@@ -106,6 +106,15 @@ Status Storage::RotateLogs(uint64_t generation) {
     Status s = OpenLogFile(generation, static_cast<uint32_t>(slot), &next);
     if (!s.ok()) return s;
     std::lock_guard<std::mutex> lock(log->mu);
+    // Sync tickets count bytes over all files but Sync fsyncs the current
+    // one: the old file is made durable here, before it stops being it.
+    int error_number = SyncFile(log->file.get());
+    if (error_number != 0) {
+      Fail(error_number, false, "fsync of " + log->file->path);
+      return Status::LogFailed();
+    }
+    log->synced_total.store(log->written_total.load());
+    TrimLocked(log->file.get());
     // What the old file holds was installed before this point, so the
     // snapshot below sees it; buffered records go to the new file.
     log->file.swap(next);

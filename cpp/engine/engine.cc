@@ -316,9 +316,15 @@ uint64_t Engine::LogAppended(Worker* worker) const {
              : worker->log->appended.load(std::memory_order_relaxed);
 }
 
-Status Engine::FlushLog(Worker* worker) {
+Status Engine::FlushLog(Worker* worker, uint64_t* sync_ticket) {
+  *sync_ticket = 0;
   if (rep_->storage == nullptr) return Status::OK();
-  return rep_->storage->Flush(worker);
+  return rep_->storage->Flush(worker, sync_ticket);
+}
+
+Status Engine::SyncLog(Worker* worker, uint64_t ticket) {
+  if (rep_->storage == nullptr) return Status::OK();
+  return rep_->storage->Sync(worker, ticket);
 }
 
 Status Engine::Checkpoint(bool wait) {

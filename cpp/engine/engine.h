@@ -228,8 +228,11 @@ class Engine {
   Status TuneStorage(const cw_storage_options& options);
   // Records the worker appended since it opened (0 without storage).
   uint64_t LogAppended(Worker* worker) const;
-  // Group commit: writes (and under fsync always, syncs) the worker's log.
-  Status FlushLog(Worker* worker);
+  // Group commit: writes the worker's log; under fsync always
+  // *sync_ticket is what SyncLog must reach (0: nothing to wait for).
+  Status FlushLog(Worker* worker, uint64_t* sync_ticket);
+  // fsyncs the worker's log up to ticket; callable from any thread.
+  Status SyncLog(Worker* worker, uint64_t ticket);
   // A checkpoint; with wait, on this thread. Busy if one is running.
   Status Checkpoint(bool wait);
   Status StorageInfo(cw_storage_info* info);

@@ -261,12 +261,15 @@ void VerifyFile(const std::string& path, bool truncate_corrupt,
   state->bytes.fetch_add(pending_bytes, std::memory_order_relaxed);
   file->valid_end = offset;
   if (read != RecordRead::kBad) return;
+  // Preallocated space a crash left unused: the normal end, cut quietly.
+  if (std::all_of(data + offset, data + size, [](uint8_t b) { return b == 0; })) {
+    file->cut_at = offset;
+    return;
+  }
 
   const size_t after = size - offset;
   const bool middle = file->snapshot || ValidRecordAfter(data, size, offset,
                                                          kMaxDamageScanBytes);
-  const bool zeros = std::all_of(data + offset, data + size,
-                                 [](uint8_t b) { return b == 0; });
   const char* what = "CRC mismatch";
   if (after < kRecordFramingBytes || GetFixed32(data + offset) == 0 ||
       GetFixed32(data + offset) > after - kRecordFramingBytes) {
@@ -274,13 +277,16 @@ void VerifyFile(const std::string& path, bool truncate_corrupt,
   }
   std::lock_guard<std::mutex> guard(state->mu);
   if (!middle) {
-    uint64_t dropped = zeros ? 0 : 1;
-    state->dropped.fetch_add(dropped);
+    // Count the torn bytes up to the preallocated zeros behind them (a
+    // long zero run; a few zeros may be the torn record's own bytes).
+    size_t torn = after;
+    while (torn > 0 && data[offset + torn - 1] == 0) --torn;
+    if (after - torn < 4096) torn = after;
+    state->dropped.fetch_add(1);
     state->warnings.push_back(
         "recovery: " + file->name + ": torn tail at byte " +
-        std::to_string(offset) + ": dropped " + std::to_string(dropped) +
-        (dropped == 1 ? " record (" : " records (") + std::to_string(after) +
-        " bytes), the file is cut there");
+        std::to_string(offset) + ": dropped 1 record (" +
+        std::to_string(torn) + " bytes), the file is cut there");
     file->cut_at = offset;
   } else if (truncate_corrupt) {
     state->dropped.fetch_add(1);

@@ -11,6 +11,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <new>
 
 #include "engine/wal_format.h"
@@ -24,6 +25,8 @@ namespace {
 constexpr size_t kBufferWriteBytes = size_t{8} << 20;
 // A buffer that grew past this is shrunk after it is written.
 constexpr size_t kBufferKeepBytes = size_t{4} << 20;
+// Log files grow by preallocated steps of this much.
+constexpr uint64_t kPreallocateBytes = uint64_t{16} << 20;
 // After a failed checkpoint, automatic ones wait this long.
 constexpr int64_t kCheckpointRetryMs = 10000;
 }  // namespace
@@ -53,6 +56,22 @@ int WriteAll(int fd, const uint8_t* data, size_t n) noexcept {
     }
     if (written == 0) return EIO;
     data += written;
+    n -= static_cast<size_t>(written);
+  }
+  return 0;
+}
+
+int WriteAllAt(int fd, const uint8_t* data, size_t n,
+               uint64_t offset) noexcept {
+  while (n > 0) {
+    ssize_t written = ::pwrite(fd, data, n, static_cast<off_t>(offset));
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (written == 0) return EIO;
+    data += written;
+    offset += static_cast<uint64_t>(written);
     n -= static_cast<size_t>(written);
   }
   return 0;
@@ -164,8 +183,8 @@ void Storage::Log(int32_t level, const std::string& message) const {
 Status Storage::OpenLogFile(uint64_t generation, uint32_t slot,
                             std::shared_ptr<LogFile>* file) {
   std::string path = PathOf(LogFileName(generation, slot));
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                  0644);
+  // Not O_APPEND: records go at written_bytes, inside preallocated space.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     Log(CW_LOG_ERROR, "write-ahead log: cannot open " + path + ": " +
                           ErrnoText(errno));
@@ -174,8 +193,10 @@ Status Storage::OpenLogFile(uint64_t generation, uint32_t slot,
   struct stat st;
   uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   auto opened = std::make_shared<LogFile>(fd, path);
+  // An existing file of this generation was trimmed when it was closed.
   opened->written_bytes.store(size);
   opened->synced_bytes.store(size);
+  opened->allocated_bytes = size;
   *file = std::move(opened);
   return Status::OK();
 }
@@ -190,13 +211,22 @@ Status Storage::Attach(Worker* worker) {
   return Status::OK();
 }
 
+void Storage::TrimLocked(LogFile* file) noexcept {
+  if (file->allocated_bytes > file->written_bytes.load() &&
+      ::ftruncate(file->fd, static_cast<off_t>(file->written_bytes.load())) == 0) {
+    file->allocated_bytes = file->written_bytes.load();
+  }
+}
+
 void Storage::Detach(Worker* worker) {
   WorkerLog* log = worker->log;
   if (log == nullptr) return;
-  Flush(worker);
+  uint64_t ticket = 0;
+  Flush(worker, &ticket);
   {
     std::lock_guard<std::mutex> lock(log->mu);
     if (fsync_policy_.load() != CW_FSYNC_NO) SyncFile(log->file.get());
+    TrimLocked(log->file.get());
   }
   std::lock_guard<std::mutex> guard(logs_mu_);
   detached_appended_ += log->appended.load(std::memory_order_relaxed);
@@ -271,18 +301,22 @@ Status Storage::Append(Worker* worker, const WriteItem* items, size_t n,
 int Storage::WriteBufferLocked(WorkerLog* log) noexcept {
   LogFile* file = log->file.get();
   size_t n = log->buffer.size();
-  int error_number = WriteAll(file->fd, log->buffer.data(), n);
-  if (error_number != 0) {
-    // Cut a partial write so the file ends on a whole record; the buffer
-    // stays for the retry.
-    if (::ftruncate(file->fd, static_cast<off_t>(file->written_bytes.load())) !=
-        0) {
-      Log(CW_LOG_ERROR, "write-ahead log: cannot cut " + file->path +
-                            " back after a failed write: " + ErrnoText(errno));
+  uint64_t at = file->written_bytes.load();
+  if (file->preallocate && at + n > file->allocated_bytes) {
+    uint64_t grow = std::max<uint64_t>(kPreallocateBytes, at + n - file->allocated_bytes);
+    if (::fallocate(file->fd, 0, static_cast<off_t>(file->allocated_bytes),
+                    static_cast<off_t>(grow)) == 0) {
+      file->allocated_bytes += grow;
+    } else {
+      file->preallocate = false;  // plain appends from now on (tmpfs full, ...)
     }
-    return error_number;
   }
+  // A failed or partial write leaves written_bytes where it was: the retry
+  // writes the whole buffer again at the same offset.
+  int error_number = WriteAllAt(file->fd, log->buffer.data(), n, at);
+  if (error_number != 0) return error_number;
   file->written_bytes.fetch_add(n);
+  log->written_total.fetch_add(n);
   log_bytes_written_.fetch_add(n, std::memory_order_relaxed);
   log_writes_.fetch_add(1, std::memory_order_relaxed);
   // Count records by walking the framing: cheap, and keeps Append lean.
@@ -318,7 +352,8 @@ int Storage::SyncFile(LogFile* file) noexcept {
   return result;
 }
 
-Status Storage::Flush(Worker* worker) noexcept {
+Status Storage::Flush(Worker* worker, uint64_t* sync_ticket) noexcept {
+  *sync_ticket = 0;
   WorkerLog* log = worker->log;
   if (log == nullptr) return Status::OK();
   std::lock_guard<std::mutex> lock(log->mu);
@@ -330,11 +365,33 @@ Status Storage::Flush(Worker* worker) noexcept {
     }
   }
   if (fsync_policy_.load(std::memory_order_relaxed) == CW_FSYNC_ALWAYS) {
-    int error_number = SyncFile(log->file.get());
-    if (error_number != 0) {
-      Fail(error_number, false, "fsync of " + log->file->path);
-      return Status::LogFailed();
-    }
+    uint64_t written = log->written_total.load();
+    if (log->synced_total.load() < written) *sync_ticket = written;
+  }
+  return Status::OK();
+}
+
+Status Storage::Sync(Worker* worker, uint64_t ticket) noexcept {
+  WorkerLog* log = worker->log;
+  if (log == nullptr) return Status::OK();
+  std::shared_ptr<LogFile> file;
+  uint64_t target = 0;
+  {
+    std::lock_guard<std::mutex> lock(log->mu);
+    if (log->synced_total.load() >= ticket) return Status::OK();
+    file = log->file;
+    target = log->written_total.load();
+  }
+  // Outside mu: the worker keeps appending and writing meanwhile. A
+  // rotation in between syncs the old file itself (RotateLogs).
+  int error_number = SyncFile(file.get());
+  if (error_number != 0) {
+    Fail(error_number, false, "fsync of " + file->path);
+    return Status::LogFailed();
+  }
+  uint64_t synced = log->synced_total.load();
+  while (synced < target &&
+         !log->synced_total.compare_exchange_weak(synced, target)) {
   }
   return Status::OK();
 }

@@ -54,6 +54,11 @@ struct LogFile {
   const std::string path;
   std::atomic<uint64_t> written_bytes{0};  // whole records on disk
   std::atomic<uint64_t> synced_bytes{0};   // of which fsynced
+  // Preallocated (zero) size: appends inside it do not change the file
+  // size, so their fdatasync need not commit metadata (~10x cheaper on
+  // ext4). Guarded by its log's mu. 0 once preallocation failed.
+  uint64_t allocated_bytes = 0;
+  bool preallocate = true;
 };
 
 // The log of one worker slot. Its worker appends and flushes; the
@@ -63,6 +68,10 @@ struct WorkerLog {
   std::shared_ptr<LogFile> file;  // guarded by mu
   std::vector<uint8_t> buffer;    // guarded by mu: records not yet written
   std::atomic<uint64_t> appended{0};  // records appended since attach
+  // Bytes written over every file of this log, and how many of them are
+  // known fsynced: the sync tickets of fsync always.
+  std::atomic<uint64_t> written_total{0};  // changed under mu
+  std::atomic<uint64_t> synced_total{0};
 };
 
 class Storage {
@@ -90,8 +99,12 @@ class Storage {
   // with tid. NoMemory or LogFailed: nothing was buffered.
   Status Append(Worker* worker, const WriteItem* items, size_t n,
                 uint64_t tid) noexcept;
-  // Writes the worker's buffer (and fsyncs under CW_FSYNC_ALWAYS).
-  Status Flush(Worker* worker) noexcept;
+  // Writes the worker's buffer. Under CW_FSYNC_ALWAYS *sync_ticket is what
+  // Sync must reach before the batch is durable (0: nothing to wait for).
+  Status Flush(Worker* worker, uint64_t* sync_ticket) noexcept;
+  // fsyncs the worker's log up to ticket. Any thread, even while the
+  // worker appends and flushes.
+  Status Sync(Worker* worker, uint64_t ticket) noexcept;
 
   // Runs a checkpoint: on this thread if wait, else in the background.
   Status Checkpoint(bool wait);
@@ -117,6 +130,8 @@ class Storage {
   bool CheckpointDue();
   // Writes log->buffer to its file; caller holds log->mu. errno or 0.
   int WriteBufferLocked(WorkerLog* log) noexcept;
+  // Cuts the preallocated zeros off a file that is done being written.
+  void TrimLocked(LogFile* file) noexcept;
   int SyncFile(LogFile* file) noexcept;
   void Fail(int error_number, bool retryable, const std::string& what);
   void Log(int32_t level, const std::string& message) const;
@@ -185,6 +200,8 @@ int64_t UnixMs() noexcept;
 int64_t SteadyMs() noexcept;
 // Writes all of data, retrying short writes and EINTR. errno or 0.
 int WriteAll(int fd, const uint8_t* data, size_t n) noexcept;
+// The same at a file offset.
+int WriteAllAt(int fd, const uint8_t* data, size_t n, uint64_t offset) noexcept;
 // fsyncs a directory so that file creations and renames in it last.
 int SyncDir(const std::string& dir) noexcept;
 std::string ErrnoText(int error_number);

@@ -86,6 +86,14 @@ uint64_t FileBytes(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? uint64_t(st.st_size) : 0;
 }
 
+// The group commit a server does after a batch: write, then sync.
+Status Commit(Engine* engine, Worker* worker) {
+  uint64_t ticket = 0;
+  Status s = engine->FlushLog(worker, &ticket);
+  if (!s.ok() || ticket == 0) return s;
+  return engine->SyncLog(worker, ticket);
+}
+
 // An engine with storage on dir and one worker.
 struct Durable {
   std::unique_ptr<Engine> engine;
@@ -113,7 +121,7 @@ struct Durable {
   }
   Status Put(const std::string& k, const std::string& v, int64_t deadline = 0) {
     Status s = engine->Put(worker, 0, ToSlice(k), ToSlice(v), 0, deadline);
-    Status f = engine->FlushLog(worker);
+    Status f = Commit(engine.get(), worker);
     return s.ok() ? f : s;
   }
   std::optional<std::string> Get(const std::string& k, uint32_t db = 0) {
@@ -162,7 +170,7 @@ void TestEveryWriteKindSurvivesReopen() {
     CHECK(d.engine->TxnCommit(txn).ok());
     uint32_t applied = 0;
     CHECK(d.engine->Expire(d.worker, 0, ToSlice("t1"), far, 0, &applied).ok());
-    CHECK(d.engine->FlushLog(d.worker).ok());
+    CHECK(Commit(d.engine.get(), d.worker).ok());
   }
   {
   Durable d(dir);
@@ -269,6 +277,29 @@ void TestTornTailIsCut() {
   RemoveDir(dir);
 }
 
+// A crash leaves a log's preallocated zeros behind its last record: that
+// is its normal end, not damage.
+void TestPreallocatedZerosAreNotATornTail() {
+  std::string dir = MakeTempDir();
+  std::string copy = MakeTempDir();
+  {
+    Durable d(dir);
+    CHECK(d.Put("a", "1").ok());
+    CHECK(d.Put("b", "2").ok());
+    // What a SIGKILL would leave: the files as they are while running.
+    CHECK(std::system(("cp -a '" + dir + "/.' '" + copy + "/'").c_str()) == 0);
+  }
+  CHECK(FileBytes(NewestLog(copy)) >= (uint64_t{16} << 20));
+  ::unlink((copy + "/LOCK").c_str());
+  Durable d(copy);
+  CHECK(d.open_status.ok());
+  CHECK(!d.log.Contains("torn tail"));
+  CHECK(d.Get("a") == std::optional<std::string>("1"));
+  CHECK(d.Get("b") == std::optional<std::string>("2"));
+  RemoveDir(dir);
+  RemoveDir(copy);
+}
+
 void FlipByte(const std::string& path, uint64_t offset) {
   int fd = open(path.c_str(), O_RDWR);
   uint8_t byte = 0;
@@ -368,9 +399,9 @@ void TestCheckpointsUnderLoadRecoverExactly() {
             uint64_t deleted = 0;
             d.engine->Delete(w, 0, &k, 1, &deleted);
           }
-          if (i % 50 == 0) CHECK(d.engine->FlushLog(w).ok());
+          if (i % 50 == 0) CHECK(Commit(d.engine.get(), w).ok());
         }
-        CHECK(d.engine->FlushLog(w).ok());
+        CHECK(Commit(d.engine.get(), w).ok());
         d.engine->CloseWorker(w);
       });
     }
@@ -423,7 +454,7 @@ void TestLargeLogReplaysInChunks() {
         std::string value = std::to_string(round) + std::string(4000, 'v');
         CHECK(d.engine->Put(d.worker, 0, ToSlice(key), ToSlice(value)).ok());
       }
-      CHECK(d.engine->FlushLog(d.worker).ok());
+      CHECK(Commit(d.engine.get(), d.worker).ok());
     }
     for (int i = 0; i < 1000; i += 7) {
       std::string key = "k" + std::to_string(i);
@@ -431,7 +462,7 @@ void TestLargeLogReplaysInChunks() {
       uint64_t deleted = 0;
       CHECK(d.engine->Delete(d.worker, 0, &k, 1, &deleted).ok());
     }
-    CHECK(d.engine->FlushLog(d.worker).ok());
+    CHECK(Commit(d.engine.get(), d.worker).ok());
   }
   CHECK(FileBytes(NewestLog(dir)) > (uint64_t{32} << 20));
   Durable d(dir);
@@ -450,6 +481,59 @@ void TestLargeLogReplaysInChunks() {
   RemoveDir(dir);
 }
 
+// fsync always as the server runs it: the worker writes each batch and a
+// helper thread fsyncs up to the batch's ticket while the worker goes on,
+// with checkpoints rotating the files meanwhile.
+void TestSyncOnAnotherThreadWhileWorkerWrites() {
+  std::string dir = MakeTempDir();
+  {
+    Durable d(dir, CW_FSYNC_ALWAYS);
+    std::atomic<uint64_t> wanted{0};
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> syncs{0};
+    std::thread syncer([&] {
+      uint64_t done = 0;
+      while (!stop.load() || done < wanted.load()) {
+        uint64_t ticket = wanted.load();
+        if (ticket <= done) {
+          std::this_thread::yield();
+          continue;
+        }
+        CHECK(d.engine->SyncLog(d.worker, ticket).ok());
+        done = ticket;
+        syncs.fetch_add(1);
+      }
+    });
+    std::thread checkpointer([&] {
+      for (int i = 0; i < 5; ++i) {
+        Status s = d.engine->Checkpoint(true);
+        CHECK(s.ok() || s == Status::Busy());
+      }
+    });
+    for (int i = 0; i < 2000; ++i) {
+      std::string key = "k" + std::to_string(i % 300);
+      CHECK(d.engine->Put(d.worker, 0, ToSlice(key), ToSlice(std::to_string(i))).ok());
+      uint64_t ticket = 0;
+      CHECK(d.engine->FlushLog(d.worker, &ticket).ok());
+      if (ticket > wanted.load()) wanted.store(ticket);
+    }
+    checkpointer.join();
+    stop.store(true);
+    syncer.join();
+    CHECK(syncs.load() > 0);
+    // Everything written is durable now: no ticket is left to wait for.
+    uint64_t ticket = 1;
+    CHECK(d.engine->FlushLog(d.worker, &ticket).ok());
+    CHECK_EQ(ticket, 0u);
+  }
+  Durable d(dir);
+  for (int i = 1700; i < 2000; ++i) {
+    CHECK(d.Get("k" + std::to_string(i % 300)) ==
+          std::optional<std::string>(std::to_string(i)));
+  }
+  RemoveDir(dir);
+}
+
 // A full disk, simulated with RLIMIT_FSIZE (EFBIG): the flush fails,
 // writes are refused while reads go on, and once the file may grow again
 // the background retry writes the kept buffer and writes are accepted.
@@ -461,13 +545,17 @@ void TestFailedWriteRefusesWritesUntilRetried() {
   {
     Durable d(dir, CW_FSYNC_EVERYSEC);
     CHECK(d.Put("before", "1").ok());
-    uint64_t used = FileBytes(NewestLog(dir));
+    cw_storage_info before{};
+    before.struct_size = sizeof before;
+    CHECK(d.engine->StorageInfo(&before).ok());
+    // The next record goes at offset log_bytes: past the limit, whether
+    // or not the file has preallocated space there.
     rlimit tight = saved;
-    tight.rlim_cur = used + 64;
+    tight.rlim_cur = before.log_bytes;
     CHECK(setrlimit(RLIMIT_FSIZE, &tight) == 0);
     CHECK(d.engine->Put(d.worker, 0, ToSlice("big"), ToSlice(std::string(4096, 'b')))
               .ok());  // buffered
-    CHECK(d.engine->FlushLog(d.worker) == Status::LogFailed());
+    CHECK(Commit(d.engine.get(), d.worker) == Status::LogFailed());
     CHECK(d.log.Contains("write-ahead log: write to"));
     CHECK(d.log.Contains("File too large; writes are refused until it succeeds"));
     cw_storage_info info{};
@@ -487,7 +575,7 @@ void TestFailedWriteRefusesWritesUntilRetried() {
     }
     CHECK(writable);
     CHECK(d.log.Contains("writable again"));
-    CHECK(d.engine->FlushLog(d.worker).ok());
+    CHECK(Commit(d.engine.get(), d.worker).ok());
   }
   Durable d(dir);
   CHECK(d.Get("before") == std::optional<std::string>("1"));
@@ -511,11 +599,15 @@ int main() {
                     {"torn_tail_is_cut", TestTornTailIsCut},
                     {"corruption_in_the_middle_stops_recovery",
                      TestCorruptionInTheMiddleStopsRecovery},
+                    {"preallocated_zeros_are_not_a_torn_tail",
+                     TestPreallocatedZerosAreNotATornTail},
                     {"flipped_last_record_is_a_torn_tail",
                      TestFlippedLastRecordIsATornTail},
                     {"second_opener_is_refused", TestSecondOpenerIsRefused},
                     {"checkpoints_under_load_recover_exactly",
                      TestCheckpointsUnderLoadRecoverExactly},
+                    {"sync_on_another_thread_while_worker_writes",
+                     TestSyncOnAnotherThreadWhileWorkerWrites},
                     {"large_log_replays_in_chunks",
                      TestLargeLogReplaysInChunks},
                     {"failed_write_refuses_writes_until_retried",

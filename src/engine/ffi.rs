@@ -218,7 +218,9 @@ pub struct cw_engine_ops {
     pub storage_tune:
         Option<unsafe extern "C" fn(*mut c_void, *const cw_storage_options) -> cw_status>,
     pub log_appended: Option<unsafe extern "C" fn(*mut cw_worker) -> u64>,
-    pub log_flush: Option<unsafe extern "C" fn(*mut cw_worker) -> cw_status>,
+    pub log_flush: Option<unsafe extern "C" fn(*mut cw_worker, *mut u64) -> cw_status>,
+    /// The one op callable from another thread than the worker's.
+    pub log_sync: Option<unsafe extern "C" fn(*mut cw_worker, u64) -> cw_status>,
     pub checkpoint: Option<unsafe extern "C" fn(*mut c_void, u32) -> cw_status>,
     pub storage_info: Option<unsafe extern "C" fn(*mut c_void, *mut cw_storage_info) -> cw_status>,
 }
@@ -242,9 +244,9 @@ const _: () = {
     assert!(std::mem::size_of::<cw_slice>() == 16);
     assert!(std::mem::offset_of!(cw_slice, ptr) == 0);
     assert!(std::mem::offset_of!(cw_slice, len) == 8);
-    assert!(std::mem::size_of::<cw_engine_ops>() == 24 + 28 * 8);
+    assert!(std::mem::size_of::<cw_engine_ops>() == 24 + 29 * 8);
     assert!(std::mem::offset_of!(cw_engine_ops, storage_open) == CW_ENGINE_OPS_V2_SIZE as usize);
-    assert!(std::mem::offset_of!(cw_engine_ops, storage_info) == 24 + 27 * 8);
+    assert!(std::mem::offset_of!(cw_engine_ops, storage_info) == 24 + 28 * 8);
     assert!(std::mem::size_of::<cw_storage_options>() == 56);
     assert!(std::mem::offset_of!(cw_storage_options, data_dir) == 8);
     assert!(std::mem::offset_of!(cw_storage_options, recovery_threads) == 32);

@@ -144,6 +144,7 @@ unsafe fn widen_v2(ops: *const cw_engine_ops) -> cw_engine_ops {
         std::ptr::addr_of_mut!((*out).storage_tune).write(None);
         std::ptr::addr_of_mut!((*out).log_appended).write(None);
         std::ptr::addr_of_mut!((*out).log_flush).write(None);
+        std::ptr::addr_of_mut!((*out).log_sync).write(None);
         std::ptr::addr_of_mut!((*out).checkpoint).write(None);
         std::ptr::addr_of_mut!((*out).storage_info).write(None);
         (*out).struct_size = std::mem::size_of::<cw_engine_ops>() as u32;
@@ -381,6 +382,7 @@ impl Engine {
             ops.storage_tune.is_some(),
             ops.log_appended.is_some(),
             ops.log_flush.is_some(),
+            ops.log_sync.is_some(),
             ops.checkpoint.is_some(),
             ops.storage_info.is_some(),
         ];
@@ -519,6 +521,27 @@ pub struct EngineWorker {
     keys: Vec<cw_slice>,
     /// What its transactions share with it.
     home: Rc<Home>,
+}
+
+/// Lets a helper thread fsync a worker's log while the worker runs on.
+pub struct LogSyncHandle {
+    log_sync: unsafe extern "C" fn(*mut cw_worker, u64) -> cw_status,
+    handle: *mut cw_worker,
+}
+
+// SAFETY: log_sync is the one engine op documented as callable from any
+// thread, concurrently with the worker's own calls; the owner keeps the
+// worker handle open until every LogSyncHandle is gone (Worker drops its
+// syncer before its EngineWorker).
+unsafe impl Send for LogSyncHandle {}
+
+impl LogSyncHandle {
+    /// fsyncs the log until `ticket` is durable. False if the fsync failed
+    /// (the engine then refuses writes until a restart).
+    pub fn sync(&self, ticket: u64) -> bool {
+        // SAFETY: see the Send impl; the handle is open.
+        unsafe { (self.log_sync)(self.handle, ticket) == CW_OK }
+    }
 }
 
 /// What a worker's [`Txn`]s share with it (an `Rc`: cloning it per
@@ -1023,18 +1046,31 @@ impl EngineWorker {
         }
     }
 
-    /// Writes this worker's buffered redo records to its log (and fsyncs
-    /// under `always`). `Err(LogFailed)`: the batch is not durable and must
-    /// not be acknowledged. A no-op without durability.
-    pub fn log_flush(&mut self) -> EngineResult<()> {
+    /// Writes this worker's buffered redo records to its log. Returns the
+    /// sync ticket the batch's replies must wait for (`always`; 0: none).
+    /// `Err(LogFailed)`: the batch is not durable and must not be
+    /// acknowledged. A no-op without durability.
+    pub fn log_flush(&mut self) -> EngineResult<u64> {
         let Some(ops) = &self.ops else {
-            return Ok(());
+            return Ok(0);
         };
         let Some(log_flush) = ops.log_flush else {
-            return Ok(());
+            return Ok(0);
         };
-        // SAFETY: valid handle on its own thread.
-        check(ops, unsafe { log_flush(self.handle) })
+        let mut ticket = 0u64;
+        // SAFETY: valid handle on its own thread; ticket outlives the call.
+        check(ops, unsafe { log_flush(self.handle, &mut ticket) })?;
+        Ok(ticket)
+    }
+
+    /// What another thread needs to fsync this worker's log (`log_sync`).
+    /// None without durability.
+    pub fn log_sync_handle(&self) -> Option<LogSyncHandle> {
+        let ops = self.ops.as_ref()?;
+        Some(LogSyncHandle {
+            log_sync: ops.log_sync?,
+            handle: self.handle,
+        })
     }
 
     /// One SCAN step from `cursor` (0 starts): `on_key` gets each returned

@@ -5,6 +5,7 @@
 //! wakes their wait.
 
 mod listener;
+mod log_sync;
 pub mod poller;
 mod worker;
 

@@ -125,10 +125,16 @@ struct Conn {
     http: Option<Box<HttpSession>>,
     /// The state the connection gauges count it in (`crate::stats`).
     counted: ConnState,
-    /// Its replies wait for this iteration's log flush (group commit); it
-    /// is listed in `Worker::awaiting_log`.
+    /// Its replies wait for the log (group commit); it is listed in
+    /// `Worker::awaiting_log`.
     awaiting_log: bool,
+    /// What they wait for: `TICKET_THIS_BATCH` (this iteration's flush),
+    /// then the flush's sync ticket (0: nothing more, under everysec/no).
+    log_ticket: u64,
 }
+
+/// `Conn::log_ticket` before the iteration's flush hands out the real one.
+const TICKET_THIS_BATCH: u64 = u64::MAX;
 
 impl Conn {
     fn pending_output_bytes(&self) -> usize {
@@ -208,9 +214,16 @@ pub struct Worker {
     /// This iteration already found records waiting for the flush (saves
     /// asking the engine again for every connection).
     log_pending: bool,
-    /// Connections whose replies wait for the flush, with their generation
+    /// Connections whose replies wait for the log, with their generation
     /// (at most one entry per connection: bounded by the connection count).
     awaiting_log: Vec<(usize, u32)>,
+    /// fsyncs for `appendfsync always` off this thread; started at the first
+    /// sync ticket. Declared before `engine` so that it is dropped (its
+    /// thread joined) before the engine handle closes.
+    log_syncer: Option<super::log_sync::LogSyncer>,
+    /// Without a helper (it could not start): the ticket synced on this
+    /// thread, and whether that fsync failed.
+    inline_synced: (u64, bool),
 }
 
 enum ReadOutcome {
@@ -290,6 +303,8 @@ impl Worker {
             log_flushed_seq,
             log_pending: false,
             awaiting_log: Vec::new(),
+            log_syncer: None,
+            inline_synced: (0, false),
         })
     }
 
@@ -319,7 +334,7 @@ impl Worker {
                 break;
             }
         }
-        self.commit_log();
+        self.commit_log_and_wait();
         for slot in 0..self.conns.len() {
             if self.conns[slot].is_some() {
                 self.close(slot);
@@ -398,7 +413,7 @@ impl Worker {
         if forced {
             // The FATAL below is written at once: replies queued ahead of
             // it must not leave before their writes are in the log.
-            self.commit_log();
+            self.commit_log_and_wait();
         }
         for slot in 0..self.conns.len() {
             let Some(conn) = self.conns[slot].as_mut() else {
@@ -720,6 +735,7 @@ impl Worker {
             http,
             counted: ConnState::Idle,
             awaiting_log: false,
+            log_ticket: 0,
         });
         let conn = self.conns[slot].as_mut().expect("just registered");
         conn.counted = conn.state();
@@ -1041,37 +1057,40 @@ impl Worker {
         }
     }
 
-    /// Group commit: while this worker has log records not flushed yet,
-    /// no reply may leave (a reply could acknowledge, or show, a write the
-    /// log does not hold). The connection is listed for `commit_log`.
+    /// Group commit: while this worker has log records not flushed yet, or
+    /// the connection still waits for an earlier batch's fsync, no reply
+    /// may leave (it could acknowledge, or show, a write the log does not
+    /// hold). The connection is listed for `commit_log`.
     fn reply_must_wait(&mut self, slot: usize) -> bool {
-        let conn = self.conns[slot].as_ref().expect("live slot");
-        if conn.awaiting_log {
-            return true;
-        }
         if !self.log_pending {
             self.log_pending = self.engine.log_appended() != self.log_flushed_seq;
-            if !self.log_pending {
-                return false;
-            }
         }
         let conn = self.conns[slot].as_mut().expect("live slot");
-        conn.awaiting_log = true;
-        self.awaiting_log.push((slot, conn.generation));
+        if self.log_pending {
+            // Its new output may hold replies to this batch's writes.
+            conn.log_ticket = TICKET_THIS_BATCH;
+        } else if !conn.awaiting_log {
+            return false;
+        }
+        if !conn.awaiting_log {
+            conn.awaiting_log = true;
+            self.awaiting_log.push((slot, conn.generation));
+        }
         true
     }
 
-    /// Once per loop iteration: one log write (and under `always` one
-    /// fsync) for every write of the batch, then the replies that waited
-    /// go out. If the log cannot be written, those connections are closed
-    /// without their replies: their writes were never acknowledged.
+    /// Once per loop iteration: one log write for every write of the batch
+    /// (under `always` the fsync runs on the sync helper meanwhile), then
+    /// the replies whose writes are durable go out. If the log cannot be
+    /// written or synced, the connections waiting for it are closed without
+    /// their replies: their writes were never acknowledged.
     fn commit_log(&mut self) {
         if !self.durable {
             return;
         }
         let appended = self.engine.log_appended();
         let flushed = if appended == self.log_flushed_seq {
-            Ok(())
+            Ok(0)
         } else {
             self.engine.log_flush()
         };
@@ -1080,30 +1099,97 @@ impl Worker {
         // keep flowing without waiting on a log that cannot move.
         self.log_flushed_seq = appended;
         self.log_pending = false;
+        let ticket = match &flushed {
+            Ok(ticket) => *ticket,
+            Err(_) => TICKET_THIS_BATCH,
+        };
+        if ticket != 0 && ticket != TICKET_THIS_BATCH {
+            self.request_sync(ticket);
+        }
+        let (synced, sync_failed) = match &self.log_syncer {
+            Some(syncer) => (syncer.synced(), syncer.failed()),
+            None => self.inline_synced,
+        };
         let mut waiting = std::mem::take(&mut self.awaiting_log);
-        if let Err(error) = &flushed {
-            let live = waiting
-                .iter()
-                .filter(|&&(slot, generation)| self.is_live(slot, generation))
-                .count();
+        let mut lost = 0usize;
+        waiting.retain(|&(slot, generation)| {
+            if !self.is_live(slot, generation) {
+                return false; // closed meanwhile
+            }
+            let conn = self.conns[slot].as_mut().expect("live slot");
+            if conn.log_ticket == TICKET_THIS_BATCH {
+                conn.log_ticket = ticket;
+            }
+            let failed = (flushed.is_err() && conn.log_ticket == TICKET_THIS_BATCH)
+                || (sync_failed && conn.log_ticket > synced);
+            if failed {
+                lost += 1;
+                self.close(slot);
+                return false;
+            }
+            if conn.log_ticket > synced {
+                return true; // its fsync is still running
+            }
+            conn.awaiting_log = false;
+            conn.log_ticket = 0;
+            self.flush_and_settle(slot);
+            false
+        });
+        if lost > 0 {
+            let why = match &flushed {
+                Err(error) => error.to_string(),
+                Ok(_) => "fsync failed".to_string(),
+            };
             crate::log_error!(
-                "write-ahead log flush failed ({error}): closing {live} connection(s) whose replies waited for it; their writes were not acknowledged"
+                "write-ahead log flush failed ({why}): closing {lost} connection(s) whose replies waited for it; their writes were not acknowledged"
             );
         }
-        for &(slot, generation) in &waiting {
-            if !self.is_live(slot, generation) {
-                continue; // closed meanwhile
-            }
-            if flushed.is_err() {
-                self.close(slot);
-                continue;
-            }
-            self.conns[slot].as_mut().expect("live slot").awaiting_log = false;
-            self.flush_and_settle(slot);
-        }
-        // Keep the allocation for the next batch.
-        waiting.clear();
+        // Keep the allocation (and the still waiting) for the next batch.
         self.awaiting_log = waiting;
+    }
+
+    /// Hands a sync ticket to the helper, starting it on first use.
+    fn request_sync(&mut self, ticket: u64) {
+        if self.log_syncer.is_none() {
+            let Some(handle) = self.engine.log_sync_handle() else {
+                return;
+            };
+            match super::log_sync::LogSyncer::start(handle, Arc::clone(&self.waker), self.id) {
+                Ok(syncer) => self.log_syncer = Some(syncer),
+                Err(error) => {
+                    // Degrades to syncing on this thread.
+                    crate::log_warn!("cannot start the log sync thread: {error}; syncing inline");
+                    let synced = self
+                        .engine
+                        .log_sync_handle()
+                        .is_some_and(|handle| handle.sync(ticket));
+                    if synced {
+                        self.inline_synced.0 = ticket;
+                    } else {
+                        self.inline_synced.1 = true;
+                    }
+                    return;
+                }
+            }
+        }
+        if let Some(syncer) = &self.log_syncer {
+            syncer.request(ticket);
+        }
+    }
+
+    /// `commit_log`, then waits for every waiting fsync: before replies
+    /// are forced out during a drain, and before the worker exits.
+    fn commit_log_and_wait(&mut self) {
+        self.commit_log();
+        let highest = self
+            .awaiting_log
+            .iter()
+            .filter_map(|&(slot, _)| self.conns[slot].as_ref().map(|conn| conn.log_ticket))
+            .max();
+        if let (Some(ticket), Some(syncer)) = (highest, &self.log_syncer) {
+            syncer.wait_for(ticket);
+            self.commit_log();
+        }
     }
 
     fn is_live(&self, slot: usize, generation: u32) -> bool {

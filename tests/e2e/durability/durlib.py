@@ -314,10 +314,13 @@ def decode_items(payload):
 
 def parse_log(path):
     """(records, stop_offset, why): the whole records with a matching CRC from byte 0,
-    where the walk stopped, and why ("end" at the end of the file)."""
+    where the walk stopped, and why ("end" at the end of the file, or where only the
+    zeros of preallocated space follow: the engine grows logs in zeroed steps)."""
     data = Path(path).read_bytes()
     records, off = [], 0
     while off < len(data):
+        if not any(data[off:]):
+            break
         if len(data) - off < 8:
             return records, off, "incomplete record at byte %d" % off
         (length,) = struct.unpack_from("<I", data, off)
