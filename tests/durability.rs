@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{exchange, TestServer};
+use common::{config_get, exchange, TestServer};
 use corewire::engine::ffi::{cw_engine_ops, CW_ENGINE_ABI_VERSION_V2, CW_ENGINE_OPS_V2_SIZE};
 use corewire::engine::FsyncPolicy;
 use corewire::{Config, Engine, Server};
@@ -148,16 +148,6 @@ fn keys(con: &mut redis::Connection) -> Vec<String> {
     let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(con).unwrap();
     keys.sort();
     keys
-}
-
-fn config_get(con: &mut redis::Connection, name: &str) -> String {
-    let pair: Vec<String> = redis::cmd("CONFIG")
-        .arg("GET")
-        .arg(name)
-        .query(con)
-        .unwrap();
-    assert_eq!(pair.len(), 2, "CONFIG GET {name}: {pair:?}");
-    pair[1].clone()
 }
 
 /// One field of `INFO persistence`.

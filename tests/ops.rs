@@ -7,21 +7,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{exchange, TestServer};
+use common::{config_get, exchange, TestServer};
 use corewire::config::Source;
 
 /// Bounds every wait on the server; a failure guard, not a speed check.
 const WAIT_LIMIT: Duration = Duration::from_secs(30);
-
-fn config_get(con: &mut redis::Connection, name: &str) -> String {
-    let pair: Vec<String> = redis::cmd("CONFIG")
-        .arg("GET")
-        .arg(name)
-        .query(con)
-        .unwrap();
-    assert_eq!(pair.len(), 2, "CONFIG GET {name}: {pair:?}");
-    pair[1].clone()
-}
 
 fn pg_login(
     server: &TestServer,

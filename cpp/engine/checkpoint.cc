@@ -199,13 +199,7 @@ Status Storage::MakeAllDurable() {
   for (WorkerLog* log : logs_) {
     if (log == nullptr) continue;
     std::lock_guard<std::mutex> lock(log->mu);
-    if (!log->buffer.empty()) {
-      int error_number = WriteBufferLocked(log);
-      if (error_number != 0) {
-        Fail(error_number, true, "write to " + log->file->path);
-        return Status::LogFailed();
-      }
-    }
+    if (!WritePendingLocked(log)) return Status::LogFailed();
     int error_number = SyncFile(log->file.get());
     if (error_number != 0) {
       Fail(error_number, false, "fsync of " + log->file->path);

@@ -272,12 +272,8 @@ Status Storage::Append(Worker* worker, const WriteItem* items, size_t n,
   if (payload_bytes == 0) return Status::OK();
   if (payload_bytes > kMaxRecordPayloadBytes) return Status::InvalidArgument();
   std::lock_guard<std::mutex> lock(log->mu);
-  if (log->buffer.size() > kBufferWriteBytes) {
-    int error_number = WriteBufferLocked(log);
-    if (error_number != 0) {
-      Fail(error_number, true, "write to " + log->file->path);
-      return Status::LogFailed();
-    }
+  if (log->buffer.size() > kBufferWriteBytes && !WritePendingLocked(log)) {
+    return Status::LogFailed();
   }
   size_t start = log->buffer.size();
   try {
@@ -333,6 +329,14 @@ int Storage::WriteBufferLocked(WorkerLog* log) noexcept {
   return 0;
 }
 
+bool Storage::WritePendingLocked(WorkerLog* log) noexcept {
+  if (log->buffer.empty()) return true;
+  int error_number = WriteBufferLocked(log);
+  if (error_number == 0) return true;
+  Fail(error_number, true, "write to " + log->file->path);
+  return false;
+}
+
 int Storage::SyncFile(LogFile* file) noexcept {
   uint64_t target = file->written_bytes.load();
   if (file->synced_bytes.load() >= target) return 0;
@@ -357,13 +361,7 @@ Status Storage::Flush(Worker* worker, uint64_t* sync_ticket) noexcept {
   WorkerLog* log = worker->log;
   if (log == nullptr) return Status::OK();
   std::lock_guard<std::mutex> lock(log->mu);
-  if (!log->buffer.empty()) {
-    int error_number = WriteBufferLocked(log);
-    if (error_number != 0) {
-      Fail(error_number, true, "write to " + log->file->path);
-      return Status::LogFailed();
-    }
-  }
+  if (!WritePendingLocked(log)) return Status::LogFailed();
   if (fsync_policy_.load(std::memory_order_relaxed) == CW_FSYNC_ALWAYS) {
     uint64_t written = log->written_total.load();
     if (log->synced_total.load() < written) *sync_ticket = written;
@@ -442,6 +440,17 @@ void Storage::RetryFailedWrites() {
   }
 }
 
+uint64_t Storage::LogBytes() {
+  uint64_t bytes = old_log_bytes_.load();
+  std::lock_guard<std::mutex> guard(logs_mu_);
+  for (WorkerLog* log : logs_) {
+    if (log == nullptr) continue;
+    std::lock_guard<std::mutex> lock(log->mu);
+    bytes += log->file->written_bytes.load();
+  }
+  return bytes;
+}
+
 uint64_t Storage::AppendedTotal() {
   std::lock_guard<std::mutex> guard(logs_mu_);
   uint64_t total = detached_appended_;
@@ -461,16 +470,7 @@ bool Storage::CheckpointDue() {
     }
   }
   uint64_t limit_bytes = checkpoint_log_bytes_.load();
-  if (limit_bytes != 0) {
-    uint64_t bytes = old_log_bytes_.load();
-    std::lock_guard<std::mutex> guard(logs_mu_);
-    for (WorkerLog* log : logs_) {
-      if (log == nullptr) continue;
-      std::lock_guard<std::mutex> lock(log->mu);
-      bytes += log->file->written_bytes.load();
-    }
-    if (bytes >= limit_bytes) return true;
-  }
+  if (limit_bytes != 0 && LogBytes() >= limit_bytes) return true;
   uint64_t interval_ms = checkpoint_interval_ms_.load();
   if (interval_ms != 0 &&
       SteadyMs() - last_checkpoint_end_ms_.load() >=
@@ -552,16 +552,7 @@ void Storage::Info(cw_storage_info* info) {
   info->log_writes = log_writes_.load();
   info->fsyncs = fsyncs_.load();
   info->fsync_time_us = fsync_time_us_.load();
-  uint64_t bytes = old_log_bytes_.load();
-  {
-    std::lock_guard<std::mutex> guard(logs_mu_);
-    for (WorkerLog* log : logs_) {
-      if (log == nullptr) continue;
-      std::lock_guard<std::mutex> lock(log->mu);
-      bytes += log->file->written_bytes.load();
-    }
-  }
-  info->log_bytes = bytes;
+  info->log_bytes = LogBytes();
   uint64_t appended = AppendedTotal();
   std::lock_guard<std::mutex> stats(stats_mu_);
   info->last_checkpoint_ok = last_checkpoint_ok_ ? 1 : 0;

@@ -130,6 +130,8 @@ class Storage {
   bool CheckpointDue();
   // Writes log->buffer to its file; caller holds log->mu. errno or 0.
   int WriteBufferLocked(WorkerLog* log) noexcept;
+  // The same, and a failure puts the log in the failed state. False then.
+  bool WritePendingLocked(WorkerLog* log) noexcept;
   // Cuts the preallocated zeros off a file that is done being written.
   void TrimLocked(LogFile* file) noexcept;
   int SyncFile(LogFile* file) noexcept;
@@ -139,6 +141,8 @@ class Storage {
   Status OpenLogFile(uint64_t generation, uint32_t slot,
                      std::shared_ptr<LogFile>* file);
   uint64_t AppendedTotal();
+  // Log bytes on disk since the last checkpoint.
+  uint64_t LogBytes();
 
   Engine* const engine_;
   EngineRep* const rep_;

@@ -147,6 +147,17 @@ impl Drop for TestServer {
 
 /// Sends `request` and reads until exactly `expected.len()` bytes arrived,
 /// then compares byte for byte.
+/// The value of one setting, through CONFIG GET.
+pub fn config_get(con: &mut redis::Connection, name: &str) -> String {
+    let pair: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg(name)
+        .query(con)
+        .unwrap();
+    assert_eq!(pair.len(), 2, "CONFIG GET {name}: {pair:?}");
+    pair[1].clone()
+}
+
 pub fn exchange(stream: &mut TcpStream, request: &[u8], expected: &[u8]) {
     stream.write_all(request).unwrap();
     let mut reply = vec![0u8; expected.len()];
