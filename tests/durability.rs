@@ -132,6 +132,14 @@ impl Ports {
     }
 }
 
+fn set(con: &mut redis::Connection, key: impl redis::ToRedisArgs, value: impl redis::ToRedisArgs) {
+    redis::cmd("SET")
+        .arg(key)
+        .arg(value)
+        .query::<()>(con)
+        .unwrap();
+}
+
 fn get(con: &mut redis::Connection, key: &str) -> Option<String> {
     redis::cmd("GET").arg(key).query(con).unwrap()
 }
@@ -183,13 +191,6 @@ fn unix_now_s() -> i64 {
 /// write is acknowledged before this returns.
 fn write_workload(ports: Ports) {
     let mut con = ports.redis();
-    let set = |con: &mut redis::Connection, key: &str, value: &str| {
-        redis::cmd("SET")
-            .arg(key)
-            .arg(value)
-            .query::<()>(con)
-            .unwrap()
-    };
     set(&mut con, "s1", "v1");
     set(&mut con, "s2", "v2");
     assert_eq!(
@@ -347,11 +348,7 @@ fn writes_of_every_protocol_survive_a_graceful_restart() {
     // Recovered state is logged on like any other: change it, restart again.
     let mut con = server.client();
     redis::cmd("DEL").arg("s1").query::<i64>(&mut con).unwrap();
-    redis::cmd("SET")
-        .arg("new")
-        .arg("after")
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "new", "after");
     drop(con);
     let server = server.restart();
     let mut con = server.client();
@@ -570,11 +567,7 @@ fn expired_keys_stay_expired() {
         .arg(100)
         .query::<()>(&mut con)
         .unwrap();
-    redis::cmd("SET")
-        .arg("soon2")
-        .arg("v")
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "soon2", "v");
     redis::cmd("PEXPIRE")
         .arg("soon2")
         .arg(100)
@@ -620,18 +613,15 @@ fn flushall_and_flushdb_survive_a_restart() {
     let dir = TempDir::new("flush");
     let server = start_durable(dir.path());
     let mut con = server.client();
-    let set = |con: &mut redis::Connection, key: &str| {
-        redis::cmd("SET").arg(key).arg(1).query::<()>(con).unwrap()
-    };
-    set(&mut con, "a");
+    set(&mut con, "a", 1);
     select(&mut con, 2);
-    set(&mut con, "b");
+    set(&mut con, "b", 1);
     redis::cmd("FLUSHALL").query::<()>(&mut con).unwrap();
-    set(&mut con, "c");
+    set(&mut con, "c", 1);
     select(&mut con, 0);
-    set(&mut con, "after");
+    set(&mut con, "after", 1);
     select(&mut con, 5);
-    set(&mut con, "x");
+    set(&mut con, "x", 1);
     redis::cmd("FLUSHDB").query::<()>(&mut con).unwrap();
     drop(con);
     let server = server.restart();
@@ -649,25 +639,13 @@ fn a_checkpoint_and_the_logs_after_it_recover_together() {
     let server = start_durable(dir.path());
     let mut con = server.client();
     for i in 0..100 {
-        redis::cmd("SET")
-            .arg(format!("k{i}"))
-            .arg(i)
-            .query::<()>(&mut con)
-            .unwrap();
+        set(&mut con, format!("k{i}"), i);
     }
     assert_eq!(redis::cmd("SAVE").query::<String>(&mut con).unwrap(), "OK");
     // After the snapshot: overwrite, delete, add; the higher TID wins.
-    redis::cmd("SET")
-        .arg("k1")
-        .arg("changed")
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "k1", "changed");
     redis::cmd("DEL").arg("k2").query::<i64>(&mut con).unwrap();
-    redis::cmd("SET")
-        .arg("k100")
-        .arg("new")
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "k100", "new");
     drop(con);
     let server = server.restart();
     let mut con = server.client();
@@ -705,11 +683,7 @@ fn save_bgsave_bgrewriteaof_lastsave_and_info_persistence() {
         Some("0")
     );
 
-    redis::cmd("SET")
-        .arg("a")
-        .arg(1)
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "a", 1);
     assert!(info_number(&mut con, "rdb_changes_since_last_save") >= 1);
     let before_save_s = unix_now_s();
     assert_eq!(redis::cmd("SAVE").query::<String>(&mut con).unwrap(), "OK");
@@ -816,11 +790,7 @@ fn config_get_and_set_speak_redis_persistence() {
         info_field(&mut con, "wal_fsync_policy").as_deref(),
         Some("always")
     );
-    redis::cmd("SET")
-        .arg("k")
-        .arg("v")
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "k", "v");
     assert!(info_number(&mut con, "wal_fsyncs") >= 1);
     ok(&mut con, "appendfsync", "no");
     assert_eq!(
@@ -878,11 +848,7 @@ fn durability_metrics_in_prometheus_text_and_json() {
     let server = start_durable(dir.path());
     let ports = Ports::of(&server);
     let mut con = server.client();
-    redis::cmd("SET")
-        .arg("k")
-        .arg("v")
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "k", "v");
     let (status, text) = ports.http("GET", "/metrics", b"");
     assert_eq!(status, 200);
     let value = |name: &str| -> f64 {
@@ -935,11 +901,7 @@ fn a_second_server_on_the_same_data_dir_fails() {
     assert!(error.starts_with("data-dir: "), "{error}");
     // The first one is unaffected, and the dir is free once it stops.
     let mut con = server.client();
-    redis::cmd("SET")
-        .arg("k")
-        .arg("v")
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "k", "v");
     drop(con);
     let server = server.restart();
     assert_eq!(get(&mut server.client(), "k").as_deref(), Some("v"));
@@ -992,11 +954,7 @@ fn an_engine_without_durability_refuses_a_data_dir() {
         .unwrap()
         .get_connection_with_timeout(WAIT_LIMIT)
         .unwrap();
-    redis::cmd("SET")
-        .arg("k")
-        .arg("v")
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "k", "v");
     assert_eq!(get(&mut con, "k").as_deref(), Some("v"));
     drop(con);
     server.shutdown();
@@ -1073,11 +1031,7 @@ fn a_log_that_cannot_be_written_refuses_writes_until_it_can() {
     );
     let ports = child.ports;
     let mut con = ports.redis();
-    redis::cmd("SET")
-        .arg("before")
-        .arg("ok")
-        .query::<()>(&mut con)
-        .unwrap();
+    set(&mut con, "before", "ok");
     // Write until the log hits the limit: the reply that waited for the
     // failed flush never comes (the connection is closed).
     let value = "x".repeat(1000);
@@ -1185,11 +1139,7 @@ fn a_corrupt_log_refuses_startup_unless_truncation_is_asked_for() {
     let server = start_durable(dir.path());
     let mut con = server.client();
     for i in 0..KEYS {
-        redis::cmd("SET")
-            .arg(format!("k{i}"))
-            .arg(i)
-            .query::<()>(&mut con)
-            .unwrap();
+        set(&mut con, format!("k{i}"), i);
     }
     drop(con);
     drop(server);

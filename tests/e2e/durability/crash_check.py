@@ -113,6 +113,7 @@ class Writer(threading.Thread):
         self.unexpected = []  # replies that are neither a success nor a dropped connection
         self.end = None  # what ended the thread
         self.ready = threading.Event()
+        self.conn = None  # a RespConn or a psycopg connection, set by body()
 
     def tag(self):
         self.seq += 1
@@ -141,7 +142,9 @@ class Writer(threading.Thread):
             self.close()
 
     def close(self):
-        pass
+        if self.conn:
+            with durlib.contextlib.suppress(Exception):
+                self.conn.close()
 
     def body(self):
         raise NotImplementedError
@@ -154,11 +157,6 @@ class RespWriter(Writer):
     def __init__(self, wid, srv, cycle, seed, stop, db, keys, depth, del_p=0.05, unique=False):
         super().__init__(wid, srv, cycle, seed, stop)
         self.db, self.keys, self.depth, self.del_p, self.unique = db, keys, depth, del_p, unique
-        self.conn = None
-
-    def close(self):
-        if self.conn:
-            self.conn.close()
 
     def body(self):
         self.conn = RespConn(self.srv.port, timeout=5)
@@ -213,14 +211,6 @@ class GroupWriter(Writer):
 
 
 class MultiWriter(GroupWriter):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.conn = None
-
-    def close(self):
-        if self.conn:
-            self.conn.close()
-
     def body(self):
         self.conn = RespConn(self.srv.port, timeout=5)
         self.ready.set()
@@ -250,14 +240,6 @@ class MultiWriter(GroupWriter):
 
 
 class MsetWriter(GroupWriter):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.conn = None
-
-    def close(self):
-        if self.conn:
-            self.conn.close()
-
     def body(self):
         self.conn = RespConn(self.srv.port, timeout=5)
         self.ready.set()
@@ -285,15 +267,6 @@ class MsetWriter(GroupWriter):
 class SqlTxWriter(GroupWriter):
     """BEGIN; upsert 2 rows; INSERT .. DO NOTHING + UPDATE 2 rows; COMMIT (4 keys, one tag),
     or BEGIN; DELETE the 4 rows; COMMIT."""
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.conn = None
-
-    def close(self):
-        if self.conn:
-            with durlib.contextlib.suppress(Exception):
-                self.conn.close()
 
     def body(self):
         self.conn = psycopg.connect(host="127.0.0.1", port=self.srv.pg_port, user="postgres", dbname="kv",
@@ -334,15 +307,6 @@ class SqlTxWriter(GroupWriter):
 
 class SqlAutoWriter(GroupWriter):
     """INSERT of the 4 rows of a group ON CONFLICT DO UPDATE, autocommit."""
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.conn = None
-
-    def close(self):
-        if self.conn:
-            with durlib.contextlib.suppress(Exception):
-                self.conn.close()
 
     def body(self):
         self.conn = psycopg.connect(host="127.0.0.1", port=self.srv.pg_port, user="postgres", dbname="kv",
