@@ -24,7 +24,8 @@ fn main() {
         println!("cargo:rerun-if-changed={}", path.display());
     }
 
-    cc::Build::new()
+    let mut engine = cc::Build::new();
+    engine
         .cpp(true)
         .std("c++17")
         .opt_level(2)
@@ -32,8 +33,16 @@ fn main() {
         .include("cpp")
         .files(&sources)
         .warnings(false)
-        .cargo_metadata(false)
-        .compile("cwengine");
+        .cargo_metadata(false);
+    // Extra flags for the engine only: `make fuzz` instruments it for
+    // libFuzzer and ASan (CXXFLAGS would reach libFuzzer's own sources).
+    println!("cargo:rerun-if-env-changed=CW_ENGINE_CXXFLAGS");
+    if let Ok(flags) = std::env::var("CW_ENGINE_CXXFLAGS") {
+        for flag in flags.split_whitespace() {
+            engine.flag(flag);
+        }
+    }
+    engine.compile("cwengine");
 
     // Redis-exact long double arithmetic for INCRBYFLOAT. Part of corewire
     // itself, so it is bundled into libcorewire.a like the Rust code.

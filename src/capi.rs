@@ -46,8 +46,12 @@ fn start(config: Config, source: Option<config::Source>, engine: Engine) -> Resu
         0 => String::from("HTTP off"),
         port => format!("HTTP on {}", std::net::SocketAddr::new(http_bind, port)),
     };
+    let tls = match server.tls_port() {
+        0 => String::new(),
+        port => format!(" (TLS on {})", std::net::SocketAddr::new(bind, port)),
+    };
     println!(
-        "corewire: RESP listening on {}:{}, PostgreSQL on {}:{}, {http} ({} workers, SO_REUSEPORT)",
+        "corewire: RESP listening on {}:{}{tls}, PostgreSQL on {}:{}, {http} ({} workers, SO_REUSEPORT)",
         bind,
         server.resp_port(),
         bind,
@@ -129,7 +133,11 @@ unsafe fn parse(
     let args = unsafe { collect_args(argc, argv) };
     match config::parse_args(args)? {
         Command::Print(text) => Ok(Parsed::Print(text)),
-        Command::CheckConfig(loaded) => Ok(Parsed::Checked(loaded)),
+        Command::CheckConfig(loaded) => {
+            // The certificates must load too, as at start.
+            crate::runtime::tls::load(&loaded.config)?;
+            Ok(Parsed::Checked(loaded))
+        }
         // SAFETY: forwarded contract on ops.
         Command::Run(loaded) => Ok(Parsed::Run(loaded, unsafe { Engine::from_ops(ops) }?)),
     }

@@ -14,6 +14,8 @@
 //! - [`engine`]: the C ABI to the engine (`include/corewire_engine.h`) and a
 //!   safe wrapper over it, durability (logs, checkpoints) included.
 //! - [`capi`]: what the host calls (`include/corewire.h`).
+//! - [`acl`]: Redis ACL users (shared with PostgreSQL logins), the ACL
+//!   log, and the failed-login limiter.
 //! - [`config`]: the settings table, and loading it from flags, the
 //!   environment and a TOML file.
 //! - [`stats`]: per-worker counters and latency histograms, summed on read
@@ -23,9 +25,12 @@
 #[macro_use]
 pub mod log;
 
+pub mod acl;
 pub mod capi;
 pub mod config;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod pg;
 pub mod resp;

@@ -135,7 +135,7 @@ fn connection_commands() {
         (b"*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$4\r\nSAVE\r\n", b"*2\r\n$4\r\nSAVE\r\n$0\r\n\r\n"),
         (b"*4\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsav*\r\n$4\r\nsave\r\n", b"*2\r\n$4\r\nsave\r\n$0\r\n\r\n"),
         (b"*2\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n", b"-ERR wrong number of arguments for 'config|get' command\r\n"),
-        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":67\r\n"),
+        (b"*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n", b":68\r\n"),
     ]);
 }
 
@@ -281,7 +281,7 @@ fn requirepass_gates_commands_until_auth() {
         (b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", b"-NOAUTH Authentication required.\r\n"),
         (b"*1\r\n$3\r\nfoo\r\n", b"-ERR unknown command 'foo', with args beginning with: \r\n"),
         (b"*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n", b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"),
-        (b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n", b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n"),
+        (b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n", b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n"),
         (b"*2\r\n$4\r\nAUTH\r\n$6\r\ns3cret\r\n", b"+OK\r\n"),
         (b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", b"$-1\r\n"),
     ]);
@@ -798,7 +798,7 @@ fn config_set_changes_live_settings_all_or_nothing() {
         (b"CONFIG GET maxclients\r\n", b"*2\r\n$10\r\nmaxclients\r\n$3\r\n100\r\n"),
         (b"CONFIG GET proto-max-bulk-len\r\n", b"*2\r\n$18\r\nproto-max-bulk-len\r\n$7\r\n1048576\r\n"),
         (b"CONFIG SET client-output-buffer-limit \"normal 2mb 0 0\"\r\n", b"+OK\r\n"),
-        (b"CONFIG GET client-output-buffer-limit\r\n", b"*2\r\n$26\r\nclient-output-buffer-limit\r\n$18\r\nnormal 2097152 0 0\r\n"),
+        (b"CONFIG GET client-output-buffer-limit\r\n", b"*2\r\n$26\r\nclient-output-buffer-limit\r\n$73\r\nnormal 2097152 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60\r\n"),
     ]);
     // The new bulk limit applies at once, to every connection.
     let mut stream = server.raw();

@@ -21,14 +21,44 @@ pub struct Config {
     pub resp_port: u16,
     /// Password for clients on non-loopback addresses (protected mode).
     pub requirepass: Option<String>,
+    /// ACL users, one Redis `user` line each without the word `user`
+    /// (`alice on >secret ~app:* +@all -@dangerous`); see `crate::acl`.
+    pub users: Vec<String>,
+    /// Failed logins from one address within `auth_failure_window_ms`
+    /// after which its attempts are refused for a window; 0: no limit.
+    pub auth_failure_limit: u32,
+    pub auth_failure_window_ms: u64,
+    /// ACL LOG entries kept (Redis's acllog-max-len).
+    pub acllog_max_len: usize,
     /// Connected clients across all workers.
     pub max_clients: usize,
+    /// Connected clients per listener (RESP, PostgreSQL, HTTP); 0: only
+    /// `max_clients` applies.
+    pub resp_max_clients: usize,
+    pub pg_max_clients: usize,
+    pub http_max_clients: usize,
+    /// Seconds a client may stay idle before it is closed (Redis's
+    /// `timeout`, RESP and HTTP); 0: never.
+    pub idle_timeout_s: u64,
+    /// Milliseconds a connection may take to authenticate (PostgreSQL: the
+    /// whole startup exchange; RESP: only while a password is required);
+    /// 0: no limit.
+    pub auth_timeout_ms: u64,
     /// Largest RESP bulk string a client may send.
     pub max_bulk_bytes: usize,
     /// Unparsed input one client may have pending.
     pub max_query_buffer_bytes: usize,
-    /// Unsent output one client may have pending; past it, it is dropped.
+    /// Unsent output one client may have pending; past it, it is dropped
+    /// (the hard limit of client-output-buffer-limit's normal class).
     pub max_output_buffer_bytes: usize,
+    /// The normal class's soft limit: a client over it for longer than
+    /// `output_buffer_soft_seconds` is dropped. 0: off.
+    pub output_buffer_soft_bytes: usize,
+    pub output_buffer_soft_seconds: u64,
+    /// Redis's replica and pubsub classes: accepted and shown by CONFIG,
+    /// unused (corewire has neither replicas nor pub/sub).
+    pub output_buffer_replica: OutputBufferLimit,
+    pub output_buffer_pubsub: OutputBufferLimit,
     /// Elements in one RESP request array.
     pub max_multibulk_count: usize,
     /// Listen backlog of every listener.
@@ -47,8 +77,25 @@ pub struct Config {
     pub pg_max_prepared_statements: usize,
     /// Open portals one PostgreSQL session may hold.
     pub pg_max_portals: usize,
+    /// Longest row COPY FROM STDIN accepts.
+    pub pg_max_copy_row_bytes: usize,
+    /// Seconds a logged-in PostgreSQL session outside a transaction may
+    /// stay idle (PgBouncer's client_idle_timeout); 0: never.
+    pub pg_client_idle_timeout_s: u64,
     /// Users allowed into the PostgreSQL admin console (database `corewire`).
     pub admin_users: Vec<String>,
+    /// Port of the RESP-over-TLS listener (Redis's tls-port); None: off.
+    /// Some(0) picks a free port (tests).
+    pub tls_port: Option<u16>,
+    /// PEM certificate chain and private key both listeners serve TLS with.
+    pub tls_cert_file: Option<std::path::PathBuf>,
+    pub tls_key_file: Option<std::path::PathBuf>,
+    /// PEM CA certificates client certificates are verified against.
+    pub tls_ca_cert_file: Option<std::path::PathBuf>,
+    /// Whether TLS clients must present a certificate (with a CA file).
+    pub tls_auth_clients: TlsAuthClients,
+    /// TLS on the PostgreSQL listener (SSLRequest, direct TLS).
+    pub pg_tls: PgTls,
     /// Whether the HTTP listener (metrics, health, status page, KV API) runs.
     pub http_enabled: bool,
     /// Address the HTTP listener binds (loopback by default, whatever `bind` is).
@@ -90,8 +137,59 @@ pub struct Config {
     pub recovery_truncate_corrupt: bool,
 }
 
+/// One class of Redis's client-output-buffer-limit: hard and soft limits
+/// in bytes (0: none) and how long a client may stay over the soft one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputBufferLimit {
+    pub hard_bytes: u64,
+    pub soft_bytes: u64,
+    pub soft_seconds: u64,
+}
+
 /// The longest checkpoint-interval-s: a year.
 pub const MAX_CHECKPOINT_INTERVAL_S: u64 = 365 * 24 * 3600;
+
+/// Client certificates on TLS connections (Redis's tls-auth-clients); only
+/// with a `tls-ca-cert-file`, without one no certificate is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsAuthClients {
+    No,
+    /// Required and verified against the CA.
+    Yes,
+    /// Verified if the client sends one.
+    Optional,
+}
+
+impl TlsAuthClients {
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsAuthClients::No => "no",
+            TlsAuthClients::Yes => "yes",
+            TlsAuthClients::Optional => "optional",
+        }
+    }
+}
+
+/// TLS on the PostgreSQL listener.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PgTls {
+    /// SSLRequest is answered `N`; direct TLS is refused.
+    Disable,
+    /// TLS when a certificate is configured, plaintext too.
+    Allow,
+    /// A plaintext login is refused (FATAL 28000).
+    Require,
+}
+
+impl PgTls {
+    pub fn name(self) -> &'static str {
+        match self {
+            PgTls::Disable => "disable",
+            PgTls::Allow => "allow",
+            PgTls::Require => "require",
+        }
+    }
+}
 
 /// PostgreSQL authentication for configured users (pg_hba's method).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,10 +217,32 @@ impl Default for Config {
             bind: IpAddr::from([127, 0, 0, 1]),
             resp_port: 6380,
             requirepass: None,
+            users: Vec::new(),
+            auth_failure_limit: 10,
+            auth_failure_window_ms: 60_000,
+            acllog_max_len: crate::acl::DEFAULT_LOG_MAX_LEN,
             max_clients: 10_000,
+            resp_max_clients: 0,
+            pg_max_clients: 0,
+            http_max_clients: 0,
+            idle_timeout_s: 0,
+            auth_timeout_ms: 60_000,
             max_bulk_bytes: 512 * 1024 * 1024,
             max_query_buffer_bytes: 1024 * 1024 * 1024,
             max_output_buffer_bytes: 256 * 1024 * 1024,
+            output_buffer_soft_bytes: 0,
+            output_buffer_soft_seconds: 0,
+            // Redis's defaults for these classes.
+            output_buffer_replica: OutputBufferLimit {
+                hard_bytes: 256 * 1024 * 1024,
+                soft_bytes: 64 * 1024 * 1024,
+                soft_seconds: 60,
+            },
+            output_buffer_pubsub: OutputBufferLimit {
+                hard_bytes: 32 * 1024 * 1024,
+                soft_bytes: 8 * 1024 * 1024,
+                soft_seconds: 60,
+            },
             max_multibulk_count: 1024 * 1024,
             listen_backlog: 1024,
             pg_port: 5433,
@@ -131,7 +251,15 @@ impl Default for Config {
             pg_max_message_bytes: 64 * 1024 * 1024,
             pg_max_prepared_statements: 1000,
             pg_max_portals: 100,
+            pg_max_copy_row_bytes: 64 * 1024 * 1024,
+            pg_client_idle_timeout_s: 0,
             admin_users: Vec::new(),
+            tls_port: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_ca_cert_file: None,
+            tls_auth_clients: TlsAuthClients::Yes,
+            pg_tls: PgTls::Allow,
             http_enabled: true,
             http_bind: IpAddr::from([127, 0, 0, 1]),
             http_port: 9380,
@@ -176,6 +304,7 @@ pub fn check(config: &Config) -> Result<(), (&'static str, String)> {
         ("client-output-buffer-limit", config.max_output_buffer_bytes),
         ("max-multibulk-count", config.max_multibulk_count),
         ("http-max-body-bytes", config.http_max_body_bytes),
+        ("pg-max-copy-row-bytes", config.pg_max_copy_row_bytes),
     ] {
         if value == 0 {
             return Err((setting, "must be at least 1".into()));
@@ -196,6 +325,7 @@ pub fn check(config: &Config) -> Result<(), (&'static str, String)> {
     let ports = [
         ("port", config.resp_port),
         ("pg-port", config.pg_port),
+        ("tls-port", config.tls_port.unwrap_or(0)),
         (
             "http-port",
             if config.http_enabled {
@@ -210,6 +340,32 @@ pub fn check(config: &Config) -> Result<(), (&'static str, String)> {
             return Err((setting, format!("{port} is also the {other}")));
         }
     }
+    let has_cert = config.tls_cert_file.is_some() && config.tls_key_file.is_some();
+    if config.tls_cert_file.is_some() != config.tls_key_file.is_some() {
+        return Err(if config.tls_cert_file.is_some() {
+            (
+                "tls-key-file",
+                "must be set along with tls-cert-file".into(),
+            )
+        } else {
+            (
+                "tls-cert-file",
+                "must be set along with tls-key-file".into(),
+            )
+        });
+    }
+    if config.tls_port.is_some() && !has_cert {
+        return Err((
+            "tls-port",
+            "the TLS listener needs tls-cert-file and tls-key-file".into(),
+        ));
+    }
+    if config.pg_tls == PgTls::Require && !has_cert {
+        return Err((
+            "pg-tls",
+            "require needs tls-cert-file and tls-key-file".into(),
+        ));
+    }
     let public_http = config.http_enabled && !config.http_bind.is_loopback();
     if public_http && config.requirepass.is_none() {
         return Err((
@@ -221,11 +377,16 @@ pub fn check(config: &Config) -> Result<(), (&'static str, String)> {
             ),
         ));
     }
-    if !config.bind.is_loopback() && config.requirepass.is_none() {
+    // As Redis: what counts is whether the default user (which every
+    // connection starts as) needs a password; other ACL users' passwords
+    // do not protect anything while it needs none.
+    if !config.bind.is_loopback() && !crate::acl::default_needs_password(config) {
         return Err((
             "bind",
             format!(
                 "refusing to bind {} without a password (protected mode): set requirepass, \
+                 or give the default user a password or turn it off with a user line \
+                 (user = [\"default on >PASSWORD ~* &* +@all\"] or [\"default off\"]), \
                  or bind a loopback address such as 127.0.0.1",
                 config.bind
             ),
@@ -292,6 +453,9 @@ pub struct LiveConfig {
     max_query_buffer_bytes: std::sync::atomic::AtomicUsize,
     max_output_buffer_bytes: std::sync::atomic::AtomicUsize,
     requirepass: parking_lot::RwLock<Option<String>>,
+    /// ACL users (the default user follows requirepass), the ACL log and
+    /// the failed-login limiter.
+    pub acl: crate::acl::Acl,
     slowlog_log_slower_than_us: std::sync::atomic::AtomicI64,
     slowlog_max_len: std::sync::atomic::AtomicUsize,
     log_min_duration_statement_ms: std::sync::atomic::AtomicI64,
@@ -319,6 +483,7 @@ impl LiveConfig {
             max_query_buffer_bytes: AtomicUsize::new(config.max_query_buffer_bytes),
             max_output_buffer_bytes: AtomicUsize::new(config.max_output_buffer_bytes),
             requirepass: parking_lot::RwLock::new(config.requirepass.clone()),
+            acl: crate::acl::Acl::new(config),
             slowlog_log_slower_than_us: std::sync::atomic::AtomicI64::new(
                 config.slowlog_log_slower_than_us,
             ),
@@ -370,8 +535,10 @@ impl LiveConfig {
         self.requirepass.read().clone()
     }
 
+    /// Whether a new connection must authenticate: the default user
+    /// needs a password (requirepass, or its `user` line) or is off.
     pub fn password_required(&self) -> bool {
-        self.requirepass.read().is_some()
+        self.acl.default_needs_auth()
     }
 
     pub fn set_requirepass(&self, password: Option<String>) {

@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use super::{Config, PgAuthMethod};
+use super::{Config, OutputBufferLimit, PgAuthMethod, PgTls, TlsAuthClients};
 use crate::engine::FsyncPolicy;
 use crate::log;
 
@@ -157,6 +157,91 @@ fn at_least_minus_one(value: &str) -> Result<i64, String> {
     }
 }
 
+/// client-output-buffer-limit as Redis's CONFIG GET shows it: every
+/// class, `normal` first (Redis names the replica class `slave` there).
+fn output_buffer_limit_text(c: &Config) -> String {
+    let class = |name: &str, limit: OutputBufferLimit| {
+        format!(
+            "{name} {} {} {}",
+            limit.hard_bytes, limit.soft_bytes, limit.soft_seconds
+        )
+    };
+    let normal = OutputBufferLimit {
+        hard_bytes: c.max_output_buffer_bytes as u64,
+        soft_bytes: c.output_buffer_soft_bytes as u64,
+        soft_seconds: c.output_buffer_soft_seconds,
+    };
+    [
+        class("normal", normal),
+        class("slave", c.output_buffer_replica),
+        class("pubsub", c.output_buffer_pubsub),
+    ]
+    .join(" ")
+}
+
+/// client-output-buffer-limit: one byte count (the normal class's hard
+/// limit), or Redis's `<class> <hard> <soft> <soft-seconds>` groups, which
+/// change only the classes they name (all or none, with Redis's errors).
+pub fn set_output_buffer_limit(c: &mut Config, value: &str) -> Result<(), String> {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    if let [single] = words[..] {
+        if let Ok(hard) = bytes(single) {
+            if hard == 0 {
+                return Err(NORMAL_HARD_REQUIRED.into());
+            }
+            c.max_output_buffer_bytes = hard;
+            return Ok(());
+        }
+    }
+    if words.is_empty() || words.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut next = c.clone();
+    for group in words.chunks(4) {
+        let hard = memory_value(group[1].as_bytes());
+        let soft = memory_value(group[2].as_bytes());
+        // Redis: a C int, not negative.
+        let seconds = group[3]
+            .parse::<u32>()
+            .ok()
+            .filter(|s| *s <= i32::MAX as u32);
+        let (Some(hard_bytes), Some(soft_bytes), Some(seconds)) = (hard, soft, seconds) else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        let limit = OutputBufferLimit {
+            hard_bytes,
+            soft_bytes,
+            soft_seconds: seconds as u64,
+        };
+        match group[0].to_ascii_lowercase().as_str() {
+            "normal" => {
+                if limit.hard_bytes == 0 {
+                    return Err(NORMAL_HARD_REQUIRED.into());
+                }
+                let too_big = || "a limit is larger than this machine's address space".to_string();
+                next.max_output_buffer_bytes =
+                    usize::try_from(limit.hard_bytes).map_err(|_| too_big())?;
+                next.output_buffer_soft_bytes =
+                    usize::try_from(limit.soft_bytes).map_err(|_| too_big())?;
+                next.output_buffer_soft_seconds = limit.soft_seconds;
+            }
+            "slave" | "replica" => next.output_buffer_replica = limit,
+            "pubsub" => next.output_buffer_pubsub = limit,
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        }
+    }
+    *c = next;
+    Ok(())
+}
+
+/// corewire keeps every client's output bounded.
+const NORMAL_HARD_REQUIRED: &str =
+    "the normal class needs a hard limit above 0 (corewire does not allow unbounded output buffers)";
+
 pub static SETTINGS: &[Setting] = &[
     Setting {
         name: "threads",
@@ -215,6 +300,74 @@ pub static SETTINGS: &[Setting] = &[
         clear: None,
     },
     Setting {
+        name: "user",
+        value_name: "RULES",
+        help: "an ACL user in Redis's syntax without the word user, e.g. \"alice on >secret ~app:* +@all -@dangerous\" (repeat for more; the default user is on nopass ~* &* +@all, or >requirepass)",
+        reload: Reload::Live,
+        secret: true,
+        list: true,
+        get: |c| c.users.join(","),
+        set: |c, v| {
+            let line = v.trim();
+            crate::acl::check_line(line)?;
+            let name = line.split_ascii_whitespace().next().unwrap_or_default();
+            let defined = |known: &String| known.split_ascii_whitespace().next() == Some(name);
+            if c.users.iter().any(defined) {
+                return Err(format!(
+                    "user {name}: Duplicate user found. A user can only be defined once in config files"
+                ));
+            }
+            c.users.push(line.to_string());
+            Ok(())
+        },
+        clear: Some(|c| c.users.clear()),
+    },
+    Setting {
+        name: "auth-failure-limit",
+        value_name: "N",
+        help: "failed logins (any protocol) from one address within auth-failure-window-ms after which its logins are refused for a window (0 = no limit)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.auth_failure_limit.to_string(),
+        set: |c, v| {
+            c.auth_failure_limit = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "auth-failure-window-ms",
+        value_name: "MS",
+        help: "the window of auth-failure-limit, and how long a blocked address stays blocked",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.auth_failure_window_ms.to_string(),
+        set: |c, v| {
+            c.auth_failure_window_ms = match number(v)? {
+                0 => return Err("must be at least 1".into()),
+                ms => ms,
+            };
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "acllog-max-len",
+        value_name: "N",
+        help: "ACL LOG entries kept (refused logins, commands and keys)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.acllog_max_len.to_string(),
+        set: |c, v| {
+            c.acllog_max_len = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
         name: "maxclients",
         value_name: "N",
         help: "connected clients across all workers and protocols",
@@ -224,6 +377,76 @@ pub static SETTINGS: &[Setting] = &[
         get: |c| c.max_clients.to_string(),
         set: |c, v| {
             c.max_clients = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "resp-maxclients",
+        value_name: "N",
+        help: "connected Redis-protocol clients (0 = only maxclients applies)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.resp_max_clients.to_string(),
+        set: |c, v| {
+            c.resp_max_clients = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "pg-maxclients",
+        value_name: "N",
+        help: "connected PostgreSQL clients (0 = only maxclients applies)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.pg_max_clients.to_string(),
+        set: |c, v| {
+            c.pg_max_clients = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "http-maxclients",
+        value_name: "N",
+        help: "connected HTTP clients (0 = only maxclients applies)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.http_max_clients.to_string(),
+        set: |c, v| {
+            c.http_max_clients = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "timeout",
+        value_name: "SECONDS",
+        help: "close Redis-protocol and HTTP clients idle this long (0 = never)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.idle_timeout_s.to_string(),
+        set: |c, v| {
+            c.idle_timeout_s = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "auth-timeout-ms",
+        value_name: "MS",
+        help: "close a connection not authenticated by then (PostgreSQL: the startup exchange; Redis protocol: while a password is required; 0 = no limit)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.auth_timeout_ms.to_string(),
+        set: |c, v| {
+            c.auth_timeout_ms = number(v)?;
             Ok(())
         },
         clear: None,
@@ -258,16 +481,13 @@ pub static SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "client-output-buffer-limit",
-        value_name: "BYTES",
-        help: "unsent output pending per client; past it the client is disconnected",
+        value_name: "LIMITS",
+        help: "unsent output per client: BYTES (the hard limit) or Redis's 'normal <hard> <soft> <soft-seconds>' (replica/pubsub classes accepted, unused); over hard, or over soft for soft-seconds, the client is disconnected",
         reload: Reload::Live,
         secret: false,
         list: false,
-        get: |c| c.max_output_buffer_bytes.to_string(),
-        set: |c, v| {
-            c.max_output_buffer_bytes = bytes(v)?;
-            Ok(())
-        },
+        get: output_buffer_limit_text,
+        set: set_output_buffer_limit,
         clear: None,
     },
     Setting {
@@ -386,6 +606,34 @@ pub static SETTINGS: &[Setting] = &[
         clear: None,
     },
     Setting {
+        name: "pg-max-copy-row-bytes",
+        value_name: "BYTES",
+        help: "longest row COPY FROM STDIN accepts (longer: ERROR 54000)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.pg_max_copy_row_bytes.to_string(),
+        set: |c, v| {
+            c.pg_max_copy_row_bytes = bytes(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "pg-client-idle-timeout-s",
+        value_name: "SECONDS",
+        help: "close PostgreSQL sessions idle this long outside a transaction, with FATAL 57P05 (0 = never)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.pg_client_idle_timeout_s.to_string(),
+        set: |c, v| {
+            c.pg_client_idle_timeout_s = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
         name: "admin-users",
         value_name: "NAME",
         help: "users allowed into the PostgreSQL admin console (database corewire)",
@@ -402,6 +650,115 @@ pub static SETTINGS: &[Setting] = &[
             Ok(())
         },
         clear: Some(|c| c.admin_users.clear()),
+    },
+    Setting {
+        name: "tls-port",
+        value_name: "PORT",
+        help: "RESP over TLS port, next to the plain one (0 = off; needs tls-cert-file and tls-key-file)",
+        reload: Reload::Restart,
+        secret: false,
+        list: false,
+        get: |c| c.tls_port.unwrap_or(0).to_string(),
+        set: |c, v| {
+            c.tls_port = Some(number::<u16>(v)?).filter(|port| *port != 0);
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "tls-cert-file",
+        value_name: "PATH",
+        help: "PEM certificate chain served by the TLS port and PostgreSQL TLS; re-read on reload",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| {
+            c.tls_cert_file
+                .as_ref()
+                .map(|path| path.display().to_string())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            c.tls_cert_file = Some(v.trim()).filter(|path| !path.is_empty()).map(Into::into);
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "tls-key-file",
+        value_name: "PATH",
+        help: "PEM private key of tls-cert-file (PKCS#8, RSA or EC); re-read on reload",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| {
+            c.tls_key_file
+                .as_ref()
+                .map(|path| path.display().to_string())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            c.tls_key_file = Some(v.trim()).filter(|path| !path.is_empty()).map(Into::into);
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "tls-ca-cert-file",
+        value_name: "PATH",
+        help: "PEM CA certificates that client certificates are verified against (none: no client certificates)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| {
+            c.tls_ca_cert_file
+                .as_ref()
+                .map(|path| path.display().to_string())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            c.tls_ca_cert_file = Some(v.trim()).filter(|path| !path.is_empty()).map(Into::into);
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "tls-auth-clients",
+        value_name: "no|yes|optional",
+        help: "with tls-ca-cert-file: yes requires a client certificate, optional verifies one if sent, no asks for none",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.tls_auth_clients.name().into(),
+        set: |c, v| {
+            c.tls_auth_clients = match v.trim().to_ascii_lowercase().as_str() {
+                "yes" => TlsAuthClients::Yes,
+                "no" => TlsAuthClients::No,
+                "optional" => TlsAuthClients::Optional,
+                _ => return Err(format!("\"{v}\" is not one of no, yes, optional")),
+            };
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "pg-tls",
+        value_name: "MODE",
+        help: "PostgreSQL TLS: disable, allow (when a certificate is configured) or require (plaintext logins are refused)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.pg_tls.name().into(),
+        set: |c, v| {
+            c.pg_tls = match v.trim().to_ascii_lowercase().as_str() {
+                "disable" => PgTls::Disable,
+                "allow" => PgTls::Allow,
+                "require" => PgTls::Require,
+                _ => return Err(format!("\"{v}\" is not one of disable, allow, require")),
+            };
+            Ok(())
+        },
+        clear: None,
     },
     Setting {
         name: "http-enabled",
@@ -702,6 +1059,37 @@ mod tests {
         assert_eq!(memory_value(b"-1"), None);
         assert!(boolean("maybe").is_err());
         assert!(port("0").unwrap_err().contains("between 1 and 65535"));
+    }
+
+    #[test]
+    fn output_buffer_limit_takes_bytes_or_redis_classes() {
+        let mut config = Config::default();
+        set_output_buffer_limit(&mut config, "2mb").unwrap();
+        assert_eq!(config.max_output_buffer_bytes, 2 << 20);
+        set_output_buffer_limit(&mut config, "normal 4mb 1mb 10 pubsub 1 2 3").unwrap();
+        assert_eq!(
+            output_buffer_limit_text(&config),
+            "normal 4194304 1048576 10 slave 268435456 67108864 60 pubsub 1 2 3"
+        );
+        // Only the classes named change; replica is an alias of slave.
+        set_output_buffer_limit(&mut config, "REPLICA 5 6 7").unwrap();
+        assert_eq!(config.max_output_buffer_bytes, 4 << 20);
+        assert_eq!(config.output_buffer_replica.soft_seconds, 7);
+        for (bad, reason) in [
+            ("normal 1mb 0", "Wrong number"),
+            ("", "Wrong number"),
+            ("master 1 1 1", "Invalid client class"),
+            ("normal 1mb 0 -1", "Error in hard, soft or soft_seconds"),
+            ("normal x 0 0", "Error in hard, soft or soft_seconds"),
+            ("normal 0 0 0", "hard limit above 0"),
+            ("0", "hard limit above 0"),
+            // All or nothing: the valid first group is not applied.
+            ("pubsub 9 9 9 normal 0 0 0", "hard limit above 0"),
+        ] {
+            let error = set_output_buffer_limit(&mut config, bad).unwrap_err();
+            assert!(error.contains(reason), "{bad}: {error}");
+        }
+        assert_eq!(config.output_buffer_pubsub.hard_bytes, 1);
     }
 
     #[test]

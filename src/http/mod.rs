@@ -55,6 +55,8 @@ pub struct HttpSession {
     /// The client connects from a loopback address: without a password
     /// only those may use the KV API (as PostgreSQL without users).
     loopback_peer: bool,
+    /// For the failed-login limiter.
+    peer_ip: Option<std::net::IpAddr>,
 }
 
 impl HttpSession {
@@ -65,6 +67,7 @@ impl HttpSession {
             continue_sent: false,
             requests: 0,
             loopback_peer: peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback()),
+            peer_ip: peer.map(|peer| peer.ip()),
         }
     }
 }
@@ -130,7 +133,9 @@ pub fn handle(session: &mut HttpSession, input: &[u8], ctx: &mut Ctx<'_>) -> (us
                     framing,
                     status: 0,
                 };
-                let route = run(&request, &mut reply, ctx.worker, ctx.shared, session);
+                let route = run(
+                    &request, &mut reply, ctx.worker, ctx.shared, ctx.stats, session,
+                );
                 let status = reply.status;
                 count_request(ctx, route, status, &mut clock);
                 pos += consumed;
@@ -211,10 +216,31 @@ fn run(
     reply: &mut Reply<'_>,
     worker: &mut EngineWorker,
     shared: &Shared,
+    stats: &WorkerStats,
     session: &HttpSession,
 ) -> Route {
     if request.path.starts_with("/api/") {
+        // Credentials against a password are a login: limited per address
+        // and counted when wrong, as on the other listeners.
+        let login = request.authorization.is_some() && shared.live.requirepass().is_some();
+        if login {
+            if let Err(remaining) = shared.live.acl.limiter.check(session.peer_ip) {
+                stats.auth_failed(crate::stats::Protocol::Http);
+                stats.auth_rate_limited(crate::stats::Protocol::Http);
+                let retry = (remaining.as_secs() + 1).to_string();
+                reply.error_with(
+                    429,
+                    &crate::acl::blocked_text(remaining),
+                    &[("Retry-After", &retry)],
+                );
+                return Route::Other;
+            }
+        }
         let access = kv::access(shared, request.authorization, session.loopback_peer);
+        if login && access == kv::Access::NeedsPassword {
+            stats.auth_failed(crate::stats::Protocol::Http);
+            shared.live.acl.limiter.failure(session.peer_ip);
+        }
         if access != kv::Access::Granted {
             crate::log_debug!(conn = session.client_id; "HTTP KV API request refused: {access:?}");
         }

@@ -203,7 +203,13 @@ impl Writer<'_> {
     }
 
     fn cstr(&mut self, text: &str) {
-        self.out.extend_from_slice(text.as_bytes());
+        // A NUL inside would end the string early and misframe the fields
+        // after it (client bytes can reach error texts): drop it.
+        if text.contains('\0') {
+            self.out.extend(text.bytes().filter(|&b| b != 0));
+        } else {
+            self.out.extend_from_slice(text.as_bytes());
+        }
         self.out.push(0);
     }
 
@@ -514,6 +520,27 @@ mod tests {
             out,
             b"Z\0\0\0\x05TC\0\0\0\x0dSELECT 1\0D\0\0\0\x0f\0\x02\0\0\0\x01k\xff\xff\xff\xff"
         );
+    }
+
+    /// Found by the pg_frontend fuzz target: a NUL message type byte in
+    /// an error text cut the M field short, leaving stray bytes.
+    #[test]
+    fn strings_with_nul_stay_one_field() {
+        let mut out = Vec::new();
+        let error = PgError::new(sqlstate::PROTOCOL_VIOLATION, "type \0 here");
+        Writer { out: &mut out }.error(&error);
+        assert!(
+            out.ends_with(b"Mtype  here\0\0"),
+            "{:?}",
+            out.escape_ascii().to_string()
+        );
+        assert_eq!(
+            out.len(),
+            u32::from_be_bytes([out[1], out[2], out[3], out[4]]) as usize + 1
+        );
+        let mut out = Vec::new();
+        Writer { out: &mut out }.parameter_status("application_name", "a\0b");
+        assert_eq!(out, b"S\0\0\0\x18application_name\0ab\0");
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub struct Session {
     pub db: u32,
     /// AUTH succeeded, or no password is configured.
     pub authenticated: bool,
+    /// The ACL user it runs as (`default` until AUTH / HELLO AUTH).
+    pub acl_user: crate::acl::SessionUser,
     /// QUIT: close once the reply is written.
     pub close_after_reply: bool,
     /// Between MULTI and EXEC: the queued commands.
@@ -114,6 +116,7 @@ impl Session {
             resp3: false,
             db: 0,
             authenticated: !password_required,
+            acl_user: crate::acl::SessionUser::default(),
             close_after_reply: false,
             multi: None,
             watch: None,

@@ -115,11 +115,17 @@ impl RequestParser {
             args.clear();
             match decode_range(buf) {
                 Ok(Some((frame, consumed))) => {
-                    let parsed = whole_frame(frame, consumed, args, limits)?;
-                    // redis-protocol reads lengths with str::parse, which takes
-                    // "+4" and "04"; Redis does not. The scanner words the error.
-                    if headers_are_strict(buf, args) {
-                        return Ok(parsed);
+                    // An error falls through to the scanner, which words it
+                    // as Redis does whatever the segmentation (`*-1` in
+                    // place of a bulk is "expected '$'", where the frame
+                    // only shows a null).
+                    if let Ok(parsed) = whole_frame(frame, consumed, args, limits) {
+                        // redis-protocol reads lengths with str::parse, which
+                        // takes "+4" and "04"; Redis does not. The scanner
+                        // words the error.
+                        if headers_are_strict(buf, args) {
+                            return Ok(parsed);
+                        }
                     }
                 }
                 // Incomplete: the scanner takes over and remembers progress.
@@ -591,6 +597,26 @@ mod tests {
             error(&long_count),
             "ERR Protocol error: too big mbulk count string"
         );
+    }
+
+    /// Found by the resp_request fuzz target: a null array where a bulk
+    /// string belongs was "invalid bulk length" when the request arrived
+    /// whole and "expected '$', got '*'" (Redis's wording) when split.
+    #[test]
+    fn null_array_argument_is_worded_alike_whole_and_split() {
+        let input = b"*2\r\n$3\r\nGET\r\n*-1\r\n";
+        let expected = ProtocolError::new("expected '$', got '*'");
+        assert_eq!(parse_all(input).unwrap_err(), expected);
+        let mut parser = RequestParser::default();
+        let mut args = Vec::new();
+        let mut result = Ok(Parsed::Incomplete { needed_bytes: None });
+        for end in 1..=input.len() {
+            result = parser.parse(&input[..end], &mut args, &LIMITS);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result.unwrap_err(), expected);
     }
 
     #[test]

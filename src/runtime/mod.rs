@@ -7,6 +7,7 @@
 mod listener;
 mod log_sync;
 pub mod poller;
+pub mod tls;
 mod worker;
 
 use std::net::SocketAddr;
@@ -40,6 +41,8 @@ pub struct Shared {
     pub pg_port: u16,
     /// The HTTP port actually bound (0 when the HTTP listener is off).
     pub http_port: u16,
+    /// The RESP-over-TLS port actually bound (0 when tls-port is off).
+    pub tls_port: u16,
     /// The configuration in force and the PostgreSQL users parsed from it;
     /// replaced by a reload. Workers keep their own copy (Control::Reload),
     /// so nothing on the request path takes this lock.
@@ -66,6 +69,9 @@ pub struct Shared {
     pub next_client_id: AtomicU64,
     /// Across all workers, for maxclients.
     pub connected_clients: AtomicUsize,
+    /// The same by listener (Protocol as usize), for resp-, pg- and
+    /// http-maxclients.
+    pub connected_by_protocol: [AtomicUsize; 3],
     /// Settings CONFIG SET may change; read these, not `config`, for them.
     pub live: crate::config::LiveConfig,
     /// Every worker's control channel, for requests that span workers
@@ -132,6 +138,9 @@ pub type PgUsers = std::collections::HashMap<String, Secret>;
 pub struct Current {
     pub config: Arc<Config>,
     pub pg_users: Arc<PgUsers>,
+    /// TLS built from the tls-* settings (None: no certificate); new
+    /// connections take it, established ones keep theirs.
+    pub tls: Option<Arc<tls::TlsConfigs>>,
 }
 
 fn parse_pg_users(config: &Config) -> Result<PgUsers, String> {
@@ -196,18 +205,37 @@ impl Shared {
             "this server was started without a configuration source; there is nothing to reload",
         )?;
         let config = config::reload(&source)?;
-        self.apply_config(config, "reload")
+        self.apply(config, "reload", true)
     }
 
     /// Puts `new` in force: live settings everywhere at once, restart-only
     /// ones reported and left as they are. `why` goes to the log.
-    pub fn apply_config(&self, mut new: Config, why: &str) -> Result<ReloadReport, String> {
+    pub fn apply_config(&self, new: Config, why: &str) -> Result<ReloadReport, String> {
+        self.apply(new, why, false)
+    }
+
+    /// `apply_config`; `reread_tls` loads the certificates again even if
+    /// their settings did not change (a reload: the files may have).
+    fn apply(&self, mut new: Config, why: &str, reread_tls: bool) -> Result<ReloadReport, String> {
         let _serial = self.reload_lock.lock();
-        let current = self.current_config();
+        let in_force = self.current();
+        let current = Arc::clone(&in_force.config);
         let wanted = new.clone();
         keep_restart_settings(&mut new, &current);
         config::validate(&new)?;
         let pg_users = parse_pg_users(&new)?;
+        // Before anything changes: a certificate that does not load leaves
+        // the ones in force (and every other setting) as they are.
+        let tls = if reread_tls || tls_settings_changed(&current, &new) {
+            let tls = tls::load(&new)
+                .map_err(|e| format!("{e}; the TLS certificates in force are unchanged"))?;
+            if let Some(cert) = new.tls_cert_file.as_ref().filter(|_| tls.is_some()) {
+                crate::log_info!("TLS certificate loaded from {} ({why})", cert.display());
+            }
+            tls
+        } else {
+            in_force.tls.clone()
+        };
         // Tuned first: if the engine refuses, nothing has changed yet.
         if let (Some(storage), Some(options)) = (&self.storage, new.storage_options()) {
             if current.storage_options().as_ref() != Some(&options) {
@@ -253,6 +281,8 @@ impl Shared {
         live.set_max_query_buffer_bytes(new.max_query_buffer_bytes);
         live.set_max_output_buffer_bytes(new.max_output_buffer_bytes);
         live.set_requirepass(new.requirepass.clone());
+        // ACL users: requirepass, changed `user` lines, the limiter.
+        live.acl.reconfigure(&current, &new);
         live.set_slowlog_log_slower_than_us(new.slowlog_log_slower_than_us);
         live.set_slowlog_max_len(new.slowlog_max_len);
         live.set_log_min_duration_statement_ms(new.log_min_duration_statement_ms);
@@ -260,6 +290,7 @@ impl Shared {
         let next = Current {
             config: Arc::new(new),
             pg_users: Arc::new(pg_users),
+            tls,
         };
         *self.current.write() = next.clone();
         for peer in self.peers.get().into_iter().flatten() {
@@ -289,12 +320,21 @@ impl Shared {
     }
 }
 
+/// Whether a setting TLS is built from changed.
+fn tls_settings_changed(old: &Config, new: &Config) -> bool {
+    old.tls_cert_file != new.tls_cert_file
+        || old.tls_key_file != new.tls_key_file
+        || old.tls_ca_cert_file != new.tls_ca_cert_file
+        || old.tls_auth_clients != new.tls_auth_clients
+}
+
 /// Settings bound at start (sockets, threads) keep their startup values.
 fn keep_restart_settings(new: &mut Config, current: &Config) {
     new.workers = current.workers;
     new.bind = current.bind;
     new.resp_port = current.resp_port;
     new.pg_port = current.pg_port;
+    new.tls_port = current.tls_port;
     new.http_enabled = current.http_enabled;
     new.http_bind = current.http_bind;
     new.http_port = current.http_port;
@@ -342,7 +382,16 @@ impl Server {
         } else {
             (0, None)
         };
+        let (tls_port, tls_reservation) = match config.tls_port {
+            Some(port) => {
+                let tls_addr = SocketAddr::new(config.bind, port);
+                listener::reserve_port(tls_addr)
+                    .map_err(|e| format!("cannot bind {tls_addr} (TLS): {e}"))?
+            }
+            None => (0, None),
+        };
         let pg_users = parse_pg_users(&config)?;
+        let tls = tls::load(&config)?;
         // Recovery happens here, before any worker opens its engine handle
         // (storage_open's contract); its log lines come through the
         // engine's callback.
@@ -363,9 +412,11 @@ impl Server {
             resp_port,
             pg_port,
             http_port,
+            tls_port,
             current: RwLock::new(Current {
                 config: Arc::new(config.clone()),
                 pg_users: Arc::new(pg_users),
+                tls,
             }),
             source: Mutex::new(None),
             reload_lock: Mutex::new(()),
@@ -379,6 +430,7 @@ impl Server {
             run_id: random_hex_id(),
             next_client_id: AtomicU64::new(1),
             connected_clients: AtomicUsize::new(0),
+            connected_by_protocol: Default::default(),
             live: crate::config::LiveConfig::new(&config),
             peers: std::sync::OnceLock::new(),
             storage,
@@ -467,6 +519,7 @@ impl Server {
         drop(reservation);
         drop(pg_reservation);
         drop(http_reservation);
+        drop(tls_reservation);
         if !errors.is_empty() {
             server.shutdown();
             return Err(errors.join("; "));
@@ -487,6 +540,11 @@ impl Server {
     /// The HTTP port the workers listen on (0: the HTTP listener is off).
     pub fn http_port(&self) -> u16 {
         self.shared.http_port
+    }
+
+    /// The RESP-over-TLS port the workers listen on (0: tls-port is off).
+    pub fn tls_port(&self) -> u16 {
+        self.shared.tls_port
     }
 
     pub fn shared(&self) -> &Shared {
@@ -560,6 +618,7 @@ mod tests {
             bind: std::net::IpAddr::from([127, 0, 0, 2]),
             resp_port: 7000,
             pg_port: 7001,
+            tls_port: Some(7003),
             http_enabled: false,
             http_bind: std::net::IpAddr::from([127, 0, 0, 3]),
             http_port: 7002,

@@ -22,6 +22,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::listener::bind_reuseport;
 use super::poller::{Event, Interest, Poller, Waker};
+use super::tls::{self, TlsConn};
 use super::{Current, Shared};
 use crate::engine::{Engine, EngineWorker};
 use crate::http::{self, HttpSession};
@@ -70,6 +71,7 @@ const TOKEN_WAKER: u64 = u64::MAX;
 const TOKEN_RESP_LISTENER: u64 = u64::MAX - 1;
 const TOKEN_PG_LISTENER: u64 = u64::MAX - 2;
 const TOKEN_HTTP_LISTENER: u64 = u64::MAX - 3;
+const TOKEN_TLS_LISTENER: u64 = u64::MAX - 4;
 
 /// During a drain, how long a PostgreSQL session that finished its
 /// transaction may stay idle before it is closed (its driver has read the
@@ -89,6 +91,10 @@ const MAX_READS_PER_EVENT: usize = 16;
 const KEEP_BUFFER_BYTES: usize = 16 * 1024;
 /// Housekeeping tick (ops/sec sampling, active expiry).
 const CRON_INTERVAL_MS: i32 = 100;
+/// How often the cron looks for connections past a time limit (idle,
+/// authentication, output soft limit): often enough for 1 s limits, rare
+/// enough that 10,000 idle connections cost little.
+const TIMEOUT_SWEEP_MS: u64 = 250;
 /// Index slots each worker's active expiry examines per tick: bounded
 /// work. A shard without deadlines costs one check, so this covers a full
 /// pass over 16 used databases (16 x 1024 shards) every tick.
@@ -98,6 +104,9 @@ const EXPIRE_CHECKS_PER_TICK: usize = 20_000;
 struct Conn {
     /// The socket (non-blocking, TCP_NODELAY).
     stream: TcpStream,
+    /// TLS between the socket and `input` / `output` (the TLS port, or a
+    /// PostgreSQL connection after SSLRequest or direct TLS).
+    tls: Option<Box<TlsConn>>,
     /// Bumped each time the slot is reused, so stale events miss.
     generation: u32,
     /// Unparsed bytes of a request that spans reads; usually empty.
@@ -131,6 +140,9 @@ struct Conn {
     /// What they wait for: `TICKET_THIS_BATCH` (this iteration's flush),
     /// then the flush's sync ticket (0: nothing more, under everysec/no).
     log_ticket: u64,
+    /// Since when its unsent output has been over the soft limit of
+    /// client-output-buffer-limit (None: it is not).
+    over_soft_limit_since: Option<Instant>,
 }
 
 /// `Conn::log_ticket` before the iteration's flush hands out the real one.
@@ -184,6 +196,8 @@ pub struct Worker {
     pg_listener: TcpListener,
     /// The HTTP listener; None when HTTP is off.
     http_listener: Option<TcpListener>,
+    /// The RESP-over-TLS listener; None when tls-port is off.
+    tls_listener: Option<TcpListener>,
     /// PostgreSQL sessions started here (their BackendKeyData pid).
     pg_sessions_started: u32,
     /// Parked PostgreSQL sessions (pg_sleep): deadline, slot, generation.
@@ -224,6 +238,8 @@ pub struct Worker {
     /// Without a helper (it could not start): the ticket synced on this
     /// thread, and whether that fsync failed.
     inline_synced: (u64, bool),
+    /// When `sweep_timeouts` looks at the connections next.
+    next_timeout_sweep: Instant,
 }
 
 enum ReadOutcome {
@@ -269,6 +285,17 @@ impl Worker {
         } else {
             None
         };
+        let tls_listener = if shared.tls_port != 0 {
+            let tls_addr = SocketAddr::new(shared.config.bind, shared.tls_port);
+            let tls_listener = bind_reuseport(tls_addr, shared.config.listen_backlog)
+                .map_err(|e| format!("worker {id}: cannot listen on {tls_addr} (TLS): {e}"))?;
+            poller
+                .add(tls_listener.as_raw_fd(), TOKEN_TLS_LISTENER, Interest::Read)
+                .map_err(|e| format!("worker {id}: epoll_ctl: {e}"))?;
+            Some(tls_listener)
+        } else {
+            None
+        };
         let current = shared.current();
         let durable = shared.storage.is_some();
         let mut engine = engine;
@@ -286,6 +313,7 @@ impl Worker {
             listener,
             pg_listener,
             http_listener,
+            tls_listener,
             pg_sessions_started: 0,
             parked: Vec::new(),
             conns: Vec::new(),
@@ -305,6 +333,7 @@ impl Worker {
             awaiting_log: Vec::new(),
             log_syncer: None,
             inline_synced: (0, false),
+            next_timeout_sweep: Instant::now(),
         })
     }
 
@@ -319,9 +348,10 @@ impl Worker {
             for event in &ready {
                 match event.token {
                     TOKEN_WAKER => self.handle_control(),
-                    TOKEN_RESP_LISTENER => self.accept(Protocol::Resp),
-                    TOKEN_PG_LISTENER => self.accept(Protocol::Pg),
-                    TOKEN_HTTP_LISTENER => self.accept(Protocol::Http),
+                    TOKEN_RESP_LISTENER => self.accept(Protocol::Resp, false),
+                    TOKEN_TLS_LISTENER => self.accept(Protocol::Resp, true),
+                    TOKEN_PG_LISTENER => self.accept(Protocol::Pg, false),
+                    TOKEN_HTTP_LISTENER => self.accept(Protocol::Http, false),
                     token => self.handle_conn(*event, token),
                 }
             }
@@ -394,6 +424,7 @@ impl Worker {
     fn listener_fds(&self) -> Vec<std::os::fd::RawFd> {
         let mut fds = vec![self.listener.as_raw_fd(), self.pg_listener.as_raw_fd()];
         fds.extend(self.http_listener.as_ref().map(|l| l.as_raw_fd()));
+        fds.extend(self.tls_listener.as_ref().map(|l| l.as_raw_fd()));
         fds
     }
 
@@ -459,7 +490,15 @@ impl Worker {
         self.conns
             .iter()
             .flatten()
-            .filter_map(|conn| conn.pg.as_ref()?.client_info(&conn.session, self.id))
+            .filter_map(|conn| {
+                let mut info = conn.pg.as_ref()?.client_info(&conn.session, self.id)?;
+                info.tls = conn
+                    .tls
+                    .as_ref()
+                    .map(|tls| tls.describe())
+                    .unwrap_or_default();
+                Some(info)
+            })
             .collect()
     }
 
@@ -526,7 +565,13 @@ impl Worker {
                 continue;
             };
             let session = &conn.session;
-            if !filter.matches(session.client_id, &session.peer_addr, &session.local_addr) {
+            let user = session.acl_user.name();
+            if !filter.matches(
+                session.client_id,
+                &session.peer_addr,
+                &session.local_addr,
+                user,
+            ) {
                 continue;
             }
             killed += 1;
@@ -641,11 +686,68 @@ impl Worker {
         }
         let now_ms = self.shared.started.elapsed().as_millis() as u64;
         self.stats().sample_ops(now_ms);
+        if now >= self.next_timeout_sweep {
+            self.next_timeout_sweep = now + Duration::from_millis(TIMEOUT_SWEEP_MS);
+            self.sweep_timeouts(now);
+        }
     }
 
-    fn accept(&mut self, protocol: Protocol) {
+    /// Closes the connections past a time limit: idle (`timeout`,
+    /// pg-client-idle-timeout-s), not authenticated in time
+    /// (auth-timeout-ms), or over the output soft limit for too long.
+    /// One pass over the worker's connections, a few compares each.
+    fn sweep_timeouts(&mut self, now: Instant) {
+        let config = Arc::clone(&self.current.config);
+        for slot in 0..self.conns.len() {
+            let Some(conn) = self.conns[slot].as_mut() else {
+                continue;
+            };
+            let Some(why) = time_limit_reached(conn, &config, now) else {
+                continue;
+            };
+            let protocol = conn.protocol();
+            self.shared.stats[self.id].disconnect(protocol, why);
+            let client = conn.session.client_id;
+            match why {
+                Disconnect::OutputLimit => crate::log_warn!(conn = client;
+                    "closing a client over the output buffer soft limit for too long ({} bytes pending)",
+                    conn.pending_output_bytes()),
+                Disconnect::AuthTimeout => crate::log_debug!(conn = client;
+                    "closing a client that did not authenticate within auth-timeout-ms"),
+                _ => crate::log_debug!(conn = client; "closing an idle client"),
+            }
+            if protocol == Protocol::Pg && why != Disconnect::OutputLimit {
+                // PostgreSQL's wording; best effort, the socket may be full.
+                use crate::pg::error::{sqlstate, PgError};
+                let error = if why == Disconnect::AuthTimeout {
+                    PgError::fatal(
+                        sqlstate::QUERY_CANCELED,
+                        "canceling authentication due to timeout",
+                    )
+                } else {
+                    PgError::fatal(
+                        sqlstate::IDLE_SESSION_TIMEOUT,
+                        "terminating connection due to idle-session timeout",
+                    )
+                };
+                crate::pg::protocol::Writer {
+                    out: &mut conn.output,
+                }
+                .error(&error);
+                let _ = flush(conn, &self.shared.stats[self.id]);
+            }
+            self.close(slot);
+        }
+    }
+
+    /// Accepts from the listener of `protocol` (`tls`: the RESP TLS port).
+    fn accept(&mut self, protocol: Protocol, tls: bool) {
         for _ in 0..MAX_ACCEPTS_PER_WAKE {
             let listener = match protocol {
+                Protocol::Resp if tls => match &self.tls_listener {
+                    Some(listener) => listener,
+                    None => return,
+                },
                 Protocol::Resp => &self.listener,
                 Protocol::Pg => &self.pg_listener,
                 Protocol::Http => match &self.http_listener {
@@ -666,10 +768,11 @@ impl Worker {
                 }
             };
             self.stats().conn_accepted(protocol);
-            let max_clients = self.shared.live.max_clients();
-            if self.shared.connected_clients.fetch_add(1, Relaxed) >= max_clients {
-                self.shared.connected_clients.fetch_sub(1, Relaxed);
+            if !self.admit(protocol) {
                 self.stats().conn_rejected(protocol);
+                if tls {
+                    continue; // no plaintext on a TLS port: just closed
+                }
                 // Best effort, as Redis: the socket is fresh, so this fits.
                 let _ = (&stream).write(match protocol {
                     Protocol::Resp => b"-ERR max number of clients reached\r\n",
@@ -678,16 +781,25 @@ impl Worker {
                 });
                 continue;
             }
-            if let Err(error) = self.register(stream, protocol) {
-                self.shared.connected_clients.fetch_sub(1, Relaxed);
+            if let Err(error) = self.register(stream, protocol, tls) {
+                self.release(protocol);
                 crate::log_warn!("cannot register a connection: {error}");
             }
         }
     }
 
-    fn register(&mut self, stream: TcpStream, protocol: Protocol) -> io::Result<()> {
+    fn register(&mut self, stream: TcpStream, protocol: Protocol, tls: bool) -> io::Result<()> {
         stream.set_nonblocking(true)?;
         stream.set_nodelay(true)?;
+        // The certificates in force now; a reload later does not touch it.
+        let tls = match (tls, &self.current.tls) {
+            (false, _) => None,
+            (true, Some(configs)) => Some(Box::new(TlsConn::new(&configs.resp, None)?)),
+            (true, None) => return Err(io::Error::other("TLS is not configured")),
+        };
+        if tls.is_some() {
+            self.stats().tls_accepted();
+        }
         let slot = self.free_slots.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1
@@ -721,6 +833,7 @@ impl Worker {
             .then(|| Box::new(HttpSession::new(client_id, stream.peer_addr().ok())));
         self.conns[slot] = Some(Conn {
             stream,
+            tls,
             generation,
             input: Vec::new(),
             input_needed_bytes: None,
@@ -736,6 +849,7 @@ impl Worker {
             counted: ConnState::Idle,
             awaiting_log: false,
             log_ticket: 0,
+            over_soft_limit_since: None,
         });
         let conn = self.conns[slot].as_mut().expect("just registered");
         conn.counted = conn.state();
@@ -759,10 +873,11 @@ impl Worker {
             _ => return, // closed earlier in this batch
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            if event.readable {
+            let conn = self.conns[slot].as_mut().expect("live slot");
+            // Decrypted input left in rustls has no readiness of its own.
+            if event.readable || conn.tls.as_mut().is_some_and(|tls| tls.has_plaintext()) {
                 return self.read_and_run(slot);
             }
-            let conn = self.conns[slot].as_mut().expect("live slot");
             if conn.deferred && !conn.admin_pending() {
                 self.run_buffered(slot);
             }
@@ -933,7 +1048,7 @@ impl Worker {
             if conn.input.is_empty() {
                 // Common case: read into the worker's buffer, run what is
                 // complete, keep only a trailing partial request.
-                let read = match read_outcome(read_into(&conn.stream, &mut self.read_buffer)) {
+                let read = match read_outcome(conn_read(conn, &mut self.read_buffer, stats)) {
                     Ok(n) => n,
                     Err(outcome) => return outcome,
                 };
@@ -966,7 +1081,8 @@ impl Worker {
                     .saturating_sub(conn.input.len())
                     .max(KEEP_BUFFER_BYTES);
                 conn.input.reserve(spare);
-                let read = match read_outcome(read_append(&conn.stream, &mut conn.input)) {
+                let read = match read_outcome(conn_read_append(conn, &mut self.read_buffer, stats))
+                {
                     Ok(n) => n,
                     Err(outcome) => return outcome,
                 };
@@ -1033,12 +1149,28 @@ impl Worker {
             return self.close(slot);
         }
         let pending = conn.pending_output_bytes();
-        if conn.closing && pending == 0 {
+        // The soft limit counts what the socket did not take.
+        let soft = self.current.config.output_buffer_soft_bytes;
+        if soft != 0
+            && (pending > soft || conn.over_soft_limit_since.is_some())
+            && over_soft_limit_too_long(conn, &self.current.config, Instant::now())
+        {
+            stats.disconnect(conn.protocol(), Disconnect::OutputLimit);
+            crate::log_warn!(conn = conn.session.client_id;
+                "closing a client over the output buffer soft limit for too long ({pending} bytes pending)");
+            return self.close(slot);
+        }
+        let tls_records = conn.tls.as_ref().is_some_and(|tls| tls.wants_write());
+        if conn.closing && pending == 0 && !tls_records {
             return self.close(slot);
         }
         // Deferred input needs a wake-up even with nothing left to write:
-        // a writable socket reports at once.
-        let want_write = pending > 0 || conn.deferred;
+        // a writable socket reports at once. So does TLS input decrypted
+        // but not read yet.
+        let want_write = pending > 0
+            || conn.deferred
+            || tls_records
+            || conn.tls.as_mut().is_some_and(|tls| tls.has_plaintext());
         if want_write != conn.write_interest {
             let token = (conn.generation as u64) << 32 | slot as u64;
             let interest = if want_write {
@@ -1205,11 +1337,42 @@ impl Worker {
         };
         // Closing the fd removes it from epoll too; be explicit anyway.
         let _ = self.poller.remove(conn.stream.as_raw_fd());
-        self.stats().conn_closed(conn.protocol(), conn.counted);
+        let protocol = conn.protocol();
+        self.stats().conn_closed(protocol, conn.counted);
         drop(conn);
         self.free_slots.push(slot);
         self.stats().connected_clients.sub(1);
+        self.release(protocol);
+    }
+
+    /// Counts a new connection against maxclients and its listener's own
+    /// limit (resp-, pg-, http-maxclients; 0: none); false, counting
+    /// nothing, when either is full.
+    fn admit(&self, protocol: Protocol) -> bool {
+        let config = &self.current.config;
+        let listener_max = match protocol {
+            Protocol::Resp => config.resp_max_clients,
+            Protocol::Pg => config.pg_max_clients,
+            Protocol::Http => config.http_max_clients,
+        };
+        let total = &self.shared.connected_clients;
+        if total.fetch_add(1, Relaxed) >= self.shared.live.max_clients() {
+            total.fetch_sub(1, Relaxed);
+            return false;
+        }
+        let by_listener = &self.shared.connected_by_protocol[protocol as usize];
+        if by_listener.fetch_add(1, Relaxed) >= listener_max && listener_max != 0 {
+            by_listener.fetch_sub(1, Relaxed);
+            total.fetch_sub(1, Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Undoes `admit` for a connection that closed (or never registered).
+    fn release(&self, protocol: Protocol) {
         self.shared.connected_clients.fetch_sub(1, Relaxed);
+        self.shared.connected_by_protocol[protocol as usize].fetch_sub(1, Relaxed);
     }
 }
 
@@ -1332,7 +1495,11 @@ fn pg_limits(current: &Current) -> pg_session::Limits<'_> {
         max_message_bytes: config.pg_max_message_bytes,
         max_prepared_statements: config.pg_max_prepared_statements,
         max_portals: config.pg_max_portals,
+        max_copy_row_bytes: config.pg_max_copy_row_bytes,
+        output_cap_len: usize::MAX,
         auth_method: config.pg_auth_method,
+        tls_available: current.tls.is_some() && config.pg_tls != crate::config::PgTls::Disable,
+        tls_required: config.pg_tls == crate::config::PgTls::Require,
         users: &current.pg_users,
         admin_users: &config.admin_users,
     }
@@ -1348,7 +1515,23 @@ fn run_pg(
     stats: &WorkerStats,
 ) -> usize {
     let session = conn.pg.as_mut().expect("a PostgreSQL connection");
-    let limits = pg_limits(current);
+    let mut limits = pg_limits(current);
+    // Pending output over the hard limit (`output` still holds what was sent).
+    limits.output_cap_len = shared
+        .live
+        .max_output_buffer_bytes()
+        .saturating_add(conn.output_sent);
+    // Direct TLS (PostgreSQL 17): a ClientHello where the startup packet
+    // would be.
+    if conn.tls.is_none()
+        && limits.tls_available
+        && session.in_startup()
+        && input.first() == Some(&tls::HANDSHAKE_RECORD)
+    {
+        session.tls = true;
+        start_pg_tls(conn, current, stats, Some(input));
+        return input.len();
+    }
     let mut ctx = pg_session::Ctx {
         worker: engine,
         out: &mut conn.output,
@@ -1377,6 +1560,71 @@ fn run_pg(
             conn.closing = true;
             input.len()
         }
+        Next::StartTls => {
+            session.tls = true;
+            start_pg_tls(conn, current, stats, None);
+            consumed
+        }
+    }
+}
+
+/// Starts TLS on a PostgreSQL connection: after an SSLRequest (nothing
+/// followed it: the session checked), `S` goes out in plaintext first;
+/// with direct TLS, `client_hello` holds the records already read. The
+/// connection closes if that cannot be done.
+fn start_pg_tls(
+    conn: &mut Conn,
+    current: &Current,
+    stats: &WorkerStats,
+    client_hello: Option<&[u8]>,
+) {
+    let Some(configs) = current.tls.as_ref() else {
+        conn.closing = true; // the session only asks when TLS is configured
+        return;
+    };
+    if client_hello.is_none() {
+        conn.output.push(b'S');
+        // A fresh socket takes a few bytes; `S` must not be encrypted.
+        if flush(conn, stats).is_err() || conn.pending_output_bytes() > 0 {
+            crate::log_debug!(conn = conn.session.client_id;
+                "closing a PostgreSQL client: cannot answer its SSLRequest");
+            conn.output.clear();
+            conn.output_sent = 0;
+            conn.closing = true;
+            return;
+        }
+    }
+    let alpn = client_hello.is_some().then_some(tls::PG_ALPN);
+    let mut state = match TlsConn::new(&configs.pg, alpn) {
+        Ok(state) => state,
+        Err(error) => {
+            crate::log_warn!(conn = conn.session.client_id; "cannot start TLS: {error}");
+            conn.closing = true;
+            return;
+        }
+    };
+    stats.tls_accepted();
+    if let Some(bytes) = client_hello {
+        if let Err(error) = state.feed(&conn.stream, bytes) {
+            tls_failed(&conn.session, &error, stats);
+            conn.closing = true;
+            return;
+        }
+    }
+    conn.tls = Some(Box::new(state));
+}
+
+/// Logs and counts a connection's TLS failure (a handshake refused, a bad
+/// record); the caller closes it.
+fn tls_failed(session: &Session, error: &io::Error, stats: &WorkerStats) {
+    let (client, peer) = (session.client_id, &session.peer_addr);
+    match tls::Failure::of(error) {
+        Some(failure) if failure.handshake => {
+            stats.tls_handshake_failed();
+            crate::log_debug!(conn = client; "TLS handshake with {peer} failed: {failure}");
+        }
+        Some(failure) => crate::log_debug!(conn = client; "TLS error from {peer}: {failure}"),
+        None => {}
     }
 }
 
@@ -1389,6 +1637,64 @@ const ADMIN_SHUTDOWN_FATAL: &[u8] =
 /// maxclients (PostgreSQL's wording).
 const TOO_MANY_PG_CLIENTS: &[u8] =
     b"E\0\0\0\x3bSFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0\0";
+
+/// Which time limit, if any, the connection is past (see
+/// `Worker::sweep_timeouts`).
+fn time_limit_reached(
+    conn: &mut Conn,
+    config: &crate::config::Config,
+    now: Instant,
+) -> Option<Disconnect> {
+    let session = &conn.session;
+    if config.auth_timeout_ms > 0 {
+        // PostgreSQL: until the startup exchange ends (AuthenticationOk),
+        // however slowly its bytes arrive. RESP: only while a password is
+        // required and not given. HTTP authenticates each request.
+        // An unfinished TLS handshake counts too (the TLS port included).
+        let handshaking = conn.tls.as_ref().is_some_and(|tls| tls.is_handshaking());
+        let authenticating = handshaking
+            || match &conn.pg {
+                Some(pg) => !pg.is_ready(),
+                None => conn.http.is_none() && !session.authenticated,
+            };
+        let limit = Duration::from_millis(config.auth_timeout_ms);
+        if authenticating && now.saturating_duration_since(session.created) > limit {
+            return Some(Disconnect::AuthTimeout);
+        }
+    }
+    if conn.over_soft_limit_since.is_some() && over_soft_limit_too_long(conn, config, now) {
+        return Some(Disconnect::OutputLimit);
+    }
+    // Idle: nothing read for the whole limit, and nothing left to send
+    // (a client still receiving replies is not idle).
+    let idle_limit_s = match &conn.pg {
+        // A session inside a transaction, COPY or pg_sleep is not idle
+        // (as PostgreSQL's idle_session_timeout and PgBouncer's
+        // client_idle_timeout); before login auth-timeout-ms applies.
+        Some(pg) if pg.is_ready() && pg.is_quiescent() => config.pg_client_idle_timeout_s,
+        Some(_) => 0,
+        // Redis's `timeout` also closes a client inside MULTI.
+        None => config.idle_timeout_s,
+    };
+    if idle_limit_s == 0 || conn.pending_output_bytes() > 0 || conn.deferred {
+        return None;
+    }
+    let idle = now.saturating_duration_since(conn.session.last_interaction);
+    (idle > Duration::from_secs(idle_limit_s)).then_some(Disconnect::IdleTimeout)
+}
+
+/// Whether the unsent output has stayed over the soft limit of
+/// client-output-buffer-limit for more than its seconds (as Redis: the
+/// clock starts when it is first seen over, and stops once it is under).
+fn over_soft_limit_too_long(conn: &mut Conn, config: &crate::config::Config, now: Instant) -> bool {
+    let soft = config.output_buffer_soft_bytes;
+    if soft == 0 || conn.pending_output_bytes() <= soft {
+        conn.over_soft_limit_since = None;
+        return false;
+    }
+    let since = *conn.over_soft_limit_since.get_or_insert(now);
+    now.saturating_duration_since(since) > Duration::from_secs(config.output_buffer_soft_seconds)
+}
 
 /// One CLIENT LIST line, in Redis 7's field order.
 fn client_line(conn: &Conn) -> Vec<u8> {
@@ -1409,7 +1715,7 @@ fn client_line(conn: &Conn) -> Vec<u8> {
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 \
          multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={multi_mem} rbs={} rbp=0 obl=0 oll=0 omem={} \
-         tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+         tot-mem={} events={} cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}\n",
         session.client_id,
         session.peer_addr,
         session.local_addr,
@@ -1426,6 +1732,7 @@ fn client_line(conn: &Conn) -> Vec<u8> {
         conn.input.capacity() + conn.output.capacity() + multi_mem,
         if conn.write_interest { "rw" } else { "r" },
         session.last_command,
+        String::from_utf8_lossy(session.acl_user.name()),
         if session.resp3 { 3 } else { 2 },
         show(&session.lib_name),
         show(&session.lib_version),
@@ -1435,7 +1742,15 @@ fn client_line(conn: &Conn) -> Vec<u8> {
 
 /// Writes as much pending output as the socket takes.
 fn flush(conn: &mut Conn, stats: &WorkerStats) -> io::Result<()> {
-    while conn.output_sent < conn.output.len() {
+    let protocol = conn.protocol();
+    if let Some(tls) = conn.tls.as_mut() {
+        let pending = &conn.output[conn.output_sent..];
+        let taken = tls.write(&conn.stream, pending, conn.closing)?;
+        conn.output_sent += taken;
+        // Plaintext bytes, as Redis counts them on TLS connections.
+        stats.bytes_out(protocol, taken as u64);
+    }
+    while conn.tls.is_none() && conn.output_sent < conn.output.len() {
         match send(&conn.stream, &conn.output[conn.output_sent..]) {
             Ok(n) => {
                 conn.output_sent += n;
@@ -1484,6 +1799,30 @@ unsafe fn read_raw(stream: &TcpStream, ptr: *mut u8, len: usize) -> io::Result<u
         return Err(io::Error::last_os_error());
     }
     Ok(n as usize)
+}
+
+/// Reads plaintext: from the socket, or through TLS (whose failures are
+/// logged and counted here).
+fn conn_read(conn: &mut Conn, buffer: &mut [u8], stats: &WorkerStats) -> io::Result<usize> {
+    let Some(tls) = conn.tls.as_mut() else {
+        return read_into(&conn.stream, buffer);
+    };
+    let result = tls.read(&conn.stream, buffer);
+    if let Err(error) = &result {
+        tls_failed(&conn.session, error, stats);
+    }
+    result
+}
+
+/// Appends what the connection has to its input buffer; TLS plaintext
+/// passes through `scratch`.
+fn conn_read_append(conn: &mut Conn, scratch: &mut [u8], stats: &WorkerStats) -> io::Result<usize> {
+    if conn.tls.is_none() {
+        return read_append(&conn.stream, &mut conn.input);
+    }
+    let n = conn_read(conn, scratch, stats)?;
+    conn.input.extend_from_slice(&scratch[..n]);
+    Ok(n)
 }
 
 fn read_into(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {

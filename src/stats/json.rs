@@ -17,7 +17,9 @@
 //!               "p999_us":F,"buckets":{"0.000001":N,...,"+Inf":N}},...},
 //!    "engine":{"commits":N,"conflicts":N,"aborts":N},
 //!    "pg_transactions":N,"keyspace_hits":N,"keyspace_misses":N,
-//!    "expired_keys":N,"slowlog_entries":N},
+//!    "expired_keys":N,"slowlog_entries":N,
+//!    "auth_failures":{"resp":N,"pg":N,"http":N},"auth_rate_limited":{...},
+//!    "acl_denied":{"command":N,"key":N}},
 //!  "durability":{"wal_ok":bool,"wal_bytes_written":N,"wal_fsyncs":N,
 //!    "checkpoints":N,"last_checkpoint_timestamp_seconds":N,
 //!    "recovery_seconds":F, ...}}
@@ -150,6 +152,15 @@ fn render(snapshot: &Snapshot) -> Value {
     map.insert("keyspace_misses".into(), total.keyspace_misses.into());
     map.insert("expired_keys".into(), total.expired_keys.into());
     map.insert("slowlog_entries".into(), total.slowlog_entries.into());
+    map.insert("auth_failures".into(), by_protocol(&total.auth_failures));
+    map.insert(
+        "auth_rate_limited".into(),
+        by_protocol(&total.auth_rate_limited),
+    );
+    map.insert(
+        "acl_denied".into(),
+        json!({"command": total.acl_denied_cmd, "key": total.acl_denied_key}),
+    );
 
     let mut document = json!({
         "uptime_seconds": snapshot.uptime_seconds,

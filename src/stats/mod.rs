@@ -252,11 +252,24 @@ pub enum Disconnect {
     OutputLimit = 1,
     /// Unparsed input over client-query-buffer-limit.
     QueryLimit = 2,
+    /// Idle past `timeout` (RESP, HTTP) or pg-client-idle-timeout-s.
+    IdleTimeout = 3,
+    /// Not authenticated within auth-timeout-ms.
+    AuthTimeout = 4,
 }
 
 impl Disconnect {
-    pub const NAMES: [&'static str; 3] = ["protocol_error", "output_limit", "query_limit"];
+    pub const NAMES: [&'static str; DISCONNECT_KINDS] = [
+        "protocol_error",
+        "output_limit",
+        "query_limit",
+        "idle_timeout",
+        "auth_timeout",
+    ];
 }
+
+/// How many `Disconnect` kinds there are.
+pub const DISCONNECT_KINDS: usize = 5;
 
 /// How a command ended, for its counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,11 +329,23 @@ pub struct WorkerStats {
     pub keyspace_misses: Counter,
     /// Keys the active expiry cycle reclaimed.
     pub expired_keys: Counter,
+    /// Failed logins by protocol (wrong or unknown user or password, a
+    /// disabled user, or refused by the failed-login limiter), and those
+    /// the limiter refused.
+    pub auth_failures: [Counter; 3],
+    pub auth_rate_limited: [Counter; 3],
+    /// RESP requests ACL refused: command not allowed, key not allowed.
+    pub acl_denied_cmd: Counter,
+    pub acl_denied_key: Counter,
     /// RESP error replies (INFO total_error_replies), EXEC's included.
     pub error_replies: Counter,
     pub protocol_errors: Counter,
     pub output_limit_disconnects: Counter,
     pub query_limit_disconnects: Counter,
+    /// Connections that started TLS (the TLS port, PostgreSQL SSLRequest
+    /// or direct TLS), and those whose handshake failed.
+    pub tls_connections: Counter,
+    pub tls_handshake_failures: Counter,
 
     // By protocol (index: Protocol as usize).
     pub accepted: [Counter; 3],
@@ -330,7 +355,7 @@ pub struct WorkerStats {
     pub input_bytes: [Counter; 3],
     pub output_bytes: [Counter; 3],
     /// Disconnects by protocol and kind (Disconnect as usize).
-    pub disconnects: [[Counter; 3]; 3],
+    pub disconnects: [[Counter; DISCONNECT_KINDS]; 3],
 
     // Metrics (kept while metrics_enabled).
     pub resp_errors: [Counter; RESP_ERROR_KINDS.len()],
@@ -382,10 +407,16 @@ impl WorkerStats {
             keyspace_hits: Counter::default(),
             keyspace_misses: Counter::default(),
             expired_keys: Counter::default(),
+            auth_failures: Default::default(),
+            auth_rate_limited: Default::default(),
+            acl_denied_cmd: Counter::default(),
+            acl_denied_key: Counter::default(),
             error_replies: Counter::default(),
             protocol_errors: Counter::default(),
             output_limit_disconnects: Counter::default(),
             query_limit_disconnects: Counter::default(),
+            tls_connections: Counter::default(),
+            tls_handshake_failures: Counter::default(),
             accepted: Default::default(),
             rejected: Default::default(),
             connections: Default::default(),
@@ -414,6 +445,26 @@ impl WorkerStats {
     pub fn conn_accepted(&self, protocol: Protocol) {
         self.connections_received.add(1);
         self.accepted[protocol as usize].add(1);
+    }
+
+    /// A connection started a TLS handshake.
+    pub fn tls_accepted(&self) {
+        self.tls_connections.add(1);
+    }
+
+    /// A TLS handshake failed (the connection is closed).
+    pub fn tls_handshake_failed(&self) {
+        self.tls_handshake_failures.add(1);
+    }
+
+    /// A login failed (the limiter's refusals included).
+    pub fn auth_failed(&self, protocol: Protocol) {
+        self.auth_failures[protocol as usize].add(1);
+    }
+
+    /// The failed-login limiter refused a login (also an auth failure).
+    pub fn auth_rate_limited(&self, protocol: Protocol) {
+        self.auth_rate_limited[protocol as usize].add(1);
     }
 
     /// An accepted connection was refused (maxclients) and closed.
@@ -468,6 +519,8 @@ impl WorkerStats {
             Disconnect::ProtocolError => &self.protocol_errors,
             Disconnect::OutputLimit => &self.output_limit_disconnects,
             Disconnect::QueryLimit => &self.query_limit_disconnects,
+            // Counted by protocol only (`disconnects`).
+            Disconnect::IdleTimeout | Disconnect::AuthTimeout => return,
         }
         .add(1);
     }
@@ -758,16 +811,24 @@ pub struct Figures {
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub expired_keys: u64,
+    /// Connections that started TLS, and failed TLS handshakes.
+    pub tls_connections: u64,
+    pub tls_handshake_failures: u64,
     /// RESP error replies (INFO total_error_replies).
     pub error_replies: u64,
     /// Server-side disconnects by protocol and kind (Disconnect as usize).
-    pub disconnects: [[u64; 3]; 3],
+    pub disconnects: [[u64; DISCONNECT_KINDS]; 3],
     pub engine: EngineFigures,
     /// PostgreSQL transactions ended and their total time, ns.
     pub pg_transactions: u64,
     pub pg_transaction_time_ns: u64,
     /// Entries added to the slow log.
     pub slowlog_entries: u64,
+    /// Failed logins and limiter refusals by protocol; ACL refusals.
+    pub auth_failures: [u64; 3],
+    pub auth_rate_limited: [u64; 3],
+    pub acl_denied_cmd: u64,
+    pub acl_denied_key: u64,
 }
 
 impl Figures {
@@ -782,7 +843,9 @@ impl Figures {
         }
         for p in 0..3 {
             add3(&mut self.connections[p], &other.connections[p]);
-            add3(&mut self.disconnects[p], &other.disconnects[p]);
+            for (a, b) in self.disconnects[p].iter_mut().zip(&other.disconnects[p]) {
+                *a += b;
+            }
             self.latency[p].add(&other.latency[p]);
         }
         add3(&mut self.accepted, &other.accepted);
@@ -800,6 +863,8 @@ impl Figures {
         self.keyspace_hits += other.keyspace_hits;
         self.keyspace_misses += other.keyspace_misses;
         self.expired_keys += other.expired_keys;
+        self.tls_connections += other.tls_connections;
+        self.tls_handshake_failures += other.tls_handshake_failures;
         self.error_replies += other.error_replies;
         self.engine.commits += other.engine.commits;
         self.engine.conflicts += other.engine.conflicts;
@@ -807,6 +872,10 @@ impl Figures {
         self.pg_transactions += other.pg_transactions;
         self.pg_transaction_time_ns += other.pg_transaction_time_ns;
         self.slowlog_entries += other.slowlog_entries;
+        add3(&mut self.auth_failures, &other.auth_failures);
+        add3(&mut self.auth_rate_limited, &other.auth_rate_limited);
+        self.acl_denied_cmd += other.acl_denied_cmd;
+        self.acl_denied_key += other.acl_denied_key;
     }
 }
 
@@ -888,6 +957,8 @@ impl Snapshot {
                 keyspace_hits: w.keyspace_hits.get(),
                 keyspace_misses: w.keyspace_misses.get(),
                 expired_keys: w.expired_keys.get(),
+                tls_connections: w.tls_connections.get(),
+                tls_handshake_failures: w.tls_handshake_failures.get(),
                 error_replies: w.error_replies.get(),
                 disconnects: w
                     .disconnects
@@ -901,6 +972,10 @@ impl Snapshot {
                 pg_transactions: w.pg_transactions.get(),
                 pg_transaction_time_ns: w.pg_transaction_time_ns.get(),
                 slowlog_entries: w.slowlog_entries.get(),
+                auth_failures: w.auth_failures.each_ref().map(Counter::get),
+                auth_rate_limited: w.auth_rate_limited.each_ref().map(Counter::get),
+                acl_denied_cmd: w.acl_denied_cmd.get(),
+                acl_denied_key: w.acl_denied_key.get(),
                 ..Figures::default()
             };
             for (slot, command) in w.slots.iter().zip(commands.iter_mut()) {

@@ -26,6 +26,10 @@
 //! - `corewire_pg_transactions_total`, `corewire_pg_transaction_seconds_total`;
 //! - `corewire_keyspace_hits_total`, `corewire_keyspace_misses_total`,
 //!   `corewire_expired_keys_total`, `corewire_slowlog_entries_total`;
+//! - `corewire_auth_failures_total{protocol}`,
+//!   `corewire_auth_rate_limited_total{protocol}`,
+//!   `corewire_acl_denied_total{reason}` (command, key);
+//! - `corewire_tls_connections_total`, `corewire_tls_handshake_failures_total`;
 //! - per worker: `corewire_worker_connections{worker,protocol}`,
 //!   `corewire_worker_commands_total{worker,protocol}`,
 //!   `corewire_worker_net_input_bytes_total{worker}`,
@@ -274,10 +278,61 @@ fn render(snapshot: &Snapshot) -> String {
         total.expired_keys,
     );
     out.single(
+        "corewire_tls_connections_total",
+        "counter",
+        "Connections that started TLS: the TLS port, PostgreSQL SSLRequest and direct TLS.",
+        total.tls_connections,
+    );
+    out.single(
+        "corewire_tls_handshake_failures_total",
+        "counter",
+        "TLS handshakes that failed (bad or missing client certificate, protocol errors).",
+        total.tls_handshake_failures,
+    );
+    out.single(
         "corewire_slowlog_entries_total",
         "counter",
         "Requests that entered the slow log.",
         total.slowlog_entries,
+    );
+    out.family(
+        "corewire_auth_failures_total",
+        "counter",
+        "Failed logins by protocol: wrong user or password, a disabled user, or refused by the failed-login limiter.",
+    );
+    for protocol in Protocol::ALL {
+        out.sample(
+            "corewire_auth_failures_total",
+            &[("protocol", protocol.name())],
+            total.auth_failures[protocol as usize],
+        );
+    }
+    out.family(
+        "corewire_auth_rate_limited_total",
+        "counter",
+        "Logins refused because their address failed too often (auth-failure-limit).",
+    );
+    for protocol in Protocol::ALL {
+        out.sample(
+            "corewire_auth_rate_limited_total",
+            &[("protocol", protocol.name())],
+            total.auth_rate_limited[protocol as usize],
+        );
+    }
+    out.family(
+        "corewire_acl_denied_total",
+        "counter",
+        "RESP requests refused by ACL rules, by reason (command, key).",
+    );
+    out.sample(
+        "corewire_acl_denied_total",
+        &[("reason", "command")],
+        total.acl_denied_cmd,
+    );
+    out.sample(
+        "corewire_acl_denied_total",
+        &[("reason", "key")],
+        total.acl_denied_key,
     );
 
     out.family(

@@ -157,13 +157,16 @@ fn redacted(args: &Args<'_>, index: usize) -> bool {
     false
 }
 
-/// Redis 7's SENSITIVE_CONFIG settings.
+/// Redis 7's SENSITIVE_CONFIG settings, and corewire's secret ones.
 const SENSITIVE_CONFIGS: &[&str] = &[
     "requirepass",
     "masterauth",
     "masteruser",
     "tls-key-file-pass",
     "tls-client-key-file-pass",
+    // corewire's own secret settings (ACL user lines, PostgreSQL users).
+    "user",
+    "pg-user",
 ];
 
 /// A RESP request's arguments as its slow log entry keeps them (Redis's

@@ -27,6 +27,9 @@ pub struct ClientInfo {
     pub prepared_statements: usize,
     /// Its BackendKeyData process id.
     pub pid: i32,
+    /// TLS version and cipher suite, e.g. `TLSv1.3/TLS13_AES_256_GCM_SHA384`
+    /// (PgBouncer's `tls` column); empty in plaintext.
+    pub tls: String,
 }
 
 /// PgBouncer's client states that apply without upstream servers.

@@ -235,7 +235,7 @@ fn clients(env: &Env<'_>, out: &mut Vec<u8>) {
             format!("{:x}", client.pid).into(),
             "".into(),
             0i64.into(),
-            "".into(),
+            client.tls.clone().into(),
             client.application_name.clone().into(),
             client.prepared_statements.into(),
             client.client_id.into(),

@@ -10,9 +10,6 @@ use crate::pg::sql::{ColumnExpr, CopyColumn, CopyFormat, CopyOptions, OutputColu
 use crate::pg::txn::{PgTxn, Write};
 use crate::pg::types;
 
-/// Longest row COPY FROM accepts.
-pub const MAX_COPY_ROW_BYTES: usize = 64 * 1024 * 1024;
-
 /// Resolved delimiter, quote, escape and NULL string.
 #[derive(Clone, Debug)]
 struct Dialect {
@@ -82,6 +79,12 @@ pub struct CopyIn {
     value_at: usize,
     /// Bytes of a row not complete yet.
     partial: Vec<u8>,
+    /// Where the search for the end of the partial row goes on, and
+    /// whether that point is inside CSV quotes: each byte is looked at
+    /// once, however many chunks a long row spans.
+    resume: Resume,
+    /// Longest row accepted (pg-max-copy-row-bytes).
+    max_row_bytes: usize,
     /// Data rows seen (for error context and the COPY n tag).
     pub rows: u64,
     /// The header line is still to be skipped.
@@ -91,7 +94,7 @@ pub struct CopyIn {
 }
 
 impl CopyIn {
-    pub fn new(options: &CopyOptions) -> Result<CopyIn, PgError> {
+    pub fn new(options: &CopyOptions, max_row_bytes: usize) -> Result<CopyIn, PgError> {
         let dialect = Dialect::new(options)?;
         let (key_at, value_at) = column_positions(&options.columns)?;
         Ok(CopyIn {
@@ -100,6 +103,8 @@ impl CopyIn {
             key_at,
             value_at,
             partial: Vec::new(),
+            resume: Resume::default(),
+            max_row_bytes,
             rows: 0,
             ended: false,
         })
@@ -113,24 +118,43 @@ impl CopyIn {
         let mut data = std::mem::take(&mut self.partial);
         data.extend_from_slice(chunk);
         let mut start = 0;
-        while let Some(end) = self.row_end(&data[start..]) {
-            let row = &data[start..start + end];
-            start += end + 1;
-            self.row(row, txn)?;
-            if self.ended {
-                return Ok(());
+        let mut resume = std::mem::take(&mut self.resume);
+        loop {
+            match self.scan(&data[start..], resume) {
+                Ok(end) => {
+                    if end > self.max_row_bytes {
+                        return Err(self.too_long());
+                    }
+                    let row = &data[start..start + end];
+                    start += end + 1;
+                    resume = Resume::default();
+                    self.row(row, txn)?;
+                    if self.ended {
+                        return Ok(());
+                    }
+                }
+                Err(at) => {
+                    resume = at;
+                    break;
+                }
             }
         }
-        if data.len() - start > MAX_COPY_ROW_BYTES {
-            return Err(PgError::new(
-                sqlstate::PROGRAM_LIMIT_EXCEEDED,
-                format!("COPY row is longer than {MAX_COPY_ROW_BYTES} bytes"),
-            )
-            .with_context(self.context(None)));
+        if data.len() - start > self.max_row_bytes {
+            return Err(self.too_long());
         }
         data.drain(..start);
         self.partial = data;
+        self.resume = resume;
         Ok(())
+    }
+
+    /// ERROR 54000: the row went past pg-max-copy-row-bytes.
+    fn too_long(&self) -> PgError {
+        PgError::new(
+            sqlstate::PROGRAM_LIMIT_EXCEEDED,
+            format!("COPY row is longer than {} bytes", self.max_row_bytes),
+        )
+        .with_context(self.context(None))
     }
 
     /// CopyDone: a last row without a newline still counts.
@@ -147,29 +171,46 @@ impl CopyIn {
 
     /// Offset of the newline that ends the first row (CSV: outside quotes).
     fn row_end(&self, data: &[u8]) -> Option<usize> {
+        self.scan(data, Resume::default()).ok()
+    }
+
+    /// As `row_end`, looking from `from` on (the bytes before it hold no
+    /// row end); Err: where to go on once more bytes arrive.
+    fn scan(&self, data: &[u8], from: Resume) -> Result<usize, Resume> {
         if !self.dialect.csv {
-            return data.iter().position(|&b| b == b'\n');
+            return match data[from.at..].iter().position(|&b| b == b'\n') {
+                Some(end) => Ok(from.at + end),
+                None => Err(Resume {
+                    at: data.len(),
+                    quoted: false,
+                }),
+            };
         }
-        let mut quoted = false;
-        let mut i = 0;
+        let Resume {
+            at: mut i,
+            mut quoted,
+        } = from;
         while i < data.len() {
             let b = data[i];
-            if quoted
-                && b == self.dialect.escape
-                && data.get(i + 1) == Some(&self.dialect.quote)
-                && self.dialect.escape != self.dialect.quote
-            {
-                i += 2;
-                continue;
+            if quoted && b == self.dialect.escape && self.dialect.escape != self.dialect.quote {
+                match data.get(i + 1) {
+                    // The escaped byte is in the next chunk: look again then.
+                    None => return Err(Resume { at: i, quoted }),
+                    Some(&next) if next == self.dialect.quote => {
+                        i += 2;
+                        continue;
+                    }
+                    Some(_) => {}
+                }
             }
             if b == self.dialect.quote {
                 quoted = !quoted;
             } else if b == b'\n' && !quoted {
-                return Some(i);
+                return Ok(i);
             }
             i += 1;
         }
-        None
+        Err(Resume { at: i, quoted })
     }
 
     /// Where a row error happened, as PostgreSQL's CONTEXT line puts it.
@@ -228,6 +269,13 @@ impl CopyIn {
         self.rows += 1;
         Ok(())
     }
+}
+
+/// Where `CopyIn::scan` stopped in a partial row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Resume {
+    at: usize,
+    quoted: bool,
 }
 
 /// Text format: fields split on the delimiter, backslash escapes resolved,
@@ -504,6 +552,30 @@ mod tests {
             vec![Some(vec![]), Some(b"x".to_vec())]
         );
         assert!(split_csv(b"\"open", &dialect).is_err());
+    }
+
+    /// A row's end is found the same however the data is split, an
+    /// escaped quote at a chunk's edge included.
+    #[test]
+    fn row_end_search_resumes_across_chunks() {
+        let mut csv = options(CopyFormat::Csv);
+        csv.escape = Some(b'\\');
+        for (options, data) in [
+            (csv, &b"\"a\\\"\nb\",x\nrest"[..]),
+            (options(CopyFormat::Text), &b"key\tvalue\nrest"[..]),
+        ] {
+            let copy = CopyIn::new(&options, 1024).unwrap();
+            let end = copy.scan(data, Resume::default()).unwrap();
+            assert_eq!(&data[end + 1..], b"rest");
+            for split in 0..data.len() {
+                match copy.scan(&data[..split], Resume::default()) {
+                    Ok(found) => assert_eq!(found, end, "split at {split}"),
+                    Err(resume) => {
+                        assert_eq!(copy.scan(data, resume), Ok(end), "split at {split}")
+                    }
+                }
+            }
+        }
     }
 
     #[test]

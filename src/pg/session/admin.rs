@@ -110,6 +110,7 @@ impl PgSession {
             application_name: self.params.get("application_name").unwrap_or_default(),
             prepared_statements: self.statements.len(),
             pid: self.pid,
+            tls: String::new(), // the worker fills it in
         })
     }
 }

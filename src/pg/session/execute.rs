@@ -210,7 +210,7 @@ impl PgSession {
                 Ok(())
             }
             Statement::CopyFrom(options) => {
-                let copy = CopyIn::new(options)?;
+                let copy = CopyIn::new(options, ctx.limits.max_copy_row_bytes)?;
                 if let TxnState::Block(txn) = &self.txn {
                     if txn.read_only {
                         return Err(PgError::new(

@@ -58,6 +58,9 @@ pub enum Next {
     Close,
     /// A CancelRequest connection: route it, then close.
     Cancel { pid: i32, secret: i32 },
+    /// An SSLRequest with nothing after it: answer `S` and start the TLS
+    /// handshake on this connection.
+    StartTls,
 }
 
 /// Settings the worker passes in (from the server config).
@@ -65,7 +68,17 @@ pub struct Limits<'a> {
     pub max_message_bytes: usize,
     pub max_prepared_statements: usize,
     pub max_portals: usize,
+    /// Longest COPY FROM row (pg-max-copy-row-bytes).
+    pub max_copy_row_bytes: usize,
+    /// No further message runs once the output buffer is longer than this:
+    /// the worker drops a client over client-output-buffer-limit anyway.
+    pub output_cap_len: usize,
     pub auth_method: PgAuthMethod,
+    /// SSLRequest is answered `S` (pg-tls is not disable and a
+    /// certificate is configured).
+    pub tls_available: bool,
+    /// pg-tls = require: a login without TLS is refused.
+    pub tls_required: bool,
     pub users: &'a HashMap<String, Secret>,
     /// Users the admin console (database `corewire`) admits.
     pub admin_users: &'a [String],
@@ -154,6 +167,8 @@ pub struct PgSession {
     parked: Option<Parked>,
     /// A CancelRequest this connection carried, for the worker to route.
     pub cancel_request: Option<(i32, i32)>,
+    /// The connection is encrypted (after SSLRequest, or direct TLS).
+    pub tls: bool,
     /// Reported parameters as the client last heard them.
     reported: Vec<(&'static str, String)>,
     /// The server is draining: once idle, the next request gets FATAL
@@ -206,6 +221,7 @@ impl PgSession {
             copy_in: None,
             parked: None,
             cancel_request: None,
+            tls: false,
             reported: Vec::new(),
             draining: false,
             stats: metrics::SessionStats::new(peer),
@@ -216,6 +232,11 @@ impl PgSession {
 
     pub fn is_ready(&self) -> bool {
         matches!(self.phase, Phase::Ready)
+    }
+
+    /// Waiting for the startup packet (or an SSLRequest before it).
+    pub fn in_startup(&self) -> bool {
+        matches!(self.phase, Phase::Startup)
     }
 
     pub fn parked_until(&self) -> Option<Instant> {
@@ -248,11 +269,28 @@ impl PgSession {
                         pos += used;
                         match self.startup(body, ctx) {
                             Next::Continue => continue,
+                            // Bytes after the SSLRequest arrived before the
+                            // handshake: they would be taken as sent over
+                            // TLS (CVE-2021-23214). Refused as PostgreSQL
+                            // does, before answering.
+                            Next::StartTls if pos < input.len() => {
+                                let mut error = PgError::fatal(
+                                    sqlstate::PROTOCOL_VIOLATION,
+                                    "received unencrypted data after SSL request",
+                                );
+                                error.detail = Some(
+                                    "This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.".into(),
+                                );
+                                return (input.len(), self.fatal(ctx, &error));
+                            }
                             other => return (pos, other),
                         }
                     }
                     Err(error) => return (pos, self.fatal(ctx, &error)),
                 }
+            }
+            if ctx.out.len() > ctx.limits.output_cap_len {
+                return (pos, Next::Continue); // the worker drops the client
             }
             let max = if self.is_ready() {
                 ctx.limits.max_message_bytes

@@ -13,8 +13,14 @@ impl PgSession {
             );
         };
         match code {
-            protocol::SSL_REQUEST_CODE | protocol::GSSENC_REQUEST_CODE => {
-                // No TLS or GSSAPI yet: the client goes on in plaintext.
+            // The worker answers `S` and starts the handshake.
+            protocol::SSL_REQUEST_CODE if !self.tls && ctx.limits.tls_available => {
+                return Next::StartTls;
+            }
+            // No TLS here, and no GSSAPI: the client goes on in plaintext.
+            // Over TLS already, either is an unsupported protocol (below),
+            // as in PostgreSQL.
+            protocol::SSL_REQUEST_CODE | protocol::GSSENC_REQUEST_CODE if !self.tls => {
                 ctx.out.push(b'N');
                 return Next::Continue;
             }
@@ -82,6 +88,21 @@ impl PgSession {
         if self.database.is_empty() {
             self.database = self.user.clone();
         }
+        if ctx.limits.tls_required && !self.tls {
+            // pg_hba with only hostssl lines: PostgreSQL's wording.
+            let mut error = PgError::fatal(
+                sqlstate::INVALID_AUTHORIZATION_SPECIFICATION,
+                format!(
+                    "no pg_hba.conf entry for host \"{}\", user \"{}\", database \"{}\", no encryption",
+                    self.peer_ip, self.user, self.database
+                ),
+            );
+            error.hint = Some(
+                "SSL connection is required (pg-tls = require): connect with sslmode=require."
+                    .into(),
+            );
+            return self.fatal(ctx, &error);
+        }
         match Params::for_login(&self.user, &options) {
             Ok(params) => self.params = params,
             Err(error) => return self.fatal(ctx, &error),
@@ -91,7 +112,21 @@ impl PgSession {
 
     /// pg_hba, in short: configured users authenticate by the configured
     /// method; with no users, loopback is trusted; nobody else gets in.
+    /// Configured users are the pg-user entries and the ACL users (other
+    /// than `default`) that are on with a password given in plaintext;
+    /// a name without a pg-user entry authenticates against its ACL
+    /// user's SCRAM verifier.
     pub(super) fn choose_authentication(&mut self, ctx: &mut Ctx<'_>) -> Next {
+        let acl = &ctx.shared.live.acl;
+        if let Err(remaining) = acl.limiter.check(self.peer_addr_ip()) {
+            ctx.stats.auth_failed(crate::stats::Protocol::Pg);
+            ctx.stats.auth_rate_limited(crate::stats::Protocol::Pg);
+            let error = PgError::fatal(
+                sqlstate::INVALID_AUTHORIZATION_SPECIFICATION,
+                crate::acl::blocked_text(remaining),
+            );
+            return self.fatal(ctx, &error);
+        }
         let users = ctx.limits.users;
         let no_entry = || {
             PgError::fatal(
@@ -102,13 +137,23 @@ impl PgSession {
                 ),
             )
         };
-        if users.is_empty() || ctx.limits.auth_method == PgAuthMethod::Trust {
+        let no_users = users.is_empty() && !acl.has_pg_users();
+        if no_users || ctx.limits.auth_method == PgAuthMethod::Trust {
             if !self.peer_loopback {
                 return self.fatal(ctx, &no_entry());
             }
             return self.login(ctx);
         }
-        let secret = users.get(&self.user);
+        // An ACL user that is off gets no secret: a doomed exchange.
+        let acl_secret = match users.get(&self.user) {
+            Some(_) => None,
+            None => acl
+                .user(self.user.as_bytes())
+                .filter(|user| user.enabled())
+                .and_then(|user| user.scram_verifier().cloned())
+                .map(Secret::Scram),
+        };
+        let secret = users.get(&self.user).or(acl_secret.as_ref());
         // md5 with a SCRAM verifier upgrades to SCRAM, as PostgreSQL does.
         let use_md5 =
             ctx.limits.auth_method == PgAuthMethod::Md5 && secret.is_none_or(Secret::supports_md5);
@@ -155,6 +200,7 @@ impl PgSession {
                 if ok {
                     self.login(ctx)
                 } else {
+                    self.auth_failed(ctx);
                     self.fatal(ctx, &failed(&self.user))
                 }
             }
@@ -167,7 +213,10 @@ impl PgSession {
                         self.phase = Phase::ScramFinal(server);
                         Next::Continue
                     }
-                    Err(failure) => self.fatal(ctx, &failure.to_pg_error(&self.user)),
+                    Err(failure) => {
+                        self.auth_failed(ctx);
+                        self.fatal(ctx, &failure.to_pg_error(&self.user))
+                    }
                 }
             }
             Phase::ScramFinal(mut server) => match server.client_final(body) {
@@ -175,13 +224,32 @@ impl PgSession {
                     Writer { out: ctx.out }.auth_sasl_final(&reply);
                     self.login(ctx)
                 }
-                Err(failure) => self.fatal(ctx, &failure.to_pg_error(&self.user)),
+                Err(failure) => {
+                    self.auth_failed(ctx);
+                    self.fatal(ctx, &failure.to_pg_error(&self.user))
+                }
             },
             Phase::Startup | Phase::Ready => unreachable!("not authenticating"),
         }
     }
 
     pub(super) fn login(&mut self, ctx: &mut Ctx<'_>) -> Next {
+        // An ACL user that is off logs in on neither protocol (checked
+        // after the password, as PostgreSQL checks rolcanlogin).
+        let disabled = ctx
+            .shared
+            .live
+            .acl
+            .user(self.user.as_bytes())
+            .is_some_and(|user| !user.enabled());
+        if disabled {
+            self.auth_failed(ctx);
+            let error = PgError::fatal(
+                sqlstate::INVALID_AUTHORIZATION_SPECIFICATION,
+                format!("role \"{}\" is not permitted to log in", self.user),
+            );
+            return self.fatal(ctx, &error);
+        }
         if let Err(refused) = self.admit_admin(ctx) {
             return refused;
         }
@@ -195,6 +263,19 @@ impl PgSession {
         writer.ready_for_query(TxnStatus::Idle);
         self.phase = Phase::Ready;
         Next::Continue
+    }
+}
+
+impl PgSession {
+    /// The client's address, for the failed-login limiter.
+    fn peer_addr_ip(&self) -> Option<std::net::IpAddr> {
+        self.peer_ip.parse().ok()
+    }
+
+    /// Counts a failed login: stats, and against the client's address.
+    fn auth_failed(&self, ctx: &mut Ctx<'_>) {
+        ctx.stats.auth_failed(crate::stats::Protocol::Pg);
+        ctx.shared.live.acl.limiter.failure(self.peer_addr_ip());
     }
 }
 

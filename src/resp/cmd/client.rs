@@ -23,15 +23,18 @@ pub struct KillFilter {
     pub id: Option<u64>,
     pub addr: Option<String>,
     pub local_addr: Option<String>,
-    /// TYPE master / replica / pubsub, or a user other than "default".
+    /// TYPE master / replica / pubsub.
     pub matches_nobody: bool,
+    /// USER: the ACL user the connection runs as.
+    pub user: Option<Vec<u8>>,
     /// SKIPME yes (the default of the new form): the caller's id.
     pub skip_id: Option<u64>,
 }
 
 impl KillFilter {
-    pub fn matches(&self, id: u64, addr: &str, local_addr: &str) -> bool {
+    pub fn matches(&self, id: u64, addr: &str, local_addr: &str, user: &[u8]) -> bool {
         !self.matches_nobody
+            && self.user.as_deref().is_none_or(|want| want == user)
             && self.skip_id != Some(id)
             && self.id.is_none_or(|want| want == id)
             && self.addr.as_deref().is_none_or(|want| want == addr)
@@ -177,13 +180,13 @@ fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 None => return unknown_type(ctx, value),
             }
         } else if is(b"USER") {
-            // Only the default user exists.
-            if value != b"default" {
+            if ctx.shared.live.acl.user(value).is_none() {
                 let mut text = b"ERR No such user '".to_vec();
                 text.extend_from_slice(value);
                 text.push(b'\'');
                 return ctx.reply().error(&text);
             }
+            filter.user = Some(value.to_vec());
         } else if is(b"ADDR") {
             filter.addr = Some(text());
         } else if is(b"LADDR") {

@@ -54,10 +54,10 @@ fn parameters(shared: &Shared) -> Vec<(&'static str, String)> {
         ),
         (
             "client-output-buffer-limit",
-            format!("normal {} 0 0", config.max_output_buffer_bytes),
+            (setting("client-output-buffer-limit").get)(&config),
         ),
         ("tcp-backlog", config.listen_backlog.to_string()),
-        ("timeout", "0".into()),
+        ("timeout", config.idle_timeout_s.to_string()),
         ("protected-mode", "yes".into()),
         // Redis shows it to whoever may run CONFIG (an admin command);
         // corewire's other secrets (pg-user) are never shown.
@@ -110,11 +110,10 @@ enum Change {
     MaxClients(usize),
     MaxBulkBytes(usize),
     MaxQueryBufferBytes(usize),
-    MaxOutputBufferBytes(usize),
     RequirePass(Option<String>),
     /// One of corewire's own live settings, as text.
     Setting(&'static Setting, String),
-    /// Accepted and already in effect (`appendonly` as it is, `timeout 0`).
+    /// Accepted and already in effect (`appendonly` as it is).
     Unchanged,
 }
 
@@ -170,21 +169,10 @@ fn validate(name: &str, value: &[u8], durable: bool) -> Result<Change, String> {
         }
         "proto-max-bulk-len" => memory_setting(value).map(Change::MaxBulkBytes),
         "client-query-buffer-limit" => memory_setting(value).map(Change::MaxQueryBufferBytes),
+        // Redis's classes and errors; only the classes named change.
         "client-output-buffer-limit" => {
-            let words: Vec<&str> = text.split_whitespace().collect();
-            if words.len() != 4 {
-                return Err("Wrong number of arguments in buffer limit configuration.".into());
-            }
-            let hard = memory_value(words[1].as_bytes());
-            match (words[0], hard, words[2], words[3]) {
-                ("normal", Some(hard), "0", "0") if hard > 0 => {
-                    Ok(Change::MaxOutputBufferBytes(hard as usize))
-                }
-                _ => Err(
-                    "corewire supports only 'normal <hard limit> 0 0' with a non-zero hard limit"
-                        .into(),
-                ),
-            }
+            settings::set_output_buffer_limit(&mut Config::default(), &text)?;
+            Ok(Change::Setting(setting(name), text))
         }
         "requirepass" => Ok(Change::RequirePass(Some(text).filter(|p| !p.is_empty()))),
         "appendonly" => match (text.as_str(), durable) {
@@ -209,8 +197,15 @@ fn validate(name: &str, value: &[u8], durable: bool) -> Result<Change, String> {
                 Err("argument(s) must be one of the following: everysec, always, no".into())
             }
         },
-        "timeout" if text == "0" => Ok(Change::Unchanged),
-        "timeout" => Err("idle timeouts are not available yet".into()),
+        "timeout" => {
+            let seconds: i64 = text
+                .parse()
+                .map_err(|_| "argument couldn't be parsed into an integer")?;
+            if !(0..=i32::MAX as i64).contains(&seconds) {
+                return Err("argument must be between 0 and 2147483647 inclusive".into());
+            }
+            Ok(Change::Setting(setting("timeout"), seconds.to_string()))
+        }
         _ => match settings::find(name) {
             Some(setting) if setting.reload == Reload::Live => {
                 let mut scratch = Config::default();
@@ -230,7 +225,8 @@ fn validate(name: &str, value: &[u8], durable: bool) -> Result<Change, String> {
 /// CONFIG SET parameter value [parameter value ...]: all or nothing, as in
 /// Redis 7, and in force on every worker through the same path as a
 /// reload. Settable: maxclients, proto-max-bulk-len,
-/// client-query-buffer-limit, client-output-buffer-limit (normal class),
+/// client-query-buffer-limit, client-output-buffer-limit (every class;
+/// only normal is used), timeout,
 /// requirepass, appendfsync, save (as checkpoint-interval-s), and every
 /// corewire setting a reload can change; bind, port, databases,
 /// tcp-backlog, dir and data-dir need a restart, and appendonly only takes
@@ -281,7 +277,6 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             Change::MaxClients(n) => config.max_clients = n,
             Change::MaxBulkBytes(n) => config.max_bulk_bytes = n,
             Change::MaxQueryBufferBytes(n) => config.max_query_buffer_bytes = n,
-            Change::MaxOutputBufferBytes(n) => config.max_output_buffer_bytes = n,
             Change::RequirePass(password) => config.requirepass = password,
             Change::Setting(setting, text) => {
                 if let Some(clear) = setting.clear {

@@ -58,11 +58,19 @@ pub static AUTH: CommandSpec = command_spec!("auth", -2, Some(auth), group: "con
     summary: "Authenticates the connection.", complexity: "O(N) where N is the number of passwords defined for the user",
     flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], acl: ["@fast", "@connection"]);
 
+/// AUTH [username] password, against the ACL users (`default` when no
+/// user is given).
 fn auth(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.len() > 3 {
         return ctx.reply().error(SYNTAX_ERROR);
     }
-    if args.len() == 2 && !ctx.shared.live.password_required() {
+    let default_nopass = ctx
+        .shared
+        .live
+        .acl
+        .user(b"default")
+        .is_some_and(|user| user.nopass());
+    if args.len() == 2 && default_nopass {
         return ctx.reply().error(
             b"ERR AUTH <password> called without any password configured for the default user. \
               Are you sure your configuration is correct?",
@@ -73,29 +81,10 @@ fn auth(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     } else {
         (args.get(1), args.get(2))
     };
-    if check_password(ctx, user, password) {
-        ctx.session.authenticated = true;
-        ctx.reply().ok();
-    } else {
-        ctx.reply()
-            .error(b"WRONGPASS invalid username-password pair or user is disabled.");
+    match super::acl::login(ctx, user, password, args.get(0)) {
+        Ok(()) => ctx.reply().ok(),
+        Err(text) => ctx.reply().error(&text),
     }
-}
-
-/// Only the `default` user exists; with no password configured it accepts
-/// any password, as Redis's `nopass` default user does.
-fn check_password(ctx: &Ctx<'_>, user: &[u8], password: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    match &ctx.shared.live.requirepass() {
-        None => true,
-        Some(expected) => constant_time_eq(expected.as_bytes(), password),
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub static HELLO: CommandSpec = command_spec!("hello", -1, Some(hello), group: "connection", since: "6.0.0",
@@ -137,17 +126,14 @@ fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         }
     }
     if let Some((user, password)) = credentials {
-        if !check_password(ctx, user, password) {
-            return ctx
-                .reply()
-                .error(b"WRONGPASS invalid username-password pair or user is disabled.");
+        if let Err(text) = super::acl::login(ctx, user, password, args.get(0)) {
+            return ctx.reply().error(&text);
         }
-        ctx.session.authenticated = true;
     }
     if !ctx.session.authenticated {
         return ctx.reply().error(
             b"NOAUTH HELLO must be called with the client already authenticated, otherwise the \
-              HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and \
+              HELLO AUTH <user> <pass> option can be used to authenticate the client and \
               select the RESP protocol version at the same time",
         );
     }
@@ -199,7 +185,7 @@ pub static RESET: CommandSpec = command_spec!("reset", 1, Some(reset), group: "c
     flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], acl: ["@fast", "@connection"]);
 
 /// Back to a fresh connection's state: no MULTI, no WATCH, RESP2, no name,
-/// and unauthenticated again if a password is required.
+/// the default user, and unauthenticated again if it needs a password.
 fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     let session = &mut *ctx.session;
     session.multi = None;
@@ -207,6 +193,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     session.resp3 = false;
     session.db = 0;
     session.name = None;
+    session.acl_user = crate::acl::SessionUser::default();
     session.authenticated = !ctx.shared.live.password_required();
     ctx.reply().simple(b"RESET");
 }

@@ -149,6 +149,43 @@ fn write_section(ctx: &mut Ctx<'_>, snapshot: &Snapshot, section: &str, out: &mu
                     "protocol_errors",
                     sum_disconnects(crate::stats::Disconnect::ProtocolError as usize),
                 ),
+                // corewire's own: clients closed by `timeout` /
+                // pg-client-idle-timeout-s and by auth-timeout-ms.
+                (
+                    "idle_timeout_disconnections",
+                    sum_disconnects(crate::stats::Disconnect::IdleTimeout as usize),
+                ),
+                (
+                    "auth_timeout_disconnections",
+                    sum_disconnects(crate::stats::Disconnect::AuthTimeout as usize),
+                ),
+                // corewire's own: connections that started TLS (tls-port,
+                // PostgreSQL SSLRequest or direct TLS), failed handshakes.
+                (
+                    "tls_connections_received",
+                    total.tls_connections.to_string(),
+                ),
+                (
+                    "tls_handshake_failures",
+                    total.tls_handshake_failures.to_string(),
+                ),
+                // Redis 7.2's ACL counters; failed logins of every
+                // protocol count in acl_access_denied_auth, then by
+                // protocol, and those the failed-login limiter refused.
+                (
+                    "acl_access_denied_auth",
+                    total.auth_failures.iter().sum::<u64>().to_string(),
+                ),
+                ("acl_access_denied_cmd", total.acl_denied_cmd.to_string()),
+                ("acl_access_denied_key", total.acl_denied_key.to_string()),
+                ("acl_access_denied_channel", "0".into()),
+                ("auth_failures_resp", total.auth_failures[0].to_string()),
+                ("auth_failures_pg", total.auth_failures[1].to_string()),
+                ("auth_failures_http", total.auth_failures[2].to_string()),
+                (
+                    "auth_rate_limited",
+                    total.auth_rate_limited.iter().sum::<u64>().to_string(),
+                ),
                 ("slowlog_entries", total.slowlog_entries.to_string()),
                 ("engine_commits", total.engine.commits.to_string()),
                 ("engine_conflicts", total.engine.conflicts.to_string()),

@@ -1,6 +1,7 @@
 //! The command table and dispatch, in Redis's order: look up, check arity,
-//! check authentication, run.
+//! check authentication and ACL permissions (`crate::acl`), run.
 
+mod acl;
 pub mod client;
 mod command;
 mod config;
@@ -158,6 +159,7 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &persistence::BGSAVE,
     &persistence::BGREWRITEAOF,
     &persistence::LASTSAVE,
+    &acl::ACL,
 ];
 
 /// Longest command name (bytes) the lookup considers.
@@ -307,7 +309,11 @@ pub fn dispatch(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Dispatched {
     let (spec, slot) = match resolve(ctx, args) {
         Ok(found) => found,
         Err((slot, text)) => {
-            refuse(ctx, args, text);
+            // No text: the connection's user was deleted and it closes
+            // without a reply.
+            if !text.is_empty() {
+                refuse(ctx, args, text);
+            }
             return Dispatched {
                 slot,
                 handled: Handled::Refused,
@@ -373,7 +379,7 @@ fn other_type(ctx: &mut Ctx<'_>, args: &Args<'_>, name: &str, arity: i32, unknow
     } else {
         args.len() as i32 >= -arity
     };
-    let refusal = if !ctx.session.authenticated {
+    let refusal = if !ctx.session.authenticated && ctx.shared.live.acl.default_needs_auth() {
         Some(b"NOAUTH Authentication required.".to_vec())
     } else if !arity_ok {
         Some(format!("ERR wrong number of arguments for '{name}' command").into_bytes())
@@ -383,6 +389,16 @@ fn other_type(ctx: &mut Ctx<'_>, args: &Args<'_>, name: &str, arity: i32, unknow
     if let Some(text) = refusal {
         flag_multi(ctx);
         return ctx.reply().error(&text);
+    }
+    let acl = &ctx.shared.live.acl;
+    if !ctx.session.acl_user.unrestricted(acl) {
+        if let Err(refused) = ctx.session.acl_user.check_unlisted(acl, args) {
+            if let Some(text) = acl::refusal(ctx, refused, name, args) {
+                flag_multi(ctx);
+                ctx.reply().error(&text);
+            }
+            return;
+        }
     }
     if ctx.session.multi.is_some() {
         return queue(ctx, args);
@@ -401,11 +417,12 @@ fn other_type(ctx: &mut Ctx<'_>, args: &Args<'_>, name: &str, arity: i32, unknow
     }
 }
 
-/// Looks the command up and checks arity and authentication, in Redis's
-/// order: the command and its statistics slot, or the slot and the error
-/// text if a check fails.
+/// Looks the command up and checks arity, authentication and ACL
+/// permissions, in Redis's order: the command and its statistics slot, or
+/// the slot and the error text if a check fails (empty: no reply, the
+/// connection closes).
 fn resolve(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     args: &Args<'_>,
 ) -> Result<(&'static CommandSpec, usize), (usize, Vec<u8>)> {
     let Some((mut spec, index)) = lookup_indexed(args.get(0)) else {
@@ -425,8 +442,20 @@ fn resolve(
         let text = format!("ERR wrong number of arguments for '{}' command", spec.name);
         return Err((slot, text.into_bytes()));
     }
-    if !ctx.session.authenticated && !spec.allowed_without_auth() {
+    // Redis's authRequired: the default user needs a password now.
+    if !ctx.session.authenticated
+        && !spec.allowed_without_auth()
+        && ctx.shared.live.acl.default_needs_auth()
+    {
         return Err((slot, b"NOAUTH Authentication required.".to_vec()));
+    }
+    // The fast path: one load and compare for a user allowed everything.
+    let acl = &ctx.shared.live.acl;
+    if !ctx.session.acl_user.unrestricted(acl) {
+        if let Err(refused) = ctx.session.acl_user.check(acl, spec, slot, args) {
+            let text = acl::refusal(ctx, refused, spec.name, args).unwrap_or_default();
+            return Err((slot, text));
+        }
     }
     Ok((spec, slot))
 }
