@@ -18,6 +18,8 @@
 #   E2E_ONLY="l m n o p q r s" bash tests/e2e/run.sh  only the PostgreSQL sections
 #   E2E_ONLY="t u v w x y z" bash tests/e2e/run.sh    only the operations sections
 #   E2E_ONLY=durability bash tests/e2e/run.sh          only the crash cycles and fault injection
+#   E2E_ONLY=abuse bash tests/e2e/run.sh               only the abuse tests (issue 7; about 1 min;
+#                                      results table also as JSON in $ABUSE_REPORT)
 #
 # PostgreSQL sections (tests/e2e/pg/): l psql differential against a real PostgreSQL,
 # m pgbench, n psycopg 3, o asyncpg, p cross-protocol (RESP <-> SQL), q JDBC, r
@@ -40,7 +42,7 @@ LOGS=$ROOT/build/e2e
 TOOLS=$E2E/tools.py
 SERVER=${E2E_SERVER:-corewire}
 if [[ $SERVER == redis ]]; then PG_SERVER=${E2E_PG_SERVER:-postgres}; else PG_SERVER=${E2E_PG_SERVER:-corewire}; fi
-ONLY=${E2E_ONLY:-a b c d j k i h e f g l m n o p q r s t u v w x y z durability}
+ONLY=${E2E_ONLY:-a b c d j k i h e f g l m n o p q r s t u v w x y z durability abuse}
 mkdir -p "$LOGS"
 
 PASSED=0
@@ -862,6 +864,48 @@ dur_section() {
 }
 dur_section crash_check.py 180 19800
 dur_section fault_check.py 100 20300
+
+# ---------------------------------------------------------------------------- abuse
+# Issue 7, part 5 (tests/e2e/abuse/abuse_check.py): hostile clients against a fresh
+# corewire --threads 2 per scenario (password on both protocols), while well-behaved
+# redis-py and psycopg clients keep working: 1a GETs pipelined without reading (output
+# buffer limit), 1b 2 GiB of SETs pipelined without reading, 2 slowloris PostgreSQL
+# startups (auth timeout), 3 10,000 idle connections, 4 a bad-password flood from
+# 127.0.0.2/.3 (counted, rate-limited), 5 bulk/multibulk lengths of 2^40, 6 random bytes
+# on every port. Checks: 0 errors for the good clients, served during the abuse, server
+# alive, peak RSS < 1 GiB, abusers cut off as configured; latencies are reported, not
+# asserted. Prints a results table and writes it as JSON to $ABUSE_REPORT (default
+# build/e2e/abuse/abuse-report.json; a .md copy next to it). Lines counted as in
+# ops_section. ulimit -n is raised for the script and its servers (10,000 connections
+# each side). corewire-only.
+abuse_section() {
+  local limit=$1 base=$2 line np=0 nf=0 rc=""
+  want abuse || return 0
+  section "abuse: hostile clients while good ones keep working (tests/e2e/abuse/abuse_check.py)"
+  if [[ $SERVER != corewire ]]; then
+    echo "note: the abuse section is corewire-only: not run with E2E_SERVER=$SERVER"; return 0
+  fi
+  if [[ ! -x $BIN ]]; then fail "abuse: missing $BIN"; return 0; fi
+  base=$(free_port "$base") || { fail "abuse: no free port from $2"; return 0; }
+  while IFS= read -r line; do
+    case $line in
+      "PASS: "*) pass "abuse ${line#PASS: }"; np=$((np + 1)) ;;
+      "FAIL: "*) fail "abuse ${line#FAIL: }"; nf=$((nf + 1)) ;;
+      "__abuse_exit="*) rc=${line#__abuse_exit=} ;;
+      *) printf '%s\n' "$line" ;;
+    esac
+  done < <(x=0; ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+           pg_client_env timeout -k 10 "$limit" python3 -u "$E2E/abuse/abuse_check.py" --bin "$BIN" \
+             --logs "$LOGS/abuse" --port-base "$base" --report "${ABUSE_REPORT:-$LOGS/abuse/abuse-report.json}" \
+             2>&1 || x=$?
+           echo "__abuse_exit=$x")
+  if [[ $rc != 0 && $nf == 0 ]]; then
+    fail "abuse: exit status ${rc:-?}$([[ $rc == 124 ]] && echo ", timed out after $limit s") without a FAIL line"
+  fi
+  if [[ $np == 0 && $nf == 0 ]]; then fail "abuse: ran no check"; fi
+  return 0
+}
+abuse_section 300 20800
 
 # ---------------------------------------------------------------------------- end
 section "server under test after all checks"
