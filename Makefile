@@ -3,6 +3,7 @@
 #   make run      build and start the host (ARGS="--threads 2 --port 6380")
 #   make test     cargo tests + C++ engine tests + ASan/TSan stress tests
 #   make e2e      redis-cli / redis-benchmark suite against the host binary
+#   make fuzz     cargo-fuzz targets (tests/fuzz), FUZZ_SECONDS=60 each
 #   make bench    corewire vs redis-server, side by side
 #   make install  binary, library, headers, example config, systemd unit
 #                 (PREFIX=/usr/local, DESTDIR= for staging)
@@ -20,7 +21,7 @@ ENGINE_HDRS := $(wildcard cpp/engine/*.h) $(wildcard include/*.h)
 ENGINE_TESTS := $(patsubst cpp/engine/%.cc,$(BUILD)/%,$(wildcard cpp/engine/*_test.cc))
 RUST_SRCS := $(shell find src -name '*.rs' -o -name '*.c') Cargo.toml build.rs
 
-.PHONY: all run test cargo-test cpp-test sanitize e2e bench seed-host install clean
+.PHONY: all run test cargo-test cpp-test sanitize e2e fuzz bench seed-host install clean
 all: $(BUILD)/corewire
 
 $(RUST_LIB): $(RUST_SRCS) $(ENGINE_SRCS) $(ENGINE_HDRS)
@@ -71,6 +72,15 @@ sanitize:
 e2e: all seed-host
 	bash tests/e2e/run.sh
 
+# Builds the fuzz targets (libFuzzer, ASan; the stable toolchain with
+# RUSTC_BOOTSTRAP=1) and runs each for FUZZ_SECONDS from its seeds in
+# tests/fuzz/corpus/; working corpora and crashes go to build/fuzz/.
+# Fails if any target crashes. FUZZ_TARGETS="resp_request" picks some.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_WORK=$(BUILD)/fuzz bash tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 bench: all
 	bash benches/bench.sh
 
@@ -96,4 +106,4 @@ install: all
 
 clean:
 	cargo clean
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) tests/fuzz/target

@@ -237,15 +237,21 @@ fn locate(mut error: PgError, sql: &str) -> PgError {
     let Some(name) = error.message.split('"').nth(1) else {
         return error;
     };
+    // An empty name (`relation "" ...`) matches everywhere and would
+    // never advance the search below.
+    if name.is_empty() {
+        return error;
+    }
     let lower = sql.to_lowercase();
     if lower.len() != sql.len() {
         return error; // byte offsets would not line up
     }
+    let needle = name.to_lowercase();
     let is_word = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
     let mut from = 0;
-    while let Some(found) = lower[from..].find(&name.to_lowercase()) {
+    while let Some(found) = lower[from..].find(&needle) {
         let at = from + found;
-        let end = at + name.len();
+        let end = at + needle.len();
         let before = at.checked_sub(1).map(|i| lower.as_bytes()[i]);
         if !is_word(before) && !is_word(lower.as_bytes().get(end).copied()) {
             error.position = Some(sql[..at].chars().count() + 1);

@@ -188,6 +188,19 @@ fn errors_match_postgres() {
     check_all(ERRORS);
 }
 
+/// Found by the sql_classify fuzz target: an error naming "" (here the
+/// empty string in FROM) sent the error-position search into an endless
+/// loop, hanging the worker.
+#[test]
+fn an_error_naming_an_empty_name_returns() {
+    let sql = "SELECT 'é'<@'日本', '😀' FROM'' kv";
+    let error = err(sql);
+    assert!(error.message.contains("\"\""), "{}", error.message);
+    assert_eq!(error.position, None);
+    let described = describe(sql, &[], &FakeSession::new()).unwrap_err();
+    assert_eq!(described.message, error.message);
+}
+
 /// A statement with parameters: its Describe and its result.
 struct ParamCase {
     sql: &'static str,
