@@ -579,18 +579,6 @@ fn redis_crate_clients_log_in_as_users() {
 
 // ---- PostgreSQL shares the users ----
 
-fn pg_connect(
-    server: &TestServer,
-    user: &str,
-    password: Option<&str>,
-) -> Result<Client, postgres::Error> {
-    let mut url = server.pg_url(user);
-    if let Some(password) = password {
-        url.push_str(&format!(" password='{password}'"));
-    }
-    Client::connect(&url, NoTls)
-}
-
 #[test]
 fn postgres_logins_use_acl_users() {
     let server = TestServer::start_with(|c| {
@@ -601,11 +589,14 @@ fn postgres_logins_use_acl_users() {
         ];
         c.pg_users = vec![("pgonly".into(), "pg secret".into())];
     });
-    let mut alice = pg_connect(&server, "alice", Some("wonderland")).expect("alice logs in");
+    let mut alice = server
+        .pg_connect("alice", Some("wonderland"))
+        .expect("alice logs in");
     let row = alice.query_one("SELECT current_user", &[]).unwrap();
     assert_eq!(row.get::<_, String>(0), "alice");
     let refused = |user: &str, password: &str, code: &SqlState| {
-        let error = pg_connect(&server, user, Some(password))
+        let error = server
+            .pg_connect(user, Some(password))
             .err()
             .expect("refused");
         assert_eq!(error.code(), Some(code), "{user}: {error}");
@@ -620,12 +611,16 @@ fn postgres_logins_use_acl_users() {
     refused("sleepy", "zzz", &SqlState::INVALID_PASSWORD);
     refused("nobody", "x", &SqlState::INVALID_PASSWORD);
     // With users configured, loopback is no longer trusted.
-    assert!(pg_connect(&server, "tester", None).is_err());
-    pg_connect(&server, "pgonly", Some("pg secret")).expect("pg-user still works");
+    assert!(server.pg_connect("tester", None).is_err());
+    server
+        .pg_connect("pgonly", Some("pg secret"))
+        .expect("pg-user still works");
     // A change through ACL SETUSER applies to the next login.
     let mut admin = Conn::new(server.port);
     admin.run("ACL SETUSER alice >second");
-    pg_connect(&server, "alice", Some("second")).expect("the newest password");
+    server
+        .pg_connect("alice", Some("second"))
+        .expect("the newest password");
     admin.run("ACL SETUSER alice off");
     refused("alice", "second", &SqlState::INVALID_PASSWORD);
     // A pg-user whose ACL namesake is off is refused after its password.
@@ -644,7 +639,9 @@ fn postgres_md5_method_upgrades_acl_users_to_scram() {
         c.users = vec!["carol on >c-pass".into()];
         c.pg_auth_method = corewire::config::PgAuthMethod::Md5;
     });
-    pg_connect(&server, "carol", Some("c-pass")).expect("SCRAM with the ACL verifier");
+    server
+        .pg_connect("carol", Some("c-pass"))
+        .expect("SCRAM with the ACL verifier");
 }
 
 #[test]
@@ -652,7 +649,7 @@ fn only_the_default_user_keeps_postgres_trusting_loopback() {
     // requirepass alone (the default user's password) does not change
     // PostgreSQL: loopback stays trusted.
     let server = TestServer::start_with(|c| c.requirepass = Some("pw".into()));
-    pg_connect(&server, "anyone", None).expect("trusted loopback");
+    server.pg_connect("anyone", None).expect("trusted loopback");
 }
 
 // ---- the failed-login limiter ----
@@ -696,7 +693,7 @@ fn repeated_failures_are_rate_limited_across_protocols_then_recover() {
         "{refused}"
     );
     assert!(!refused.contains("right"));
-    if let Err(error) = pg_connect(&server, "alice", Some("right")) {
+    if let Err(error) = server.pg_connect("alice", Some("right")) {
         let db = error.as_db_error().expect("a server error");
         assert_eq!(db.code(), &SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
         assert!(
@@ -715,7 +712,9 @@ fn repeated_failures_are_rate_limited_across_protocols_then_recover() {
     eventually("the block ends", || {
         conn.run("AUTH alice right") == b"+OK\r\n"
     });
-    pg_connect(&server, "alice", Some("right")).expect("PostgreSQL works again");
+    server
+        .pg_connect("alice", Some("right"))
+        .expect("PostgreSQL works again");
     let failures = info_field(&mut other, "acl_access_denied_auth");
     let limited = info_field(&mut other, "auth_rate_limited");
     assert!(failures >= 4, "{failures}");
@@ -770,7 +769,7 @@ fn failures_and_refusals_are_counted() {
     conn.run("AUTH bob pw");
     conn.run("SET app:1 v");
     conn.run("GET other");
-    let _ = pg_connect(&server, "bob", Some("nope"));
+    let _ = server.pg_connect("bob", Some("nope"));
     let reply = http_get(&server, "/api/v1/kv/x", Some("Bearer nope"));
     assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
     let mut admin = Conn::new(server.port);
@@ -914,7 +913,9 @@ fn secrets_never_show() {
     ] {
         shown.push(text(&conn.run(line)));
     }
-    let mut pg = pg_connect(&server, "alice", Some("topsecret-alice")).expect("alice logs in");
+    let mut pg = server
+        .pg_connect("alice", Some("topsecret-alice"))
+        .expect("alice logs in");
     let _ = &mut pg;
     let mut admin = Client::connect(
         &format!(

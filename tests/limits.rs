@@ -107,109 +107,21 @@ fn refused_resp(port: u16) -> String {
 /// Raw PostgreSQL frontend messages and a reader for backend ones.
 mod pg {
     use super::*;
-
-    fn cstr(out: &mut Vec<u8>, text: &str) {
-        out.extend_from_slice(text.as_bytes());
-        out.push(0);
-    }
-
-    pub fn message(tag: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        out.extend_from_slice(&(body.len() as i32 + 4).to_be_bytes());
-        out.extend_from_slice(body);
-        out
-    }
-
-    pub fn startup(user: &str) -> Vec<u8> {
-        let mut body = 196608i32.to_be_bytes().to_vec();
-        for (name, value) in [("user", user), ("database", "kv")] {
-            cstr(&mut body, name);
-            cstr(&mut body, value);
-        }
-        body.push(0);
-        let mut out = (body.len() as i32 + 4).to_be_bytes().to_vec();
-        out.extend_from_slice(&body);
-        out
-    }
-
-    pub fn query(sql: &str) -> Vec<u8> {
-        let mut body = Vec::new();
-        cstr(&mut body, sql);
-        message(b'Q', &body)
-    }
-
-    pub fn parse(name: &str, sql: &str) -> Vec<u8> {
-        let mut body = Vec::new();
-        cstr(&mut body, name);
-        cstr(&mut body, sql);
-        body.extend_from_slice(&0i16.to_be_bytes());
-        message(b'P', &body)
-    }
-
-    pub fn bind(portal: &str, statement: &str) -> Vec<u8> {
-        let mut body = Vec::new();
-        cstr(&mut body, portal);
-        cstr(&mut body, statement);
-        body.extend_from_slice(&0i16.to_be_bytes());
-        body.extend_from_slice(&0i16.to_be_bytes());
-        body.extend_from_slice(&0i16.to_be_bytes());
-        message(b'B', &body)
-    }
-
-    pub fn sync() -> Vec<u8> {
-        message(b'S', &[])
-    }
-
-    pub fn copy_data(data: &[u8]) -> Vec<u8> {
-        message(b'd', data)
-    }
-
-    pub fn copy_done() -> Vec<u8> {
-        message(b'c', &[])
-    }
-
-    /// One backend message: tag and body; None at EOF.
-    pub fn read(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
-        let mut header = [0u8; 5];
-        match stream.read_exact(&mut header) {
-            Ok(()) => {}
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset
-                ) =>
-            {
-                return None
-            }
-            Err(error) => panic!("reading a backend message: {error}"),
-        }
-        let len = i32::from_be_bytes(header[1..5].try_into().unwrap()) as usize;
-        let mut body = vec![0u8; len - 4];
-        stream.read_exact(&mut body).unwrap();
-        Some((header[0], body))
-    }
+    use crate::common::pg_wire::error_fields;
+    pub use crate::common::pg_wire::{
+        bind, copy_data, copy_done, parse, query, read, startup, sync,
+    };
 
     /// An ErrorResponse as "SEVERITY CODE message".
     pub fn describe_error(body: &[u8]) -> String {
-        let mut severity = String::new();
-        let mut code = String::new();
-        let mut text = String::new();
-        let mut rest = body;
-        while let Some((&field, tail)) = rest.split_first() {
-            if field == 0 {
-                break;
-            }
-            let end = tail.iter().position(|&b| b == 0).unwrap();
-            let value = String::from_utf8_lossy(&tail[..end]).into_owned();
-            match field {
-                b'S' => severity = value,
-                b'C' => code = value,
-                b'M' => text = value,
-                _ => {}
-            }
-            rest = &tail[end + 1..];
-        }
-        format!("{severity} {code} {text}")
+        let field = |code: u8| {
+            error_fields(body)
+                .into_iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, value)| value)
+                .unwrap_or_default()
+        };
+        format!("{} {} {}", field(b'S'), field(b'C'), field(b'M'))
     }
 
     /// Messages up to and including ReadyForQuery, as short descriptions
@@ -234,7 +146,9 @@ mod pg {
     /// A logged-in raw session (trusted loopback login).
     pub fn login(port: u16) -> TcpStream {
         let mut stream = connect(port);
-        stream.write_all(&startup("tester")).unwrap();
+        stream
+            .write_all(&startup(&[("user", "tester"), ("database", "kv")]))
+            .unwrap();
         let messages = until_ready(&mut stream);
         assert_eq!(messages.last().unwrap(), "Z I", "{messages:?}");
         stream
@@ -597,7 +511,7 @@ fn postgres_portals_over_the_limit_54000() {
     let mut conn = pg::login(server.pg_port);
     let mut batch = pg::parse("q", "SELECT key FROM kv");
     for portal in ["p1", "p2", "p3"] {
-        batch.extend(pg::bind(portal, "q"));
+        batch.extend(pg::bind(portal, "q", &[]));
     }
     batch.extend(pg::sync());
     conn.write_all(&batch).unwrap();
@@ -606,8 +520,8 @@ fn postgres_portals_over_the_limit_54000() {
     assert!(messages[3].starts_with("E ERROR 54000 "), "{messages:?}");
     assert_eq!(messages[4..], ["Z I"]);
     // Portals end with the transaction: the next batch has room again.
-    let mut batch = pg::bind("p1", "q");
-    batch.extend(pg::bind("p2", "q"));
+    let mut batch = pg::bind("p1", "q", &[]);
+    batch.extend(pg::bind("p2", "q", &[]));
     batch.extend(pg::sync());
     conn.write_all(&batch).unwrap();
     assert_eq!(pg::until_ready(&mut conn), ["2", "2", "Z I"]);
@@ -752,7 +666,7 @@ fn pg_client_idle_timeout_sends_57p05_outside_transactions() {
 fn pg_auth_timeout_drops_a_slowloris_startup() {
     let server = TestServer::start_with(|config| config.auth_timeout_ms = 2000);
     let mut slow = connect(server.pg_port);
-    let packet = pg::startup("tester");
+    let packet = pg::startup(&[("user", "tester"), ("database", "kv")]);
     let mut writer = slow.try_clone().unwrap();
     // One byte every 200 ms: the startup packet would take 6 s.
     let trickle = thread::spawn(move || {
@@ -785,7 +699,8 @@ fn pg_auth_timeout_drops_a_client_that_never_answers_the_password_request() {
         config.pg_users = vec![("alice".into(), "secret".into())];
     });
     let mut conn = connect(server.pg_port);
-    conn.write_all(&pg::startup("alice")).unwrap();
+    conn.write_all(&pg::startup(&[("user", "alice"), ("database", "kv")]))
+        .unwrap();
     let (tag, _) = pg::read(&mut conn).unwrap();
     assert_eq!(tag, b'R', "an authentication request");
     let error = pg::expect_fatal_then_close(&mut conn);

@@ -24,21 +24,10 @@ fn server_with(method: PgAuthMethod, secret: &str) -> TestServer {
     })
 }
 
-fn connect(
-    server: &TestServer,
-    user: &str,
-    password: Option<&str>,
-) -> Result<Client, postgres::Error> {
-    let mut url = server.pg_url(user);
-    if let Some(password) = password {
-        url.push_str(&format!(" password='{password}'"));
-    }
-    Client::connect(&url, NoTls)
-}
-
 /// Logged in, and the session runs SQL as that user.
 fn assert_works(server: &TestServer, user: &str, password: Option<&str>) {
-    let mut client = connect(server, user, password)
+    let mut client = server
+        .pg_connect(user, password)
         .unwrap_or_else(|e| panic!("{user} with {password:?} should log in: {e}"));
     client
         .execute("INSERT INTO kv VALUES ($1, 'in')", &[&user])
@@ -53,7 +42,7 @@ fn assert_works(server: &TestServer, user: &str, password: Option<&str>) {
 }
 
 fn assert_refused(server: &TestServer, user: &str, password: Option<&str>) {
-    let error = match connect(server, user, password) {
+    let error = match server.pg_connect(user, password) {
         Ok(_) => panic!("{user} with {password:?} logged in"),
         Err(error) => error,
     };
@@ -156,7 +145,7 @@ fn trust_method_with_users() {
 #[test]
 fn session_user_is_the_login_user() {
     let server = server_with(PgAuthMethod::ScramSha256, "secret");
-    let mut client = connect(&server, "alice", Some("secret")).unwrap();
+    let mut client = server.pg_connect("alice", Some("secret")).unwrap();
     let row = client.query_one("SHOW session_authorization", &[]).unwrap();
     assert_eq!(row.get::<_, String>(0), "alice");
     let row = client.query_one("SELECT current_user", &[]).unwrap();

@@ -20,6 +20,11 @@ mod raw {
     use std::net::TcpStream;
     use std::time::Duration;
 
+    use crate::common::pg_wire::{self, error_fields};
+    pub use crate::common::pg_wire::{
+        bind, close, describe, execute, flush, message, parse, query, startup, sync,
+    };
+
     pub struct Msg {
         pub tag: u8,
         pub body: Vec<u8>,
@@ -42,17 +47,7 @@ mod raw {
     impl Msg {
         /// ErrorResponse / NoticeResponse fields by code letter.
         pub fn fields(&self) -> Vec<(u8, String)> {
-            let mut out = Vec::new();
-            let mut rest = &self.body[..];
-            while let Some((&code, tail)) = rest.split_first() {
-                if code == 0 {
-                    break;
-                }
-                let end = tail.iter().position(|&b| b == 0).expect("NUL");
-                out.push((code, String::from_utf8_lossy(&tail[..end]).into_owned()));
-                rest = &tail[end + 1..];
-            }
-            out
+            error_fields(&self.body)
         }
 
         pub fn field(&self, code: u8) -> Option<String> {
@@ -159,95 +154,6 @@ mod raw {
         msgs.iter().map(Msg::describe).collect()
     }
 
-    fn message(tag: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        out.extend_from_slice(&(body.len() as i32 + 4).to_be_bytes());
-        out.extend_from_slice(body);
-        out
-    }
-
-    fn cstr(out: &mut Vec<u8>, s: &str) {
-        out.extend_from_slice(s.as_bytes());
-        out.push(0);
-    }
-
-    pub fn startup(params: &[(&str, &str)]) -> Vec<u8> {
-        let mut body = 196608i32.to_be_bytes().to_vec();
-        for (name, value) in params {
-            cstr(&mut body, name);
-            cstr(&mut body, value);
-        }
-        body.push(0);
-        let mut out = (body.len() as i32 + 4).to_be_bytes().to_vec();
-        out.extend_from_slice(&body);
-        out
-    }
-
-    pub fn query(sql: &str) -> Vec<u8> {
-        let mut body = Vec::new();
-        cstr(&mut body, sql);
-        message(b'Q', &body)
-    }
-
-    pub fn parse(name: &str, sql: &str) -> Vec<u8> {
-        let mut body = Vec::new();
-        cstr(&mut body, name);
-        cstr(&mut body, sql);
-        body.extend_from_slice(&0i16.to_be_bytes());
-        message(b'P', &body)
-    }
-
-    /// Bind with text-format parameters and text-format results.
-    pub fn bind(portal: &str, statement: &str, params: &[Option<&str>]) -> Vec<u8> {
-        let mut body = Vec::new();
-        cstr(&mut body, portal);
-        cstr(&mut body, statement);
-        body.extend_from_slice(&0i16.to_be_bytes());
-        body.extend_from_slice(&(params.len() as i16).to_be_bytes());
-        for param in params {
-            match param {
-                None => body.extend_from_slice(&(-1i32).to_be_bytes()),
-                Some(text) => {
-                    body.extend_from_slice(&(text.len() as i32).to_be_bytes());
-                    body.extend_from_slice(text.as_bytes());
-                }
-            }
-        }
-        body.extend_from_slice(&0i16.to_be_bytes());
-        message(b'B', &body)
-    }
-
-    pub fn execute(portal: &str, max_rows: i32) -> Vec<u8> {
-        let mut body = Vec::new();
-        cstr(&mut body, portal);
-        body.extend_from_slice(&max_rows.to_be_bytes());
-        message(b'E', &body)
-    }
-
-    pub fn describe(kind: u8, name: &str) -> Vec<u8> {
-        let mut body = vec![kind];
-        cstr(&mut body, name);
-        message(b'D', &body)
-    }
-
-    pub fn close(kind: u8, name: &str) -> Vec<u8> {
-        let mut body = vec![kind];
-        cstr(&mut body, name);
-        message(b'C', &body)
-    }
-
-    pub fn raw_message(tag: u8, body: &[u8]) -> Vec<u8> {
-        message(tag, body)
-    }
-
-    pub fn sync() -> Vec<u8> {
-        message(b'S', &[])
-    }
-
-    pub fn flush() -> Vec<u8> {
-        message(b'H', &[])
-    }
-
     pub struct RawConn {
         stream: TcpStream,
     }
@@ -285,26 +191,7 @@ mod raw {
 
         /// The next message, or None at EOF / reset.
         pub fn try_read(&mut self) -> Option<Msg> {
-            let mut header = [0u8; 5];
-            match self.stream.read_exact(&mut header) {
-                Ok(()) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset
-                    ) =>
-                {
-                    return None
-                }
-                Err(e) => panic!("reading a message: {e}"),
-            }
-            let len = i32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-            let mut body = vec![0u8; len - 4];
-            self.stream.read_exact(&mut body).expect("message body");
-            Some(Msg {
-                tag: header[0],
-                body,
-            })
+            pg_wire::read(&mut self.stream).map(|(tag, body)| Msg { tag, body })
         }
 
         /// Whether a byte arrives within `wait` (consumes nothing).
@@ -1124,12 +1011,12 @@ fn ssl_request_unknown_message_and_terminate() {
     let msgs = conn.read_until_ready();
     assert_eq!(msgs[0].describe(), "R 0");
     assert_eq!(msgs.last().unwrap().describe(), "Z I");
-    conn.send(&raw::raw_message(b'Y', b"junk"));
+    conn.send(&raw::message(b'Y', b"junk"));
     assert_eq!(conn.read().describe(), "E FATAL 08P01");
     assert!(conn.try_read().is_none(), "connection stays open");
 
     let mut conn = login(&server);
-    conn.send(&raw::raw_message(b'X', b""));
+    conn.send(&raw::message(b'X', b""));
     assert!(conn.try_read().is_none(), "Terminate does not close");
     // Terminate with a pending block rolls it back.
     let mut conn = login(&server);
@@ -1138,7 +1025,7 @@ fn ssl_request_unknown_message_and_terminate() {
         conn.simple("INSERT INTO kv VALUES ('t', '1')"),
         strings(&["C INSERT 0 1", "Z T"])
     );
-    conn.send(&raw::raw_message(b'X', b""));
+    conn.send(&raw::message(b'X', b""));
     assert!(conn.try_read().is_none());
     let mut conn = login(&server);
     assert_eq!(
@@ -1206,9 +1093,9 @@ fn copy_in_the_simple_protocol() {
     let mut conn = login(&server);
     conn.send(&raw::query("COPY kv FROM STDIN"));
     assert_eq!(conn.read().describe(), "CopyIn 0");
-    let mut data = raw::raw_message(b'd', b"a\t1\nb\t");
-    data.extend(raw::raw_message(b'd', b"2\n"));
-    data.extend(raw::raw_message(b'c', b""));
+    let mut data = raw::message(b'd', b"a\t1\nb\t");
+    data.extend(raw::message(b'd', b"2\n"));
+    data.extend(raw::message(b'c', b""));
     conn.send(&data);
     assert_eq!(
         summary(&conn.read_until_ready()),
@@ -1217,8 +1104,8 @@ fn copy_in_the_simple_protocol() {
     // CopyFail: 57014, nothing kept.
     conn.send(&raw::query("COPY kv FROM STDIN"));
     assert_eq!(conn.read().describe(), "CopyIn 0");
-    let mut data = raw::raw_message(b'd', b"c\t3\n");
-    data.extend(raw::raw_message(b'f', b"client gave up\0"));
+    let mut data = raw::message(b'd', b"c\t3\n");
+    data.extend(raw::message(b'f', b"client gave up\0"));
     conn.send(&data);
     assert_eq!(
         summary(&conn.read_until_ready()),
@@ -1227,9 +1114,9 @@ fn copy_in_the_simple_protocol() {
     // Bad data: 22P04; the rest of the copy stream is dropped.
     conn.send(&raw::query("COPY kv FROM STDIN"));
     assert_eq!(conn.read().describe(), "CopyIn 0");
-    let mut data = raw::raw_message(b'd', b"d\t4\nonlykey\n");
-    data.extend(raw::raw_message(b'd', b"e\t5\n"));
-    data.extend(raw::raw_message(b'c', b""));
+    let mut data = raw::message(b'd', b"d\t4\nonlykey\n");
+    data.extend(raw::message(b'd', b"e\t5\n"));
+    data.extend(raw::message(b'c', b""));
     conn.send(&data);
     assert_eq!(
         summary(&conn.read_until_ready()),

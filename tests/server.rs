@@ -269,36 +269,6 @@ fn max_clients_is_enforced_with_redis_error() {
     assert!(reused.is_some(), "a slot was never freed");
 }
 
-#[test]
-fn query_buffer_limit_disconnects_oversized_requests() {
-    let server = TestServer::start_with(|config| config.max_query_buffer_bytes = 64 * 1024);
-    let mut stream = server.raw();
-    // Announces a 1 MiB argument (allowed by proto-max-bulk-len) but the
-    // unparsed input may not exceed 64 KiB.
-    stream
-        .write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048576\r\n")
-        .unwrap();
-    let chunk = vec![b'x'; 16 * 1024];
-    for _ in 0..64 {
-        if stream.write_all(&chunk).is_err() {
-            break;
-        }
-    }
-    common::expect_closed(&mut stream);
-}
-
-#[test]
-fn big_bulk_length_over_the_limit_is_a_protocol_error() {
-    let server = TestServer::start_with(|config| config.max_bulk_bytes = 1024);
-    let mut stream = server.raw();
-    exchange(
-        &mut stream,
-        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1025\r\n",
-        b"-ERR Protocol error: invalid bulk length\r\n",
-    );
-    common::expect_closed(&mut stream);
-}
-
 /// A large request trickling in small writes is reassembled correctly (the
 /// resumable parser keeps its place instead of starting over).
 #[test]

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{config_get, TestServer};
+use common::{config_get, pg_wire, TestServer};
 use corewire::config::{PgTls, TlsAuthClients};
 use corewire::Config;
 use rustls::pki_types::pem::PemObject;
@@ -635,18 +635,9 @@ fn without_a_certificate_sslrequest_is_answered_n() {
 const SSL_REQUEST: &[u8] = &[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 const GSSENC_REQUEST: &[u8] = &[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30];
 
-fn startup_packet(user: &str, database: &str) -> Vec<u8> {
-    let mut body = vec![0, 3, 0, 0];
-    for (name, value) in [("user", user), ("database", database)] {
-        body.extend_from_slice(name.as_bytes());
-        body.push(0);
-        body.extend_from_slice(value.as_bytes());
-        body.push(0);
-    }
-    body.push(0);
-    let mut packet = ((body.len() + 4) as u32).to_be_bytes().to_vec();
-    packet.extend_from_slice(&body);
-    packet
+/// A startup packet for user `tester` on database `kv`.
+fn startup_packet() -> Vec<u8> {
+    pg_wire::startup(&[("user", "tester"), ("database", "kv")])
 }
 
 /// CVE-2021-23214: plaintext that arrives with the SSLRequest, before the
@@ -658,7 +649,7 @@ fn plaintext_after_sslrequest_is_refused() {
     let mut raw = TcpStream::connect(("127.0.0.1", server.pg_port)).unwrap();
     raw.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut request = SSL_REQUEST.to_vec();
-    request.extend_from_slice(&startup_packet("tester", "kv"));
+    request.extend_from_slice(&startup_packet());
     raw.write_all(&request).unwrap();
     let mut reply = Vec::new();
     let _ = raw.read_to_end(&mut reply);
@@ -677,19 +668,14 @@ fn plaintext_after_sslrequest_is_refused() {
     let mut answer = [0u8; 1];
     raw.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"N");
-    raw.write_all(&startup_packet("tester", "kv")).unwrap();
+    raw.write_all(&startup_packet()).unwrap();
     raw.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"R", "AuthenticationOk follows");
 }
 
 /// Reads one backend message (tag and body) from a TLS stream.
 fn pg_message(stream: &mut TlsStream) -> (u8, Vec<u8>) {
-    let mut header = [0u8; 5];
-    stream.read_exact(&mut header).unwrap();
-    let len = u32::from_be_bytes(header[1..5].try_into().unwrap()) as usize;
-    let mut body = vec![0u8; len - 4];
-    stream.read_exact(&mut body).unwrap();
-    (header[0], body)
+    pg_wire::read(stream).expect("a backend message")
 }
 
 /// PostgreSQL 17's direct TLS: the ClientHello comes first, and ALPN
@@ -700,7 +686,7 @@ fn direct_tls_on_the_postgresql_port() {
     let server = tls_server(&dir, |_| {});
     let config = client_config(&dir, "ca", None, &[b"postgresql"]);
     let mut stream = tls_connect(server.pg_port, &config);
-    stream.write_all(&startup_packet("tester", "kv")).unwrap();
+    stream.write_all(&startup_packet()).unwrap();
     stream.flush().unwrap();
     assert_eq!(stream.conn.alpn_protocol(), Some(&b"postgresql"[..]));
     let (tag, body) = pg_message(&mut stream);
@@ -711,11 +697,7 @@ fn direct_tls_on_the_postgresql_port() {
             break;
         }
     }
-    let mut query = b"Q".to_vec();
-    let sql = b"SELECT 7\0";
-    query.extend_from_slice(&((sql.len() + 4) as u32).to_be_bytes());
-    query.extend_from_slice(sql);
-    stream.write_all(&query).unwrap();
+    stream.write_all(&pg_wire::query("SELECT 7")).unwrap();
     let mut tags = Vec::new();
     let mut row = Vec::new();
     loop {
@@ -734,7 +716,7 @@ fn direct_tls_on_the_postgresql_port() {
     // Without ALPN the server refuses (as PostgreSQL 17 does).
     let config = client_config(&dir, "ca", None, &[]);
     let mut stream = tls_connect(server.pg_port, &config);
-    let _ = stream.write_all(&startup_packet("tester", "kv"));
+    let _ = stream.write_all(&startup_packet());
     let mut byte = [0u8; 1];
     assert!(
         !matches!(stream.read(&mut byte), Ok(1)),

@@ -430,6 +430,18 @@ impl SessionUser {
         }
     }
 
+    /// After a refresh, the selector a command must pass; None when the
+    /// user may run every command on every key (the fast path).
+    fn restricting_selector(&mut self, acl: &Acl) -> Result<Option<&user::Selector>, Refusal> {
+        if !self.refresh(acl) {
+            return Err(Refusal::UserRemoved);
+        }
+        if self.fast == self.generation {
+            return Ok(None);
+        }
+        Ok(Some(&self.user.as_ref().expect("refreshed").selector))
+    }
+
     /// Whether the user may run this command (`bit`: its RESP statistics
     /// slot) with these arguments.
     pub fn check(
@@ -439,16 +451,10 @@ impl SessionUser {
         bit: usize,
         args: &crate::resp::Args<'_>,
     ) -> Result<(), Refusal> {
-        if !self.refresh(acl) {
-            return Err(Refusal::UserRemoved);
+        match self.restricting_selector(acl)? {
+            Some(selector) => selector.check(spec, bit, args).map_err(Refusal::Denied),
+            None => Ok(()),
         }
-        if self.fast == self.generation {
-            return Ok(());
-        }
-        let user = self.user.as_ref().expect("refreshed");
-        user.selector
-            .check(spec, bit, args)
-            .map_err(Refusal::Denied)
     }
 
     /// The same for a command of another data type, which corewire does
@@ -459,13 +465,9 @@ impl SessionUser {
         acl: &Acl,
         args: &crate::resp::Args<'_>,
     ) -> Result<(), Refusal> {
-        if !self.refresh(acl) {
-            return Err(Refusal::UserRemoved);
-        }
-        if self.fast == self.generation {
+        let Some(selector) = self.restricting_selector(acl)? else {
             return Ok(());
-        }
-        let selector = &self.user.as_ref().expect("refreshed").selector;
+        };
         if !selector.allows_unlisted_commands() {
             return Err(Refusal::Denied(Denied::Command));
         }

@@ -1490,19 +1490,7 @@ fn run_http(
 }
 
 fn pg_limits(current: &Current) -> pg_session::Limits<'_> {
-    let config = &current.config;
-    pg_session::Limits {
-        max_message_bytes: config.pg_max_message_bytes,
-        max_prepared_statements: config.pg_max_prepared_statements,
-        max_portals: config.pg_max_portals,
-        max_copy_row_bytes: config.pg_max_copy_row_bytes,
-        output_cap_len: usize::MAX,
-        auth_method: config.pg_auth_method,
-        tls_available: current.tls.is_some() && config.pg_tls != crate::config::PgTls::Disable,
-        tls_required: config.pg_tls == crate::config::PgTls::Require,
-        users: &current.pg_users,
-        admin_users: &config.admin_users,
-    }
+    pg_session::Limits::from_config(&current.config, &current.pg_users, current.tls.is_some())
 }
 
 /// Hands PostgreSQL input to the session; returns the bytes it used.

@@ -295,30 +295,18 @@ fn render(snapshot: &Snapshot) -> String {
         "Requests that entered the slow log.",
         total.slowlog_entries,
     );
-    out.family(
+    per_protocol(
+        &mut out,
         "corewire_auth_failures_total",
-        "counter",
         "Failed logins by protocol: wrong user or password, a disabled user, or refused by the failed-login limiter.",
+        &total.auth_failures,
     );
-    for protocol in Protocol::ALL {
-        out.sample(
-            "corewire_auth_failures_total",
-            &[("protocol", protocol.name())],
-            total.auth_failures[protocol as usize],
-        );
-    }
-    out.family(
+    per_protocol(
+        &mut out,
         "corewire_auth_rate_limited_total",
-        "counter",
         "Logins refused because their address failed too often (auth-failure-limit).",
+        &total.auth_rate_limited,
     );
-    for protocol in Protocol::ALL {
-        out.sample(
-            "corewire_auth_rate_limited_total",
-            &[("protocol", protocol.name())],
-            total.auth_rate_limited[protocol as usize],
-        );
-    }
     out.family(
         "corewire_acl_denied_total",
         "counter",

@@ -2,6 +2,8 @@
 //! (cpp/engine, linked by build.rs), on an ephemeral loopback port.
 #![allow(dead_code)]
 
+pub mod pg_wire;
+
 use std::io::{Read, Write};
 use std::mem::MaybeUninit;
 use std::net::TcpStream;
@@ -106,6 +108,19 @@ impl TestServer {
             "host=127.0.0.1 port={} user={user} dbname=kv connect_timeout=30",
             self.pg_port
         )
+    }
+
+    /// A `postgres` crate login as `user`, with `password` if given.
+    pub fn pg_connect(
+        &self,
+        user: &str,
+        password: Option<&str>,
+    ) -> Result<postgres::Client, postgres::Error> {
+        let mut url = self.pg_url(user);
+        if let Some(password) = password {
+            url.push_str(&format!(" password='{password}'"));
+        }
+        postgres::Client::connect(&url, postgres::NoTls)
     }
 
     /// A PostgreSQL client (trusted loopback login).

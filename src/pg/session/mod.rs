@@ -33,7 +33,7 @@ use super::protocol::{self, Field, Framed, Reader, TxnStatus, Writer};
 use super::sql::{self, OutputColumn, Scalar, SqlType, Statement};
 use super::txn::{serialization_failure, PgTxn};
 use super::types::{self, Format};
-use crate::config::PgAuthMethod;
+use crate::config::{Config, PgAuthMethod, PgTls};
 use crate::engine::EngineWorker;
 use metrics::{kind_of, send_error};
 
@@ -82,6 +82,30 @@ pub struct Limits<'a> {
     pub users: &'a HashMap<String, Secret>,
     /// Users the admin console (database `corewire`) admits.
     pub admin_users: &'a [String],
+}
+
+impl<'a> Limits<'a> {
+    /// The limits `config` sets, with `users` as the configured users;
+    /// `tls_loaded`: whether a TLS certificate is loaded (without one an
+    /// SSLRequest is answered N).
+    pub fn from_config(
+        config: &'a Config,
+        users: &'a HashMap<String, Secret>,
+        tls_loaded: bool,
+    ) -> Limits<'a> {
+        Limits {
+            max_message_bytes: config.pg_max_message_bytes,
+            max_prepared_statements: config.pg_max_prepared_statements,
+            max_portals: config.pg_max_portals,
+            max_copy_row_bytes: config.pg_max_copy_row_bytes,
+            output_cap_len: usize::MAX,
+            auth_method: config.pg_auth_method,
+            tls_available: tls_loaded && config.pg_tls != PgTls::Disable,
+            tls_required: config.pg_tls == PgTls::Require,
+            users,
+            admin_users: &config.admin_users,
+        }
+    }
 }
 
 enum Phase {

@@ -178,10 +178,8 @@ impl PgSession {
         if tag != b'p' {
             let error = PgError::fatal(
                 sqlstate::PROTOCOL_VIOLATION,
-                format!(
-                    "expected password response, got message type {}",
-                    tag as char
-                ),
+                // A number, as PostgreSQL prints it: the byte may be anything.
+                format!("expected password response, got message type {tag}"),
             );
             return self.fatal(ctx, &error);
         }

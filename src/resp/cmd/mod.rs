@@ -607,6 +607,15 @@ fn unknown_subcommand(args: &Args<'_>) -> Vec<u8> {
     text
 }
 
+/// A subcommand's HELP reply: its text as one simple string a line.
+pub fn help_reply(ctx: &mut Ctx<'_>, lines: &[&str]) {
+    let mut reply = ctx.reply();
+    reply.array_header(lines.len());
+    for line in lines {
+        reply.simple(line.as_bytes());
+    }
+}
+
 /// Parses an integer argument as Redis's getLongLongFromObject does,
 /// answering the standard error when it is not one.
 pub fn integer_arg(ctx: &mut Ctx<'_>, arg: &[u8]) -> Option<i64> {

@@ -42,11 +42,7 @@ const HELP: &[&str] = &[
 ];
 
 fn help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
-    let mut reply = ctx.reply();
-    reply.array_header(HELP.len());
-    for line in HELP {
-        reply.simple(line.as_bytes());
-    }
+    super::help_reply(ctx, HELP);
 }
 
 fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
