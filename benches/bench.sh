@@ -4,9 +4,9 @@
 #   make bench                     (builds build/corewire first)
 #   BENCH_REPS=5 bash benches/bench.sh
 #   BENCH_QUICK=1 bash benches/bench.sh     (1 repetition, -n / 10: a smoke run)
-#   BENCH_ONLY=redis|pg|metrics|durability bash benches/bench.sh
-#                                  only the Redis, the PostgreSQL, the metrics or the
-#                                  durability part
+#   BENCH_ONLY=redis|pg|metrics|security|durability bash benches/bench.sh
+#                                  only the Redis, the PostgreSQL, the metrics, the
+#                                  security or the durability part
 #
 # Three servers run side by side on loopback:
 #   redis      redis-server (save "", appendonly no), pinned to CPU 0 with taskset
@@ -47,13 +47,32 @@
 # (checkpointer, walwriter, autovacuum, ...). A corewire without --pg-port is
 # reported and PostgreSQL is measured alone.
 #
-# Metrics part (last; BENCH_ONLY=metrics for it alone): what --metrics-enabled costs.
+# Metrics part (after the PostgreSQL part; BENCH_ONLY=metrics for it alone): what --metrics-enabled costs.
 # Two corewire --threads 1, both pinned to CPU 0, one with --metrics-enabled yes and
 # one with no (every other setting the same); redis-benchmark -t set,get -c 50 -q,
 # pinned to the last CPU, at -P 16 (-n BENCH_N_P16) and -P 1 (-n BENCH_N_P1), against
 # each in turn, BENCH_REPS times, the order of the two swapped every repetition. The
 # table shows medians of requests/s for SET and GET, the on/off ratio, and server
 # CPU-us per request (utime+stime from /proc over the whole SET+GET run).
+#
+# Security part (after the metrics part; BENCH_ONLY=security for it alone): what TLS and
+# ACL users cost. A throwaway CA and a localhost certificate (key BENCH_SEC_KEY: rsa:2048,
+# or ec for P-256) made with the openssl CLI in a temp dir. Servers, each pinned to CPU 0:
+# cw = corewire --threads 1 with --port and --tls-port (--tls-auth-clients no), redis =
+# redis-server plain, redis_tls = redis-server --port 0 --tls-port (--tls-auth-clients
+# no; skipped, and said, when redis-server has no TLS); both cw and redis also have
+# --user "bench on >pw ~key:* +@all -flushall". redis-benchmark -t set,get -c 50 (pinned
+# to the last CPU; --tls --cacert ca.crt for the TLS ports) at -P 16 (-n BENCH_SEC_N_P16,
+# 500000) and -P 1 (-n BENCH_SEC_N_P1, 100000) against cw plain, cw TLS, redis plain and
+# redis TLS, and at -P 16 also as the user bench (--user bench -a pw) against cw and
+# redis. Then the connection rate: BENCH_SEC_CONNS (2000) connections one after the other
+# from python3 (ssl module, pinned to the last CPU; redis-benchmark -k 0 with --tls spins
+# without connecting), each connect, full TLS handshake (no resumption), PING, close,
+# against each port, plain and TLS. Every run BENCH_REPS times, the order of the servers
+# turning every repetition; the tables show medians of requests/s, server CPU-us per
+# request (utime+stime from /proc over the SET+GET run), connections/s and CPU-us per
+# connection, with the ratios TLS/plain, corewire/redis-server and user bench/default
+# (the default user's figures are the plain -P 16 runs). ACL LOG must stay empty.
 #
 # Durability part (last; BENCH_ONLY=durability for it alone), two halves.
 # SET throughput under each fsync policy: corewire --threads 1 in-memory and with
@@ -119,7 +138,7 @@ LAST_CPU=$((NCPU - 1))
 CLK_TCK=$(getconf CLK_TCK)
 
 PIDS=()
-DUR_DIRS=()  # the durability part's data dirs, removed at exit
+DUR_DIRS=()  # the durability part's data dirs and the security part's certificates, removed at exit
 # free_port, and the PostgreSQL helpers (pg_start, pq, pg_wait_ready, pg_cleanup, ...).
 LIB_TAG="bench: "
 # shellcheck source=tests/e2e/lib.sh
@@ -377,6 +396,290 @@ for P in ("16", "1"):
 PY
   stop mon
   stop moff
+}
+
+# ------------------------------------------------------------------------- security
+SEC_N_P1=${BENCH_SEC_N_P1:-100000}    # redis-benchmark -n at -P 1 (for SET, then as many GETs)
+SEC_N_P16=${BENCH_SEC_N_P16:-500000}  # and at -P 16
+SEC_CONNS=${BENCH_SEC_CONNS:-2000}    # connections per connection-rate run
+SEC_KEY=${BENCH_SEC_KEY:-rsa:2048}    # the throwaway certificates' key: rsa:BITS or ec (P-256)
+if [[ -n ${BENCH_QUICK:-} ]]; then SEC_N_P1=$((SEC_N_P1 / 10)); SEC_N_P16=$((SEC_N_P16 / 10)); SEC_CONNS=$((SEC_CONNS / 10)); fi
+SEC_USER='bench on >pw ~key:* +@all -flushall'  # the restricted user of the ACL runs
+declare -A SEC_PROC SEC_PORT SEC_ARGS SEC_CA
+
+# sec_certs DIR: a throwaway CA (ca.crt) and a certificate for localhost and 127.0.0.1
+# that it signed (server.crt, server.key), made with the openssl CLI.
+sec_certs() {
+  local d=$1 newkey
+  case $SEC_KEY in
+    ec) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1) ;;
+    rsa:*) newkey=(-newkey "$SEC_KEY") ;;
+    *) echo "bench: BENCH_SEC_KEY must be rsa:BITS or ec, not $SEC_KEY" >&2; return 1 ;;
+  esac
+  printf '%s\n' subjectAltName=DNS:localhost,IP:127.0.0.1 basicConstraints=CA:FALSE keyUsage=digitalSignature \
+    extendedKeyUsage=serverAuth >"$d/ext.cnf"
+  {
+    openssl req -x509 "${newkey[@]}" -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 -subj /CN=corewire-bench-ca &&
+      openssl req "${newkey[@]}" -nodes -keyout "$d/server.key" -out "$d/server.csr" -subj /CN=localhost &&
+      openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/server.crt" \
+        -days 2 -extfile "$d/ext.cnf"
+  } >"$OUT/security-certs.log" 2>&1
+}
+
+# sec_wait_tls PORT PID: waits (10 s at most) until PING over TLS answers on PORT.
+sec_wait_tls() {
+  for _ in $(seq 1 100); do
+    kill -0 "$2" 2>/dev/null || return 1
+    timeout 5 python3 "$OUT/sec_conns.py" "$1" 1 "$SEC_DIR/ca.crt" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# sec_rb TARGET P N: redis-benchmark -t set,get -c 50 -n N -P P against TARGET; sets
+# SEC_ROW (requests,set_rps,get_rps,cpu_us).
+sec_rb() {
+  local t=$1 P=$2 n=$3 args csv before after set get pid
+  read -r -a args <<<"${SEC_ARGS[$t]}"
+  pid=${PID[${SEC_PROC[$t]}]}
+  before=$(cpu_us "$pid")
+  csv=$(timeout 300 taskset -c "$LAST_CPU" redis-benchmark -p "${SEC_PORT[$t]}" "${args[@]}" -t set,get -c 50 -n "$n" \
+    -P "$P" --csv 2>"$OUT/stderr-sec-$t.txt") || {
+    echo "bench: redis-benchmark failed against $t -P $P (exit $?)" >&2; cat "$OUT/stderr-sec-$t.txt" >&2; exit 1; }
+  after=$(cpu_us "$pid")
+  set=$(awk -F'"' '$2 == "SET" {print $4}' <<<"$csv")
+  get=$(awk -F'"' '$2 == "GET" {print $4}' <<<"$csv")
+  [[ -n $set && -n $get ]] || { echo "bench: no SET/GET result from redis-benchmark against $t -P $P: $csv" >&2; exit 1; }
+  SEC_ROW=$((2 * n)),$set,$get,$((after - before))
+}
+
+# sec_conn TARGET: SEC_CONNS connections one after the other, each connect, [TLS
+# handshake,] PING, +PONG, close; sets SEC_ROW (conns,conns_per_s,cpu_us).
+sec_conn() {
+  local t=$1 out before after pid
+  pid=${PID[${SEC_PROC[$t]}]}
+  before=$(cpu_us "$pid")
+  out=$(timeout 300 taskset -c "$LAST_CPU" python3 "$OUT/sec_conns.py" "${SEC_PORT[$t]}" "$SEC_CONNS" "${SEC_CA[$t]}" 2>&1) || {
+    echo "bench: connection loop against $t failed: $out" >&2; exit 1; }
+  after=$(cpu_us "$pid")
+  SEC_ROW=$SEC_CONNS,$(sed -n 's/^RESULT .* cps=\([0-9.]*\).*/\1/p' <<<"$out"),$((after - before))
+  SEC_TLS_INFO[$t]=$(sed -n 's/^RESULT .* cps=[0-9.]* *//p' <<<"$out")
+}
+
+bench_security() {
+  local s t p rep P n i k c out set get cps total extra words tls=1 redis_tls=1 why="" order rb16 rb1 conns
+  declare -gA SEC_TLS_INFO=()
+  # CPU 0 is this part's alone: stop whatever the other parts left running.
+  for s in "${!PID[@]}"; do
+    kill -0 "${PID[$s]}" 2>/dev/null || continue
+    if [[ $s == postgres ]]; then pg_stop "${PID[$s]}"; else stop "$s"; fi
+  done
+  if ! timeout 15 "$BIN" --help 2>&1 | grep -q -- '--tls-port'; then
+    echo "bench: $BIN has no --tls-port flag: the security part cannot run" >&2
+    return 1
+  fi
+  # The connection loop: python3's ssl (OpenSSL), a full handshake every time (no
+  # session resumption), certificate and host name verified.
+  cat >"$OUT/sec_conns.py" <<'PY'
+import socket, ssl, sys, time
+port, n, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca) if ca != "-" else None
+info = ""
+t0 = time.perf_counter()
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if ctx:
+        s = ctx.wrap_socket(s, server_hostname="localhost")
+        if i == 0:
+            info = " %s %s" % (s.version(), s.cipher()[0])
+    s.sendall(b"*1\r\n$4\r\nPING\r\n")
+    buf = b""
+    while not buf.endswith(b"\r\n"):
+        d = s.recv(64)
+        if not d:
+            sys.exit("connection %d closed after %r" % (i, buf))
+        buf += d
+    if buf != b"+PONG\r\n":
+        sys.exit("connection %d: %r" % (i, buf))
+    s.close()
+dt = time.perf_counter() - t0
+print("RESULT conns=%d secs=%.3f cps=%.1f%s" % (n, dt, n / dt, info))
+PY
+  command -v openssl >/dev/null || { tls=0; why="no openssl CLI"; }
+  if ((tls)) && ! redis-benchmark --help 2>&1 | grep -q -- '--tls'; then tls=0; why="redis-benchmark built without TLS"; fi
+  if ((tls)); then
+    SEC_DIR=$(mktemp -d "${TMPDIR:-/tmp}/corewire-bench-tls.XXXXXX")
+    DUR_DIRS+=("$SEC_DIR")  # removed at exit
+    sec_certs "$SEC_DIR" || { tls=0; why="openssl could not make the certificates ($(tail -1 "$OUT/security-certs.log"))"; }
+  fi
+  ((tls)) || { echo "bench: TLS runs skipped: $why; only the ACL runs" >&2; redis_tls=0; }
+
+  # cw: corewire --threads 1 with the plain port, the TLS port and the user bench;
+  # redis: redis-server with the user bench; redis_tls: redis-server on a TLS port only.
+  p=$(free_port 17960)
+  extra=()
+  if corewire_has_pg "$BIN"; then extra+=(--pg-port "$(free_port $((p + 50)))"); fi
+  if timeout 15 "$BIN" --help 2>&1 | grep -q -- '--http-port'; then extra+=(--http-port "$(free_port $((p + 100)))"); fi
+  if ((tls)); then
+    SEC_PORT[cw_tls]=$(free_port $((p + 1)))
+    extra+=(--tls-port "${SEC_PORT[cw_tls]}" --tls-cert-file "$SEC_DIR/server.crt" --tls-key-file "$SEC_DIR/server.key"
+      --tls-ca-cert-file "$SEC_DIR/ca.crt" --tls-auth-clients no)
+  fi
+  start cw "$p" taskset -c 0 "$BIN" --port "$p" --threads 1 --user "$SEC_USER" "${extra[@]}"
+  if ((tls)); then
+    sec_wait_tls "${SEC_PORT[cw_tls]}" "${PID[cw]}" || {
+      echo "bench: corewire does not answer PING over TLS on ${SEC_PORT[cw_tls]}; log:" >&2; cat "$OUT/cw.log" >&2; exit 1; }
+  fi
+  p=$(free_port $((p + 2)))
+  read -r -a words <<<"$SEC_USER"  # redis-server takes the rules as separate words
+  start redis "$p" taskset -c 0 redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --user "${words[@]}"
+  if ((redis_tls)); then
+    p=$(free_port $((p + 1)))
+    taskset -c 0 redis-server --port 0 --tls-port "$p" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+      --tls-cert-file "$SEC_DIR/server.crt" --tls-key-file "$SEC_DIR/server.key" --tls-ca-cert-file "$SEC_DIR/ca.crt" \
+      --tls-auth-clients no >"$OUT/redis_tls.log" 2>&1 &
+    PID[redis_tls]=$!
+    PIDS+=("${PID[redis_tls]}")
+    PORT[redis_tls]=$p
+    if ! sec_wait_tls "$p" "${PID[redis_tls]}"; then
+      echo "bench: redis-server does not serve TLS (built without TLS?): its TLS runs skipped; log: $(tail -1 "$OUT/redis_tls.log")" |
+        tee "$OUT/security-note.txt" >&2
+      stop redis_tls
+      redis_tls=0
+    fi
+  fi
+
+  SEC_PROC=([cw]=cw [cw_tls]=cw [cw_acl]=cw [redis]=redis [redis_acl]=redis [redis_tls]=redis_tls)
+  SEC_PORT[cw]=${PORT[cw]}; SEC_PORT[cw_acl]=${PORT[cw]}; SEC_PORT[redis]=${PORT[redis]}; SEC_PORT[redis_acl]=${PORT[redis]}
+  ((redis_tls)) && SEC_PORT[redis_tls]=${PORT[redis_tls]}
+  SEC_ARGS=([cw]="" [redis]="" [cw_acl]="--user bench -a pw" [redis_acl]="--user bench -a pw")
+  SEC_CA=([cw]=- [redis]=-)
+  if ((tls)); then SEC_ARGS[cw_tls]="--tls --cacert $SEC_DIR/ca.crt"; SEC_CA[cw_tls]=$SEC_DIR/ca.crt; fi
+  if ((redis_tls)); then SEC_ARGS[redis_tls]="--tls --cacert $SEC_DIR/ca.crt"; SEC_CA[redis_tls]=$SEC_DIR/ca.crt; fi
+  # The targets: -P 16 runs every one, -P 1 and the connection loop all but the ACL ones.
+  rb16=(cw); ((tls)) && rb16+=(cw_tls); rb16+=(cw_acl redis); ((redis_tls)) && rb16+=(redis_tls); rb16+=(redis_acl)
+  rb1=(cw); ((tls)) && rb1+=(cw_tls); rb1+=(redis); ((redis_tls)) && rb1+=(redis_tls)
+  conns=("${rb1[@]}")
+
+  {
+    echo "security part: $(date -Is), load average $(cut -d' ' -f1-3 /proc/loadavg), $(redis-server --version | cut -d' ' -f1-3)"
+    echo "  cw = corewire --threads 1 (pid ${PID[cw]}) port ${PORT[cw]}$( ((tls)) && echo ", --tls-port ${SEC_PORT[cw_tls]}"),"
+    echo "  redis = redis-server (pid ${PID[redis]}) port ${PORT[redis]}$( ((redis_tls)) && echo ", redis_tls = redis-server --port 0 --tls-port ${PORT[redis_tls]} (pid ${PID[redis_tls]})");"
+    echo "  every server pinned to CPU 0, every client to CPU $LAST_CPU; both servers with --user \"$SEC_USER\""
+    ((tls)) && echo "  TLS: throwaway CA and localhost certificate, key $SEC_KEY, $(openssl version | cut -d' ' -f1-2); --tls-auth-clients no"
+    echo "  redis-benchmark -t set,get -c 50: -P 16 -n $SEC_N_P16, -P 1 -n $SEC_N_P1 (_acl: --user bench -a pw);"
+    echo "  connection rate: $SEC_CONNS connections in a row from python3 per run; reps=$REPS (server order turning every repetition)"
+  } | tee "$OUT/security_env.txt"
+
+  # Warm-up, and a check that the user bench can run the benchmark's commands.
+  for t in "${rb16[@]}"; do sec_rb "$t" 16 50000; done
+  for t in "${conns[@]}"; do SEC_CONNS=50 sec_conn "$t"; done
+  for s in cw redis; do
+    out=$(timeout 10 redis-cli -p "${PORT[$s]}" --user bench --pass pw acl whoami 2>/dev/null)
+    [[ $out == bench ]] || { echo "bench: $s: ACL WHOAMI as bench answered '$out'" >&2; exit 1; }
+  done
+
+  RAWS=$OUT/security_rb.csv
+  RAWC=$OUT/security_conns.csv
+  echo "rep,pipeline,target,requests,set_rps,get_rps,cpu_us" >"$RAWS"
+  echo "rep,target,conns,cps,cpu_us" >"$RAWC"
+  total=$((REPS * (${#rb16[@]} + ${#rb1[@]} + ${#conns[@]})))
+  i=0
+  for rep in $(seq 1 "$REPS"); do
+    for P in 16 1; do
+      n=$SEC_N_P1; order=("${rb1[@]}")
+      [[ $P == 16 ]] && { n=$SEC_N_P16; order=("${rb16[@]}"); }
+      k=$(((rep - 1) % ${#order[@]}))
+      order=("${order[@]:$k}" "${order[@]:0:$k}")
+      for t in "${order[@]}"; do
+        i=$((i + 1))
+        sec_rb "$t" "$P" "$n"
+        echo "$rep,$P,$t,$SEC_ROW" >>"$RAWS"
+        IFS=, read -r _ set get c <<<"$SEC_ROW"
+        printf '[%3d/%d] rep %d set,get -P %-2s %-9s SET %12s GET %12s rps  %6.2f CPU-us/req\n' "$i" "$total" "$rep" "$P" "$t" \
+          "$set" "$get" "$(awk -v c="$c" -v n=$((2 * n)) 'BEGIN {print c / n}')" >&2
+      done
+    done
+    k=$(((rep - 1) % ${#conns[@]}))
+    order=("${conns[@]:$k}" "${conns[@]:0:$k}")
+    for t in "${order[@]}"; do
+      i=$((i + 1))
+      sec_conn "$t"
+      echo "$rep,$t,$SEC_ROW" >>"$RAWC"
+      IFS=, read -r _ cps c <<<"$SEC_ROW"
+      printf '[%3d/%d] rep %d connection per PING %-9s %9s conn/s  %7.1f CPU-us/conn%s\n' "$i" "$total" "$rep" "$t" "$cps" \
+        "$(awk -v c="$c" -v n="$SEC_CONNS" 'BEGIN {print c / n}')" "${SEC_TLS_INFO[$t]:+  (${SEC_TLS_INFO[$t]})}" >&2
+    done
+  done
+  # No request of the user bench may have been refused.
+  for s in cw redis; do
+    out=$(timeout 10 redis-cli -p "${PORT[$s]}" acl log 2>&1)
+    [[ -z $out ]] || { echo "bench: $s: ACL LOG is not empty after the runs: $out" >&2; exit 1; }
+  done
+  python3 - "$RAWS" "$RAWC" "$SEC_USER" <<'PY' | tee "$OUT/security_table.txt"
+import csv, statistics, sys
+rb = list(csv.DictReader(open(sys.argv[1])))
+cn = list(csv.DictReader(open(sys.argv[2])))
+user = sys.argv[3]
+reps = len({r["rep"] for r in rb})
+def med(P, t, f):
+    v = [float(r[f]) if f != "cpu" else float(r["cpu_us"]) / float(r["requests"])
+         for r in rb if r["pipeline"] == P and r["target"] == t]
+    return statistics.median(v) if v else None
+def cmed(t, f):
+    v = [float(r["cps"]) if f == "cps" else float(r["cpu_us"]) / float(r["conns"]) for r in cn if r["target"] == t]
+    return statistics.median(v) if v else None
+def ratio(a, b):
+    return "%.3f" % (a / b) if a is not None and b else "-"
+def num(x, fmt):
+    return fmt % x if x is not None else "-"
+
+print()
+print("TLS: redis-benchmark -t set,get -c 50 (CPU 1) against corewire --threads 1 and redis-server (CPU 0);")
+print("     requests/s and server CPU-us per request, medians of %d" % reps)
+print("%-16s %10s %10s %9s %11s %10s %9s %13s" % ("", "cw plain", "cw TLS", "TLS/plain", "redis plain", "redis TLS",
+                                                    "TLS/plain", "cw/redis TLS"))
+for P in ("1", "16"):
+    for name, f, fmt in (("SET rps", "set_rps", "%10.0f"), ("GET rps", "get_rps", "%10.0f"), ("CPU-us/req", "cpu", "%10.3f")):
+        a, b, c, d = (med(P, t, f) for t in ("cw", "cw_tls", "redis", "redis_tls"))
+        print("%-16s %10s %10s %9s %11s %10s %9s %13s" % ("-P %-2s %s" % (P, name), num(a, fmt), num(b, fmt), ratio(b, a),
+                                                            num(c, fmt), num(d, fmt), ratio(d, c), ratio(b, d)))
+print("(cw/redis TLS: corewire TLS over redis-server TLS; on the CPU-us rows below 1 means corewire spends less)")
+print()
+n = cn[0]["conns"] if cn else "?"
+print("Connections: %s in a row from python3 ssl (CPU 1), each connect, full TLS handshake (no resumption), PING," % n)
+print("             close; connections/s and server CPU-us per connection, medians of %d" % reps)
+print("%-14s %12s %14s %12s %14s %16s" % ("", "plain conn/s", "plain CPU-us", "TLS conn/s", "TLS CPU-us", "TLS-plain CPU-us"))
+rows = {}
+for name, a, b in (("corewire", "cw", "cw_tls"), ("redis-server", "redis", "redis_tls")):
+    r = (cmed(a, "cps"), cmed(a, "cpu"), cmed(b, "cps"), cmed(b, "cpu"))
+    rows[name] = r
+    hs = r[3] - r[1] if r[3] is not None and r[1] is not None else None
+    print("%-14s %12s %14s %12s %14s %16s" % (name, num(r[0], "%.0f"), num(r[1], "%.1f"), num(r[2], "%.0f"), num(r[3], "%.1f"),
+                                                num(hs, "%.1f")))
+c, r = rows["corewire"], rows["redis-server"]
+print("%-14s %12s %14s %12s %14s" % ("cw/redis", ratio(c[0], r[0]), ratio(c[1], r[1]), ratio(c[2], r[2]), ratio(c[3], r[3])))
+print()
+print("ACL: -P 16 -t set,get; user bench = \"%s\" (redis-benchmark --user bench -a pw)" % user)
+print("     vs the default user (the plain -P 16 runs above, same servers); medians of %d" % reps)
+print("%-14s %-8s %11s %11s %11s %9s %9s %9s" % ("server", "user", "SET rps", "GET rps", "CPU-us/req", "SET ratio", "GET ratio",
+                                                 "CPU ratio"))
+acl = {}
+for name, a, b in (("corewire", "cw", "cw_acl"), ("redis-server", "redis", "redis_acl")):
+    d = [med("16", a, f) for f in ("set_rps", "get_rps", "cpu")]
+    u = [med("16", b, f) for f in ("set_rps", "get_rps", "cpu")]
+    acl[name] = u
+    print("%-14s %-8s %11s %11s %11s" % (name, "default", num(d[0], "%.0f"), num(d[1], "%.0f"), num(d[2], "%.3f")))
+    print("%-14s %-8s %11s %11s %11s %9s %9s %9s" % (name, "bench", num(u[0], "%.0f"), num(u[1], "%.0f"), num(u[2], "%.3f"),
+                                                     ratio(u[0], d[0]), ratio(u[1], d[1]), ratio(u[2], d[2])))
+c, r = acl["corewire"], acl["redis-server"]
+print("%-14s %-8s %11s %11s %11s" % ("cw/redis", "bench", ratio(c[0], r[0]), ratio(c[1], r[1]), ratio(c[2], r[2])))
+print("(ratios of user bench over default; last row corewire over redis-server as user bench)")
+PY
+  for s in cw redis redis_tls; do [[ -n ${PID[$s]:-} ]] && stop "$s"; done
+  [[ -n ${SEC_DIR:-} ]] && rm -rf "$SEC_DIR"
+  return 0
 }
 
 # ------------------------------------------------------------------------- durability
@@ -815,6 +1118,11 @@ if [[ $BENCH_ONLY == metrics ]]; then
   echo "raw results: $OUT"
   exit 0
 fi
+if [[ $BENCH_ONLY == security ]]; then
+  bench_security
+  echo "raw results: $OUT"
+  exit 0
+fi
 
 # The MULTI/EXEC load generator, built before anything is measured.
 MULTI_EXEC=$(cargo bench --bench multi_exec --no-run --message-format=json 2>"$OUT/multi_exec-build.log" |
@@ -938,6 +1246,7 @@ if [[ $BENCH_ONLY != redis ]]; then
   for s in "${SERVERS[@]}"; do stop "$s"; done
   bench_pg
   bench_metrics  # stops the PostgreSQL part's servers first
-  bench_durability  # stops the metrics part's servers first
+  bench_security  # stops the metrics part's servers first
+  bench_durability  # stops the security part's servers first
 fi
 echo "raw results: $OUT"
