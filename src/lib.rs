@@ -9,6 +9,8 @@
 //! - [`resp`]: the Redis protocol: framing, replies, sessions, commands.
 //! - [`pg`]: the PostgreSQL protocol: sessions, the kv table's SQL, the
 //!   catalog, the admin console.
+//! - [`pool`]: upstream PostgreSQL pooling; so far the sans-I/O upstream
+//!   login and CancelRequest.
 //! - [`http`]: the HTTP listener: /metrics, /health, /stats, the status
 //!   page and a KV REST API over the engine.
 //! - [`engine`]: the C ABI to the engine (`include/corewire_engine.h`) and a
@@ -33,6 +35,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod http;
 pub mod pg;
+pub mod pool;
 pub mod resp;
 pub mod runtime;
 pub mod stats;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pg_wire;
+pub mod upstream_pg;
 
 use std::io::{Read, Write};
 use std::mem::MaybeUninit;
