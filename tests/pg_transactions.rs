@@ -535,3 +535,65 @@ fn retried_increments_lose_no_update() {
         Some((THREADS * INCREMENTS).to_string())
     );
 }
+
+/// Raw messages up to ReadyForQuery: tags, with an ErrorResponse's SQLSTATE.
+fn raw_until_ready(stream: &mut std::net::TcpStream) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let (tag, body) = common::pg_wire::read(stream).expect("a message before close");
+        match tag {
+            b'E' => {
+                let fields = common::pg_wire::error_fields(&body);
+                let code = fields.iter().find(|(f, _)| *f == b'C').map(|(_, v)| v.clone());
+                seen.push(format!("E {}", code.unwrap_or_default()));
+            }
+            b'Z' => {
+                seen.push("Z".into());
+                return seen;
+            }
+            other => seen.push((other as char).to_string()),
+        }
+    }
+}
+
+/// An extended-protocol UPDATE outside BEGIN commits at Sync; another
+/// session changing the key in between must not turn it into 40001 (as
+/// PostgreSQL's read committed would not) when a rerun answers the same,
+/// and must when it would answer differently.
+#[test]
+fn implicit_write_reruns_at_sync_only_when_its_reply_stands() {
+    use common::pg_wire::{bind, execute, flush, parse, startup, sync};
+    use std::io::Write;
+    let server = TestServer::start();
+    let mut other = server.pg_client();
+    other.batch_execute("INSERT INTO kv VALUES ('k', 'old')").unwrap();
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", server.pg_port)).unwrap();
+    raw.write_all(&startup(&[("user", "tester"), ("database", "kv")])).unwrap();
+    assert_eq!(raw_until_ready(&mut raw).last().unwrap(), "Z");
+    let update = |raw: &mut std::net::TcpStream, value: &str| {
+        let mut batch = parse("", "UPDATE kv SET value = $1 WHERE key = $2");
+        batch.extend(bind("", "", &[Some(value), Some("k")]));
+        batch.extend(execute("", 0));
+        batch.extend(flush());
+        raw.write_all(&batch).unwrap();
+        // ParseComplete, BindComplete, CommandComplete.
+        for expected in [b'1', b'2', b'C'] {
+            let (tag, _) = common::pg_wire::read(raw).expect("a reply");
+            assert_eq!(tag, expected);
+        }
+    };
+
+    // Changed in between, still there: the rerun says UPDATE 1 again.
+    update(&mut raw, "mine");
+    other.batch_execute("UPDATE kv SET value = 'theirs' WHERE key = 'k'").unwrap();
+    raw.write_all(&sync()).unwrap();
+    assert_eq!(raw_until_ready(&mut raw), ["Z"]);
+    assert_eq!(value(&mut other, "k").as_deref(), Some("mine"));
+
+    // Deleted in between: a rerun would say UPDATE 0, so 40001.
+    update(&mut raw, "again");
+    other.batch_execute("DELETE FROM kv WHERE key = 'k'").unwrap();
+    raw.write_all(&sync()).unwrap();
+    assert_eq!(raw_until_ready(&mut raw), ["E 40001", "Z"]);
+    assert_eq!(value(&mut other, "k"), None);
+}

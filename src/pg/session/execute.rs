@@ -16,9 +16,65 @@ impl PgSession {
         self.check_not_failed_for(Some(&portal.prepared.statement))?;
         let prepared = Rc::clone(&portal.prepared);
         let params = std::mem::take(&mut portal.params);
+        // Only a write that opens an implicit transaction, alone in it, is
+        // rerun at Sync: any other statement forgets it.
+        let opens_implicit = !simple && matches!(self.txn, TxnState::Idle);
+        self.implicit_write = None;
+        let mark = ctx.out.len();
         let result = self.execute_inner(portal, &prepared, &params, max_rows, simple, ctx);
+        if result.is_ok()
+            && opens_implicit
+            && matches!(self.txn, TxnState::Implicit(_))
+            && exec::is_single_key(&prepared.statement)
+            && ctx.out.len() - mark <= MAX_IMPLICIT_WRITE_OUTPUT_BYTES
+        {
+            self.implicit_write = Some(ImplicitWrite {
+                prepared: Rc::clone(&prepared),
+                params: params.clone(),
+                result_formats: portal.result_formats.clone(),
+                output: ctx.out[mark..].to_vec(),
+            });
+        }
         portal.params = params;
         result
+    }
+
+    /// An implicit transaction of one single-key write failed validation at
+    /// Sync: runs the write again (at most AUTOCOMMIT_RETRIES times). The
+    /// client has its reply already, so a rerun commits only if it would
+    /// have answered the same bytes; otherwise 40001 as before.
+    pub(super) fn rerun_implicit_write(
+        &mut self,
+        write: &ImplicitWrite,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), PgError> {
+        let mut output = Vec::with_capacity(write.output.len());
+        for _ in 0..AUTOCOMMIT_RETRIES {
+            output.clear();
+            let mut txn = PgTxn::begin(ctx.worker, false, &self.params)?;
+            let tag = {
+                let mut access = Access::Txn(ctx.worker, &mut txn);
+                let mut writer = Writer { out: &mut output };
+                let statement = &write.prepared.statement;
+                exec::run_write(
+                    statement,
+                    &write.params,
+                    &mut access,
+                    &mut writer,
+                    &write.result_formats,
+                )?
+            };
+            Writer { out: &mut output }.command_complete(&tag);
+            if output != write.output {
+                return Err(serialization_failure());
+            }
+            match txn.commit() {
+                Ok(()) => return Ok(()),
+                Err(error) if error.code == sqlstate::SERIALIZATION_FAILURE => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Err(serialization_failure())
     }
 
     pub(super) fn execute_inner(

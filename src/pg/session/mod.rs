@@ -152,6 +152,19 @@ struct Portal {
     state: PortalState,
 }
 
+/// An extended-protocol write that opened an implicit transaction, with
+/// the bytes the client got for it.
+struct ImplicitWrite {
+    prepared: Rc<Prepared>,
+    params: Vec<Option<Vec<u8>>>,
+    result_formats: Vec<Format>,
+    output: Vec<u8>,
+}
+
+/// Output of an implicit write kept for a rerun at most (a RETURNING row or
+/// two); a longer one is not rerun.
+const MAX_IMPLICIT_WRITE_OUTPUT_BYTES: usize = 4096;
+
 /// What a parked session resumes.
 struct Parked {
     until: Instant,
@@ -187,6 +200,9 @@ pub struct PgSession {
     portals: HashMap<String, Portal>,
     /// After an error in the extended protocol: ignore until Sync.
     skip_until_sync: bool,
+    /// The one single-key write of the implicit transaction, kept so that
+    /// a validation failure at Sync can run it again (`rerun_implicit_write`).
+    implicit_write: Option<ImplicitWrite>,
     copy_in: Option<CopyInState>,
     parked: Option<Parked>,
     /// A CancelRequest this connection carried, for the worker to route.
@@ -242,6 +258,7 @@ impl PgSession {
             statements: HashMap::new(),
             portals: HashMap::new(),
             skip_until_sync: false,
+            implicit_write: None,
             copy_in: None,
             parked: None,
             cancel_request: None,
@@ -455,8 +472,17 @@ impl PgSession {
 
     fn sync(&mut self, ctx: &mut Ctx<'_>) {
         self.skip_until_sync = false;
+        let implicit_write = self.implicit_write.take();
         if let Some(txn) = self.take_implicit() {
-            if let Err(error) = txn.commit() {
+            let result = match (txn.commit(), implicit_write) {
+                // PostgreSQL (read committed) does not fail a lone write on
+                // a concurrent change; optimistic validation did: run it again.
+                (Err(error), Some(write)) if error.code == sqlstate::SERIALIZATION_FAILURE => {
+                    self.rerun_implicit_write(&write, ctx)
+                }
+                (result, _) => result,
+            };
+            if let Err(error) = result {
                 send_error(ctx, &error);
             }
         }
