@@ -544,7 +544,10 @@ fn raw_until_ready(stream: &mut std::net::TcpStream) -> Vec<String> {
         match tag {
             b'E' => {
                 let fields = common::pg_wire::error_fields(&body);
-                let code = fields.iter().find(|(f, _)| *f == b'C').map(|(_, v)| v.clone());
+                let code = fields
+                    .iter()
+                    .find(|(f, _)| *f == b'C')
+                    .map(|(_, v)| v.clone());
                 seen.push(format!("E {}", code.unwrap_or_default()));
             }
             b'Z' => {
@@ -566,9 +569,12 @@ fn implicit_write_reruns_at_sync_only_when_its_reply_stands() {
     use std::io::Write;
     let server = TestServer::start();
     let mut other = server.pg_client();
-    other.batch_execute("INSERT INTO kv VALUES ('k', 'old')").unwrap();
+    other
+        .batch_execute("INSERT INTO kv VALUES ('k', 'old')")
+        .unwrap();
     let mut raw = std::net::TcpStream::connect(("127.0.0.1", server.pg_port)).unwrap();
-    raw.write_all(&startup(&[("user", "tester"), ("database", "kv")])).unwrap();
+    raw.write_all(&startup(&[("user", "tester"), ("database", "kv")]))
+        .unwrap();
     assert_eq!(raw_until_ready(&mut raw).last().unwrap(), "Z");
     let update = |raw: &mut std::net::TcpStream, value: &str| {
         let mut batch = parse("", "UPDATE kv SET value = $1 WHERE key = $2");
@@ -585,14 +591,18 @@ fn implicit_write_reruns_at_sync_only_when_its_reply_stands() {
 
     // Changed in between, still there: the rerun says UPDATE 1 again.
     update(&mut raw, "mine");
-    other.batch_execute("UPDATE kv SET value = 'theirs' WHERE key = 'k'").unwrap();
+    other
+        .batch_execute("UPDATE kv SET value = 'theirs' WHERE key = 'k'")
+        .unwrap();
     raw.write_all(&sync()).unwrap();
     assert_eq!(raw_until_ready(&mut raw), ["Z"]);
     assert_eq!(value(&mut other, "k").as_deref(), Some("mine"));
 
     // Deleted in between: a rerun would say UPDATE 0, so 40001.
     update(&mut raw, "again");
-    other.batch_execute("DELETE FROM kv WHERE key = 'k'").unwrap();
+    other
+        .batch_execute("DELETE FROM kv WHERE key = 'k'")
+        .unwrap();
     raw.write_all(&sync()).unwrap();
     assert_eq!(raw_until_ready(&mut raw), ["E 40001", "Z"]);
     assert_eq!(value(&mut other, "k"), None);
