@@ -10,20 +10,17 @@ import hmac
 import os
 import socket
 import struct
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tools import enc  # noqa: E402  (one RESP encoder for every e2e script)
 
 PG_PROTOCOL_3_0 = 196608
 
 
 # ---------------------------------------------------------------------------- RESP
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
 
 def info_fields(text):
     out = {}

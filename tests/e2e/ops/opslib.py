@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from tools import port_free  # noqa: E402  (the same test as lib.sh's free_port)
+from tools import enc, port_free  # noqa: E402  (the RESP encoder; the same test as lib.sh's free_port)
 
 ARGS = None
 SERVERS = []
@@ -452,13 +452,6 @@ class Metrics:
 class RespError(Exception):
     pass
 
-
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 class RespConn:
