@@ -2,10 +2,16 @@
 //! connections to the upstream servers that `[databases]` names, and
 //! serves clients of those databases through it, as PgBouncer does.
 //!
-//! So far only the groundwork is here:
+//! - `config`: the `[databases]` and `[users]` entries, pool modes;
 //! - `upstream_startup`: a sans-I/O client for opening one upstream
 //!   connection from a non-blocking event loop (StartupMessage,
 //!   authentication, ParameterStatus, BackendKeyData, ReadyForQuery), and
-//!   the CancelRequest a pooler forwards upstream.
+//!   the CancelRequest a pooler forwards upstream;
+//! - `session_state`: statements that change session state, and the SETs
+//!   that re-apply a client's parameters;
+//! - `snapshot`: what a worker reports to the admin console.
 
+pub mod config;
+pub mod session_state;
+pub mod snapshot;
 pub mod upstream_startup;

@@ -541,6 +541,7 @@ impl Worker {
             clients: &clients,
             partial,
             window: &self.admin_stats,
+            pools: &[],
         };
         admin::run(&command, &env, &mut conn.output);
         session.admin_done(&mut conn.output);

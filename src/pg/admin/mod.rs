@@ -65,6 +65,8 @@ pub enum Command {
     NeedsUpstream(&'static str),
     /// Refused with 0A000 and this message.
     Unsupported(String),
+    /// PAUSE, RESUME, KILL: run by the worker on every worker's pools.
+    Pool(crate::pool::snapshot::PoolCommand),
 }
 
 /// What SHOW shows.
@@ -91,6 +93,22 @@ impl Command {
         matches!(
             self,
             Command::Show(Show::Clients | Show::Pools | Show::Databases)
+        )
+    }
+
+    /// Whether the command shows every worker's pools (the worker gathers
+    /// them before [`run`]).
+    pub fn needs_pools(&self) -> bool {
+        matches!(
+            self,
+            Command::Show(
+                Show::Pools
+                    | Show::Servers
+                    | Show::Databases
+                    | Show::Stats
+                    | Show::StatsTotals
+                    | Show::StatsAverages
+            )
         )
     }
 }
@@ -205,6 +223,9 @@ pub struct Env<'a> {
     pub partial: bool,
     /// The running worker's samples, for SHOW STATS' averages.
     pub window: &'a StatsWindow,
+    /// Every worker's pools, when the command
+    /// [needs them](Command::needs_pools); else empty.
+    pub pools: &'a [crate::pool::snapshot::WorkerPools],
 }
 
 /// Runs `command`, appending its result (or its ErrorResponse) to `out`;
@@ -235,6 +256,8 @@ pub fn run(command: &Command, env: &Env<'_>, out: &mut Vec<u8>) {
                 verb.to_ascii_uppercase()
             ),
         )),
+        // The worker runs these itself (it must reach every worker).
+        Command::Pool(_) => unreachable!("run by the worker"),
         Command::Unsupported(message) => Err(PgError::new(
             sqlstate::FEATURE_NOT_SUPPORTED,
             message.clone(),
