@@ -4,9 +4,9 @@
 #   make bench                     (builds build/corewire first)
 #   BENCH_REPS=5 bash benches/bench.sh
 #   BENCH_QUICK=1 bash benches/bench.sh     (1 repetition, -n / 10: a smoke run)
-#   BENCH_ONLY=redis|pg|metrics|security|durability bash benches/bench.sh
+#   BENCH_ONLY=redis|pg|metrics|security|durability|pool bash benches/bench.sh
 #                                  only the Redis, the PostgreSQL, the metrics, the
-#                                  security or the durability part
+#                                  security, the durability or the pool part
 #
 # Three servers run side by side on loopback:
 #   redis      redis-server (save "", appendonly no), pinned to CPU 0 with taskset
@@ -74,7 +74,7 @@
 # connection, with the ratios TLS/plain, corewire/redis-server and user bench/default
 # (the default user's figures are the plain -P 16 runs). ACL LOG must stay empty.
 #
-# Durability part (last; BENCH_ONLY=durability for it alone), two halves.
+# Durability part (after the security part; BENCH_ONLY=durability for it alone), two halves.
 # SET throughput under each fsync policy: corewire --threads 1 in-memory and with
 # --data-dir DIR --appendfsync no|everysec|always, redis-server with appendonly no and
 # with appendonly yes + appendfsync no|everysec|always (both otherwise at their
@@ -103,6 +103,10 @@
 # free; the data dirs are deleted at the end (and on exit). BENCH_QUICK: 1 repetition
 # and 200000 keys.
 #
+# Pool part (last; BENCH_ONLY=pool for it alone): corewire's upstream PostgreSQL pool
+# next to PgBouncer, transaction mode, pgbench select-only and TPC-B-like at 16 and 200
+# clients; see benches/pool.sh.
+#
 # Raw results go to build/bench/<timestamp>/; the table goes to stdout.
 set -euo pipefail
 
@@ -127,7 +131,7 @@ OUT=$ROOT/build/bench/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
 for tool in redis-server redis-benchmark redis-cli python3 taskset timeout getconf; do
-  [[ $BENCH_ONLY == pg && $tool == redis-benchmark ]] && continue
+  [[ ($BENCH_ONLY == pg || $BENCH_ONLY == pool) && $tool == redis-benchmark ]] && continue
   command -v "$tool" >/dev/null || { echo "bench: missing $tool" >&2; exit 1; }
 done
 [[ -x $BIN ]] || { echo "bench: missing $BIN (run make all)" >&2; exit 1; }
@@ -138,7 +142,7 @@ LAST_CPU=$((NCPU - 1))
 CLK_TCK=$(getconf CLK_TCK)
 
 PIDS=()
-DUR_DIRS=()  # the durability part's data dirs and the security part's certificates, removed at exit
+DUR_DIRS=()  # the durability part's data dirs, the security part's certificates and the pool part's configs, removed at exit
 # free_port, and the PostgreSQL helpers (pg_start, pq, pg_wait_ready, pg_cleanup, ...).
 LIB_TAG="bench: "
 # shellcheck source=tests/e2e/lib.sh
@@ -1102,6 +1106,14 @@ dur_recovery() {
   python3 "$DUR_PY" rtable "$RAWR" | tee "$OUT/recovery_table.txt"
 }
 
+# shellcheck source=benches/pool.sh
+source "$ROOT/benches/pool.sh"
+if [[ $BENCH_ONLY == pool ]]; then
+  bench_pool
+  echo "raw results: $OUT"
+  exit 0
+fi
+
 if [[ $BENCH_ONLY == durability ]]; then
   bench_durability
   echo "raw results: $OUT"
@@ -1248,5 +1260,6 @@ if [[ $BENCH_ONLY != redis ]]; then
   bench_metrics  # stops the PostgreSQL part's servers first
   bench_security  # stops the metrics part's servers first
   bench_durability  # stops the security part's servers first
+  bench_pool  # stops whatever is left running first
 fi
 echo "raw results: $OUT"
