@@ -18,6 +18,8 @@
 #   E2E_ONLY="l m n o p q r s" bash tests/e2e/run.sh  only the PostgreSQL sections
 #   E2E_ONLY="t u v w x y z" bash tests/e2e/run.sh    only the operations sections
 #   E2E_ONLY=durability bash tests/e2e/run.sh          only the crash cycles and fault injection
+#   E2E_ONLY=pool bash tests/e2e/run.sh                only the pooling section (issue 6; about
+#                                      1 min; E2E_POOL_SERVER=pgbouncer: against PgBouncer)
 #   E2E_ONLY=abuse bash tests/e2e/run.sh               only the abuse tests (issue 7; about 1 min;
 #                                      results table also as JSON in $ABUSE_REPORT)
 #
@@ -42,7 +44,7 @@ LOGS=$ROOT/build/e2e
 TOOLS=$E2E/tools.py
 SERVER=${E2E_SERVER:-corewire}
 if [[ $SERVER == redis ]]; then PG_SERVER=${E2E_PG_SERVER:-postgres}; else PG_SERVER=${E2E_PG_SERVER:-corewire}; fi
-ONLY=${E2E_ONLY:-a b c d j k i h e f g l m n o p q r s t u v w x y z durability abuse}
+ONLY=${E2E_ONLY:-a b c d j k i h e f g l m n o p q r s pool t u v w x y z durability abuse}
 mkdir -p "$LOGS"
 
 PASSED=0
@@ -771,6 +773,20 @@ if pg_section s "PostgreSQL password authentication (scram-sha-256, md5)"; then
       fail "auth: PostgreSQL did not start: $(tail -3 "$LOGS/pg-auth.log" | tr '\n' ' ')"
     fi
   fi
+fi
+
+# ---------------------------------------------------------------------------- pool
+# Issue 6 (tests/e2e/pool/pool.sh, sourced): corewire --config with a [databases] entry
+# app -> a PostgreSQL of its own (SCRAM user), pool-mode transaction, pool size 4,
+# --threads 2: psycopg 3 and asyncpg with named prepared statements (20 clients each),
+# pgbench -M prepared -c 16 with exact balance sums, the admin console (SHOW ...,
+# PAUSE/RESUME, KILL), upstream errors diffed with psql directly, \copy in and out.
+# E2E_POOL_SERVER=pgbouncer runs the checks against PgBouncer (self-test; the
+# default with E2E_SERVER=redis).
+if want pool; then
+  # shellcheck source=tests/e2e/pool/pool.sh
+  source "$E2E/pool/pool.sh"
+  pool_section
 fi
 
 # ============================================================================ operations
