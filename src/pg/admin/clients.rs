@@ -32,14 +32,17 @@ pub struct ClientInfo {
     pub tls: String,
 }
 
-/// PgBouncer's client states that apply without upstream servers.
+/// PgBouncer's client states (without its cancel-request ones).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientState {
     /// In a transaction block, running a statement (or COPY, or
-    /// pg_sleep), or the console session asking.
+    /// pg_sleep), or the console session asking; for an upstream
+    /// database, linked to a server connection.
     Active,
     /// Between statements, outside a transaction.
     Idle,
+    /// An upstream database's client waiting for a server connection.
+    Waiting,
 }
 
 impl ClientState {
@@ -47,6 +50,7 @@ impl ClientState {
         match self {
             ClientState::Active => "active",
             ClientState::Idle => "idle",
+            ClientState::Waiting => "waiting",
         }
     }
 }

@@ -4,8 +4,9 @@
 //! state, RELOAD and SHUTDOWN instead of SQL.
 //!
 //! - `mod.rs`: who gets in, command parsing, dispatch;
-//! - `show`: the SHOW result sets; `control`: RELOAD, SHUTDOWN and the
-//!   commands that need upstream databases;
+//! - `show`: the SHOW result sets; `control`: RELOAD, SHUTDOWN, and the
+//!   checks and replies around PAUSE, RESUME and KILL (which the worker
+//!   runs on every worker's pools);
 //! - `clients`: what each worker reports about its sessions; `figures`:
 //!   the counters SHOW STATS and SHOW WORKERS print;
 //! - `table`: result-set writing with PgBouncer's column types.
@@ -24,7 +25,10 @@ mod table;
 pub use clients::{ClientInfo, ClientState};
 pub use figures::StatsWindow;
 
+pub use control::{check_pool_command, pool_command_done};
+
 use crate::pg::error::{sqlstate, PgError};
+use crate::pool::snapshot::PoolCommand;
 use crate::runtime::Shared;
 
 /// The console's database name (PgBouncer's is `pgbouncer`).
@@ -60,13 +64,10 @@ pub enum Command {
     Show(Show),
     Reload,
     Shutdown,
-    /// PAUSE, RESUME, KILL and the rest: they act on upstream pools,
-    /// which come with upstream databases.
-    NeedsUpstream(&'static str),
     /// Refused with 0A000 and this message.
     Unsupported(String),
     /// PAUSE, RESUME, KILL: run by the worker on every worker's pools.
-    Pool(crate::pool::snapshot::PoolCommand),
+    Pool(PoolCommand),
 }
 
 /// What SHOW shows.
@@ -92,7 +93,7 @@ impl Command {
     pub fn needs_clients(&self) -> bool {
         matches!(
             self,
-            Command::Show(Show::Clients | Show::Pools | Show::Databases)
+            Command::Show(Show::Clients | Show::Pools | Show::Databases | Show::Servers)
         )
     }
 
@@ -103,6 +104,7 @@ impl Command {
             self,
             Command::Show(
                 Show::Pools
+                    | Show::Clients
                     | Show::Servers
                     | Show::Databases
                     | Show::Stats
@@ -113,17 +115,9 @@ impl Command {
     }
 }
 
-/// The commands that act on upstream pools (issue 6).
-const UPSTREAM_COMMANDS: &[&str] = &[
-    "pause",
-    "resume",
-    "kill",
-    "suspend",
-    "wait_close",
-    "disable",
-    "enable",
-    "reconnect",
-];
+/// PgBouncer's commands that corewire does not have: SUSPEND (for its
+/// online restart), WAIT_CLOSE, DISABLE, ENABLE, RECONNECT.
+const UNSUPPORTED_COMMANDS: &[&str] = &["suspend", "wait_close", "disable", "enable", "reconnect"];
 
 const SHOW_TARGETS: &[(&str, Show)] = &[
     ("help", Show::Help),
@@ -186,13 +180,20 @@ pub fn parse(query: &str) -> Result<Command, PgError> {
             ))
         }
         ("kill_client", Some(_)) => Command::Unsupported("KILL_CLIENT is not supported yet".into()),
-        (verb, _) if UPSTREAM_COMMANDS.contains(&verb) => {
-            let name = UPSTREAM_COMMANDS
-                .iter()
-                .find(|known| **known == verb)
-                .expect("listed");
-            Command::NeedsUpstream(name)
+        // Database names keep their case (as PostgreSQL's, when quoted).
+        ("pause", _) => Command::Pool(PoolCommand::Pause(words.get(1).cloned())),
+        ("resume", _) => Command::Pool(PoolCommand::Resume(words.get(1).cloned())),
+        ("kill", Some(_)) => Command::Pool(PoolCommand::Kill(words[1].clone())),
+        ("kill", None) => {
+            return Err(PgError::new(
+                sqlstate::SYNTAX_ERROR,
+                "KILL needs a database: KILL db;",
+            ))
         }
+        (verb, _) if UNSUPPORTED_COMMANDS.contains(&verb) => Command::Unsupported(format!(
+            "{} is not supported by corewire (PAUSE, RESUME and KILL are)",
+            verb.to_ascii_uppercase()
+        )),
         _ => return Err(invalid()),
     };
     Ok(command)
@@ -249,13 +250,6 @@ pub fn run(command: &Command, env: &Env<'_>, out: &mut Vec<u8>) {
         }
         Command::Reload => control::reload(env, out),
         Command::Shutdown => control::shutdown(env, out),
-        Command::NeedsUpstream(verb) => Err(PgError::new(
-            sqlstate::FEATURE_NOT_SUPPORTED,
-            format!(
-                "{} needs upstream databases, which corewire does not have yet",
-                verb.to_ascii_uppercase()
-            ),
-        )),
         // The worker runs these itself (it must reach every worker).
         Command::Pool(_) => unreachable!("run by the worker"),
         Command::Unsupported(message) => Err(PgError::new(
@@ -284,8 +278,48 @@ mod tests {
         assert_eq!(parse("SHUTDOWN").unwrap(), Command::Shutdown);
         assert_eq!(parse("").unwrap(), Command::Empty);
         assert_eq!(parse(" ; ").unwrap(), Command::Empty);
-        assert_eq!(parse("PAUSE").unwrap(), Command::NeedsUpstream("pause"));
-        assert_eq!(parse("kill kv").unwrap(), Command::NeedsUpstream("kill"));
+        assert_eq!(
+            parse("PAUSE").unwrap(),
+            Command::Pool(PoolCommand::Pause(None))
+        );
+        assert_eq!(
+            parse("pause App;").unwrap(),
+            Command::Pool(PoolCommand::Pause(Some("App".into())))
+        );
+        assert_eq!(
+            parse("RESUME").unwrap(),
+            Command::Pool(PoolCommand::Resume(None))
+        );
+        assert_eq!(
+            parse("resume \"my db\"").unwrap_err().code,
+            sqlstate::SYNTAX_ERROR,
+            "words split on whitespace, quoted or not"
+        );
+        assert_eq!(
+            parse("Resume \"App\"").unwrap(),
+            Command::Pool(PoolCommand::Resume(Some("App".into())))
+        );
+        assert_eq!(
+            parse("kill app").unwrap(),
+            Command::Pool(PoolCommand::Kill("app".into()))
+        );
+        assert_eq!(
+            parse("KILL").unwrap_err().message,
+            "KILL needs a database: KILL db;"
+        );
+        for verb in [
+            "SUSPEND",
+            "wait_close",
+            "DISABLE app",
+            "enable app",
+            "RECONNECT",
+        ] {
+            assert!(
+                matches!(parse(verb).unwrap(), Command::Unsupported(message) if message.contains("PAUSE, RESUME and KILL")),
+                "{verb}"
+            );
+        }
+        assert!(parse("PAUSE a b").is_err());
         assert!(matches!(
             parse("SET a = 1").unwrap(),
             Command::Unsupported(_)
