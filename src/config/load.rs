@@ -194,6 +194,38 @@ fn apply_file(
     for (key, value) in table.get_ref().iter() {
         let line = line_of(text, key.span().start);
         let name: &str = key.get_ref();
+        if let (Some(setting), DeValue::Table(entries)) = (section(name), value.get_ref()) {
+            for (entry, connstr) in entries.iter() {
+                let origin = Origin::File {
+                    path: shown.clone(),
+                    line: line_of(text, entry.span().start),
+                };
+                let entry: &str = entry.get_ref();
+                let DeValue::String(connstr) = connstr.get_ref() else {
+                    return Err(format!(
+                        "{}: {entry}: expected a string such as \"{}\"",
+                        origin.prefix(setting),
+                        if setting.name == "database" {
+                            "host=127.0.0.1 port=5432 dbname=app"
+                        } else {
+                            "pool_mode=session"
+                        }
+                    ));
+                };
+                if entry.contains('=') {
+                    return Err(format!(
+                        "{}: {entry}: a name cannot contain '='",
+                        origin.prefix(setting)
+                    ));
+                }
+                // Added to what the file already set (no clear): the
+                // `database` key and the table may both be used.
+                (setting.set)(config, &format!("{entry}={connstr}"))
+                    .map_err(|reason| format!("{}: {reason}", origin.prefix(setting)))?;
+                origins.push((setting.name, origin));
+            }
+            continue;
+        }
         let Some(setting) = settings::find(name) else {
             let hint = closest(name)
                 .map(|known| format!(" (did you mean \"{known}\"?)"))
@@ -220,6 +252,17 @@ fn apply_file(
         apply(config, origins, setting, &values, origin)?;
     }
     Ok(())
+}
+
+/// The list setting a table of the file fills, one entry per key:
+/// `[databases]` (`database`) and `[users]` (`pool-user`), as in
+/// PgBouncer's ini file.
+fn section(name: &str) -> Option<&'static Setting> {
+    match name {
+        "databases" => settings::find("database"),
+        "users" => settings::find("pool-user"),
+        _ => None,
+    }
 }
 
 /// A TOML string, integer or boolean as the text a flag would carry.
@@ -476,6 +519,172 @@ mod tests {
         assert!(!config.metrics_enabled && !config.http_enabled);
         let config = run(&["--config", &path, "--metrics-enabled"], &[]).unwrap();
         assert!(config.metrics_enabled);
+    }
+
+    #[test]
+    fn databases_and_users_tables_become_list_entries() {
+        let (_keep, path) = file(
+            "pool-mode = \"transaction\"\ndefault-pool-size = 5\nserver-reset-query = \"\"\n\
+             database = [\"old=port=1\"]\n\
+             [databases]\n\
+             app = \"host=10.0.0.1 port=6432 dbname=appdb user=app password='s p' pool_size=3\"\n\
+             other = \"\"\n\
+             [users]\n\
+             alice = \"pool_mode=session\"\n",
+        );
+        let config = run(&["--config", &path], &[]).unwrap();
+        assert_eq!(config.pool_mode, crate::pool::config::PoolMode::Transaction);
+        assert_eq!(config.default_pool_size, 5);
+        assert_eq!(config.server_reset_query, "");
+        assert_eq!(config.server_check_query, "select 1", "default");
+        let names: Vec<&str> = config.databases.iter().map(|db| db.name.as_str()).collect();
+        assert_eq!(names.len(), 3);
+        for name in ["old", "app", "other"] {
+            assert!(names.contains(&name), "{names:?}");
+        }
+        let app = config.databases.iter().find(|db| db.name == "app").unwrap();
+        assert_eq!((app.host.as_str(), app.port), ("10.0.0.1", 6432));
+        assert_eq!(app.password.as_deref(), Some("s p"));
+        assert_eq!(app.pool_size, Some(3));
+        let other = config
+            .databases
+            .iter()
+            .find(|db| db.name == "other")
+            .unwrap();
+        assert_eq!((other.dbname.as_str(), other.port), ("other", 5432));
+        assert_eq!(config.pool_users.len(), 1);
+        assert_eq!(
+            config.pool_users[0].pool_mode,
+            Some(crate::pool::config::PoolMode::Session)
+        );
+        // The environment and flags replace the file's list, as for any list.
+        let config = run(
+            &["--config", &path],
+            &[("COREWIRE_DATABASE", "x=port=7,y=host=h")],
+        )
+        .unwrap();
+        let names: Vec<&str> = config.databases.iter().map(|db| db.name.as_str()).collect();
+        assert_eq!(names, ["x", "y"]);
+        let config = run(
+            &[
+                "--config",
+                &path,
+                "--database",
+                "z=host=a b=1",
+                "--database=w=dbname='my db'",
+                "--pool-user",
+                "bob=pool_mode=transaction",
+            ],
+            &[("COREWIRE_DATABASE", "x=port=7")],
+        )
+        .unwrap_err();
+        assert_eq!(
+            config,
+            "--database: z: unknown key \"b\" (keys: host, port, dbname, user, password, \
+             pool_size, min_pool_size, reserve_pool, pool_mode)"
+        );
+        let config = run(
+            &[
+                "--database",
+                "z=host=a",
+                "--database=w=dbname='my db'",
+                "--pool-user",
+                "bob=pool_mode=transaction",
+                "--default-pool-size",
+                "7",
+            ],
+            &[("COREWIRE_SERVER_LIFETIME_S", "0")],
+        )
+        .unwrap();
+        let names: Vec<&str> = config.databases.iter().map(|db| db.name.as_str()).collect();
+        assert_eq!(names, ["z", "w"]);
+        assert_eq!(config.databases[1].dbname, "my db");
+        assert_eq!(config.pool_users[0].name, "bob");
+        assert_eq!(config.default_pool_size, 7);
+        assert_eq!(config.server_lifetime_s, 0);
+    }
+
+    #[test]
+    fn databases_errors_name_the_line_of_the_entry() {
+        let (_keep, path) = file("[databases]\napp = \"host=x\"\nbad = \"hots=x\"\n");
+        assert_eq!(
+            run(&["--config", &path], &[]).unwrap_err(),
+            format!(
+                "{path}:3: database: bad: unknown key \"hots\" (keys: host, port, dbname, user, \
+                 password, pool_size, min_pool_size, reserve_pool, pool_mode)"
+            )
+        );
+        let (_keep, path) = file("[databases]\n\nkv = \"\"\n");
+        assert!(run(&["--config", &path], &[])
+            .unwrap_err()
+            .starts_with(&format!(
+                "{path}:3: database: kv: the database name kv is reserved"
+            )));
+        let (_keep, path) = file("[databases]\napp = 5432\n");
+        assert!(run(&["--config", &path], &[])
+            .unwrap_err()
+            .starts_with(&format!("{path}:2: database: app: expected a string")));
+        let (_keep, path) = file("[databases]\n\"a=b\" = \"\"\n");
+        assert_eq!(
+            run(&["--config", &path], &[]).unwrap_err(),
+            format!("{path}:2: database: a=b: a name cannot contain '='")
+        );
+        let (_keep, path) = file("[users]\nalice = \"pool_mode=statement\"\n");
+        assert!(run(&["--config", &path], &[])
+            .unwrap_err()
+            .starts_with(&format!("{path}:2: pool-user: alice: pool_mode statement")));
+        // Other tables are still refused.
+        let (_keep, path) = file("port = 1\n[pgbouncer]\nlisten_port = 1\n");
+        assert_eq!(
+            run(&["--config", &path], &[]).unwrap_err(),
+            format!("{path}:2: unknown setting \"pgbouncer\"")
+        );
+        let (_keep, path) = file("[threads]\nx = 1\n");
+        assert!(run(&["--config", &path], &[])
+            .unwrap_err()
+            .ends_with("threads: expected a string, a number or true/false"));
+        assert_eq!(
+            run(&["--default-pool-size", "0"], &[]).unwrap_err(),
+            "--default-pool-size: must be at least 1"
+        );
+        assert_eq!(
+            run(&["--pool-mode", "statement"], &[]).unwrap_err(),
+            "--pool-mode: pool_mode statement is not supported (use transaction)"
+        );
+    }
+
+    #[test]
+    fn the_example_file_loads_with_its_tables_commented_or_not() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/corewire.example.toml");
+        let text = std::fs::read_to_string(example).unwrap();
+        let config = run(&["--config", example], &[]).unwrap();
+        assert!(config.databases.is_empty());
+        for setting in SETTINGS {
+            assert!(
+                text.contains(&format!("{} = ", setting.name)),
+                "the example shows {}",
+                setting.name
+            );
+        }
+        // The commented [databases] and [users] examples are valid.
+        let uncommented: String = text
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with('[')
+                        || rest.starts_with("app = ")
+                        || rest.starts_with("reports = ")
+                        || rest.starts_with("alice = ") =>
+                {
+                    format!("{rest}\n")
+                }
+                _ => format!("{line}\n"),
+            })
+            .collect();
+        let (_keep, path) = file(&uncommented);
+        let config = run(&["--config", &path], &[]).unwrap();
+        assert_eq!(config.databases.len(), 2);
+        assert_eq!(config.pool_users.len(), 1);
     }
 
     #[test]

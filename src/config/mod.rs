@@ -84,6 +84,47 @@ pub struct Config {
     pub pg_client_idle_timeout_s: u64,
     /// Users allowed into the PostgreSQL admin console (database `corewire`).
     pub admin_users: Vec<String>,
+    /// Upstream PostgreSQL databases served through the pool (`[databases]`,
+    /// setting `database`); a later entry with the same name replaces the
+    /// earlier.
+    pub databases: Vec<crate::pool::config::DatabaseConfig>,
+    /// Per-user pool settings (`[users]`, setting `pool-user`).
+    pub pool_users: Vec<crate::pool::config::PoolUserConfig>,
+    /// When a client's server connection goes back to the pool (a
+    /// database's or user's own pool_mode wins).
+    pub pool_mode: crate::pool::config::PoolMode,
+    /// Server connections per database across all workers (a database's
+    /// pool_size wins).
+    pub default_pool_size: usize,
+    /// Server connections per database kept open even when idle.
+    pub min_pool_size: usize,
+    /// Extra server connections per database once a client waited
+    /// `reserve_pool_timeout_ms`.
+    pub reserve_pool_size: usize,
+    pub reserve_pool_timeout_ms: u64,
+    /// Idle server connections are closed after this; 0: never.
+    pub server_idle_timeout_s: u64,
+    /// Server connections older than this are closed once idle; 0: never.
+    pub server_lifetime_s: u64,
+    /// A client waiting this long for a server connection gets FATAL 08P01
+    /// query_wait_timeout; 0: it waits forever.
+    pub query_wait_timeout_s: u64,
+    /// Connect and login of one server connection.
+    pub server_connect_timeout_ms: u64,
+    /// After a failed connect or login, wait this long before the next.
+    pub server_login_retry_ms: u64,
+    /// Run on a server connection idle longer than `server_check_delay_s`
+    /// before it is used; "": no check.
+    pub server_check_query: String,
+    pub server_check_delay_s: u64,
+    /// Session mode: run before a server connection goes back to the pool;
+    /// "": none.
+    pub server_reset_query: String,
+    /// Run `server_reset_query` in transaction mode too.
+    pub server_reset_query_always: bool,
+    /// Prepared statements kept per server connection (LRU); 0: named
+    /// statements pass through unchanged.
+    pub max_prepared_statements: usize,
     /// Port of the RESP-over-TLS listener (Redis's tls-port); None: off.
     /// Some(0) picks a free port (tests).
     pub tls_port: Option<u16>,
@@ -254,6 +295,23 @@ impl Default for Config {
             pg_max_copy_row_bytes: 64 * 1024 * 1024,
             pg_client_idle_timeout_s: 0,
             admin_users: Vec::new(),
+            databases: Vec::new(),
+            pool_users: Vec::new(),
+            pool_mode: crate::pool::config::PoolMode::Session,
+            default_pool_size: 20,
+            min_pool_size: 0,
+            reserve_pool_size: 0,
+            reserve_pool_timeout_ms: 5000,
+            server_idle_timeout_s: 600,
+            server_lifetime_s: 3600,
+            query_wait_timeout_s: 120,
+            server_connect_timeout_ms: 15_000,
+            server_login_retry_ms: 1000,
+            server_check_query: "select 1".into(),
+            server_check_delay_s: 30,
+            server_reset_query: "DISCARD ALL".into(),
+            server_reset_query_always: false,
+            max_prepared_statements: 200,
             tls_port: None,
             tls_cert_file: None,
             tls_key_file: None,
@@ -318,6 +376,12 @@ pub fn check(config: &Config) -> Result<(), (&'static str, String)> {
                 config.checkpoint_interval_s
             ),
         ));
+    }
+    if config.default_pool_size == 0 {
+        return Err(("default-pool-size", "must be at least 1".into()));
+    }
+    if config.server_connect_timeout_ms == 0 {
+        return Err(("server-connect-timeout-ms", "must be at least 1".into()));
     }
     if config.pg_max_message_bytes < 1024 {
         return Err(("pg-max-message-bytes", "must be at least 1024".into()));

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use super::{Config, OutputBufferLimit, PgAuthMethod, PgTls, TlsAuthClients};
 use crate::engine::FsyncPolicy;
 use crate::log;
+use crate::pool::config::{DatabaseConfig, PoolMode, PoolUserConfig};
 
 /// When a new value takes effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -652,6 +653,262 @@ pub static SETTINGS: &[Setting] = &[
         clear: Some(|c| c.admin_users.clear()),
     },
     Setting {
+        name: "database",
+        value_name: "NAME=CONNSTR",
+        help: "an upstream PostgreSQL database served through the pool, as in PgBouncer's [databases]: NAME=host=H port=P dbname=D user=U password=PW pool_size=N min_pool_size=N reserve_pool=N pool_mode=M (defaults: host 127.0.0.1, port 5432, dbname NAME, user and password the client's); repeat for more, a later NAME replaces an earlier; kv and corewire are reserved; shown with the password redacted",
+        reload: Reload::Live,
+        secret: false,
+        list: true,
+        get: |c| {
+            c.databases
+                .iter()
+                .map(|db| format!("{}={}", db.name, db.describe()))
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+        set: |c, v| {
+            let (name, connstr) = v.split_once('=').ok_or("expected NAME=CONNSTR")?;
+            let db = DatabaseConfig::parse(name.trim(), connstr)?;
+            c.databases.retain(|known| known.name != db.name);
+            c.databases.push(db);
+            Ok(())
+        },
+        clear: Some(|c| c.databases.clear()),
+    },
+    Setting {
+        name: "pool-user",
+        value_name: "NAME=SETTINGS",
+        help: "pool settings of one PostgreSQL user, as in PgBouncer's [users]: NAME=pool_mode=session|transaction (a database's own pool_mode wins); repeat for more",
+        reload: Reload::Live,
+        secret: false,
+        list: true,
+        get: |c| {
+            c.pool_users
+                .iter()
+                .map(|user| format!("{}={}", user.name, user.describe()))
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+        set: |c, v| {
+            let (name, text) = v.split_once('=').ok_or("expected NAME=pool_mode=MODE")?;
+            let user = PoolUserConfig::parse(name.trim(), text)?;
+            c.pool_users.retain(|known| known.name != user.name);
+            c.pool_users.push(user);
+            Ok(())
+        },
+        clear: Some(|c| c.pool_users.clear()),
+    },
+    Setting {
+        name: "pool-mode",
+        value_name: "MODE",
+        help: "when a pooled client's server connection goes back to the pool: session (when the client leaves) or transaction (at the end of each transaction)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.pool_mode.name().into(),
+        set: |c, v| {
+            c.pool_mode = PoolMode::parse(v.trim())?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "default-pool-size",
+        value_name: "N",
+        help: "server connections per upstream database across all workers, unless its pool_size says otherwise (at least 1)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.default_pool_size.to_string(),
+        set: |c, v| {
+            c.default_pool_size = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "min-pool-size",
+        value_name: "N",
+        help: "server connections per upstream database kept open even when idle",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.min_pool_size.to_string(),
+        set: |c, v| {
+            c.min_pool_size = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "reserve-pool-size",
+        value_name: "N",
+        help: "extra server connections per upstream database once a client waited reserve-pool-timeout-ms (0 = none)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.reserve_pool_size.to_string(),
+        set: |c, v| {
+            c.reserve_pool_size = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "reserve-pool-timeout-ms",
+        value_name: "MS",
+        help: "how long a client waits for a server connection before the reserve pool may be used",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.reserve_pool_timeout_ms.to_string(),
+        set: |c, v| {
+            c.reserve_pool_timeout_ms = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "server-idle-timeout-s",
+        value_name: "SECONDS",
+        help: "close server connections idle this long (0 = never)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.server_idle_timeout_s.to_string(),
+        set: |c, v| {
+            c.server_idle_timeout_s = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "server-lifetime-s",
+        value_name: "SECONDS",
+        help: "close server connections older than this once they are idle (0 = never)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.server_lifetime_s.to_string(),
+        set: |c, v| {
+            c.server_lifetime_s = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "query-wait-timeout-s",
+        value_name: "SECONDS",
+        help: "a client waiting this long for a server connection gets FATAL 08P01 query_wait_timeout (0 = wait forever)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.query_wait_timeout_s.to_string(),
+        set: |c, v| {
+            c.query_wait_timeout_s = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "server-connect-timeout-ms",
+        value_name: "MS",
+        help: "connect and login of one server connection",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.server_connect_timeout_ms.to_string(),
+        set: |c, v| {
+            c.server_connect_timeout_ms = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "server-login-retry-ms",
+        value_name: "MS",
+        help: "after a failed server connect or login, wait this long before the next",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.server_login_retry_ms.to_string(),
+        set: |c, v| {
+            c.server_login_retry_ms = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "server-check-query",
+        value_name: "SQL",
+        help: "run on a server connection idle longer than server-check-delay-s before it is used (empty: no check)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.server_check_query.clone(),
+        set: |c, v| {
+            c.server_check_query = v.trim().to_string();
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "server-check-delay-s",
+        value_name: "SECONDS",
+        help: "how long a server connection may be idle before server-check-query runs on it (0 = before every use)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.server_check_delay_s.to_string(),
+        set: |c, v| {
+            c.server_check_delay_s = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "server-reset-query",
+        value_name: "SQL",
+        help: "session mode: run on a server connection before it goes back to the pool (empty: none)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.server_reset_query.clone(),
+        set: |c, v| {
+            c.server_reset_query = v.trim().to_string();
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "server-reset-query-always",
+        value_name: "yes|no",
+        help: "run server-reset-query in transaction mode too",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| yes_no(c.server_reset_query_always),
+        set: |c, v| {
+            c.server_reset_query_always = boolean(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
+        name: "max-prepared-statements",
+        value_name: "N",
+        help: "named prepared statements kept per server connection, least recently used dropped first (0 = named statements pass through unchanged)",
+        reload: Reload::Live,
+        secret: false,
+        list: false,
+        get: |c| c.max_prepared_statements.to_string(),
+        set: |c, v| {
+            c.max_prepared_statements = number(v)?;
+            Ok(())
+        },
+        clear: None,
+    },
+    Setting {
         name: "tls-port",
         value_name: "PORT",
         help: "RESP over TLS port, next to the plain one (0 = off; needs tls-cert-file and tls-key-file)",
@@ -1101,5 +1358,39 @@ mod tests {
         let shown: String = rows.iter().map(|row| row.value.clone()).collect();
         assert!(!shown.contains("hunter2") && !shown.contains("pw"));
         assert!(rows.iter().any(|row| row.value == "(hidden)"));
+    }
+
+    #[test]
+    fn databases_are_shown_without_their_password() {
+        let mut config = Config::default();
+        let database = find("database").unwrap();
+        (database.set)(&mut config, "app=host=h password=hunter2 pool_size=3").unwrap();
+        (database.set)(&mut config, "b=port=6432").unwrap();
+        // A later entry with the same name replaces the earlier.
+        (database.set)(&mut config, "app=host=h2 password='hunter2'").unwrap();
+        assert_eq!(
+            (database.get)(&config),
+            "b=host=127.0.0.1 port=6432 dbname=b,app=host=h2 port=5432 dbname=app password=<redacted>"
+        );
+        assert_eq!(config.databases[1].password.as_deref(), Some("hunter2"));
+        let shown: String = setting_rows(&config)
+            .iter()
+            .map(|row| row.value.clone())
+            .collect();
+        assert!(shown.contains("host=h2") && !shown.contains("hunter2"));
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert_eq!(
+            (database.set)(&mut config, "kv=host=x").unwrap_err(),
+            "kv: the database name kv is reserved (kv and corewire are corewire's own)"
+        );
+        assert_eq!(
+            (database.set)(&mut config, "app").unwrap_err(),
+            "expected NAME=CONNSTR"
+        );
+        let pool_user = find("pool_user").unwrap();
+        (pool_user.set)(&mut config, "alice=pool_mode=session").unwrap();
+        (pool_user.set)(&mut config, "alice=pool_mode=transaction").unwrap();
+        assert_eq!((pool_user.get)(&config), "alice=pool_mode=transaction");
+        assert!((find("pool-mode").unwrap().set)(&mut config, "statement").is_err());
     }
 }
