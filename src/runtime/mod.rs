@@ -77,6 +77,8 @@ pub struct Shared {
     /// Every worker's control channel, for requests that span workers
     /// (CLIENT LIST, CLIENT KILL). Set once all workers are spawned.
     pub peers: std::sync::OnceLock<Vec<Peer>>,
+    /// Upstream pools' state shared by the workers, per database.
+    pub pools: crate::pool::registry::Registry,
     /// The engine's durability, when data-dir is set (and opened).
     pub storage: Option<Storage>,
     /// Unix seconds when the server started (LASTSAVE without a data-dir).
@@ -433,6 +435,7 @@ impl Server {
             connected_by_protocol: Default::default(),
             live: crate::config::LiveConfig::new(&config),
             peers: std::sync::OnceLock::new(),
+            pools: Default::default(),
             storage,
             started_unix_s: crate::stats::slowlog::unix_now_secs(),
             config,

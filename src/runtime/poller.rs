@@ -9,6 +9,10 @@ use std::os::fd::RawFd;
 pub enum Interest {
     Read,
     ReadWrite,
+    /// Writes only: reading is paused (the peer's buffer is full).
+    Write,
+    /// Neither: only errors and hang-ups report.
+    None,
 }
 
 impl Interest {
@@ -17,6 +21,8 @@ impl Interest {
         match self {
             Interest::Read => read,
             Interest::ReadWrite => read | libc::EPOLLOUT as u32,
+            Interest::Write => libc::EPOLLOUT as u32,
+            Interest::None => 0,
         }
     }
 }

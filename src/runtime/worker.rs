@@ -9,6 +9,8 @@
 //! client that does not read its replies only grows its own output buffer,
 //! and is disconnected past the cap; it never blocks the loop.
 
+mod proxy;
+
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::ops::Range;
@@ -27,6 +29,7 @@ use super::{Current, Shared};
 use crate::engine::{Engine, EngineWorker};
 use crate::http::{self, HttpSession};
 use crate::pg::session::{self as pg_session, Next, PgSession};
+use crate::pool::session_state::ParamValue;
 use crate::resp::cmd::client::{AdminRequest, KillFilter};
 use crate::resp::parse::{ArgSource, ParseLimits, Parsed, RequestParser};
 use crate::resp::{self, Args, Ctx, Session};
@@ -62,6 +65,12 @@ pub enum Control {
     Drain {
         deadline: Instant,
     },
+    /// The admin console's SHOW POOLS / SERVERS / STATS on another worker.
+    PoolSnapshot {
+        reply: Sender<crate::pool::snapshot::WorkerPools>,
+    },
+    /// KILL db: close this worker's clients and servers of the database.
+    PoolKill(String),
 }
 
 /// How long a CLIENT LIST / KILL waits for the other workers.
@@ -134,6 +143,10 @@ struct Conn {
     http: Option<Box<HttpSession>>,
     /// The state the connection gauges count it in (`crate::stats`).
     counted: ConnState,
+    /// A client of an upstream database: the pool serves it.
+    proxy: Option<Box<crate::pool::local::ProxyClient>>,
+    /// Not read for now (its server's unsent input is over the limit).
+    read_paused: bool,
     /// Its replies wait for the log (group commit); it is listed in
     /// `Worker::awaiting_log`.
     awaiting_log: bool,
@@ -240,6 +253,8 @@ pub struct Worker {
     inline_synced: (u64, bool),
     /// When `sweep_timeouts` looks at the connections next.
     next_timeout_sweep: Instant,
+    /// Upstream pools, their clients' state and server connections.
+    proxy: crate::pool::local::Local,
 }
 
 enum ReadOutcome {
@@ -334,6 +349,7 @@ impl Worker {
             log_syncer: None,
             inline_synced: (0, false),
             next_timeout_sweep: Instant::now(),
+            proxy: Default::default(),
         })
     }
 
@@ -352,6 +368,9 @@ impl Worker {
                     TOKEN_TLS_LISTENER => self.accept(Protocol::Resp, true),
                     TOKEN_PG_LISTENER => self.accept(Protocol::Pg, false),
                     TOKEN_HTTP_LISTENER => self.accept(Protocol::Http, false),
+                    token if token & proxy::SERVER_TOKEN != 0 => {
+                        self.handle_server(event.readable, token)
+                    }
                     token => self.handle_conn(*event, token),
                 }
             }
@@ -398,6 +417,10 @@ impl Worker {
                     self.current = current;
                 }
                 Control::Drain { deadline } => self.start_draining(deadline),
+                Control::PoolSnapshot { reply } => {
+                    let _ = reply.send(self.pool_snapshot());
+                }
+                Control::PoolKill(database) => self.pool_kill(&database),
             }
         }
     }
@@ -497,6 +520,20 @@ impl Worker {
                     .as_ref()
                     .map(|tls| tls.describe())
                     .unwrap_or_default();
+                if let Some(client) = &conn.proxy {
+                    use crate::pg::admin::ClientState;
+                    info.state = match (client.server, client.waiting_since) {
+                        (Some(_), _) => ClientState::Active,
+                        (None, Some(_)) => ClientState::Waiting,
+                        (None, None) => ClientState::Idle,
+                    };
+                    info.prepared_statements = client.statements.len();
+                    if let Some((_, ParamValue::Literal(name))) =
+                        client.params.get("application_name")
+                    {
+                        info.application_name = name.clone();
+                    }
+                }
                 Some(info)
             })
             .collect()
@@ -507,6 +544,30 @@ impl Worker {
     /// Commands that list sessions gather every worker's first.
     fn run_pg_admin(&mut self, slot: usize, command: crate::pg::admin::Command) {
         use crate::pg::admin;
+        if let admin::Command::Pool(pool_command) = &command {
+            let result = self.run_pool_command(pool_command);
+            let Some(conn) = self.conns[slot].as_mut() else {
+                return;
+            };
+            let Some(session) = conn.pg.as_mut() else {
+                return;
+            };
+            let mut writer = crate::pg::protocol::Writer {
+                out: &mut conn.output,
+            };
+            match result {
+                Ok(()) => admin::pool_command_done(pool_command, writer.out),
+                Err(error) => writer.error(&error),
+            }
+            session.admin_done(&mut conn.output);
+            return;
+        }
+        let mut pools = Vec::new();
+        if command.needs_pools() {
+            pools.push(self.pool_snapshot());
+            pools.extend(self.ask_peers(|reply| Control::PoolSnapshot { reply }));
+            pools.sort_by_key(|snapshot| snapshot.worker);
+        }
         let mut clients = Vec::new();
         let mut partial = false;
         if command.needs_clients() {
@@ -541,7 +602,7 @@ impl Worker {
             clients: &clients,
             partial,
             window: &self.admin_stats,
-            pools: &[],
+            pools: &pools,
         };
         admin::run(&command, &env, &mut conn.output);
         session.admin_done(&mut conn.output);
@@ -691,6 +752,7 @@ impl Worker {
             self.next_timeout_sweep = now + Duration::from_millis(TIMEOUT_SWEEP_MS);
             self.sweep_timeouts(now);
         }
+        self.proxy_cron(now);
     }
 
     /// Closes the connections past a time limit: idle (`timeout`,
@@ -847,6 +909,8 @@ impl Worker {
             session: Session::new(client_id, password_required, peer_addr, local_addr),
             pg,
             http,
+            proxy: None,
+            read_paused: false,
             counted: ConnState::Idle,
             awaiting_log: false,
             log_ticket: 0,
@@ -876,6 +940,12 @@ impl Worker {
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let conn = self.conns[slot].as_mut().expect("live slot");
             // Decrypted input left in rustls has no readiness of its own.
+            if conn.proxy.is_some() {
+                if event.readable && !conn.read_paused {
+                    return self.proxy_read(slot);
+                }
+                return ReadOutcome::Open;
+            }
             if event.readable || conn.tls.as_mut().is_some_and(|tls| tls.has_plaintext()) {
                 return self.read_and_run(slot);
             }
@@ -920,6 +990,7 @@ impl Worker {
         }
         // Write whatever the requests produced (or what EPOLLOUT now allows).
         self.flush_and_settle(slot);
+        self.after_client_flush(slot);
     }
 
     /// A PostgreSQL session may have parked (pg_sleep) or asked to cancel
@@ -932,6 +1003,9 @@ impl Worker {
         let Some(session) = conn.pg.as_mut() else {
             return;
         };
+        if session.pooled && conn.proxy.is_none() {
+            return self.proxy_login(slot);
+        }
         if let Some(until) = session.parked_until() {
             if !self
                 .parked
@@ -967,6 +1041,9 @@ impl Worker {
             (session.pid == pid && session.secret == secret).then_some((slot, conn.generation))
         });
         if let Some((slot, generation)) = found {
+            if self.conns[slot].as_ref().is_some_and(|c| c.proxy.is_some()) {
+                return self.proxy_cancel(slot);
+            }
             self.parked
                 .retain(|&(_, s, g)| !(s == slot && g == generation));
             self.unpark(slot, true);
@@ -1333,11 +1410,14 @@ impl Worker {
     }
 
     fn close(&mut self, slot: usize) {
-        let Some(conn) = self.conns[slot].take() else {
+        let Some(mut conn) = self.conns[slot].take() else {
             return;
         };
         // Closing the fd removes it from epoll too; be explicit anyway.
         let _ = self.poller.remove(conn.stream.as_raw_fd());
+        if let Some(client) = conn.proxy.take() {
+            self.proxy_client_gone(slot, &client);
+        }
         let protocol = conn.protocol();
         self.stats().conn_closed(protocol, conn.counted);
         drop(conn);
@@ -1504,6 +1584,9 @@ fn run_pg(
     stats: &WorkerStats,
 ) -> usize {
     let session = conn.pg.as_mut().expect("a PostgreSQL connection");
+    if session.pooled {
+        return 0; // the worker's pool serves it (`Worker::proxy_login`)
+    }
     let mut limits = pg_limits(current);
     // Pending output over the hard limit (`output` still holds what was sent).
     limits.output_cap_len = shared
@@ -1554,6 +1637,7 @@ fn run_pg(
             start_pg_tls(conn, current, stats, None);
             consumed
         }
+        Next::Pooled => consumed,
     }
 }
 

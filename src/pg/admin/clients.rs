@@ -14,7 +14,7 @@ pub struct ClientInfo {
     pub client_id: u64,
     pub user: String,
     /// The database serving it: `kv`, or `corewire` for the console.
-    pub database: &'static str,
+    pub database: String,
     pub state: ClientState,
     /// `ip:port` of the peer and of our end.
     pub peer_addr: String,

@@ -319,7 +319,7 @@ fn client_rows(clients: &[ClientInfo], pools: &[WorkerPools]) -> Vec<Vec<Value>>
             vec![
                 "C".into(),
                 client.user.clone().into(),
-                client.database.into(),
+                client.database.clone().into(),
                 "none".into(),
                 client.state.name().into(),
                 addr.into(),
@@ -598,8 +598,10 @@ fn pool_rows(
                 .any(|pool| pool.database == name)
     };
     let mut local: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for client in clients.iter().filter(|client| !upstream(client.database)) {
-        *local.entry((client.database, &client.user)).or_default() += 1;
+    for client in clients.iter().filter(|client| !upstream(&client.database)) {
+        *local
+            .entry((client.database.as_str(), &client.user))
+            .or_default() += 1;
     }
     // Sorted by (database, user, worker); kv's and the console's have none.
     let mut rows: Vec<(PoolKey, Vec<Value>)> = Vec::new();

@@ -94,9 +94,11 @@ impl PgSession {
             client_id: self.client_id,
             user: self.user.clone(),
             database: if self.admin_console {
-                admin::DATABASE
+                admin::DATABASE.to_string()
+            } else if self.pooled {
+                self.database.clone()
             } else {
-                "kv"
+                "kv".to_string()
             },
             state: if busy {
                 ClientState::Active

@@ -61,6 +61,9 @@ pub enum Next {
     /// An SSLRequest with nothing after it: answer `S` and start the TLS
     /// handshake on this connection.
     StartTls,
+    /// Authenticated for a `[databases]` entry: the worker's pool serves
+    /// the connection from here on (the session sent AuthenticationOk).
+    Pooled,
 }
 
 /// Settings the worker passes in (from the server config).
@@ -82,6 +85,8 @@ pub struct Limits<'a> {
     pub users: &'a HashMap<String, Secret>,
     /// Users the admin console (database `corewire`) admits.
     pub admin_users: &'a [String],
+    /// Databases served by upstream pools.
+    pub pooled_databases: &'a [crate::pool::config::DatabaseConfig],
 }
 
 impl<'a> Limits<'a> {
@@ -104,6 +109,7 @@ impl<'a> Limits<'a> {
             tls_required: config.pg_tls == PgTls::Require,
             users,
             admin_users: &config.admin_users,
+            pooled_databases: &config.databases,
         }
     }
 }
@@ -220,6 +226,11 @@ pub struct PgSession {
     admin_console: bool,
     /// A console command for the worker to run (see `admin.rs`).
     admin_request: Option<crate::pg::admin::Command>,
+    /// Logged in to a `[databases]` entry: the worker's pool serves it.
+    pub pooled: bool,
+    /// The startup packet's parameters (pooled sessions apply them
+    /// upstream), user and database aside.
+    pub startup_options: Vec<(String, String)>,
 }
 
 /// Everything a message needs from the worker.
@@ -268,6 +279,8 @@ impl PgSession {
             stats: metrics::SessionStats::new(peer),
             admin_console: false,
             admin_request: None,
+            pooled: false,
+            startup_options: Vec::new(),
         }
     }
 

@@ -103,9 +103,19 @@ impl PgSession {
             );
             return self.fatal(ctx, &error);
         }
-        match Params::for_login(&self.user, &options) {
-            Ok(params) => self.params = params,
-            Err(error) => return self.fatal(ctx, &error),
+        let pooled = ctx
+            .limits
+            .pooled_databases
+            .iter()
+            .any(|db| db.name == self.database);
+        if pooled {
+            // The upstream server judges them.
+            self.startup_options = options;
+        } else {
+            match Params::for_login(&self.user, &options) {
+                Ok(params) => self.params = params,
+                Err(error) => return self.fatal(ctx, &error),
+            }
         }
         self.choose_authentication(ctx)
     }
@@ -253,6 +263,19 @@ impl PgSession {
         }
         let mut writer = Writer { out: ctx.out };
         writer.auth_ok();
+        if !self.admin_console
+            && ctx
+                .limits
+                .pooled_databases
+                .iter()
+                .any(|db| db.name == self.database)
+        {
+            // The pool sends the server's parameters, BackendKeyData and
+            // ReadyForQuery once it has them.
+            self.phase = Phase::Ready;
+            self.pooled = true;
+            return Next::Pooled;
+        }
         self.reported = self.params.reported();
         for (name, value) in &self.reported {
             writer.parameter_status(name, value);

@@ -1,0 +1,275 @@
+//! What a server connection still owes: one entry per client message that
+//! gets a reply, in order, so the pool can hide the replies to messages it
+//! injected (a Parse that re-prepares a statement, the SETs that re-apply
+//! a client's parameters, the reset query), answer some messages itself
+//! in the right place (Close of a statement), and tell when the server is
+//! done (ReadyForQuery with nothing owed).
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::session_state::Effect;
+
+/// One message's reply still to come.
+#[derive(Debug)]
+pub enum Reply {
+    /// ParseComplete. `statement`: the pool's statement id, which the
+    /// server lacks if the Parse fails or is skipped.
+    Parse {
+        hidden: bool,
+        statement: Option<u64>,
+    },
+    /// BindComplete.
+    Bind,
+    /// ParameterDescription, then RowDescription or NoData.
+    DescribeStatement,
+    /// RowDescription or NoData.
+    DescribePortal,
+    /// DataRows, then CommandComplete, EmptyQueryResponse or
+    /// PortalSuspended. `effects`: session state the statement changes.
+    Execute { effects: Option<Rc<[Effect]>> },
+    /// CloseComplete.
+    Close { hidden: bool },
+    /// A reply the pool gives itself, in order (ParseComplete `1` for a
+    /// statement the server already holds, CloseComplete `3`).
+    Synth(u8),
+    /// ReadyForQuery.
+    Sync,
+    /// A simple Query (or FunctionCall): everything up to ReadyForQuery.
+    Query {
+        hidden: bool,
+        effects: Option<Rc<[Effect]>>,
+        failed: bool,
+    },
+}
+
+/// What to do with one server message.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Pass it to the client.
+    pub forward: bool,
+    /// A ReadyForQuery that ended a Sync or Query.
+    pub ready: bool,
+    /// Session state a statement changed, now that it completed.
+    pub effects: Option<Rc<[Effect]>>,
+    /// Not what the protocol allows here: the connection is unusable.
+    pub out_of_step: bool,
+}
+
+/// The replies a server connection owes, oldest first.
+#[derive(Debug, Default)]
+pub struct Expect {
+    queue: VecDeque<Reply>,
+}
+
+impl Expect {
+    pub fn push(&mut self, reply: Reply) {
+        self.queue.push_back(reply);
+    }
+
+    /// Nothing owed: the server waits for the next message.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn clear(&mut self) {
+        self.queue.clear();
+    }
+
+    /// Whether what is owed next is the pool's own business (the client
+    /// sees none of it).
+    pub fn head_hidden(&self) -> bool {
+        matches!(
+            self.queue.front(),
+            Some(Reply::Query { hidden: true, .. } | Reply::Parse { hidden: true, .. })
+                | Some(Reply::Close { hidden: true })
+        )
+    }
+
+    /// Writes the pool's own replies that are due now (at the head).
+    pub fn emit_synthesized(&mut self, out: &mut Vec<u8>) {
+        while let Some(Reply::Synth(tag)) = self.queue.front() {
+            out.extend_from_slice(&[*tag, 0, 0, 0, 4]);
+            self.queue.pop_front();
+        }
+    }
+
+    /// Accounts for one server message of type `tag`. `forget` is called
+    /// with the statements the server does not hold after all.
+    pub fn on_message(&mut self, tag: u8, forget: &mut impl FnMut(u64)) -> Outcome {
+        let mut outcome = Outcome {
+            forward: true,
+            ..Outcome::default()
+        };
+        // Messages that may come at any time.
+        if matches!(tag, b'N' | b'A' | b'S') {
+            outcome.forward = !self.head_hidden();
+            return outcome;
+        }
+        let Some(head) = self.queue.front_mut() else {
+            outcome.out_of_step = true;
+            return outcome;
+        };
+        if let Reply::Query {
+            hidden,
+            effects,
+            failed,
+        } = head
+        {
+            outcome.forward = !*hidden;
+            match tag {
+                b'E' => *failed = true,
+                b'Z' => {
+                    if !*failed {
+                        outcome.effects = effects.take();
+                    }
+                    outcome.ready = true;
+                    self.queue.pop_front();
+                }
+                _ => {}
+            }
+            return outcome;
+        }
+        if tag == b'E' {
+            // The server skips everything up to Sync.
+            outcome.forward = true;
+            while let Some(reply) = self.queue.front() {
+                match reply {
+                    Reply::Sync => break,
+                    Reply::Parse {
+                        statement: Some(id),
+                        ..
+                    } => forget(*id),
+                    _ => {}
+                }
+                self.queue.pop_front();
+            }
+            return outcome;
+        }
+        let done = match (&*head, tag) {
+            (Reply::Parse { hidden, .. }, b'1') => {
+                outcome.forward = !*hidden;
+                true
+            }
+            (Reply::Bind, b'2') => true,
+            (Reply::DescribeStatement, b't') => false,
+            (Reply::DescribeStatement | Reply::DescribePortal, b'T' | b'n') => true,
+            (Reply::Execute { .. }, b'D' | b'G' | b'H' | b'W' | b'd' | b'c') => false,
+            (Reply::Execute { effects }, b'C') => {
+                outcome.effects = effects.clone();
+                true
+            }
+            (Reply::Execute { .. }, b'I' | b's') => true,
+            (Reply::Close { hidden }, b'3') => {
+                outcome.forward = !*hidden;
+                true
+            }
+            (Reply::Sync, b'Z') => {
+                outcome.ready = true;
+                true
+            }
+            _ => {
+                outcome.out_of_step = true;
+                return outcome;
+            }
+        };
+        if done {
+            self.queue.pop_front();
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(expect: &mut Expect, tags: &[u8]) -> (Vec<u8>, Vec<u64>) {
+        let mut forwarded = Vec::new();
+        let mut forgotten = Vec::new();
+        for &tag in tags {
+            let mut synth = Vec::new();
+            expect.emit_synthesized(&mut synth);
+            forwarded.extend(synth.iter().step_by(5));
+            let outcome = expect.on_message(tag, &mut |id| forgotten.push(id));
+            assert!(!outcome.out_of_step, "{}", tag as char);
+            if outcome.forward {
+                forwarded.push(tag);
+            }
+        }
+        (forwarded, forgotten)
+    }
+
+    #[test]
+    fn an_injected_parse_is_hidden_and_a_close_answered_in_order() {
+        let mut expect = Expect::default();
+        expect.push(Reply::Parse {
+            hidden: true,
+            statement: Some(7),
+        });
+        expect.push(Reply::Bind);
+        expect.push(Reply::Execute { effects: None });
+        expect.push(Reply::Synth(b'3'));
+        expect.push(Reply::Sync);
+        let (forwarded, forgotten) = run(&mut expect, b"12DDCZ");
+        assert_eq!(forwarded, b"2DDC3Z");
+        assert!(forgotten.is_empty());
+        assert!(expect.is_empty());
+    }
+
+    #[test]
+    fn an_error_skips_to_sync_and_forgets_skipped_parses() {
+        let mut expect = Expect::default();
+        expect.push(Reply::Parse {
+            hidden: false,
+            statement: Some(1),
+        });
+        expect.push(Reply::Synth(b'1'));
+        expect.push(Reply::Parse {
+            hidden: true,
+            statement: Some(2),
+        });
+        expect.push(Reply::Bind);
+        expect.push(Reply::Sync);
+        let (forwarded, forgotten) = run(&mut expect, b"EZ");
+        assert_eq!(forwarded, b"EZ");
+        assert_eq!(forgotten, vec![1, 2]);
+        assert!(expect.is_empty());
+    }
+
+    #[test]
+    fn a_hidden_query_shows_nothing_and_reports_effects_only_on_success() {
+        let mut expect = Expect::default();
+        let effects: Rc<[Effect]> = Rc::from(vec![Effect::ResetAll]);
+        expect.push(Reply::Query {
+            hidden: true,
+            effects: Some(effects.clone()),
+            failed: false,
+        });
+        let mut forget = |_| {};
+        assert!(!expect.on_message(b'C', &mut forget).forward);
+        assert!(!expect.on_message(b'S', &mut forget).forward);
+        let ready = expect.on_message(b'Z', &mut forget);
+        assert!(ready.ready && !ready.forward && ready.effects.is_some());
+        expect.push(Reply::Query {
+            hidden: false,
+            effects: Some(effects),
+            failed: false,
+        });
+        assert!(expect.on_message(b'E', &mut forget).forward);
+        let ready = expect.on_message(b'Z', &mut forget);
+        assert!(ready.ready && ready.effects.is_none());
+    }
+
+    #[test]
+    fn a_reply_nobody_asked_for_is_out_of_step() {
+        let mut expect = Expect::default();
+        assert!(expect.on_message(b'D', &mut |_| {}).out_of_step);
+        expect.push(Reply::Bind);
+        assert!(expect.on_message(b'1', &mut |_| {}).out_of_step);
+    }
+}
