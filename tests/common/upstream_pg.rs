@@ -146,6 +146,31 @@ impl UpstreamPg {
         config.connect(postgres::NoTls)
     }
 
+    /// `pg_ctl restart` (fast mode: open sessions are terminated), on the
+    /// same port; returns once the server accepts connections again.
+    /// Panics, with the server log's tail, when it does not come back.
+    pub fn restart(&self) {
+        let mut pg_ctl = self.server_command("pg_ctl");
+        pg_ctl
+            .arg("-D")
+            .arg(self.data_dir())
+            .arg("-l")
+            .arg(self.dir.join("server.log"))
+            .args(["-m", "fast", "-w", "-t", "60", "-o"])
+            .arg(format!("-p {}", self.port))
+            .arg("restart");
+        if let Err(error) = run_bounded(
+            pg_ctl,
+            "pg_ctl restart",
+            &self.dir.join("pg_ctl-restart.log"),
+            PG_CTL_TIMEOUT,
+        ) {
+            let log = self.server_log();
+            let tail = &log[log.len().saturating_sub(2000)..];
+            panic!("{error}\nserver log (tail):\n{tail}");
+        }
+    }
+
     /// initdb, then our pg_hba.conf and settings.
     fn init(&self, owner: Option<(u32, u32)>) -> Result<(), String> {
         let data = self.data_dir();
