@@ -11,6 +11,7 @@
 //! behind are refused. Server messages go back unchanged unless they
 //! answer something the pool sent itself (`Expect`).
 
+use std::borrow::Cow;
 use std::io;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
@@ -300,6 +301,29 @@ impl Worker {
                 None => {
                     if client.waiting_since.is_some() {
                         break;
+                    }
+                    // Parse + Sync of a named statement between
+                    // transactions (libpq's PQprepare) needs no server: it
+                    // is prepared on whichever server first runs it.
+                    // Answering it here also keeps a client that prepares
+                    // synchronously (pgbench -M prepared) from waiting for
+                    // servers its own other connections hold.
+                    if tag == b'P' && client.mode == PoolMode::Transaction && max_prepared > 0 {
+                        let after = &conn.input[pos + len..];
+                        let sync_next =
+                            after.len() >= 5 && after[0] == b'S' && after[1..5] == [0, 0, 0, 4];
+                        let body = &conn.input[pos + 5..pos + len];
+                        if let (true, Some((name, rest))) = (sync_next, cstr(body)) {
+                            if !name.is_empty() {
+                                let (effects, rest) = parse_body(rest, true);
+                                let def = self.proxy.statements.intern(&rest, || effects);
+                                let name: Box<str> = String::from_utf8_lossy(name).into();
+                                client.statements.insert(name, def);
+                                conn.output.extend_from_slice(b"1\0\0\0\x04Z\0\0\0\x05I");
+                                pos += len + 5;
+                                continue;
+                            }
+                        }
                     }
                     conn.input.drain(..pos);
                     pos = 0;
@@ -1534,32 +1558,8 @@ fn forward_message(
                     statement: None,
                 });
             };
-            let text = cstr(rest)
-                .and_then(|(text, _)| std::str::from_utf8(text).ok())
-                .unwrap_or("");
-            let effects = if transaction_mode && session_state::may_have_effect(text) {
-                let found = session_state::effects(text);
-                (!found.is_empty()).then(|| Rc::<[Effect]>::from(found))
-            } else {
-                None
-            };
-            let refused = effects.as_ref().and_then(|effects| {
-                effects.iter().find_map(|e| match e {
-                    Effect::Refused(why) => Some(refusal_query(why)),
-                    _ => None,
-                })
-            });
-            // A refused statement is prepared as the DO block that refuses it.
-            let replaced;
-            let rest = match &refused {
-                Some(query) => {
-                    let mut body = query.as_bytes().to_vec();
-                    body.extend_from_slice(b"\0\0\0");
-                    replaced = body;
-                    &replaced[..]
-                }
-                None => rest,
-            };
+            let (effects, rest) = parse_body(rest, transaction_mode);
+            let rest = &rest[..];
             if name.is_empty() || max_prepared == 0 || !transaction_mode {
                 if name.is_empty() {
                     client.unnamed_effects = effects;
@@ -1686,6 +1686,32 @@ fn forward_message(
         // Flush, COPY data, and anything else: the server answers (or
         // complains) itself.
         _ => out.extend_from_slice(message),
+    }
+}
+
+/// What a Parse body (after the name) defines: its session effects in
+/// transaction mode, and the body to send: a refused statement is
+/// prepared as the DO block that refuses it.
+fn parse_body(rest: &[u8], transaction_mode: bool) -> (Option<Rc<[Effect]>>, Cow<'_, [u8]>) {
+    let text = cstr(rest)
+        .and_then(|(text, _)| std::str::from_utf8(text).ok())
+        .unwrap_or("");
+    if !transaction_mode || !session_state::may_have_effect(text) {
+        return (None, Cow::Borrowed(rest));
+    }
+    let found = session_state::effects(text);
+    let refused = found.iter().find_map(|effect| match effect {
+        Effect::Refused(why) => Some(refusal_query(why)),
+        _ => None,
+    });
+    let effects = (!found.is_empty()).then(|| Rc::<[Effect]>::from(found));
+    match refused {
+        Some(query) => {
+            let mut body = query.into_bytes();
+            body.extend_from_slice(b"\0\0\0");
+            (effects, Cow::Owned(body))
+        }
+        None => (effects, Cow::Borrowed(rest)),
     }
 }
 
