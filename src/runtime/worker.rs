@@ -415,6 +415,7 @@ impl Worker {
                 Control::Reload(current) => {
                     self.limits.max_multibulk_count = current.config.max_multibulk_count;
                     self.current = current;
+                    self.proxy_reload();
                 }
                 Control::Drain { deadline } => self.start_draining(deadline),
                 Control::PoolSnapshot { reply } => {

@@ -167,6 +167,8 @@ const SENSITIVE_CONFIGS: &[&str] = &[
     // corewire's own secret settings (ACL user lines, PostgreSQL users).
     "user",
     "pg-user",
+    // A [databases] entry may carry the upstream password.
+    "database",
 ];
 
 /// A RESP request's arguments as its slow log entry keeps them (Redis's

@@ -167,6 +167,50 @@ impl Worker {
         self.proxy.pools.len() - 1
     }
 
+    /// New settings: a pool whose `[databases]` entry changed takes the
+    /// new one, and its servers are closed as they fall idle (clients keep
+    /// theirs until then). A removed entry's pool serves the clients it
+    /// has; new logins are refused.
+    pub(super) fn proxy_reload(&mut self) {
+        let config = std::sync::Arc::clone(&self.current.config);
+        for index in 0..self.proxy.pools.len() {
+            let pool = &mut self.proxy.pools[index];
+            let Some(db) = config.databases.iter().find(|db| db.name == pool.database) else {
+                continue;
+            };
+            if *db == pool.config {
+                continue;
+            }
+            let fixed_user = db.user.clone().unwrap_or_else(|| pool.user.clone());
+            if fixed_user != pool.user {
+                continue; // a pool of another user serves new logins
+            }
+            let replacement = Pool::new(
+                db,
+                pool.user.clone(),
+                pool.password.clone(),
+                pool.mode,
+                pool.db.clone(),
+            );
+            pool.addr = replacement.addr;
+            pool.config = replacement.config;
+            if db.password.is_some() {
+                pool.password = db.password.clone();
+            }
+            pool.mode = db.pool_mode.unwrap_or(config.pool_mode);
+            pool.last_failure = None;
+            let idle = std::mem::take(&mut pool.idle);
+            for server in self.proxy.servers.iter_mut().flatten() {
+                if server.pool == index {
+                    server.close_needed = true;
+                }
+            }
+            for slot in idle {
+                self.close_server(slot);
+            }
+        }
+    }
+
     /// Every database with a fixed upstream user has its pool on every
     /// worker from the start (SHOW POOLS lists it, min_pool_size fills it).
     fn ensure_pools(&mut self) {
