@@ -67,11 +67,14 @@ async def client(i, started, go):
     done = 0
     conn = await pooled()
     try:
-        # Prepared once, outside any transaction.
-        upd = await conn.prepare("UPDATE pool_apg_counters SET n = n + $1 WHERE id = $2 RETURNING n")
-        own = await conn.prepare("SELECT $1::int * $2::int + %d AS own_%d" % (i, i))
+        # Every client connected before any works: more clients than servers.
         started.append(i)
         await go.wait()
+        # Prepared once, outside any transaction. (asyncpg's prepare() is Parse,
+        # Describe, Flush without Sync: the server stays with this client until its
+        # next Sync, so nobody waits for other clients between prepare() and use.)
+        upd = await conn.prepare("UPDATE pool_apg_counters SET n = n + $1 WHERE id = $2 RETURNING n")
+        own = await conn.prepare("SELECT $1::int * $2::int + %d AS own_%d" % (i, i))
         running = 0
         for j in range(ARGS.transactions):
             a = amount(i, j)
@@ -145,7 +148,7 @@ async def amain():
     started, go = [], asyncio.Event()
     start = time.monotonic()
     tasks = [asyncio.ensure_future(client(i, started, go)) for i in range(n)]
-    # Every client connected and has prepared its statements before any runs.
+    # Every client connected before any runs.
     for _ in range(600):
         if len(started) == n or all(task.done() for task in tasks):
             break
@@ -182,7 +185,7 @@ async def amain():
     report(rows == want_rows and total == want_total,
            "counters on the upstream exact: sum %s (want %s)%s"
            % (total, want_total, "" if rows == want_rows else
-              "; first wrong row %r" % next((r for r, w in zip(rows + [None] * n, want_rows) if r != w), None)))
+              "; first wrong row %r" % (next((r for r, w in zip(rows + [None] * n, want_rows) if r != w), None),)))
     report(log_count == want_log and log_sum == want_total,
            "log rows on the upstream: %d (want %d), sum %s (want %s)" % (log_count, want_log, log_sum, want_total))
 

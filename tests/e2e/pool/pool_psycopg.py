@@ -192,7 +192,7 @@ def main():
     report(rows == want_rows and total == want_total,
            "counters on the upstream exact: sum %s (want %s)%s"
            % (total, want_total, "" if rows == want_rows else
-              "; first wrong row %r" % next((r for r, w in zip(rows + [None] * n, want_rows) if r != w), None)))
+              "; first wrong row %r" % (next((r for r, w in zip(rows + [None] * n, want_rows) if r != w), None),)))
     report(log_count == want_log and log_sum == want_total,
            "log rows on the upstream: %d (want %d, none of the rolled-back transactions), sum %s (want %s)"
            % (log_count, want_log, log_sum, want_total))
