@@ -35,6 +35,9 @@ pub enum Reply {
     Synth(u8),
     /// ReadyForQuery.
     Sync,
+    /// Where the client ended a COPY FROM STDIN (CopyDone or CopyFail)
+    /// before the server's CopyInResponse came: owed nothing itself.
+    CopyEnd,
     /// A simple Query (or FunctionCall): everything up to ReadyForQuery.
     Query {
         hidden: bool,
@@ -60,11 +63,49 @@ pub struct Outcome {
 #[derive(Debug, Default)]
 pub struct Expect {
     queue: VecDeque<Reply>,
+    /// The server is in COPY FROM STDIN and the client has not ended it:
+    /// the server ignores Sync until then, so none is owed.
+    in_copy_in: bool,
 }
 
 impl Expect {
     pub fn push(&mut self, reply: Reply) {
         self.queue.push_back(reply);
+    }
+
+    /// A Sync was forwarded.
+    pub fn push_sync(&mut self) {
+        if !self.in_copy_in {
+            self.queue.push_back(Reply::Sync);
+        }
+    }
+
+    /// CopyDone or CopyFail was forwarded.
+    pub fn copy_end_sent(&mut self) {
+        if self.in_copy_in {
+            self.in_copy_in = false;
+        } else {
+            self.queue.push_back(Reply::CopyEnd);
+        }
+    }
+
+    /// CopyInResponse: Syncs the client sent since the statement, up to
+    /// where it ended the COPY, are ignored by the server.
+    fn copy_in_started(&mut self) {
+        let mut index = 1;
+        while index < self.queue.len() {
+            match self.queue[index] {
+                Reply::Sync => {
+                    self.queue.remove(index);
+                }
+                Reply::CopyEnd => {
+                    self.queue.remove(index);
+                    return;
+                }
+                _ => index += 1,
+            }
+        }
+        self.in_copy_in = true;
     }
 
     /// Nothing owed: the server waits for the next message.
@@ -78,6 +119,14 @@ impl Expect {
 
     pub fn clear(&mut self) {
         self.queue.clear();
+        self.in_copy_in = false;
+    }
+
+    /// Drops markers owed nothing at the head.
+    fn skip_markers(&mut self) {
+        while matches!(self.queue.front(), Some(Reply::CopyEnd)) {
+            self.queue.pop_front();
+        }
     }
 
     /// Whether what is owed next is the pool's own business (the client
@@ -92,6 +141,7 @@ impl Expect {
 
     /// Writes the pool's own replies that are due now (at the head).
     pub fn emit_synthesized(&mut self, out: &mut Vec<u8>) {
+        self.skip_markers();
         while let Some(Reply::Synth(tag)) = self.queue.front() {
             out.extend_from_slice(&[*tag, 0, 0, 0, 4]);
             self.queue.pop_front();
@@ -110,6 +160,10 @@ impl Expect {
             outcome.forward = !self.head_hidden();
             return outcome;
         }
+        self.skip_markers();
+        if tag == b'G' {
+            self.copy_in_started();
+        }
         let Some(head) = self.queue.front_mut() else {
             outcome.out_of_step = true;
             return outcome;
@@ -124,6 +178,7 @@ impl Expect {
             match tag {
                 b'E' => *failed = true,
                 b'Z' => {
+                    self.in_copy_in = false;
                     if !*failed {
                         outcome.effects = effects.take();
                     }
@@ -137,6 +192,7 @@ impl Expect {
         if tag == b'E' {
             // The server skips everything up to Sync.
             outcome.forward = true;
+            self.in_copy_in = false;
             while let Some(reply) = self.queue.front() {
                 match reply {
                     Reply::Sync => break,
@@ -169,6 +225,7 @@ impl Expect {
                 true
             }
             (Reply::Sync, b'Z') => {
+                self.in_copy_in = false;
                 outcome.ready = true;
                 true
             }
@@ -263,6 +320,31 @@ mod tests {
         assert!(expect.on_message(b'E', &mut forget).forward);
         let ready = expect.on_message(b'Z', &mut forget);
         assert!(ready.ready && ready.effects.is_none());
+    }
+
+    #[test]
+    fn syncs_sent_during_copy_in_are_owed_nothing() {
+        // Bind, Execute, Sync, then CopyData..., CopyDone, Sync (as the
+        // postgres crate sends COPY FROM STDIN).
+        let mut expect = Expect::default();
+        expect.push(Reply::Bind);
+        expect.push(Reply::Execute { effects: None });
+        expect.push_sync();
+        let (forwarded, _) = run(&mut expect, b"2G");
+        assert_eq!(forwarded, b"2G");
+        expect.copy_end_sent();
+        expect.push_sync();
+        let (forwarded, _) = run(&mut expect, b"CZ");
+        assert_eq!(forwarded, b"CZ");
+        assert!(expect.is_empty());
+        // All of it pipelined before the CopyInResponse.
+        expect.push(Reply::Execute { effects: None });
+        expect.push_sync();
+        expect.copy_end_sent();
+        expect.push_sync();
+        let (forwarded, _) = run(&mut expect, b"GCZ");
+        assert_eq!(forwarded, b"GCZ");
+        assert!(expect.is_empty());
     }
 
     #[test]

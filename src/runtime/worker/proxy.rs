@@ -880,8 +880,12 @@ impl Worker {
                         server.ended_with_commit = Some(false);
                     }
                 }
-                b'E' if hidden => crate::log_warn!(conn = conn.session.client_id;
-                    "re-applying a client's parameters failed: {}", error_message(message)),
+                b'E' if hidden => {
+                    // Its parameters are in doubt: not reused after this client.
+                    server.close_needed = true;
+                    crate::log_warn!(conn = conn.session.client_id;
+                        "re-applying a client's parameters failed: {}", error_message(message))
+                }
                 _ => {}
             }
             let statements = &mut server.statements;
@@ -1717,7 +1721,11 @@ fn forward_message(
         }
         b'S' => {
             out.extend_from_slice(message);
-            server.expect.push(Reply::Sync);
+            server.expect.push_sync();
+        }
+        b'c' | b'f' => {
+            out.extend_from_slice(message);
+            server.expect.copy_end_sent();
         }
         b'F' => {
             out.extend_from_slice(message);
@@ -1771,8 +1779,14 @@ fn evict_if_full(server: &mut Server, id: u64, max_prepared: usize) {
 
 /// The SETs (and RESETs) that make `server` match what `client` wants:
 /// its own parameters, and the pool's defaults for the reported ones it
-/// did not set. Empty when they already match.
-fn parameter_sets(client: &ProxyClient, server: &Server, welcome: &[(String, String)]) -> String {
+/// did not set. Empty when they already match. The server's unreported
+/// parameters are recorded as set (if that fails, the server is closed
+/// after this client).
+fn parameter_sets(
+    client: &ProxyClient,
+    server: &mut Server,
+    welcome: &[(String, String)],
+) -> String {
     let mut statements = Vec::new();
     for (key, (name, value)) in &client.params {
         let matches = match server.reported.get(key) {
@@ -1781,6 +1795,9 @@ fn parameter_sets(client: &ProxyClient, server: &Server, welcome: &[(String, Str
         };
         if !matches {
             statements.push(session_state::set_statement(name, Some(value)));
+            if !server.reported.contains_key(key) {
+                server.applied.insert(key.clone(), value.clone());
+            }
         }
     }
     for (key, (name, current)) in &server.reported {
@@ -1794,11 +1811,13 @@ fn parameter_sets(client: &ProxyClient, server: &Server, welcome: &[(String, Str
             }
         }
     }
-    for key in server.applied.keys() {
-        if !client.params.contains_key(key) {
+    server.applied.retain(|key, _| {
+        let wanted = client.params.contains_key(key);
+        if !wanted {
             statements.push(session_state::set_statement(key, None));
         }
-    }
+        wanted
+    });
     statements.join("; ")
 }
 
