@@ -77,8 +77,10 @@ pub struct Server {
     pub connected_unix_s: i64,
     /// Last time it finished work (idle since then).
     pub last_used: Instant,
-    /// When a client linked it (transaction time).
-    pub linked_at: Instant,
+    /// When the transaction running began (transaction time).
+    pub xact_started: Instant,
+    /// When it last went from owing nothing to owing replies (query time).
+    pub busy_since: Instant,
     /// Close instead of returning it to the pool.
     pub close_needed: bool,
 }

@@ -386,6 +386,12 @@ impl Worker {
                 break; // resumes once the server took some
             }
             let message = &conn.input[pos..pos + len];
+            if server.expect.is_empty() {
+                server.busy_since = Instant::now();
+                if server.txn_status == b'I' {
+                    server.xact_started = server.busy_since;
+                }
+            }
             let pool = &mut self.proxy.pools[client.pool];
             pool.totals.bytes_received += len as u64;
             if matches!(tag, b'Q' | b'S') {
@@ -487,7 +493,6 @@ impl Worker {
         }
         client.server = Some(server_slot);
         server.state = ServerState::Active { slot, generation };
-        server.linked_at = now;
         let welcome = pool.db.welcome().unwrap_or_default();
         let sets = parameter_sets(client, server, &welcome);
         if !sets.is_empty() {
@@ -632,7 +637,8 @@ impl Worker {
             connected_at: now,
             connected_unix_s: unix_now_s(),
             last_used: now,
-            linked_at: now,
+            xact_started: now,
+            busy_since: now,
             close_needed: false,
         });
         Ok(())
@@ -922,9 +928,10 @@ impl Worker {
                 continue;
             }
             let pool = &mut self.proxy.pools[client.pool];
+            pool.totals.query_time_us += server.busy_since.elapsed().as_micros() as u64;
             if status == b'I' {
                 pool.totals.xact_count += 1;
-                pool.totals.xact_time_us += server.linked_at.elapsed().as_micros() as u64;
+                pool.totals.xact_time_us += server.xact_started.elapsed().as_micros() as u64;
             }
             if status == b'I' && client.mode == PoolMode::Transaction && !server.close_needed {
                 if pos < input.len() {
@@ -1415,7 +1422,8 @@ impl Worker {
             connected_at: now,
             connected_unix_s: unix_now_s(),
             last_used: now,
-            linked_at: now,
+            xact_started: now,
+            busy_since: now,
             close_needed: false,
         });
     }
