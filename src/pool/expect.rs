@@ -33,6 +33,9 @@ pub enum Reply {
     /// A reply the pool gives itself, in order (ParseComplete `1` for a
     /// statement the server already holds, CloseComplete `3`).
     Synth(u8),
+    /// A simple Query the pool answers itself (DEALLOCATE of the client's
+    /// statements): CommandComplete with this tag, then ReadyForQuery.
+    Answer(&'static str),
     /// ReadyForQuery.
     Sync,
     /// Where the client ended a COPY FROM STDIN (CopyDone or CopyFail)
@@ -139,11 +142,17 @@ impl Expect {
         )
     }
 
-    /// Writes the pool's own replies that are due now (at the head).
-    pub fn emit_synthesized(&mut self, out: &mut Vec<u8>) {
-        self.skip_markers();
-        while let Some(Reply::Synth(tag)) = self.queue.front() {
-            out.extend_from_slice(&[*tag, 0, 0, 0, 4]);
+    /// Writes the pool's own replies that are due now (at the head);
+    /// `txn_status` is the server's, for an answered Query's
+    /// ReadyForQuery.
+    pub fn emit_synthesized(&mut self, out: &mut Vec<u8>, txn_status: u8) {
+        loop {
+            self.skip_markers();
+            match self.queue.front() {
+                Some(Reply::Synth(tag)) => out.extend_from_slice(&[*tag, 0, 0, 0, 4]),
+                Some(Reply::Answer(tag)) => answer_query(out, tag, txn_status),
+                _ => return,
+            }
             self.queue.pop_front();
         }
     }
@@ -241,6 +250,15 @@ impl Expect {
     }
 }
 
+/// CommandComplete `tag` and ReadyForQuery `txn_status`.
+pub fn answer_query(out: &mut Vec<u8>, tag: &str, txn_status: u8) {
+    out.push(b'C');
+    out.extend_from_slice(&(4 + tag.len() as u32 + 1).to_be_bytes());
+    out.extend_from_slice(tag.as_bytes());
+    out.push(0);
+    out.extend_from_slice(&[b'Z', 0, 0, 0, 5, txn_status]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,7 +268,7 @@ mod tests {
         let mut forgotten = Vec::new();
         for &tag in tags {
             let mut synth = Vec::new();
-            expect.emit_synthesized(&mut synth);
+            expect.emit_synthesized(&mut synth, b'I');
             forwarded.extend(synth.iter().step_by(5));
             let outcome = expect.on_message(tag, &mut |id| forgotten.push(id));
             assert!(!outcome.out_of_step, "{}", tag as char);

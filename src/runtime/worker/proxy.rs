@@ -352,6 +352,15 @@ impl Worker {
                     // Answering it here also keeps a client that prepares
                     // synchronously (pgbench -M prepared) from waiting for
                     // servers its own other connections hold.
+                    if tag == b'Q' && client.mode == PoolMode::Transaction && max_prepared > 0 {
+                        let body = &conn.input[pos + 5..pos + len];
+                        let text = cstr(body).and_then(|(t, _)| std::str::from_utf8(t).ok());
+                        if let Some(tag) = text.and_then(|text| deallocate(client, text)) {
+                            crate::pool::expect::answer_query(&mut conn.output, tag, b'I');
+                            pos += len;
+                            continue;
+                        }
+                    }
                     if tag == b'P' && client.mode == PoolMode::Transaction && max_prepared > 0 {
                         let after = &conn.input[pos + len..];
                         let sync_next =
@@ -425,7 +434,9 @@ impl Worker {
             return;
         };
         if let Some(conn) = self.conns[slot].as_mut() {
-            server.expect.emit_synthesized(&mut conn.output);
+            server
+                .expect
+                .emit_synthesized(&mut conn.output, server.txn_status);
         }
     }
 
@@ -875,7 +886,9 @@ impl Worker {
                 continue;
             };
             let client = conn.proxy.as_mut().expect("a pooled client");
-            server.expect.emit_synthesized(&mut conn.output);
+            server
+                .expect
+                .emit_synthesized(&mut conn.output, server.txn_status);
             let hidden = server.expect.head_hidden();
             match tag {
                 b'S' => note_parameter(server, Some(&mut *client), message),
@@ -908,7 +921,9 @@ impl Worker {
             if let Some(effects) = outcome.effects {
                 client.pending_effects.extend(effects.iter().cloned());
             }
-            server.expect.emit_synthesized(&mut conn.output);
+            server
+                .expect
+                .emit_synthesized(&mut conn.output, server.txn_status);
             if tag != b'Z' {
                 continue;
             }
@@ -1583,6 +1598,11 @@ fn forward_message(
     match tag {
         b'Q' => {
             let text = std::str::from_utf8(cstr(body).map_or(body, |(text, _)| text)).unwrap_or("");
+            if transaction_mode && max_prepared > 0 {
+                if let Some(tag) = deallocate(client, text) {
+                    return server.expect.push(Reply::Answer(tag));
+                }
+            }
             let mut effects = None;
             if transaction_mode && session_state::may_have_effect(text) {
                 let found = session_state::effects(text);
@@ -1747,6 +1767,37 @@ fn forward_message(
         // complains) itself.
         _ => out.extend_from_slice(message),
     }
+}
+
+/// `DEALLOCATE [PREPARE] {name | ALL}` of the client's named statements
+/// (transaction mode): they are the client's names, not the server's, so
+/// the pool forgets them and answers itself. The CommandComplete tag, or
+/// None for any other query.
+fn deallocate(client: &mut ProxyClient, query: &str) -> Option<&'static str> {
+    let text = query.trim().trim_end_matches(';').trim_end();
+    let head = text.get(..10)?;
+    if !head.eq_ignore_ascii_case("deallocate") {
+        return None;
+    }
+    let mut words = text[10..].split_whitespace();
+    let mut name = words.next()?;
+    if name.eq_ignore_ascii_case("prepare") {
+        name = words.next()?;
+    }
+    if words.next().is_some() {
+        return None; // not a form we know: the server decides
+    }
+    if name.eq_ignore_ascii_case("all") {
+        client.statements.clear();
+        return Some("DEALLOCATE ALL");
+    }
+    let name = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(quoted) => quoted.replace("\"\"", "\""),
+        None => name.to_ascii_lowercase(),
+    };
+    // Unknown names are left to the server, which reports them.
+    client.statements.remove(name.as_str())?;
+    Some("DEALLOCATE")
 }
 
 /// What a Parse body (after the name) defines: its session effects in
