@@ -180,21 +180,32 @@ fn commands_are_case_insensitive_and_errors_keep_the_session() {
     let error = client.simple_query("SHOW nothing").unwrap_err();
     assert_eq!(error.code(), Some(&SqlState::SYNTAX_ERROR), "{error}");
 
-    for (command, verb) in [
-        ("PAUSE", "PAUSE"),
-        ("resume kv", "RESUME"),
-        ("KILL", "KILL"),
+    // No [databases] here: PAUSE and RESUME of every database do nothing;
+    // naming kv, the console or an unknown database is refused.
+    for command in ["PAUSE", "RESUME"] {
+        client.simple_query(command).unwrap();
+    }
+    for (command, code, message) in [
+        (
+            "resume kv",
+            SqlState::FEATURE_NOT_SUPPORTED,
+            "cannot resume database \"kv\": only [databases] entries have upstream pools",
+        ),
+        (
+            "KILL corewire",
+            SqlState::FEATURE_NOT_SUPPORTED,
+            "cannot kill database \"corewire\": only [databases] entries have upstream pools",
+        ),
+        (
+            "PAUSE nope",
+            SqlState::INVALID_CATALOG_NAME,
+            "no such database: nope",
+        ),
+        ("KILL", SqlState::SYNTAX_ERROR, "KILL needs a database: KILL db;"),
     ] {
         let error = client.simple_query(command).unwrap_err();
-        assert_eq!(
-            error.code(),
-            Some(&SqlState::FEATURE_NOT_SUPPORTED),
-            "{error}"
-        );
-        assert_eq!(
-            error.as_db_error().unwrap().message(),
-            format!("{verb} needs upstream databases, which corewire does not have yet")
-        );
+        assert_eq!(error.code(), Some(&code), "{error}");
+        assert_eq!(error.as_db_error().unwrap().message(), message);
     }
     let error = client.simple_query("SUSPEND").unwrap_err();
     assert_eq!(
@@ -427,6 +438,7 @@ fn show_pools_and_databases_count_sessions() {
             "maxwait_us",
             "pool_mode",
             "load_balance_hosts",
+            "worker",
         ],
     );
     let summary: Vec<(String, String, i64, String)> = (0..pools.rows.len())
