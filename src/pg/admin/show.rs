@@ -759,7 +759,7 @@ mod tests {
             worker,
             client_id: id,
             user: user.into(),
-            database,
+            database: database.to_string(),
             state: ClientState::Idle,
             peer_addr: "127.0.0.1:50000".into(),
             local_addr: "127.0.0.1:5433".into(),
