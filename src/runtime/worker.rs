@@ -478,7 +478,8 @@ impl Worker {
                 && conn.pending_output_bytes() == 0
                 && !conn.deferred
                 && conn.session.multi.is_none()
-                && conn.pg.as_ref().is_none_or(|pg| pg.is_quiescent());
+                && conn.pg.as_ref().is_none_or(|pg| pg.is_quiescent())
+                && proxy::pooled_client_quiescent(conn, &self.proxy.servers);
             // A PostgreSQL session that just finished its transaction
             // stays open a moment: closing right behind its COMMIT's reply
             // makes some drivers report the COMMIT as failed. Its next
@@ -766,7 +767,8 @@ impl Worker {
             let Some(conn) = self.conns[slot].as_mut() else {
                 continue;
             };
-            let Some(why) = time_limit_reached(conn, &config, now) else {
+            let quiescent_proxy = proxy::pooled_client_quiescent(conn, &self.proxy.servers);
+            let Some(why) = time_limit_reached(conn, &config, now, quiescent_proxy) else {
                 continue;
             };
             let protocol = conn.protocol();
@@ -942,7 +944,8 @@ impl Worker {
             let conn = self.conns[slot].as_mut().expect("live slot");
             // Decrypted input left in rustls has no readiness of its own.
             if conn.proxy.is_some() {
-                if event.readable && !conn.read_paused {
+                let tls_pending = conn.tls.as_mut().is_some_and(|tls| tls.has_plaintext());
+                if (event.readable || tls_pending) && !conn.read_paused {
                     return self.proxy_read(slot);
                 }
                 return ReadOutcome::Open;
@@ -1718,6 +1721,7 @@ fn time_limit_reached(
     conn: &mut Conn,
     config: &crate::config::Config,
     now: Instant,
+    quiescent_proxy: bool,
 ) -> Option<Disconnect> {
     let session = &conn.session;
     if config.auth_timeout_ms > 0 {
@@ -1745,7 +1749,9 @@ fn time_limit_reached(
         // A session inside a transaction, COPY or pg_sleep is not idle
         // (as PostgreSQL's idle_session_timeout and PgBouncer's
         // client_idle_timeout); before login auth-timeout-ms applies.
-        Some(pg) if pg.is_ready() && pg.is_quiescent() => config.pg_client_idle_timeout_s,
+        Some(pg) if pg.is_ready() && pg.is_quiescent() && quiescent_proxy => {
+            config.pg_client_idle_timeout_s
+        }
         Some(_) => 0,
         // Redis's `timeout` also closes a client inside MULTI.
         None => config.idle_timeout_s,

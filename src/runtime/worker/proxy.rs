@@ -236,11 +236,12 @@ impl Worker {
             out: &mut conn.output,
         };
         for (name, value) in welcome.iter() {
-            let own = client.params.get(&name.to_ascii_lowercase());
-            match own {
-                Some((_, ParamValue::Literal(value))) => writer.parameter_status(name, value),
-                _ => writer.parameter_status(name, value),
-            }
+            // The client's own value where its startup packet set one.
+            let value = match client.params.get(&name.to_ascii_lowercase()) {
+                Some((_, ParamValue::Literal(own))) => own,
+                _ => value,
+            };
+            writer.parameter_status(name, value);
         }
         writer.backend_key_data(session.pid, session.secret);
         writer.ready_for_query(crate::pg::protocol::TxnStatus::Idle);
@@ -1944,6 +1945,19 @@ fn error_message(message: &[u8]) -> String {
         fields = after;
     }
     String::new()
+}
+
+/// Whether a pooled client has nothing in flight (a drain may close it,
+/// an idle timeout may apply): no server, or one that owes nothing outside
+/// a transaction. True for any other connection.
+pub(super) fn pooled_client_quiescent(conn: &Conn, servers: &[Option<Server>]) -> bool {
+    let Some(client) = &conn.proxy else {
+        return true;
+    };
+    match client.server {
+        None => client.waiting_since.is_none(),
+        Some(slot) => servers[slot].as_ref().is_none_or(Server::is_clean),
+    }
 }
 
 fn server_token(slot: usize, generation: u32) -> u64 {
