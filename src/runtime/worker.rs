@@ -69,8 +69,12 @@ pub enum Control {
     PoolSnapshot {
         reply: Sender<crate::pool::snapshot::WorkerPools>,
     },
-    /// KILL db: close this worker's clients and servers of the database.
-    PoolKill(String),
+    /// KILL db: close this worker's clients and servers of the database,
+    /// then answer (the console replies once every worker has).
+    PoolKill {
+        database: String,
+        reply: Sender<()>,
+    },
 }
 
 /// How long a CLIENT LIST / KILL waits for the other workers.
@@ -421,7 +425,10 @@ impl Worker {
                 Control::PoolSnapshot { reply } => {
                     let _ = reply.send(self.pool_snapshot());
                 }
-                Control::PoolKill(database) => self.pool_kill(&database),
+                Control::PoolKill { database, reply } => {
+                    self.pool_kill(&database);
+                    let _ = reply.send(());
+                }
             }
         }
     }

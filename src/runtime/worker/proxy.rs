@@ -1567,18 +1567,10 @@ impl Worker {
         }
         if let PoolCommand::Kill(name) = command {
             self.pool_kill(name);
-            if let Some(peers) = self.shared.peers.get() {
-                for (id, peer) in peers.iter().enumerate() {
-                    if id != self.id
-                        && peer
-                            .control
-                            .try_send(super::Control::PoolKill(name.clone()))
-                            .is_ok()
-                    {
-                        peer.waker.wake();
-                    }
-                }
-            }
+            self.ask_peers(|reply| super::Control::PoolKill {
+                database: name.clone(),
+                reply,
+            });
         }
         Ok(())
     }
