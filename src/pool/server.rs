@@ -86,6 +86,50 @@ pub struct Server {
 }
 
 impl Server {
+    /// A connection just opened (`now`), with `output` waiting for the
+    /// connect to complete.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: u64,
+        stream: TcpStream,
+        addr: SocketAddr,
+        generation: u32,
+        pool: usize,
+        state: ServerState,
+        output: Vec<u8>,
+        now: Instant,
+    ) -> Server {
+        let connected_unix_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Server {
+            id,
+            stream,
+            addr,
+            generation,
+            pool,
+            state,
+            input: Vec::new(),
+            output,
+            output_sent: 0,
+            write_interest: true,
+            read_paused: false,
+            key: None,
+            reported: HashMap::new(),
+            applied: HashMap::new(),
+            statements: ServerStatements::default(),
+            expect: Expect::default(),
+            txn_status: b'I',
+            ended_with_commit: None,
+            connected_at: now,
+            connected_unix_s,
+            last_used: now,
+            xact_started: now,
+            busy_since: now,
+            close_needed: false,
+        }
+    }
+
     pub fn pending_output_bytes(&self) -> usize {
         self.output.len() - self.output_sent
     }

@@ -91,12 +91,6 @@ fn push_query(out: &mut Vec<u8>, text: &str) {
     push_message(out, b'Q', &[text.as_bytes(), b"\0"]);
 }
 
-fn unix_now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 impl Worker {
     // ---- login ----
 
@@ -627,32 +621,16 @@ impl Worker {
         let pool = &mut self.proxy.pools[index];
         pool.servers += 1;
         pool.connecting += 1;
-        self.proxy.servers[slot] = Some(Server {
-            id: self.shared.next_client_id.fetch_add(1, Relaxed),
+        self.proxy.servers[slot] = Some(Server::new(
+            self.shared.next_client_id.fetch_add(1, Relaxed),
             stream,
             addr,
             generation,
-            pool: index,
-            state: ServerState::Connecting(Box::new(startup)),
-            input: Vec::new(),
+            index,
+            ServerState::Connecting(Box::new(startup)),
             output,
-            output_sent: 0,
-            write_interest: true,
-            read_paused: false,
-            key: None,
-            reported: Default::default(),
-            applied: Default::default(),
-            statements: Default::default(),
-            expect: Default::default(),
-            txn_status: b'I',
-            ended_with_commit: None,
-            connected_at: now,
-            connected_unix_s: unix_now_s(),
-            last_used: now,
-            xact_started: now,
-            busy_since: now,
-            close_needed: false,
-        });
+            now,
+        ));
         Ok(())
     }
 
@@ -1416,32 +1394,16 @@ impl Worker {
             return;
         }
         let now = Instant::now();
-        self.proxy.servers[slot] = Some(Server {
-            id: 0,
+        self.proxy.servers[slot] = Some(Server::new(
+            0,
             stream,
             addr,
             generation,
-            pool: index,
-            state: ServerState::Cancel,
-            input: Vec::new(),
-            output: upstream_startup::cancel_request(key).to_vec(),
-            output_sent: 0,
-            write_interest: true,
-            read_paused: false,
-            key: None,
-            reported: Default::default(),
-            applied: Default::default(),
-            statements: Default::default(),
-            expect: Default::default(),
-            txn_status: b'I',
-            ended_with_commit: None,
-            connected_at: now,
-            connected_unix_s: unix_now_s(),
-            last_used: now,
-            xact_started: now,
-            busy_since: now,
-            close_needed: false,
-        });
+            index,
+            ServerState::Cancel,
+            upstream_startup::cancel_request(key).to_vec(),
+            now,
+        ));
     }
 
     /// This worker's pools and servers, for the admin console.
