@@ -939,7 +939,9 @@ impl Worker {
         if let Some(server) = self.proxy.servers[slot].as_mut() {
             let mut input = input;
             input.drain(..pos);
-            if input.is_empty() && input.capacity() > super::KEEP_BUFFER_BYTES {
+            // A server's read buffer is kept (there are at most pool_size
+            // of them); only one a huge message grew is given back.
+            if input.is_empty() && input.capacity() > 2 * super::READ_BUFFER_BYTES {
                 input = Vec::new();
             }
             server.input = input;
@@ -949,6 +951,12 @@ impl Worker {
             _ => None,
         };
         if let Some(client_slot) = released {
+            // An idle client keeps no read buffer (there may be thousands).
+            if let Some(conn) = self.conns[client_slot].as_mut() {
+                if conn.input.is_empty() {
+                    conn.input = Vec::new();
+                }
+            }
             self.flush_client(client_slot);
             self.server_idle(slot);
             // Requests it sent meanwhile go out on whatever server is free.
