@@ -1097,6 +1097,54 @@ fn exhausted_pool_is_shared_across_workers() {
     });
 }
 
+/// pool_size is one limit for all workers, and a worker whose clients wait
+/// gets the capacity another worker holds idle: with pool_size=1 and two
+/// workers, clients on both workers take turns on the one connection,
+/// which moves between the workers as they need it.
+#[test]
+fn idle_capacity_moves_to_the_worker_that_needs_it() {
+    bounded(|| {
+        const DB: &str = "pool_t9c";
+        let pg = UpstreamPg::shared();
+        fresh_database(&pg, DB);
+        let server = pool_server(
+            vec![entry(&pg, POOLED, DB, "pool_size=1")],
+            PoolMode::Transaction,
+            |c| {
+                c.workers = 2;
+                c.query_wait_timeout_s = 30;
+                c.admin_users = vec!["admin".into()];
+            },
+        );
+        let mut console = admin(&server);
+        // The kernel picks each connection's worker: connect until both
+        // workers have clients of the database.
+        let mut clients = Vec::new();
+        let mut workers = std::collections::HashSet::new();
+        while clients.len() < 64 && (workers.len() < 2 || clients.len() < 4) {
+            clients.push(connect(&server, &format!("c{}", clients.len())));
+            let table = show(&mut console, "SHOW CLIENTS");
+            workers = table
+                .rows
+                .iter()
+                .filter(|row| row[table.at("database")].as_deref() == Some(POOLED))
+                .map(|row| row[table.at("worker")].clone())
+                .collect();
+        }
+        assert_eq!(workers.len(), 2, "64 connections all landed on one worker");
+        for round in 0..3 {
+            for (i, client) in clients.iter_mut().enumerate() {
+                let got = value(client, &format!("SELECT {i} + {round}"));
+                assert_eq!(got, (i + round).to_string(), "client {i} round {round}");
+            }
+        }
+        assert!(
+            upstream_backends(&pg, DB) <= 1,
+            "pool_size=1 across workers"
+        );
+    });
+}
+
 // ---------------------------------------------------------------------
 // 10. Upstream restart
 // ---------------------------------------------------------------------
