@@ -44,6 +44,9 @@ pub struct Pool {
     pub connecting: usize,
     /// Logged-in clients.
     pub clients: usize,
+    /// The database's welcome parameters, once known (saves the shared
+    /// lock on every link).
+    pub welcome: Option<Arc<[(String, String)]>>,
     /// The last failed connect or login: when, and why.
     pub last_failure: Option<(Instant, StartupError)>,
     pub totals: PoolTotals,
@@ -76,6 +79,7 @@ impl Pool {
             servers: 0,
             connecting: 0,
             clients: 0,
+            welcome: None,
             last_failure: None,
             totals: PoolTotals::default(),
         }
@@ -107,6 +111,9 @@ pub struct ProxyClient {
     /// Effects of statements that completed in the transaction running;
     /// they stand if it commits.
     pub pending_effects: Vec<Effect>,
+    /// A hash of `params`: a server last set up for the same fingerprint
+    /// needs no SETs (clients of one application usually share one).
+    pub params_fingerprint: u64,
 }
 
 impl ProxyClient {
@@ -120,7 +127,7 @@ impl ProxyClient {
                 )
             })
             .collect();
-        ProxyClient {
+        let mut client = ProxyClient {
             pool,
             mode,
             server: None,
@@ -132,7 +139,20 @@ impl ProxyClient {
             unnamed_effects: None,
             portal_effects: HashMap::new(),
             pending_effects: Vec::new(),
-        }
+            params_fingerprint: 0,
+        };
+        client.refresh_fingerprint();
+        client
+    }
+
+    /// Recomputes `params_fingerprint` after `params` changed.
+    pub fn refresh_fingerprint(&mut self) {
+        use std::hash::{Hash, Hasher};
+        let mut entries: Vec<_> = self.params.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        entries.hash(&mut hasher);
+        self.params_fingerprint = hasher.finish();
     }
 }
 

@@ -66,6 +66,9 @@ pub struct Server {
     /// lowercase name.
     pub applied: HashMap<String, ParamValue>,
     pub statements: ServerStatements,
+    /// The `params_fingerprint` of the client its parameters were last
+    /// set up for; None once they changed since.
+    pub params_fingerprint: Option<u64>,
     pub expect: Expect,
     /// ReadyForQuery's status byte: I, T or E.
     pub txn_status: u8,
@@ -118,6 +121,7 @@ impl Server {
             reported: HashMap::new(),
             applied: HashMap::new(),
             statements: ServerStatements::default(),
+            params_fingerprint: None,
             expect: Expect::default(),
             txn_status: b'I',
             ended_with_commit: None,

@@ -19,7 +19,7 @@
 //! rejects it.
 
 /// A parameter value to re-apply.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ParamValue {
     /// A plain value (from the startup packet or a ParameterStatus): quoted
     /// as a literal.
@@ -108,7 +108,13 @@ pub fn may_have_effect(query: &str) -> bool {
     // Another statement after a `;` (lexed only when there is a `;`; the
     // parentheses and routine bodies that psql also considers are left
     // out, which can only make this say true more often).
-    if s.contains(&b';') {
+    // The common `... ;` (one statement, then only spacing) needs no lexing.
+    let body = query
+        .trim_end()
+        .strip_suffix(';')
+        .unwrap_or(query)
+        .as_bytes();
+    if body.contains(&b';') {
         let mut semicolon = false;
         for token in (Tokens { s, i: 0 }) {
             if token.kind == Kind::Punct(b';') {

@@ -499,8 +499,15 @@ impl Worker {
         }
         client.server = Some(server_slot);
         server.state = ServerState::Active { slot, generation };
-        let welcome = pool.db.welcome().unwrap_or_default();
+        if server.params_fingerprint == Some(client.params_fingerprint) {
+            return; // set up for these very parameters already
+        }
+        if pool.welcome.is_none() {
+            pool.welcome = pool.db.welcome();
+        }
+        let welcome = pool.welcome.clone().unwrap_or_default();
         let sets = parameter_sets(client, server, &welcome);
+        server.params_fingerprint = Some(client.params_fingerprint);
         if !sets.is_empty() {
             push_query(&mut server.output, &sets);
             server.expect.push(Reply::Query {
@@ -851,6 +858,11 @@ impl Worker {
                 let outcome = server.expect.on_message(tag, &mut |_| {});
                 if outcome.out_of_step {
                     return self.server_lost(slot, "server out of step with the pool");
+                }
+                if outcome.effects.is_some() {
+                    // The reset query: the server is back to its defaults.
+                    server.applied.clear();
+                    server.params_fingerprint = None;
                 }
                 if outcome.ready && server.expect.is_empty() {
                     if pos < input.len() {
@@ -1858,13 +1870,16 @@ fn note_parameter(server: &mut Server, client: Option<&mut ProxyClient>, message
             key.clone(),
             (name.clone(), ParamValue::Literal(value.clone())),
         );
+        client.refresh_fingerprint();
     }
+    server.params_fingerprint = None;
     server.applied.remove(&key);
     server.reported.insert(key, (name, value));
 }
 
 /// Records SET / RESET effects that now stand, on both sides.
 fn apply_effects(client: &mut ProxyClient, server: &mut Server, effects: &[Effect]) {
+    server.params_fingerprint = None;
     for effect in effects {
         match effect {
             Effect::Set { name, value } => {
@@ -1892,6 +1907,7 @@ fn apply_effects(client: &mut ProxyClient, server: &mut Server, effects: &[Effec
             Effect::None | Effect::Refused(_) => {}
         }
     }
+    client.refresh_fingerprint();
 }
 
 /// The message text of an ErrorResponse, for the log.
