@@ -1145,6 +1145,77 @@ fn idle_capacity_moves_to_the_worker_that_needs_it() {
     });
 }
 
+/// Waits (bounded) until the upstream has `want` connections to `dbname`.
+fn wait_for_backends(pg: &UpstreamPg, dbname: &str, want: i64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let have = upstream_backends(pg, dbname);
+        if have == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {have} upstream connections, want {want}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// min_pool_size connections open with no client at all; past it, idle
+/// connections close after server-idle-timeout-s; server-check-query runs
+/// on an idle connection before it is handed out again.
+#[test]
+fn min_pool_size_idle_timeout_and_check_query() {
+    bounded(|| {
+        const DB: &str = "pool_t9d";
+        let pg = UpstreamPg::shared();
+        fresh_database(&pg, DB);
+        direct(&pg, DB)
+            .batch_execute("CREATE TABLE checks (at timestamptz DEFAULT now())")
+            .unwrap();
+        let server = pool_server(
+            vec![entry(&pg, POOLED, DB, "pool_size=4 min_pool_size=1")],
+            PoolMode::Transaction,
+            |c| {
+                c.workers = 1;
+                c.server_idle_timeout_s = 1;
+                c.server_check_delay_s = 0;
+                c.server_check_query = "INSERT INTO checks DEFAULT VALUES".into();
+            },
+        );
+        wait_for_backends(&pg, DB, 1, "min_pool_size=1 before any client");
+        // Four clients in a transaction at once take four connections.
+        let mut clients: Vec<Client> = (0..4).map(|i| connect(&server, &format!("c{i}"))).collect();
+        for client in &mut clients {
+            client.batch_execute("BEGIN; SELECT 1").unwrap();
+        }
+        assert_eq!(upstream_backends(&pg, DB), 4);
+        for client in &mut clients {
+            client.batch_execute("COMMIT").unwrap();
+        }
+        // Idle past server-idle-timeout-s: back down to min_pool_size.
+        wait_for_backends(&pg, DB, 1, "after server-idle-timeout-s");
+        // Every reuse of an idle connection ran the check first.
+        let checks_before = value(&mut direct(&pg, DB), "SELECT count(*) FROM checks");
+        for round in 0..5 {
+            thread::sleep(Duration::from_millis(20));
+            assert_eq!(
+                value(&mut clients[0], &format!("SELECT {round}")),
+                round.to_string()
+            );
+        }
+        let checks_after: i64 = value(&mut direct(&pg, DB), "SELECT count(*) FROM checks")
+            .parse()
+            .unwrap();
+        let checks_before: i64 = checks_before.parse().unwrap();
+        assert!(
+            checks_after - checks_before >= 5,
+            "server-check-query ran {} times for 5 reuses",
+            checks_after - checks_before
+        );
+    });
+}
+
 // ---------------------------------------------------------------------
 // 10. Upstream restart
 // ---------------------------------------------------------------------
