@@ -116,15 +116,6 @@ impl Expect {
         self.queue.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    pub fn clear(&mut self) {
-        self.queue.clear();
-        self.in_copy_in = false;
-    }
-
     /// Drops markers owed nothing at the head.
     fn skip_markers(&mut self) {
         while matches!(self.queue.front(), Some(Reply::CopyEnd)) {

@@ -46,7 +46,7 @@ pub struct Pool {
     pub clients: usize,
     /// The database's welcome parameters, once known (saves the shared
     /// lock on every link).
-    pub welcome: Option<Arc<[(String, String)]>>,
+    pub welcome: Option<super::registry::Parameters>,
     /// The last failed connect or login: when, and why.
     pub last_failure: Option<(Instant, StartupError)>,
     pub totals: PoolTotals,

@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+/// ParameterStatus pairs, as the server sent them.
+pub type Parameters = Arc<[(String, String)]>;
+
 /// One upstream database, shared by every worker.
 #[derive(Default)]
 pub struct DbShared {
@@ -22,11 +25,11 @@ pub struct DbShared {
     pub waiting_workers: AtomicU64,
     /// The ParameterStatus set of the first server login, sent to clients
     /// as they log in (server_version and the rest).
-    welcome: Mutex<Option<Arc<[(String, String)]>>>,
+    welcome: Mutex<Option<Parameters>>,
 }
 
 impl DbShared {
-    pub fn welcome(&self) -> Option<Arc<[(String, String)]>> {
+    pub fn welcome(&self) -> Option<Parameters> {
         self.welcome.lock().clone()
     }
 

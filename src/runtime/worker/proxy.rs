@@ -132,18 +132,16 @@ impl Worker {
             })
             .unwrap_or(config.pool_mode);
         let startup_options = std::mem::take(&mut session.startup_options);
-        let pool = self.pool_for(db, user, password);
+        let index = self.pool_for(db, user, password);
         let conn = self.conns[slot].as_mut().expect("live slot");
-        let client = ProxyClient::new(pool, mode, &startup_options);
         let generation = conn.generation;
-        conn.proxy = Some(Box::new(client));
-        let pool = &mut self.proxy.pools[pool];
+        conn.proxy = Some(Box::new(ProxyClient::new(index, mode, &startup_options)));
+        let pool = &mut self.proxy.pools[index];
         pool.clients += 1;
         if pool.db.welcome().is_some() {
             self.finish_login(slot);
         } else {
             pool.login_waiting.push((slot, generation));
-            let index = conn_pool(self.conns[slot].as_ref());
             self.open_servers(index, Instant::now());
         }
     }
@@ -689,7 +687,7 @@ impl Worker {
                 _ => return Ok(true),
             };
             if let ServerState::Login(_) = server.state {
-                let read = match read_into_scratch(&server.stream, &mut self.read_buffer) {
+                let read = match super::read_into(&server.stream, &mut self.read_buffer) {
                     Ok(0) => return Ok(false),
                     Ok(n) => n,
                     Err(error) if would_block(&error) => return Ok(true),
@@ -1942,11 +1940,6 @@ fn server_token(slot: usize, generation: u32) -> u64 {
     (generation as u64) << 32 | SERVER_TOKEN | slot as u64
 }
 
-fn conn_pool(conn: Option<&Conn>) -> usize {
-    conn.and_then(|conn| conn.proxy.as_ref())
-        .map_or(0, |client| client.pool)
-}
-
 /// A TCP connect that completes later (EPOLLOUT), TCP_NODELAY set.
 fn connect_nonblocking(addr: std::net::SocketAddr) -> io::Result<TcpStream> {
     use socket2::{Domain, Socket, Type};
@@ -1959,10 +1952,6 @@ fn connect_nonblocking(addr: std::net::SocketAddr) -> io::Result<TcpStream> {
         Err(error) => return Err(error),
     }
     Ok(socket.into())
-}
-
-fn read_into_scratch(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
-    super::read_into(stream, buffer)
 }
 
 /// Writes as much of the server's pending output as the socket takes.
