@@ -185,109 +185,6 @@ const LIST_QUOTE_PARAMS: [&str; 4] = [
     "local_preload_libraries",
 ];
 
-/// PostgreSQL's reserved and type/function-name keywords: none of them can
-/// be a parameter name unquoted.
-const RESERVED: [&str; 98] = [
-    "all",
-    "analyse",
-    "analyze",
-    "and",
-    "any",
-    "array",
-    "as",
-    "asc",
-    "asymmetric",
-    "authorization",
-    "binary",
-    "both",
-    "case",
-    "cast",
-    "check",
-    "collate",
-    "collation",
-    "column",
-    "concurrently",
-    "constraint",
-    "create",
-    "cross",
-    "current_catalog",
-    "current_date",
-    "current_role",
-    "current_schema",
-    "current_time",
-    "current_timestamp",
-    "current_user",
-    "default",
-    "deferrable",
-    "desc",
-    "distinct",
-    "do",
-    "else",
-    "end",
-    "except",
-    "false",
-    "fetch",
-    "for",
-    "foreign",
-    "freeze",
-    "from",
-    "full",
-    "grant",
-    "group",
-    "having",
-    "ilike",
-    "in",
-    "initially",
-    "inner",
-    "intersect",
-    "into",
-    "is",
-    "isnull",
-    "join",
-    "lateral",
-    "leading",
-    "left",
-    "like",
-    "limit",
-    "localtime",
-    "localtimestamp",
-    "natural",
-    "not",
-    "notnull",
-    "null",
-    "offset",
-    "on",
-    "only",
-    "or",
-    "order",
-    "outer",
-    "overlaps",
-    "placing",
-    "primary",
-    "references",
-    "returning",
-    "right",
-    "select",
-    "session_user",
-    "similar",
-    "some",
-    "symmetric",
-    "system_user",
-    "table",
-    "tablesample",
-    "then",
-    "to",
-    "trailing",
-    "true",
-    "union",
-    "unique",
-    "user",
-    "using",
-    "variadic",
-    "verbose",
-    "when",
-];
-
 /// The session-level advisory lock functions (the `_xact_` ones end with
 /// the transaction and are fine).
 const SESSION_ADVISORY_LOCKS: [&str; 4] = [
@@ -299,16 +196,12 @@ const SESSION_ADVISORY_LOCKS: [&str; 4] = [
 
 /// `name` (already lowercased) as it goes after SET/RESET.
 fn guc_name_sql(name: &str) -> String {
+    // Each dotted part as quote_ident leaves it: a plain lowercase
+    // identifier that is not a reserved keyword.
     let plain = !name.is_empty()
-        && name.split('.').all(|part| {
-            let bytes = part.as_bytes();
-            !bytes.is_empty()
-                && (bytes[0].is_ascii_lowercase() || bytes[0] == b'_')
-                && bytes
-                    .iter()
-                    .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-                && !RESERVED.contains(&part)
-        });
+        && name
+            .split('.')
+            .all(|part| crate::pg::catalog::quote_ident(part) == part);
     if plain {
         name.to_string()
     } else {

@@ -37,6 +37,8 @@ mod procs;
 mod tables;
 mod types;
 
+pub(crate) use types::quote_ident;
+
 #[cfg(test)]
 mod tests;
 
