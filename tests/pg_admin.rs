@@ -201,7 +201,11 @@ fn commands_are_case_insensitive_and_errors_keep_the_session() {
             SqlState::INVALID_CATALOG_NAME,
             "no such database: nope",
         ),
-        ("KILL", SqlState::SYNTAX_ERROR, "KILL needs a database: KILL db;"),
+        (
+            "KILL",
+            SqlState::SYNTAX_ERROR,
+            "KILL needs a database: KILL db;",
+        ),
     ] {
         let error = client.simple_query(command).unwrap_err();
         assert_eq!(error.code(), Some(&code), "{error}");
