@@ -99,6 +99,9 @@ class PartWriter {
 Status Storage::RotateLogs(uint64_t generation) {
   std::lock_guard<std::mutex> guard(logs_mu_);
   generation_ = generation;  // workers attaching from now on use it
+  // Per log, the records appended before its swap: the snapshot may start
+  // only once their writes are installed.
+  std::vector<std::pair<WorkerLog*, uint64_t>> to_install;
   for (size_t slot = 0; slot < logs_.size(); ++slot) {
     WorkerLog* log = logs_[slot];
     if (log == nullptr) continue;
@@ -106,6 +109,11 @@ Status Storage::RotateLogs(uint64_t generation) {
     Status s = OpenLogFile(generation, static_cast<uint32_t>(slot), &next);
     if (!s.ok()) return s;
     std::lock_guard<std::mutex> lock(log->mu);
+    // Every record appended so far goes to the old file, so the new one
+    // holds only later writes. A buffered record moved to the new file
+    // could be older than a delete in the old one, which the snapshot
+    // does not record: replayed, it would bring the key back.
+    if (!WritePendingLocked(log)) return Status::LogFailed();
     // Sync tickets count bytes over all files but Sync fsyncs the current
     // one: the old file is made durable here, before it stops being it.
     int error_number = SyncFile(log->file.get());
@@ -115,9 +123,18 @@ Status Storage::RotateLogs(uint64_t generation) {
     }
     log->synced_total.store(log->written_total.load());
     TrimLocked(log->file.get());
-    // What the old file holds was installed before this point, so the
-    // snapshot below sees it; buffered records go to the new file.
+    // What the old file holds is installed before the snapshot starts
+    // (below), so the snapshot sees it all.
     log->file.swap(next);
+    to_install.emplace_back(log, log->appended.load(std::memory_order_relaxed));
+  }
+  // A worker installs right after it appends, without blocking: this
+  // waits for at most one install per worker. Detach needs logs_mu_, so
+  // no log goes away meanwhile.
+  for (const auto& [log, appended] : to_install) {
+    while (log->installed.load(std::memory_order_acquire) < appended) {
+      std::this_thread::yield();
+    }
   }
   int error_number = SyncDir(dir_);
   if (error_number != 0) {

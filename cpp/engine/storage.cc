@@ -294,6 +294,13 @@ Status Storage::Append(Worker* worker, const WriteItem* items, size_t n,
   return Status::OK();
 }
 
+void Storage::Installed(Worker* worker) noexcept {
+  WorkerLog* log = worker->log;
+  if (log == nullptr) return;
+  log->installed.store(log->appended.load(std::memory_order_relaxed),
+                       std::memory_order_release);
+}
+
 int Storage::WriteBufferLocked(WorkerLog* log) noexcept {
   LogFile* file = log->file.get();
   size_t n = log->buffer.size();

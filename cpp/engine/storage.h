@@ -68,6 +68,11 @@ struct WorkerLog {
   std::shared_ptr<LogFile> file;  // guarded by mu
   std::vector<uint8_t> buffer;    // guarded by mu: records not yet written
   std::atomic<uint64_t> appended{0};  // records appended since attach
+  // `appended` as of the worker's last finished install: a record counted
+  // in appended but not here is buffered (maybe even written, by another
+  // thread's flush) while its writes are not installed yet. RotateLogs
+  // waits for those, so a snapshot sees every record its old logs hold.
+  std::atomic<uint64_t> installed{0};
   // Bytes written over every file of this log, and how many of them are
   // known fsynced: the sync tickets of fsync always.
   std::atomic<uint64_t> written_total{0};  // changed under mu
@@ -99,6 +104,8 @@ class Storage {
   // with tid. NoMemory or LogFailed: nothing was buffered.
   Status Append(Worker* worker, const WriteItem* items, size_t n,
                 uint64_t tid) noexcept;
+  // The writes of the worker's last Append are installed.
+  void Installed(Worker* worker) noexcept;
   // Writes the worker's buffer. Under CW_FSYNC_ALWAYS *sync_ticket is what
   // Sync must reach before the batch is durable (0: nothing to wait for).
   Status Flush(Worker* worker, uint64_t* sync_ticket) noexcept;

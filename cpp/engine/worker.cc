@@ -255,6 +255,7 @@ Status InstallAndRelease(Worker* worker, WriteItem* items, size_t n,
       ReleaseOne(worker, &item);
     }
   }
+  if (Storage* storage = worker->rep->storage.get()) storage->Installed(worker);
   return Status::OK();
 }
 
