@@ -99,20 +99,29 @@ class PartWriter {
 Status Storage::RotateLogs(uint64_t generation) {
   std::lock_guard<std::mutex> guard(logs_mu_);
   generation_ = generation;  // workers attaching from now on use it
-  // Per log, the records appended before its swap: the snapshot may start
-  // only once their writes are installed.
-  std::vector<std::pair<WorkerLog*, uint64_t>> to_install;
+  std::vector<std::pair<WorkerLog*, std::shared_ptr<LogFile>>> rotations;
   for (size_t slot = 0; slot < logs_.size(); ++slot) {
     WorkerLog* log = logs_[slot];
     if (log == nullptr) continue;
     std::shared_ptr<LogFile> next;
     Status s = OpenLogFile(generation, static_cast<uint32_t>(slot), &next);
     if (!s.ok()) return s;
-    std::lock_guard<std::mutex> lock(log->mu);
-    // Every record appended so far goes to the old file, so the new one
-    // holds only later writes. A buffered record moved to the new file
-    // could be older than a delete in the old one, which the snapshot
-    // does not record: replayed, it would bring the key back.
+    rotations.emplace_back(log, std::move(next));
+  }
+  // One cut for every log: all their locks are held while any is swapped,
+  // so a record appended before the cut is in an old file and one after it
+  // in a new file, on every log alike. (Cut log by log, a put that came
+  // after the cut on one log could precede a delete still before it on
+  // another; the snapshot records no deletes, so replay brought the key
+  // back.) Workers take only their own log's lock: no lock order issue.
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(rotations.size());
+  for (auto& rotation : rotations) locks.emplace_back(rotation.first->mu);
+  // Per log, the records appended before the cut: the snapshot may start
+  // only once their writes are installed.
+  std::vector<std::pair<WorkerLog*, uint64_t>> to_install;
+  for (auto& [log, next] : rotations) {
+    // Buffered records belong before the cut: to the old file.
     if (!WritePendingLocked(log)) return Status::LogFailed();
     // Sync tickets count bytes over all files but Sync fsyncs the current
     // one: the old file is made durable here, before it stops being it.
@@ -123,14 +132,14 @@ Status Storage::RotateLogs(uint64_t generation) {
     }
     log->synced_total.store(log->written_total.load());
     TrimLocked(log->file.get());
-    // What the old file holds is installed before the snapshot starts
-    // (below), so the snapshot sees it all.
     log->file.swap(next);
     to_install.emplace_back(log, log->appended.load(std::memory_order_relaxed));
   }
-  // A worker installs right after it appends, without blocking: this
-  // waits for at most one install per worker. Detach needs logs_mu_, so
-  // no log goes away meanwhile.
+  locks.clear();
+  // What the old files hold is installed before the snapshot starts, so
+  // the snapshot sees it all. A worker installs right after it appends,
+  // without blocking: this waits for at most one install per worker.
+  // Detach needs logs_mu_, so no log goes away meanwhile.
   for (const auto& [log, appended] : to_install) {
     while (log->installed.load(std::memory_order_acquire) < appended) {
       std::this_thread::yield();
